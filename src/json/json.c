@@ -1,0 +1,334 @@
+#include "json/json.h"
+
+#include "util/caps.h"
+#include "util/file.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void offset_to_line_col(const char *text, size_t off, int *line, int *col)
+{
+    int l = 1, c = 1;
+    for (size_t i = 0; i < off; i++) {
+        if (text[i] == '\n') {
+            l++;
+            c = 1;
+        } else {
+            c++;
+        }
+    }
+    *line = l;
+    *col = c;
+}
+
+/* Depth of the deepest container, computed on the text so that an
+ * over-deep document is refused before cJSON recurses into it. */
+static bool nesting_ok(const char *text, size_t len, size_t *where)
+{
+    int depth = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = false;
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > UTIL_CAP_NESTING_DEPTH) {
+                *where = i;
+                return false;
+            }
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return true;
+}
+
+int json_parse(const char *text, size_t len, const char *name, cJSON **out,
+               struct util_error *err)
+{
+    int line, col;
+    size_t where = 0;
+    *out = NULL;
+    if (!name)
+        name = "<input>";
+    if (len > UTIL_CAP_JSON_DOCUMENT) {
+        util_error_set(err, UTIL_ERR_LIMIT, "%s: document larger than the cap of %u bytes", name,
+                       (unsigned)UTIL_CAP_JSON_DOCUMENT);
+        util_error_at(err, name, 0, 0);
+        return UTIL_ERR_LIMIT;
+    }
+    if (!nesting_ok(text, len, &where)) {
+        offset_to_line_col(text, where, &line, &col);
+        util_error_set(err, UTIL_ERR_LIMIT, "%s:%d:%d: nesting deeper than %d levels", name, line,
+                       col, UTIL_CAP_NESTING_DEPTH);
+        util_error_at(err, name, line, col);
+        return UTIL_ERR_LIMIT;
+    }
+    const char *end = NULL;
+    cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!doc) {
+        size_t off = end && end >= text ? (size_t)(end - text) : 0;
+        if (off > len)
+            off = len;
+        offset_to_line_col(text, off, &line, &col);
+        util_error_set(err, UTIL_ERR_PARSE, "%s:%d:%d: malformed JSON", name, line, col);
+        util_error_at(err, name, line, col);
+        return UTIL_ERR_PARSE;
+    }
+    size_t off = (size_t)(end - text);
+    while (off < len && (text[off] == ' ' || text[off] == '\t' || text[off] == '\n' ||
+                         text[off] == '\r'))
+        off++;
+    if (off < len && text[off] != '\0') {
+        cJSON_Delete(doc);
+        offset_to_line_col(text, off, &line, &col);
+        util_error_set(err, UTIL_ERR_PARSE, "%s:%d:%d: trailing data after the JSON value", name,
+                       line, col);
+        util_error_at(err, name, line, col);
+        return UTIL_ERR_PARSE;
+    }
+    *out = doc;
+    return UTIL_OK;
+}
+
+int json_load_file(const char *path, size_t limit, cJSON **out, struct util_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = util_file_read(path, limit, &text, &len, err);
+    if (rc)
+        return rc;
+    rc = json_parse(text, len, path, out, err);
+    free(text);
+    return rc;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+const cJSON *json_pointer_get(const cJSON *doc, const char *pointer, bool uri_fragment)
+{
+    const cJSON *cur = doc;
+    const char *p = pointer;
+    if (!p || !*p)
+        return doc;
+    if (*p != '/')
+        return NULL;
+    size_t cap = strlen(p) + 1;
+    char *tok = malloc(cap);
+    if (!tok)
+        return NULL;
+    while (cur && *p == '/') {
+        p++;
+        size_t n = 0;
+        while (*p && *p != '/') {
+            char c = *p++;
+            if (uri_fragment && c == '%' && hexval(p[0]) >= 0 && hexval(p[1]) >= 0) {
+                c = (char)(hexval(p[0]) * 16 + hexval(p[1]));
+                p += 2;
+            }
+            if (c == '~') {
+                char d = *p;
+                if (uri_fragment && d == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
+                    d = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+                    p += 2;
+                }
+                if (d == '0')
+                    c = '~';
+                else if (d == '1')
+                    c = '/';
+                else {
+                    cur = NULL;
+                    break;
+                }
+                p++;
+            }
+            tok[n++] = c;
+        }
+        tok[n] = '\0';
+        if (!cur)
+            break;
+        if (cJSON_IsObject(cur)) {
+            const cJSON *child = NULL;
+            cJSON_ArrayForEach(child, cur)
+            {
+                if (child->string && strlen(child->string) == n &&
+                    memcmp(child->string, tok, n) == 0)
+                    break;
+            }
+            cur = child;
+        } else if (cJSON_IsArray(cur)) {
+            if (n == 0 || (n > 1 && tok[0] == '0')) {
+                cur = NULL;
+                break;
+            }
+            char *endp = NULL;
+            unsigned long idx = strtoul(tok, &endp, 10);
+            if (*endp) {
+                cur = NULL;
+                break;
+            }
+            cur = cJSON_GetArrayItem(cur, (int)idx);
+        } else {
+            cur = NULL;
+        }
+    }
+    free(tok);
+    return cur;
+}
+
+int json_pointer_append(struct util_buf *b, const char *token)
+{
+    int rc = util_buf_putc(b, '/');
+    for (const char *p = token; !rc && *p; p++) {
+        if (*p == '~')
+            rc = util_buf_puts(b, "~0");
+        else if (*p == '/')
+            rc = util_buf_puts(b, "~1");
+        else
+            rc = util_buf_putc(b, *p);
+    }
+    return rc;
+}
+
+int json_pointer_append_index(struct util_buf *b, size_t index)
+{
+    return util_buf_printf(b, "/%zu", index);
+}
+
+bool json_is_integer(const cJSON *n)
+{
+    if (!cJSON_IsNumber(n))
+        return false;
+    double d = n->valuedouble;
+    return isfinite(d) && d == floor(d);
+}
+
+const char *json_type_name(const cJSON *n)
+{
+    if (!n)
+        return "nothing";
+    if (cJSON_IsObject(n))
+        return "object";
+    if (cJSON_IsArray(n))
+        return "array";
+    if (cJSON_IsString(n))
+        return "string";
+    if (cJSON_IsNumber(n))
+        return json_is_integer(n) ? "integer" : "number";
+    if (cJSON_IsBool(n))
+        return "boolean";
+    if (cJSON_IsNull(n))
+        return "null";
+    return "invalid";
+}
+
+bool json_equal(const cJSON *a, const cJSON *b)
+{
+    if (!a || !b)
+        return a == b;
+    if (cJSON_IsNumber(a) && cJSON_IsNumber(b))
+        return a->valuedouble == b->valuedouble;
+    if (cJSON_IsBool(a) && cJSON_IsBool(b))
+        return cJSON_IsTrue(a) == cJSON_IsTrue(b);
+    if ((a->type & 0xFF) != (b->type & 0xFF))
+        return false;
+    if (cJSON_IsNull(a))
+        return true;
+    if (cJSON_IsString(a))
+        return strcmp(a->valuestring, b->valuestring) == 0;
+    if (cJSON_IsArray(a)) {
+        const cJSON *x = a->child, *y = b->child;
+        for (; x && y; x = x->next, y = y->next)
+            if (!json_equal(x, y))
+                return false;
+        return !x && !y;
+    }
+    if (cJSON_IsObject(a)) {
+        int na = cJSON_GetArraySize(a), nb = cJSON_GetArraySize(b);
+        if (na != nb)
+            return false;
+        const cJSON *x;
+        cJSON_ArrayForEach(x, a)
+        {
+            const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, x->string);
+            if (!y || !json_equal(x, y))
+                return false;
+        }
+        return true;
+    }
+    return false;
+}
+
+char *json_print(const cJSON *n, bool pretty)
+{
+    char *s = pretty ? cJSON_Print(n) : cJSON_PrintUnformatted(n);
+    if (!s || !pretty)
+        return s;
+    /* cJSON indents with tabs; the project's files use two spaces. */
+    size_t tabs = 0, len = 0;
+    for (const char *p = s; *p; p++, len++)
+        tabs += *p == '\t';
+    char *o = malloc(len + tabs + 1);
+    if (!o) {
+        cJSON_free(s);
+        return NULL;
+    }
+    char *q = o;
+    bool in_string = false;
+    for (const char *p = s; *p; p++) {
+        if (in_string) {
+            *q++ = *p;
+            if (*p == '\\' && p[1])
+                *q++ = *++p;
+            else if (*p == '"')
+                in_string = false;
+        } else if (*p == '"') {
+            in_string = true;
+            *q++ = *p;
+        } else if (*p == '\t') {
+            *q++ = ' ';
+            *q++ = ' ';
+        } else {
+            *q++ = *p;
+        }
+    }
+    *q = '\0';
+    cJSON_free(s);
+    return o;
+}
+
+int json_print_short(struct util_buf *b, const cJSON *n, size_t max)
+{
+    char *s = cJSON_PrintUnformatted(n);
+    if (!s)
+        return UTIL_ERR_NOMEM;
+    size_t len = strlen(s);
+    int rc;
+    if (len > max && max > 3) {
+        rc = util_buf_append(b, s, max - 3);
+        if (!rc)
+            rc = util_buf_puts(b, "...");
+    } else {
+        rc = util_buf_append(b, s, len);
+    }
+    cJSON_free(s);
+    return rc;
+}

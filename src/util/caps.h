@@ -1,0 +1,20 @@
+/* Every growable buffer in ingestcheck has a named cap, defined here. */
+#ifndef INGESTCHECK_UTIL_CAPS_H
+#define INGESTCHECK_UTIL_CAPS_H
+
+/* A JSON document read from a file or given on the command line. */
+#define UTIL_CAP_JSON_DOCUMENT (256u * 1024u * 1024u)
+/* A JSON Schema file (a schema larger than this is not a schema). */
+#define UTIL_CAP_SCHEMA_FILE (16u * 1024u * 1024u)
+/* The OpenAPI document. */
+#define UTIL_CAP_SPEC_FILE (16u * 1024u * 1024u)
+/* Nesting depth of JSON and YAML documents we accept. */
+#define UTIL_CAP_NESTING_DEPTH 512
+/* Number of violations one validation collects before it stops collecting. */
+#define UTIL_CAP_VIOLATIONS 1000
+/* Depth of schema evaluation ($ref chains, nested applicators). */
+#define UTIL_CAP_EVAL_DEPTH 512
+/* A diagnostic message built in a buffer. */
+#define UTIL_CAP_MESSAGE (64u * 1024u)
+
+#endif

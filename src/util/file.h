@@ -1,0 +1,31 @@
+/* Whole-file reading with a cap, and atomic writing (temp file + rename). */
+#ifndef INGESTCHECK_UTIL_FILE_H
+#define INGESTCHECK_UTIL_FILE_H
+
+#include "util/error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Reads the whole file into a NUL-terminated heap buffer (*out, caller frees)
+ * of *len bytes. Fails with UTIL_ERR_LIMIT past limit bytes, UTIL_ERR_IO when
+ * the file cannot be read; err names the path. */
+int util_file_read(const char *path, size_t limit, char **out, size_t *len,
+                   struct util_error *err);
+
+/* Writes len bytes to path atomically: a temporary file in the same directory
+ * is written, flushed, fsync'ed and renamed over path, so readers see either
+ * the old or the new content, never a part. */
+int util_file_write_atomic(const char *path, const void *data, size_t len,
+                           struct util_error *err);
+
+/* Creates dir and its parents (mode 0777 & ~umask); existing dirs are fine. */
+int util_mkdir_p(const char *dir, struct util_error *err);
+
+bool util_file_exists(const char *path);
+bool util_dir_exists(const char *path);
+
+/* Joins a and b with one '/'; heap string, caller frees; NULL on ENOMEM. */
+char *util_path_join(const char *a, const char *b);
+
+#endif

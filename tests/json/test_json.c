@@ -1,0 +1,133 @@
+#include "json/json.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static cJSON *parse(const char *s)
+{
+    cJSON *doc = NULL;
+    struct util_error e;
+    util_error_clear(&e);
+    assert_int_equal(json_parse(s, strlen(s), "t", &doc, &e), UTIL_OK);
+    return doc;
+}
+
+static void test_parse_errors_have_position(void **state)
+{
+    (void)state;
+    cJSON *doc = NULL;
+    struct util_error e;
+    util_error_clear(&e);
+    const char *bad = "{\n  \"a\": [1, 2,,]\n}";
+    assert_int_equal(json_parse(bad, strlen(bad), "doc.json", &doc, &e), UTIL_ERR_PARSE);
+    assert_null(doc);
+    assert_int_equal(e.line, 2);
+    assert_true(e.column > 1);
+    assert_non_null(strstr(e.message, "doc.json:2:"));
+    const char *trailing = "{\"a\":1} x";
+    assert_int_equal(json_parse(trailing, strlen(trailing), "t", &doc, &e), UTIL_ERR_PARSE);
+    assert_non_null(strstr(e.message, "trailing"));
+}
+
+static void test_parse_depth_cap(void **state)
+{
+    (void)state;
+    size_t n = 5000;
+    char *s = malloc(2 * n + 1);
+    memset(s, '[', n);
+    memset(s + n, ']', n);
+    s[2 * n] = '\0';
+    cJSON *doc = NULL;
+    struct util_error e;
+    util_error_clear(&e);
+    assert_int_equal(json_parse(s, 2 * n, "deep", &doc, &e), UTIL_ERR_LIMIT);
+    free(s);
+    /* 100 levels are fine. */
+    char hundred[201];
+    memset(hundred, '[', 100);
+    memset(hundred + 100, ']', 100);
+    hundred[200] = '\0';
+    doc = parse(hundred);
+    cJSON_Delete(doc);
+}
+
+static void test_pointer(void **state)
+{
+    (void)state;
+    cJSON *doc = parse("{\"a/b\":{\"c~d\":[10,20,{\"%\":true}]},\"\":5}");
+    const cJSON *n = json_pointer_get(doc, "/a~1b/c~0d/1", false);
+    assert_non_null(n);
+    assert_int_equal(n->valueint, 20);
+    assert_true(cJSON_IsTrue(json_pointer_get(doc, "/a~1b/c~0d/2/%25", true)));
+    assert_null(json_pointer_get(doc, "/a~1b/c~0d/01", false));
+    assert_null(json_pointer_get(doc, "/a~1b/c~0d/3", false));
+    assert_int_equal(json_pointer_get(doc, "/", false)->valueint, 5);
+    assert_ptr_equal(json_pointer_get(doc, "", false), doc);
+    struct util_buf b;
+    util_buf_init(&b, 100);
+    json_pointer_append(&b, "a/b");
+    json_pointer_append(&b, "c~d");
+    json_pointer_append_index(&b, 3);
+    assert_string_equal(b.data, "/a~1b/c~0d/3");
+    util_buf_finish(&b);
+    cJSON_Delete(doc);
+}
+
+static void test_equal(void **state)
+{
+    (void)state;
+    cJSON *a = parse("{\"x\":[1.0,{\"y\":null}],\"z\":\"s\"}");
+    cJSON *b = parse("{\"z\":\"s\",\"x\":[1,{\"y\":null}]}");
+    cJSON *c = parse("{\"z\":\"s\",\"x\":[1,{\"y\":false}]}");
+    cJSON *d = parse("{\"z\":\"s\",\"x\":[1,{\"y\":null}],\"w\":1}");
+    assert_true(json_equal(a, b));
+    assert_false(json_equal(a, c));
+    assert_false(json_equal(a, d));
+    assert_false(json_equal(d, a));
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    cJSON_Delete(c);
+    cJSON_Delete(d);
+}
+
+static void test_types_and_print(void **state)
+{
+    (void)state;
+    cJSON *doc = parse("[1, 1.5, 1.0, \"s\", true, null, {}, []]");
+    const char *want[] = {"integer", "number", "integer", "string",
+                          "boolean", "null",   "object",  "array"};
+    int i = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, doc)
+    {
+        assert_string_equal(json_type_name(it), want[i++]);
+    }
+    char *s = json_print(doc, true);
+    assert_null(strchr(s, '\t'));
+    free(s);
+    struct util_buf b;
+    util_buf_init(&b, 1000);
+    json_print_short(&b, doc, 10);
+    assert_int_equal(b.len, 10);
+    assert_string_equal(b.data + 7, "...");
+    util_buf_finish(&b);
+    cJSON_Delete(doc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_errors_have_position),
+        cmocka_unit_test(test_parse_depth_cap),
+        cmocka_unit_test(test_pointer),
+        cmocka_unit_test(test_equal),
+        cmocka_unit_test(test_types_and_print),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,109 @@
+#include "util/buf.h"
+#include "util/caps.h"
+#include "util/error.h"
+#include "util/file.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static void test_buf_append_and_cap(void **state)
+{
+    (void)state;
+    struct util_buf b;
+    util_buf_init(&b, 8);
+    assert_int_equal(util_buf_puts(&b, "abcd"), UTIL_OK);
+    assert_int_equal(util_buf_printf(&b, "%d", 1234), UTIL_OK);
+    assert_string_equal(b.data, "abcd1234");
+    assert_int_equal(util_buf_putc(&b, 'x'), UTIL_ERR_LIMIT);
+    assert_string_equal(b.data, "abcd1234");
+    char *s = util_buf_steal(&b);
+    assert_string_equal(s, "abcd1234");
+    free(s);
+    assert_null(b.data);
+    util_buf_finish(&b);
+}
+
+static void test_buf_grows(void **state)
+{
+    (void)state;
+    struct util_buf b;
+    util_buf_init(&b, 1 << 20);
+    for (int i = 0; i < 10000; i++)
+        assert_int_equal(util_buf_printf(&b, "%04d", i % 10000), UTIL_OK);
+    assert_int_equal(b.len, 40000);
+    assert_memory_equal(b.data + 39996, "9999", 4);
+    util_buf_finish(&b);
+}
+
+static void test_error_prefix(void **state)
+{
+    (void)state;
+    struct util_error e;
+    util_error_clear(&e);
+    assert_int_equal(util_error_set(&e, UTIL_ERR_IO, "cannot read %s", "x"), UTIL_ERR_IO);
+    util_error_prefix(&e, "loading %d", 3);
+    assert_string_equal(e.message, "loading 3: cannot read x");
+    assert_int_equal(util_error_set(NULL, UTIL_ERR_NOMEM, "ignored"), UTIL_ERR_NOMEM);
+}
+
+static void test_file_roundtrip_atomic(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ic-util-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *sub = util_path_join(dir, "a/b");
+    struct util_error e;
+    util_error_clear(&e);
+    assert_int_equal(util_mkdir_p(sub, &e), UTIL_OK);
+    char *path = util_path_join(sub, "f.txt");
+    assert_int_equal(util_file_write_atomic(path, "hello", 5, &e), UTIL_OK);
+    assert_int_equal(util_file_write_atomic(path, "world!", 6, &e), UTIL_OK);
+    char *data = NULL;
+    size_t len = 0;
+    assert_int_equal(util_file_read(path, 100, &data, &len, &e), UTIL_OK);
+    assert_int_equal(len, 6);
+    assert_string_equal(data, "world!");
+    free(data);
+    assert_int_equal(util_file_read(path, 5, &data, &len, &e), UTIL_ERR_LIMIT);
+    assert_non_null(strstr(e.message, "cap"));
+    assert_int_equal(util_file_read("/nonexistent/x", 5, &data, &len, &e), UTIL_ERR_IO);
+    assert_non_null(strstr(e.message, "/nonexistent/x"));
+    /* No temporary files are left beside the target. */
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "test $(ls -A %s | wc -l) -eq 1", sub);
+    assert_int_equal(system(cmd), 0);
+    unlink(path);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    free(path);
+    free(sub);
+}
+
+static void test_file_write_into_missing_dir_fails(void **state)
+{
+    (void)state;
+    struct util_error e;
+    util_error_clear(&e);
+    assert_int_equal(util_file_write_atomic("/nonexistent-dir/x.json", "x", 1, &e), UTIL_ERR_IO);
+    assert_non_null(strstr(e.message, "/nonexistent-dir/x.json"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_buf_append_and_cap),
+        cmocka_unit_test(test_buf_grows),
+        cmocka_unit_test(test_error_prefix),
+        cmocka_unit_test(test_file_roundtrip_atomic),
+        cmocka_unit_test(test_file_write_into_missing_dir_fails),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
