@@ -90,4 +90,16 @@ int schema_validate(const struct schema *s, const cJSON *instance, struct schema
 /* Fast yes/no validation that collects nothing. */
 bool schema_is_valid(const struct schema *s, const cJSON *instance);
 
+/* Counters for tests and diagnostics: documents held, documents loaded on
+ * demand (remote, file:// or embedded metaschemas), schemas compiled and
+ * references resolved. Validation never changes them. */
+struct schema_stats {
+    size_t documents;
+    size_t documents_loaded;
+    size_t schemas_compiled;
+    size_t refs_resolved;
+};
+
+void schema_registry_stats(const struct schema_registry *reg, struct schema_stats *out);
+
 #endif

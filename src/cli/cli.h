@@ -1,0 +1,98 @@
+/* The command-line front end. Only cli/ prints and picks exit codes. Every
+ * subcommand is a struct cli_command whose option table drives parsing,
+ * `--help` and the man page (see options.c). */
+#ifndef INGESTCHECK_CLI_CLI_H
+#define INGESTCHECK_CLI_CLI_H
+
+#include "util/error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+enum cli_exit {
+    CLI_EXIT_OK = 0,    /* everything checked passed */
+    CLI_EXIT_FAIL = 1,  /* some check failed */
+    CLI_EXIT_USAGE = 2, /* usage or configuration error, unusable input */
+};
+
+enum cli_arg { CLI_ARG_NONE, CLI_ARG_STRING, CLI_ARG_INT };
+
+struct cli_option {
+    const char *long_name; /* without "--"; NULL ends a table */
+    char short_name;       /* 0 when none */
+    enum cli_arg arg;
+    const char *metavar; /* shown in help: --status N */
+    const char *help;    /* one line */
+    int id;              /* key used by cli_get*; unique within a command */
+    bool repeatable;     /* may be given more than once */
+};
+
+#define CLI_MAX_VALUES 64
+#define CLI_MAX_POSITIONAL 256
+
+struct cli_value {
+    int id;
+    const char *str; /* borrowed from argv; NULL for CLI_ARG_NONE */
+    long num;
+};
+
+/* Parsed arguments of one command; borrows from argv. */
+struct cli_args {
+    struct cli_value values[CLI_MAX_VALUES];
+    size_t nvalues;
+    char *positional[CLI_MAX_POSITIONAL];
+    size_t npositional;
+};
+
+struct cli_command {
+    const char *name;     /* "validate", "schemas generate" */
+    const char *synopsis; /* after the name: "[OPTIONS] DOCUMENT" */
+    const char *summary;  /* one line */
+    const char *description; /* paragraph for --help and the man page; may be NULL */
+    const struct cli_option *options; /* terminated by an entry with long_name NULL */
+    size_t min_positional;
+    size_t max_positional;
+    int (*run)(const struct cli_command *cmd, const struct cli_args *args);
+};
+
+/* Options every command accepts (--help, --schemas, --no-color). */
+enum { CLI_OPT_HELP = 1000, CLI_OPT_SCHEMAS, CLI_OPT_NO_COLOR, CLI_OPT_QUIET };
+
+/* The table of common options. */
+const struct cli_option *cli_common_options(void);
+
+/* Parses argv (argv[0] is the first word after the command name) against
+ * cmd's table and the common options. On error fills err with a one-line
+ * message naming the option. */
+int cli_parse(const struct cli_command *cmd, int argc, char **argv, struct cli_args *out,
+              struct util_error *err);
+
+bool cli_has(const struct cli_args *a, int id);
+/* Last value given for id, or NULL. */
+const char *cli_get(const struct cli_args *a, int id);
+/* Last numeric value for id, or dflt. */
+long cli_get_num(const struct cli_args *a, int id, long dflt);
+
+/* Prints `usage:` and the option table of cmd. */
+void cli_print_command_help(FILE *f, const struct cli_command *cmd);
+
+/* The schemas directory: --schemas, else $INGESTCHECK_SCHEMAS, else
+ * ./schemas when it holds operations.json, else the source tree's. Borrowed
+ * or static storage. */
+const char *cli_schemas_dir(const struct cli_args *a);
+
+/* Prints "ingestcheck: <message>" to stderr (one line). */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints an error struct as "ingestcheck: [file:line:col: ]message". */
+void cli_report_error(const struct util_error *err);
+
+/* Whether stdout gets colour (a TTY, no NO_COLOR, no --no-color). */
+bool cli_color(const struct cli_args *a);
+
+/* Command tables of the subcommand files, NULL-terminated arrays. */
+extern const struct cli_command *const cli_validate_commands[];
+extern const struct cli_command *const cli_schemas_commands[];
+extern const struct cli_command *const cli_serve_commands[];
+
+#endif

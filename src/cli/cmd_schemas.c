@@ -1,0 +1,464 @@
+/* `ingestcheck schemas generate | check | lint | examples`: derive schemas/
+ * from the OpenAPI document, gate on the committed copy, report the spec's
+ * defects and check its examples. The work is in src/spec; this file only
+ * parses options, prints and picks exit codes. */
+#include "cli/cli.h"
+
+#include "json/json.h"
+#include "spec/spec.h"
+#include "util/buf.h"
+#include "util/caps.h"
+#include "util/file.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    OPT_SPEC = 1,
+    OPT_OUT,
+    OPT_JSON,
+    OPT_REPORTS,
+    OPT_STRICT,
+};
+
+#define SPEC_OPTION                                                                              \
+    {"spec", 0, CLI_ARG_STRING, "FILE",                                                          \
+     "OpenAPI document (default: <schemas>/openapi/ingestion.yml)", OPT_SPEC, false}
+#define END_OPTIONS {NULL, 0, CLI_ARG_NONE, NULL, NULL, 0, false}
+
+static const struct cli_option generate_options[] = {
+    SPEC_OPTION,
+    {"out", 0, CLI_ARG_STRING, "DIR", "write here instead of the schemas directory", OPT_OUT,
+     false},
+    END_OPTIONS,
+};
+
+static const struct cli_option check_options[] = {
+    SPEC_OPTION,
+    END_OPTIONS,
+};
+
+static const struct cli_option lint_options[] = {
+    SPEC_OPTION,
+    {"json", 0, CLI_ARG_NONE, NULL, "print the defects as JSON", OPT_JSON, false},
+    {"reports", 0, CLI_ARG_STRING, "DIR", "also write DIR/lint.json", OPT_REPORTS, false},
+    {"strict", 0, CLI_ARG_NONE, NULL, "exit 1 when the spec has any defect", OPT_STRICT, false},
+    END_OPTIONS,
+};
+
+static const struct cli_option examples_options[] = {
+    SPEC_OPTION,
+    {"json", 0, CLI_ARG_NONE, NULL, "print the results as JSON", OPT_JSON, false},
+    {"reports", 0, CLI_ARG_STRING, "DIR",
+     "also write DIR/examples.json and DIR/examples-junit.xml", OPT_REPORTS, false},
+    END_OPTIONS,
+};
+
+/* The spec path: --spec, else <schemas>/openapi/ingestion.yml (heap). */
+static char *spec_path(const struct cli_args *args)
+{
+    const char *s = cli_get(args, OPT_SPEC);
+    return s ? strdup(s) : util_path_join(cli_schemas_dir(args), "openapi/ingestion.yml");
+}
+
+static int load(const struct cli_args *args, struct spec **spec)
+{
+    struct util_error err;
+    util_error_clear(&err);
+    char *path = spec_path(args);
+    if (!path) {
+        cli_error("out of memory");
+        return CLI_EXIT_USAGE;
+    }
+    int rc = spec_load(path, spec, &err);
+    free(path);
+    if (rc) {
+        cli_report_error(&err);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
+static int run_generate(const struct cli_command *cmd, const struct cli_args *args)
+{
+    (void)cmd;
+    struct spec *spec = NULL;
+    struct spec_files files;
+    struct util_error err;
+    util_error_clear(&err);
+    spec_files_init(&files);
+    const char *out = cli_get(args, OPT_OUT) ? cli_get(args, OPT_OUT) : cli_schemas_dir(args);
+    int code = load(args, &spec);
+    if (code == CLI_EXIT_OK &&
+        (spec_generate(spec, &files, &err) || spec_files_write(&files, out, &err))) {
+        cli_report_error(&err);
+        code = CLI_EXIT_USAGE;
+    }
+    if (code == CLI_EXIT_OK && !cli_has(args, CLI_OPT_QUIET))
+        printf("wrote %zu files to %s\n", files.count, out);
+    spec_files_finish(&files);
+    spec_destroy(spec);
+    return code;
+}
+
+static int run_check(const struct cli_command *cmd, const struct cli_args *args)
+{
+    (void)cmd;
+    struct spec *spec = NULL;
+    struct spec_files files;
+    struct spec_diff diff;
+    struct util_error err;
+    util_error_clear(&err);
+    spec_files_init(&files);
+    spec_diff_init(&diff);
+    const char *dir = cli_schemas_dir(args);
+    int code = load(args, &spec);
+    if (code == CLI_EXIT_OK && (spec_generate(spec, &files, &err) ||
+                                spec_files_compare(&files, dir, &diff, &err))) {
+        cli_report_error(&err);
+        code = CLI_EXIT_USAGE;
+    }
+    if (code == CLI_EXIT_OK) {
+        for (size_t i = 0; i < diff.count; i++)
+            printf("%s/%s: %s\n", dir, diff.items[i].path,
+                   spec_diff_kind_name(diff.items[i].kind));
+        if (diff.count) {
+            printf("%zu of the generated files differ from %s; run `ingestcheck schemas "
+                   "generate`\n",
+                   diff.count, dir);
+            code = CLI_EXIT_FAIL;
+        } else if (!cli_has(args, CLI_OPT_QUIET)) {
+            printf("%s is up to date (%zu files)\n", dir, files.count);
+        }
+    }
+    spec_diff_finish(&diff);
+    spec_files_finish(&files);
+    spec_destroy(spec);
+    return code;
+}
+
+static const char *str(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static void print_compact(const cJSON *v)
+{
+    struct util_buf b;
+    util_buf_init(&b, UTIL_CAP_MESSAGE);
+    if (json_print_short(&b, v, 200) == UTIL_OK)
+        fputs(b.data ? b.data : "", stdout);
+    util_buf_finish(&b);
+}
+
+/* One line per defect (per overlapping pair for unions). */
+static void print_defect(const char *spec, const cJSON *d)
+{
+    const char *kind = str(d, "kind");
+    int line = cJSON_GetObjectItemCaseSensitive(d, "line")->valueint;
+    if (!strcmp(kind, "overlapping-union")) {
+        const cJSON *o;
+        cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(d, "overlaps"))
+        {
+            const cJSON *br = cJSON_GetObjectItemCaseSensitive(o, "branches");
+            printf("%s:%d: %s: oneOf %s: %s and %s both accept ", spec, line, kind,
+                   str(d, "union"), cJSON_GetArrayItem(br, 0)->valuestring,
+                   cJSON_GetArrayItem(br, 1)->valuestring);
+            print_compact(cJSON_GetObjectItemCaseSensitive(o, "example"));
+            putchar('\n');
+        }
+        return;
+    }
+    printf("%s:%d: %s: %s", spec, line, kind, str(d, "location"));
+    if (!strcmp(kind, "invalid-example")) {
+        fputs(": ", stdout);
+        print_compact(cJSON_GetObjectItemCaseSensitive(d, "example"));
+        printf(" (%s)", str(d, "reason"));
+    } else if (!strcmp(kind, "allof-contradiction")) {
+        fputs(": no instance satisfies the allOf; e.g. ", stdout);
+        print_compact(cJSON_GetObjectItemCaseSensitive(d, "example"));
+        fputs(" is rejected by ", stdout);
+        print_compact(cJSON_GetObjectItemCaseSensitive(d, "rejectedBy"));
+    } else if (!strcmp(kind, "unmapped-selector-value")) {
+        fputs(": no variant for type ", stdout);
+        print_compact(cJSON_GetObjectItemCaseSensitive(d, "values"));
+    } else if (!strcmp(kind, "missing-acl")) {
+        printf(": %s has no x-acl", str(d, "operationId"));
+    } else if (!strcmp(kind, "undocumented-statuses")) {
+        fputs(": only ", stdout);
+        print_compact(cJSON_GetObjectItemCaseSensitive(d, "documented"));
+        fputs(" documented, never ", stdout);
+        print_compact(cJSON_GetObjectItemCaseSensitive(d, "neverDocumented"));
+    } else if (!strcmp(kind, "implicit-explode")) {
+        printf(": %s has no style/explode, both forms accepted", str(d, "parameter"));
+    }
+    putchar('\n');
+}
+
+static int write_report(const char *dir, const char *name, const char *data, size_t len)
+{
+    struct util_error err;
+    util_error_clear(&err);
+    char *path = util_path_join(dir, name);
+    int rc = path ? util_mkdir_p(dir, &err) : UTIL_ERR_NOMEM;
+    if (!rc)
+        rc = util_file_write_atomic(path, data, len, &err);
+    if (rc)
+        cli_report_error(&err);
+    free(path);
+    return rc;
+}
+
+static int write_json_report(const char *dir, const char *name, const cJSON *doc)
+{
+    char *s = json_print(doc, true);
+    if (!s) {
+        cli_error("out of memory");
+        return UTIL_ERR_NOMEM;
+    }
+    struct util_buf b;
+    util_buf_init(&b, UTIL_CAP_JSON_DOCUMENT);
+    int rc = util_buf_puts(&b, s);
+    if (!rc)
+        rc = util_buf_putc(&b, '\n');
+    if (!rc)
+        rc = write_report(dir, name, b.data, b.len);
+    util_buf_finish(&b);
+    free(s);
+    return rc;
+}
+
+static int run_lint(const struct cli_command *cmd, const struct cli_args *args)
+{
+    (void)cmd;
+    struct spec *spec = NULL;
+    cJSON *defects = NULL;
+    struct util_error err;
+    util_error_clear(&err);
+    int code = load(args, &spec);
+    if (code == CLI_EXIT_OK && spec_lint(spec, &defects, &err)) {
+        cli_report_error(&err);
+        code = CLI_EXIT_USAGE;
+    }
+    if (code == CLI_EXIT_OK) {
+        if (cli_has(args, OPT_JSON)) {
+            char *s = json_print(defects, true);
+            if (s)
+                puts(s);
+            free(s);
+        } else {
+            const cJSON *d;
+            cJSON_ArrayForEach(d, defects)
+            {
+                print_defect(spec_source_name(spec), d);
+            }
+            printf("%d defects in %s\n", cJSON_GetArraySize(defects), spec_source_name(spec));
+        }
+        if (cli_get(args, OPT_REPORTS) &&
+            write_json_report(cli_get(args, OPT_REPORTS), "lint.json", defects))
+            code = CLI_EXIT_USAGE;
+        if (code == CLI_EXIT_OK && cli_has(args, OPT_STRICT) && cJSON_GetArraySize(defects))
+            code = CLI_EXIT_FAIL;
+    }
+    cJSON_Delete(defects);
+    spec_destroy(spec);
+    return code;
+}
+
+/* Whether defects (the committed defects.json) lists the example at loc. */
+static bool known_defect(const cJSON *defects, const char *loc)
+{
+    const cJSON *d;
+    cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(defects, "defects"))
+    {
+        if (!strcmp(str(d, "kind"), "invalid-example") && !strcmp(str(d, "location"), loc))
+            return true;
+    }
+    return false;
+}
+
+static int xml_escape(struct util_buf *b, const char *s)
+{
+    int rc = UTIL_OK;
+    for (; *s && !rc; s++) {
+        switch (*s) {
+        case '<':
+            rc = util_buf_puts(b, "&lt;");
+            break;
+        case '>':
+            rc = util_buf_puts(b, "&gt;");
+            break;
+        case '&':
+            rc = util_buf_puts(b, "&amp;");
+            break;
+        case '"':
+            rc = util_buf_puts(b, "&quot;");
+            break;
+        default:
+            rc = util_buf_putc(b, *s);
+        }
+    }
+    return rc;
+}
+
+static int junit(const cJSON *results, const cJSON *known, struct util_buf *b)
+{
+    int n = cJSON_GetArraySize(results), failures = 0, skipped = 0;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, results)
+    {
+        if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "valid"))) {
+            if (known_defect(known, str(r, "location")))
+                skipped++;
+            else
+                failures++;
+        }
+    }
+    int rc = util_buf_printf(b,
+                             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                             "<testsuite name=\"spec-examples\" tests=\"%d\" failures=\"%d\" "
+                             "skipped=\"%d\">\n",
+                             n, failures, skipped);
+    cJSON_ArrayForEach(r, results)
+    {
+        if (rc)
+            break;
+        rc = util_buf_puts(b, "  <testcase classname=\"examples\" name=\"");
+        if (!rc)
+            rc = xml_escape(b, str(r, "location"));
+        if (!rc)
+            rc = util_buf_puts(b, "\"");
+        if (!rc && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "valid"))) {
+            rc = util_buf_puts(b, "/>\n");
+            continue;
+        }
+        bool is_known = known_defect(known, str(r, "location"));
+        if (!rc)
+            rc = util_buf_puts(b, is_known ? ">\n    <skipped message=\"known spec defect: "
+                                           : ">\n    <failure message=\"");
+        if (!rc)
+            rc = xml_escape(b, str(r, "reason"));
+        if (!rc)
+            rc = util_buf_puts(b, "\"/>\n  </testcase>\n");
+    }
+    if (!rc)
+        rc = util_buf_puts(b, "</testsuite>\n");
+    return rc;
+}
+
+static int run_examples(const struct cli_command *cmd, const struct cli_args *args)
+{
+    (void)cmd;
+    struct spec *spec = NULL;
+    cJSON *results = NULL;
+    cJSON *known = NULL;
+    char *defects_path = NULL;
+    struct util_error err;
+    util_error_clear(&err);
+    int code = load(args, &spec);
+    if (code == CLI_EXIT_OK) {
+        defects_path = util_path_join(cli_schemas_dir(args), "defects.json");
+        if (!defects_path || spec_examples(spec, &results, &err) ||
+            json_load_file(defects_path, UTIL_CAP_SCHEMA_FILE, &known, &err)) {
+            cli_report_error(&err);
+            code = CLI_EXIT_USAGE;
+        }
+    }
+    if (code == CLI_EXIT_OK) {
+        int valid = 0, listed = 0, unlisted = 0;
+        const cJSON *r;
+        cJSON_ArrayForEach(r, results)
+        {
+            const char *loc = str(r, "location");
+            int line = cJSON_GetObjectItemCaseSensitive(r, "line")->valueint;
+            if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "valid"))) {
+                valid++;
+                continue;
+            }
+            bool is_known = known_defect(known, loc);
+            listed += is_known;
+            unlisted += !is_known;
+            if (!cli_has(args, OPT_JSON))
+                printf("%s:%d: example %s does not validate (%s)%s\n", spec_source_name(spec),
+                       line, loc, str(r, "reason"),
+                       is_known ? "; listed in defects.json" : "; NOT listed in defects.json");
+        }
+        if (cli_has(args, OPT_JSON)) {
+            char *s = json_print(results, true);
+            if (s)
+                puts(s);
+            free(s);
+        } else {
+            printf("%d examples: %d valid, %d invalid and listed as spec defects, %d invalid "
+                   "and not listed\n",
+                   cJSON_GetArraySize(results), valid, listed, unlisted);
+        }
+        const char *dir = cli_get(args, OPT_REPORTS);
+        if (dir) {
+            struct util_buf x;
+            util_buf_init(&x, UTIL_CAP_JSON_DOCUMENT);
+            if (write_json_report(dir, "examples.json", results) || junit(results, known, &x) ||
+                write_report(dir, "examples-junit.xml", x.data, x.len))
+                code = CLI_EXIT_USAGE;
+            util_buf_finish(&x);
+        }
+        if (code == CLI_EXIT_OK && unlisted)
+            code = CLI_EXIT_FAIL;
+    }
+    free(defects_path);
+    cJSON_Delete(results);
+    cJSON_Delete(known);
+    spec_destroy(spec);
+    return code;
+}
+
+static const struct cli_command generate_command = {
+    .name = "schemas generate",
+    .synopsis = "[--spec FILE] [--out DIR]",
+    .summary = "derive schemas/ (components, operations.json, defects.json) from the spec",
+    .description = "Reads the OpenAPI document and writes components/<Name>.json (JSON Schema "
+                   "2020-12), operations.json and defects.json, reproducibly, replacing stale "
+                   "component files.",
+    .options = generate_options,
+    .run = run_generate,
+};
+
+static const struct cli_command check_command = {
+    .name = "schemas check",
+    .synopsis = "[--spec FILE]",
+    .summary = "fail when the committed schemas/ differ from what the spec derives",
+    .description = "Regenerates in memory and compares with the schemas directory; lists every "
+                   "changed, missing or extra file and exits 1 when there is one.",
+    .options = check_options,
+    .run = run_check,
+};
+
+static const struct cli_command lint_command = {
+    .name = "schemas lint",
+    .synopsis = "[--spec FILE] [--json] [--reports DIR] [--strict]",
+    .summary = "report the spec's defects (overlapping unions with a witness value, ...)",
+    .description = "Prints each ambiguous oneOf with two branches and a value that matches both, "
+                   "contradictory allOfs, invalid examples, OpenAPI 3.1 constructs, missing ACLs "
+                   "and undocumented statuses. Exits 0 unless --strict and a defect exists.",
+    .options = lint_options,
+    .run = run_lint,
+};
+
+static const struct cli_command examples_command = {
+    .name = "schemas examples",
+    .synopsis = "[--spec FILE] [--json] [--reports DIR]",
+    .summary = "validate every example of the spec against its derived schema",
+    .description = "Exits 1 when an example does not validate and is not listed as a spec defect "
+                   "in the committed defects.json.",
+    .options = examples_options,
+    .run = run_examples,
+};
+
+const struct cli_command *const cli_schemas_commands[] = {
+    &generate_command,
+    &check_command,
+    &lint_command,
+    &examples_command,
+    NULL,
+};

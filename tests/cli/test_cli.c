@@ -1,0 +1,194 @@
+/* Drives the ingestcheck binary as a user would: exit codes, messages,
+ * --help, --version, the man page and `validate`. */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static const char *binary;
+static char data_dir[4096];
+
+struct outcome {
+    int status;
+    char out[65536];
+    char err[65536];
+};
+
+static void slurp(int fd, char *buf, size_t cap)
+{
+    size_t n = 0;
+    ssize_t r;
+    lseek(fd, 0, SEEK_SET);
+    while (n + 1 < cap && (r = read(fd, buf + n, cap - 1 - n)) > 0)
+        n += (size_t)r;
+    buf[n] = '\0';
+}
+
+/* Runs the binary with the NULL-terminated arguments; captures output. */
+static void run(struct outcome *o, ...)
+{
+    char *argv[32];
+    int argc = 0;
+    argv[argc++] = strdup(binary);
+    va_list ap;
+    va_start(ap, o);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) != NULL && argc < 31)
+        argv[argc++] = strdup(a);
+    va_end(ap);
+    argv[argc] = NULL;
+    FILE *out = tmpfile(), *err = tmpfile();
+    assert_non_null(out);
+    assert_non_null(err);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fileno(out), 1);
+        dup2(fileno(err), 2);
+        int devnull = open("/dev/null", O_RDONLY);
+        dup2(devnull, 0);
+        execv(binary, argv);
+        _exit(127);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    assert_true(WIFEXITED(st));
+    o->status = WEXITSTATUS(st);
+    slurp(fileno(out), o->out, sizeof(o->out));
+    slurp(fileno(err), o->err, sizeof(o->err));
+    fclose(out);
+    fclose(err);
+    for (int i = 0; i < argc; i++)
+        free(argv[i]);
+}
+
+static const char *data(const char *name)
+{
+    static char paths[8][8192];
+    static int next;
+    char *p = paths[next++ % 8];
+    snprintf(p, sizeof(paths[0]), "%s/%s", data_dir, name);
+    return p;
+}
+
+static void test_version_and_help(void **state)
+{
+    (void)state;
+    static struct outcome o;
+    run(&o, "--version", NULL);
+    assert_int_equal(o.status, 0);
+    assert_non_null(strstr(o.out, "ingestcheck "));
+    run(&o, "--help", NULL);
+    assert_int_equal(o.status, 0);
+    assert_non_null(strstr(o.out, "validate"));
+    assert_non_null(strstr(o.out, "exit status"));
+    run(&o, "validate", "--help", NULL);
+    assert_int_equal(o.status, 0);
+    assert_non_null(strstr(o.out, "--operation ID"));
+    assert_non_null(strstr(o.out, "--schemas DIR"));
+    run(&o, NULL);
+    assert_int_equal(o.status, 2);
+}
+
+static void test_usage_errors_exit_2(void **state)
+{
+    (void)state;
+    static struct outcome o;
+    run(&o, "frobnicate", NULL);
+    assert_int_equal(o.status, 2);
+    assert_non_null(strstr(o.err, "unknown command 'frobnicate'"));
+    run(&o, "validate", "--bogus", "x.json", NULL);
+    assert_int_equal(o.status, 2);
+    assert_non_null(strstr(o.err, "unknown option '--bogus'"));
+    run(&o, "validate", "--schema", data("schema-person.json"), NULL);
+    assert_int_equal(o.status, 2);
+    assert_non_null(strstr(o.err, "needs an argument"));
+    run(&o, "validate", "--status", "abc", "x.json", NULL);
+    assert_int_equal(o.status, 2);
+    assert_non_null(strstr(o.err, "expects a number"));
+    run(&o, "validate", "x.json", NULL);
+    assert_int_equal(o.status, 2);
+    assert_non_null(strstr(o.err, "exactly one of"));
+}
+
+static void test_validate_schema_file(void **state)
+{
+    (void)state;
+    static struct outcome o;
+    run(&o, "validate", "--schema", data("schema-person.json"), data("person-valid.json"), NULL);
+    assert_int_equal(o.status, 0);
+    assert_non_null(strstr(o.out, "valid"));
+    run(&o, "validate", "--schema", data("schema-person.json"), data("person-invalid.json"),
+        NULL);
+    assert_int_equal(o.status, 1);
+    assert_non_null(strstr(o.out, "/action: \"upsert\" is not one of append, partial, replace, save"));
+    assert_non_null(strstr(o.out, "/tags/0"));
+    assert_non_null(strstr(o.out, "extra"));
+    run(&o, "validate", "--schema", data("schema-person.json"), data("malformed.json"), NULL);
+    assert_int_equal(o.status, 2);
+    assert_non_null(strstr(o.err, "malformed.json:2:"));
+    run(&o, "validate", "--schema", data("no-such-schema.json"), data("person-valid.json"),
+        NULL);
+    assert_int_equal(o.status, 2);
+    assert_non_null(strstr(o.err, "no-such-schema.json"));
+}
+
+static void test_validate_operation(void **state)
+{
+    (void)state;
+    static struct outcome o;
+    run(&o, "validate", "--operation", "getTasks", "--status", "200",
+        data("list-tasks-empty.json"), NULL);
+    assert_int_equal(o.status, 0);
+    run(&o, "validate", "--operation", "getTasks", data("list-tasks-bad.json"), NULL);
+    assert_int_equal(o.status, 1);
+    assert_non_null(strstr(o.out, "/tasks/0/action: \"upsert\" is not one of"));
+    run(&o, "validate", "--operation", "getTasks", "--status", "404",
+        data("list-tasks-empty.json"), NULL);
+    assert_int_equal(o.status, 2);
+    assert_non_null(strstr(o.err, "status 404 is not documented for getTasks"));
+    run(&o, "validate", "--operation", "noSuchOp", data("list-tasks-empty.json"), NULL);
+    assert_int_equal(o.status, 2);
+    assert_non_null(strstr(o.err, "no operation 'noSuchOp'"));
+    run(&o, "validate", "--operation", "getTasks", "--request", data("list-tasks-empty.json"),
+        NULL);
+    assert_int_equal(o.status, 2);
+    assert_non_null(strstr(o.err, "takes no request body"));
+}
+
+static void test_man_page(void **state)
+{
+    (void)state;
+    static struct outcome o;
+    run(&o, "help", "--man", NULL);
+    assert_int_equal(o.status, 0);
+    assert_non_null(strstr(o.out, ".TH INGESTCHECK 1"));
+    assert_non_null(strstr(o.out, "\\-\\-operation"));
+    assert_non_null(strstr(o.out, "EXIT STATUS"));
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: test_cli BINARY DATA_DIR\n");
+        return 2;
+    }
+    binary = argv[1];
+    snprintf(data_dir, sizeof(data_dir), "%s", argv[2]);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_version_and_help),
+        cmocka_unit_test(test_usage_errors_exit_2),
+        cmocka_unit_test(test_validate_schema_file),
+        cmocka_unit_test(test_validate_operation),
+        cmocka_unit_test(test_man_page),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

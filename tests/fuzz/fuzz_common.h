@@ -1,0 +1,38 @@
+/* Shared by the fuzz targets: the libFuzzer entry point, the oracle that
+ * checks schema_validate against schema_is_valid, and small helpers. */
+#ifndef INGESTCHECK_TESTS_FUZZ_COMMON_H
+#define INGESTCHECK_TESTS_FUZZ_COMMON_H
+
+#include "schema/schema.h"
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Largest input a target looks at; longer inputs return at once, so the
+ * fuzzer spends its time on shapes, not on size. */
+#define FUZZ_MAX_INPUT (256u * 1024u)
+
+/* Defined once per target; called by libFuzzer or by corpus_driver.c. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* FNV-1a of the input: picks per-input options deterministically. */
+uint32_t fuzz_hash(const uint8_t *data, size_t size);
+
+/* Validates instance against s twice (schema_validate and schema_is_valid)
+ * and abort()s, after printing what disagreed, when:
+ *  - schema_validate returns UTIL_OK but its res.valid differs from
+ *    schema_is_valid;
+ *  - a valid result carries violations, or an invalid one carries none;
+ *  - a violation has a NULL location or message, or an instance_location
+ *    that does not resolve in the instance;
+ *  - schema_validate returns a code other than UTIL_OK, UTIL_ERR_NOMEM and
+ *    UTIL_ERR_LIMIT (the evaluation depth cap), or such an error leaves
+ *    err->code unset.
+ * what names the case in the report. */
+void fuzz_check_validate(const struct schema *s, const cJSON *instance, const char *what);
+
+/* abort()s with a message: the oracle failed. */
+void fuzz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+#endif
