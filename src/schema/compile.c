@@ -1,8 +1,8 @@
 #include "schema/internal.h"
 
-#include "json/json.h"
 #include "util/buf.h"
 #include "util/caps.h"
+#include "json/json.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -20,8 +20,8 @@ struct cc {
     struct util_error *err;
 };
 
-__attribute__((format(printf, 3, 4))) static int bad(struct cc *c, const char *kw,
-                                                     const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int bad(struct cc *c, const char *kw, const char *fmt,
+                                                     ...)
 {
     char where[1024], msg[512];
     va_list ap;
@@ -69,8 +69,7 @@ static int sub_kw(struct cc *c, const char *kw, struct schema **out)
 }
 
 /* A non-empty array of subschemas (allOf, anyOf, oneOf, prefixItems). */
-static int sub_array(struct cc *c, const char *kw, bool nonempty, struct schema ***out,
-                     size_t *n)
+static int sub_array(struct cc *c, const char *kw, bool nonempty, struct schema ***out, size_t *n)
 {
     const cJSON *v = kw_get(c, kw);
     if (!v)
@@ -379,8 +378,9 @@ static int compile_type(struct cc *c)
     {
         int b = cJSON_IsString(e) ? type_bit(e->valuestring) : 0;
         if (!b)
-            return bad(c, "type", "array items must be type names (null, boolean, object, "
-                                  "array, number, integer, string)");
+            return bad(c, "type",
+                       "array items must be type names (null, boolean, object, "
+                       "array, number, integer, string)");
         c->s->types |= (unsigned)b;
     }
     return UTIL_OK;
@@ -678,8 +678,7 @@ static int report_cycle(struct dfs_entry *st, size_t n, const struct schema *bac
     }
     schema_reg_location(back->info, NULL, loc, sizeof(loc));
     util_buf_puts(&b, loc);
-    int rc = util_error_set(err, UTIL_ERR_INVALID,
-                            "reference cycle that can never terminate: %s",
+    int rc = util_error_set(err, UTIL_ERR_INVALID, "reference cycle that can never terminate: %s",
                             b.data ? b.data : "");
     util_buf_finish(&b);
     return rc;

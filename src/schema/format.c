@@ -497,8 +497,8 @@ static bool check_uri(const char *s, size_t len, bool need_scheme)
     bool scheme = false;
     if (len > 0 && is_alpha(s[0])) {
         size_t k = 1;
-        while (k < len && (is_alpha(s[k]) || is_digit(s[k]) || s[k] == '+' || s[k] == '-' ||
-                           s[k] == '.'))
+        while (k < len &&
+               (is_alpha(s[k]) || is_digit(s[k]) || s[k] == '+' || s[k] == '-' || s[k] == '.'))
             k++;
         if (k < len && s[k] == ':') {
             scheme = true;

@@ -223,10 +223,9 @@ struct schema {
 
 /* registry.c */
 struct sc_nodeinfo *schema_reg_info(const struct schema_registry *reg, const cJSON *node);
-int schema_reg_defer(struct schema_registry *reg, struct schema *s, const char *ref,
-                     bool dynamic, struct util_error *err);
-void schema_reg_location(const struct sc_nodeinfo *info, const char *kw, char *out,
-                         size_t outlen);
+int schema_reg_defer(struct schema_registry *reg, struct schema *s, const char *ref, bool dynamic,
+                     struct util_error *err);
+void schema_reg_location(const struct sc_nodeinfo *info, const char *kw, char *out, size_t outlen);
 
 /* compile.c */
 int schema_compile_node(struct schema_registry *reg, struct sc_nodeinfo *info, int depth,

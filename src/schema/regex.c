@@ -58,8 +58,19 @@ struct rx_node {
     bool neg;
 };
 
-enum rx_op { OP_CHAR, OP_ANY, OP_CLASS, OP_SPLIT, OP_JMP, OP_MATCH, OP_BOL, OP_EOL, OP_WORDB,
-             OP_NWORDB, OP_LOOK };
+enum rx_op {
+    OP_CHAR,
+    OP_ANY,
+    OP_CLASS,
+    OP_SPLIT,
+    OP_JMP,
+    OP_MATCH,
+    OP_BOL,
+    OP_EOL,
+    OP_WORDB,
+    OP_NWORDB,
+    OP_LOOK
+};
 
 struct rx_inst {
     uint8_t op;
@@ -81,6 +92,7 @@ struct schema_regex {
     size_t nsubs;
     locale_t loc;
     bool uses_props;
+    bool anchored; /* every match starts at offset 0 */
 };
 
 struct rx_parser {
@@ -131,7 +143,7 @@ static int rx_node_new(struct rx_parser *ps, int type)
 
 /* Decodes one UTF-8 code point at s (len bytes left); invalid bytes decode
  * as themselves. Returns the number of bytes consumed (at least 1). */
-static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
+static inline size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
 {
     unsigned char c = s[0];
     if (c < 0x80 || len < 2) {
@@ -246,14 +258,29 @@ static unsigned rx_prop_lookup(const char *name, size_t n)
         const char *name;
         unsigned prop;
     } props[] = {
-        {"L", PR_ALPHA},           {"Letter", PR_ALPHA},          {"Alphabetic", PR_ALPHA},
-        {"Alpha", PR_ALPHA},       {"Lu", PR_UPPER},              {"Uppercase_Letter", PR_UPPER},
-        {"Uppercase", PR_UPPER},   {"Ll", PR_LOWER},              {"Lowercase_Letter", PR_LOWER},
-        {"Lowercase", PR_LOWER},   {"N", PR_DIGIT},               {"Number", PR_DIGIT},
-        {"Nd", PR_DIGIT},          {"Decimal_Number", PR_DIGIT},  {"digit", PR_DIGIT},
-        {"P", PR_PUNCT},           {"Punctuation", PR_PUNCT},     {"White_Space", PR_SPACE},
-        {"space", PR_SPACE},       {"Z", PR_SPACE},               {"Zs", PR_SPACE},
-        {"Separator", PR_SPACE},   {"Space_Separator", PR_SPACE},
+        {"L", PR_ALPHA},
+        {"Letter", PR_ALPHA},
+        {"Alphabetic", PR_ALPHA},
+        {"Alpha", PR_ALPHA},
+        {"Lu", PR_UPPER},
+        {"Uppercase_Letter", PR_UPPER},
+        {"Uppercase", PR_UPPER},
+        {"Ll", PR_LOWER},
+        {"Lowercase_Letter", PR_LOWER},
+        {"Lowercase", PR_LOWER},
+        {"N", PR_DIGIT},
+        {"Number", PR_DIGIT},
+        {"Nd", PR_DIGIT},
+        {"Decimal_Number", PR_DIGIT},
+        {"digit", PR_DIGIT},
+        {"P", PR_PUNCT},
+        {"Punctuation", PR_PUNCT},
+        {"White_Space", PR_SPACE},
+        {"space", PR_SPACE},
+        {"Z", PR_SPACE},
+        {"Zs", PR_SPACE},
+        {"Separator", PR_SPACE},
+        {"Space_Separator", PR_SPACE},
     };
     for (size_t i = 0; i < sizeof(props) / sizeof(props[0]); i++)
         if (strlen(props[i].name) == n && memcmp(props[i].name, name, n) == 0)
@@ -915,6 +942,12 @@ struct schema_regex *schema_regex_compile(const char *pattern, char *errbuf, siz
             if (re->main.code[i].op == OP_SPLIT && re->main.code[i].y < 0)
                 re->main.code[i].y = (int)re->main.len - 1;
     }
+    if (!ps.failed && root >= 0) {
+        int first = root;
+        while (first >= 0 && ps.nodes[first].type == N_CAT)
+            first = ps.nodes[first].a;
+        re->anchored = first >= 0 && ps.nodes[first].type == N_BOL;
+    }
     if (!ps.failed && re->uses_props)
         re->loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
     free(ps.nodes);
@@ -933,8 +966,8 @@ static bool rx_has_prop(const struct schema_regex *re, uint32_t c, unsigned prop
     bool ascii = c < 0x80;
     if (re->loc == (locale_t)0 && !ascii)
         return false;
-    if ((prop & PR_ALPHA) &&
-        (re->loc != (locale_t)0 ? iswalpha_l(w, re->loc) : iswalpha(w)) && !(c >= '0' && c <= '9'))
+    if ((prop & PR_ALPHA) && (re->loc != (locale_t)0 ? iswalpha_l(w, re->loc) : iswalpha(w)) &&
+        !(c >= '0' && c <= '9'))
         return true;
     if ((prop & PR_UPPER) && (re->loc != (locale_t)0 ? iswupper_l(w, re->loc) : iswupper(w)))
         return true;
@@ -1157,5 +1190,5 @@ int schema_regex_search(const struct schema_regex *re, const char *s, size_t len
     struct rx_run r = {re, s, len, NULL, false};
     if (re->nsubs > 0)
         r.budget = &budget;
-    return rx_vm(&r, &re->main, 0, false);
+    return rx_vm(&r, &re->main, 0, re->anchored);
 }

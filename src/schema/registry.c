@@ -1,13 +1,12 @@
-/* realpath() */
 
 #include "schema/internal.h"
 
-#include "json/json.h"
 #include "schema/metaschemas.h"
 #include "schema/uri.h"
 #include "util/buf.h"
 #include "util/caps.h"
 #include "util/file.h"
+#include "json/json.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -247,8 +246,8 @@ void schema_registry_destroy(struct schema_registry *reg)
     free(reg);
 }
 
-int schema_registry_map_dir(struct schema_registry *reg, const char *uri_prefix,
-                            const char *dir, struct util_error *err)
+int schema_registry_map_dir(struct schema_registry *reg, const char *uri_prefix, const char *dir,
+                            struct util_error *err)
 {
     if (!reg || !uri_prefix || !dir)
         return util_error_set(err, UTIL_ERR_USAGE, "schema_registry_map_dir: missing argument");
@@ -448,8 +447,7 @@ cleanup:
     return rc;
 }
 
-static int ptr_child(struct util_buf *b, const char *ptr, const char *kw, const char *key,
-                     long idx)
+static int ptr_child(struct util_buf *b, const char *ptr, const char *kw, const char *key, long idx)
 {
     util_buf_reset(b);
     int rc = util_buf_puts(b, ptr);
@@ -834,8 +832,8 @@ static int resolve_uri(struct schema_registry *reg, const char *uri, struct sc_n
             goto cleanup;
         }
         if (!node) {
-            rc = util_error_set(err, UTIL_ERR_NOTFOUND, "%s has no value at the pointer #%s",
-                                base, frag);
+            rc = util_error_set(err, UTIL_ERR_NOTFOUND, "%s has no value at the pointer #%s", base,
+                                frag);
             goto cleanup;
         }
         info = schema_reg_info(reg, node);
@@ -922,8 +920,7 @@ static int finish_pending(struct schema_registry *reg, struct util_error *err)
                 schema_reg_location(p.s->info, p.dynamic ? "$dynamicRef" : "$ref", where,
                                     sizeof(where));
                 if (rc != UTIL_ERR_NOMEM)
-                    util_error_prefix(err, "%s: cannot resolve reference \"%s\"", where,
-                                      p.text);
+                    util_error_prefix(err, "%s: cannot resolve reference \"%s\"", where, p.text);
                 free(p.uri);
                 return rc;
             }

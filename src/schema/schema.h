@@ -14,12 +14,12 @@
 #include <stddef.h>
 
 enum schema_dialect {
-    SCHEMA_DIALECT_AUTO = 0,  /* from $schema; the registry default when absent */
+    SCHEMA_DIALECT_AUTO = 0, /* from $schema; the registry default when absent */
     SCHEMA_DIALECT_2020_12,
     SCHEMA_DIALECT_DRAFT7,
     SCHEMA_DIALECT_DRAFT4,
-    SCHEMA_DIALECT_OAS30,     /* OpenAPI 3.0 Schema Object: nullable, readOnly/writeOnly,
-                                 discriminator as annotation, example ignored */
+    SCHEMA_DIALECT_OAS30, /* OpenAPI 3.0 Schema Object: nullable, readOnly/writeOnly,
+                             discriminator as annotation, example ignored */
 };
 
 struct schema_options {
@@ -41,8 +41,8 @@ void schema_registry_destroy(struct schema_registry *reg);
 
 /* Maps a URI prefix (e.g. "http://localhost:1234/") to a local directory:
  * a reference to prefix + "a/b.json" loads dir/a/b.json on first use. */
-int schema_registry_map_dir(struct schema_registry *reg, const char *uri_prefix,
-                            const char *dir, struct util_error *err);
+int schema_registry_map_dir(struct schema_registry *reg, const char *uri_prefix, const char *dir,
+                            struct util_error *err);
 
 /* Adds a schema document under base_uri (copied; the caller keeps doc) and
  * compiles it. *out (may be NULL) receives the root schema, owned by reg.

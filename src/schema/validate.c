@@ -1,8 +1,8 @@
 #include "schema/internal.h"
 
-#include "json/json.h"
 #include "util/buf.h"
 #include "util/caps.h"
+#include "json/json.h"
 
 #include <float.h>
 #include <math.h>
@@ -245,9 +245,8 @@ static int build_violation(const struct frame *f, const char *kw, const char *kw
     if (rc == UTIL_ERR_NOMEM)
         goto fail;
     v->absolute_location = steal_or_empty(&b);
-    rc = util_buf_printf(&b, "%s: %s", v->instance_location && *v->instance_location
-                                           ? v->instance_location
-                                           : "/",
+    rc = util_buf_printf(&b, "%s: %s",
+                         v->instance_location && *v->instance_location ? v->instance_location : "/",
                          msg);
     if (rc == UTIL_ERR_NOMEM)
         goto fail;
@@ -318,9 +317,8 @@ __attribute__((format(printf, 5, 6))) static void report(struct ctx *c, const st
 
 /* Stops evaluation: records why (code and message) and, when collecting,
  * the violation that is appended once evaluation has unwound. */
-__attribute__((format(printf, 5, 6))) static void abort_eval(struct ctx *c, const struct frame *f,
-                                                             const char *kw, int code,
-                                                             const char *fmt, ...)
+__attribute__((format(printf, 5, 6))) static void
+abort_eval(struct ctx *c, const struct frame *f, const char *kw, int code, const char *fmt, ...)
 {
     va_list ap;
     if (c->status)
@@ -645,13 +643,14 @@ static bool eval_string(struct ctx *c, const struct frame *f)
         else
             n = utf8_length(str, bytes);
         if ((s->has & HAS_MINLEN) && n < s->min_len) {
-            report(c, f, "minLength", NULL, "string has %zu character%s, fewer than the minimum of %zu",
-                   n, n == 1 ? "" : "s", s->min_len);
+            report(c, f, "minLength", NULL,
+                   "string has %zu character%s, fewer than the minimum of %zu", n,
+                   n == 1 ? "" : "s", s->min_len);
             FAIL();
         }
         if ((s->has & HAS_MAXLEN) && n > s->max_len) {
-            report(c, f, "maxLength", NULL, "string has %zu characters, more than the maximum of %zu",
-                   n, s->max_len);
+            report(c, f, "maxLength", NULL,
+                   "string has %zu characters, more than the maximum of %zu", n, s->max_len);
             FAIL();
         }
     }
@@ -800,8 +799,8 @@ static bool eval_object(struct ctx *c, const struct frame *f, struct annot *a)
             if (is_false(s->addl_props)) {
                 report(c, f, "additionalProperties", NULL, "property \"%s\" is not allowed", name);
                 FAIL();
-            } else if (!eval_at(c, f, s->addl_props, ch, "additionalProperties", NULL, -1, name,
-                                -1, NULL)) {
+            } else if (!eval_at(c, f, s->addl_props, ch, "additionalProperties", NULL, -1, name, -1,
+                                NULL)) {
                 FAIL();
             }
         }
@@ -872,8 +871,7 @@ static int cmp_item_hash(const void *a, const void *b)
 }
 
 /* Finds two equal items; returns false and sets *i < *j when found. */
-static bool items_unique(struct ctx *c, const cJSON *arr, size_t n, size_t *first,
-                         size_t *second)
+static bool items_unique(struct ctx *c, const cJSON *arr, size_t n, size_t *first, size_t *second)
 {
     struct item_hash stackbuf[32];
     struct item_hash *v = stackbuf;
@@ -891,7 +889,15 @@ static bool items_unique(struct ctx *c, const cJSON *arr, size_t n, size_t *firs
         v[k].i = k;
         v[k].n = ch;
     }
-    qsort(v, k, sizeof(*v), cmp_item_hash);
+    if (k > 16)
+        qsort(v, k, sizeof(*v), cmp_item_hash);
+    else
+        for (size_t i = 1; i < k; i++)
+            for (size_t j = i; j > 0 && cmp_item_hash(&v[j - 1], &v[j]) > 0; j--) {
+                struct item_hash t = v[j];
+                v[j] = v[j - 1];
+                v[j - 1] = t;
+            }
     *first = *second = SIZE_MAX;
     for (size_t i = 0; i < k; i++) {
         for (size_t j = i + 1; j < k && v[j].h == v[i].h; j++) {
@@ -930,8 +936,7 @@ static bool eval_array(struct ctx *c, const struct frame *f, struct annot *a)
     }
     size_t n = i;
     if (extra) {
-        report(c, f, s->items_kw, NULL, "array has %zu items, at most %zu allowed", n,
-               s->n_prefix);
+        report(c, f, s->items_kw, NULL, "array has %zu items, at most %zu allowed", n, s->n_prefix);
         FAIL();
     }
     if (a) {
@@ -1193,8 +1198,8 @@ static bool eval_choice(struct ctx *c, const struct frame *f, struct annot *a, b
         if (known) {
             util_buf_puts(&b, "expected ");
             put_types(&b, types);
-            util_buf_printf(&b, ", got %s (no alternative of %s matches)",
-                            json_type_name(f->inst), kw);
+            util_buf_printf(&b, ", got %s (no alternative of %s matches)", json_type_name(f->inst),
+                            kw);
         } else {
             util_buf_printf(&b, "does not match any of the %zu alternatives of %s", n, kw);
         }
@@ -1267,8 +1272,8 @@ static bool eval_unevaluated(struct ctx *c, const struct frame *f, struct annot 
             if (annot_has(a, i))
                 continue;
             if (is_false(s->uneval_items)) {
-                report(c, f, "unevaluatedItems", NULL,
-                       "item %zu is not allowed (unevaluatedItems)", i);
+                report(c, f, "unevaluatedItems", NULL, "item %zu is not allowed (unevaluatedItems)",
+                       i);
                 FAIL();
             } else if (!eval_at(c, f, s->uneval_items, ch, "unevaluatedItems", NULL, -1, NULL,
                                 (long)i, NULL)) {
@@ -1406,8 +1411,7 @@ int schema_validate(const struct schema *s, const cJSON *instance, struct schema
     res->valid = ok;
     if (!ok && res->count == 0 && !res->truncated) {
         c.collect = true;
-        report_msg(&c, &root, NULL, NULL, "the instance is not valid against the schema",
-                   SIZE_MAX);
+        report_msg(&c, &root, NULL, NULL, "the instance is not valid against the schema", SIZE_MAX);
     }
     return c.status ? util_error_set(err, c.status, "%s", c.abort_msg) : UTIL_OK;
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 uint32_t fuzz_hash(const uint8_t *data, size_t size)
 {
@@ -39,6 +40,24 @@ static void print_instance(const cJSON *instance)
     util_buf_finish(&b);
 }
 
+/* True when some object of the tree has two members with the same name:
+ * json_pointer_get then finds only the first, while the engine validates
+ * both, so an instance_location may not resolve. */
+static bool has_duplicate_keys(const cJSON *n)
+{
+    for (const cJSON *c = n ? n->child : NULL; c; c = c->next) {
+        if (cJSON_IsObject(n) && c->string) {
+            for (const cJSON *d = c->next; d; d = d->next) {
+                if (d->string && strcmp(c->string, d->string) == 0)
+                    return true;
+            }
+        }
+        if (has_duplicate_keys(c))
+            return true;
+    }
+    return false;
+}
+
 static void check_violations(const struct schema_result *res, const cJSON *instance,
                              const char *what)
 {
@@ -50,7 +69,8 @@ static void check_violations(const struct schema_result *res, const cJSON *insta
         const struct schema_violation *v = &res->items[i];
         if (!v->instance_location || !v->keyword_location || !v->absolute_location || !v->message)
             fuzz_fail("%s: violation %zu has a NULL field", what, i);
-        if (!json_pointer_get(instance, v->instance_location, false)) {
+        if (!json_pointer_get(instance, v->instance_location, false) &&
+            !has_duplicate_keys(instance)) {
             print_instance(instance);
             fuzz_fail("%s: violation %zu: instance_location \"%s\" does not resolve in the "
                       "instance (%s)",

@@ -25,7 +25,8 @@ uint32_t fuzz_hash(const uint8_t *data, size_t size);
  *    schema_is_valid;
  *  - a valid result carries violations, or an invalid one carries none;
  *  - a violation has a NULL location or message, or an instance_location
- *    that does not resolve in the instance;
+ *    that does not resolve in the instance (unless an object of the instance
+ *    has duplicate member names: the pointer is ambiguous then);
  *  - schema_validate returns a code other than UTIL_OK, UTIL_ERR_NOMEM and
  *    UTIL_ERR_LIMIT (the evaluation depth cap), or such an error leaves
  *    err->code unset.

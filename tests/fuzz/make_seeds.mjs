@@ -216,6 +216,7 @@ const valEdges = {
     'nul-in-string': '{"const": "a\\u0000b", "propertyNames": {"maxLength": 2}}\n"a\\u0000c"',
     'nul-in-key': '{"required": ["a\\u0000b"], "properties": {"a": {"type": "string"}}}\n{"a\\u0000b": 1, "a": 2}',
     'duplicate-keys': '{"properties": {"a": {"type": "string"}}, "additionalProperties": false, "maxProperties": 1}\n{"a": 1, "a": "x"}',
+    'duplicate-keys-nested': '@task\n{"tasks": [{"input": {"timeframe": 7}, "input": {"mapping": {"format": "mappingkit/v1", "actions": [{"enabled": true, "trigger": "t", "fieldDirectives": [{"fieldK": 1}]}]}}}], "pagination": {}}',
     'unique-items-big': seedLine({ uniqueItems: true }, JSON.stringify(Array.from({ length: 1500 }, (_, i) => (i % 3 === 0 ? { k: i, v: [i, String(i)] } : i % 3 === 1 ? i * 1.0 : `s${i}`)))),
     'unique-items-numeric-eq': '{"uniqueItems": true}\n[1, 1.0, {"a": 1, "b": 2}, {"b": 2, "a": 1.0}]',
     'pattern-backtracking': '{"pattern": "^(a+)+$"}\n"aaaaaaaaaaaaaaaaaaaaaaaaaaaa!"',

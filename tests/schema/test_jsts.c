@@ -2,10 +2,10 @@
  * and draft7, draft4 for information, and the optional format tests with
  * format assertion on) against the schema engine. Failures must match
  * tests/jsts-known-failures.txt exactly. */
-#include "json/json.h"
 #include "schema/schema.h"
 #include "util/caps.h"
 #include "util/file.h"
+#include "json/json.h"
 
 #include <dirent.h>
 #include <setjmp.h>
@@ -198,9 +198,12 @@ static void load_known(struct names *known)
 
 static void test_jsts(void **state)
 {
-    static const char *formats[] = {"date-time", "date",     "time",         "uuid",
-                                    "uri",       "uri-reference", "email",   "ipv4",
-                                    "ipv6",      "hostname", "duration",     "regex",
+    static const char *formats[] = {"date-time",    "date",
+                                    "time",         "uuid",
+                                    "uri",          "uri-reference",
+                                    "email",        "ipv4",
+                                    "ipv6",         "hostname",
+                                    "duration",     "regex",
                                     "json-pointer", "relative-json-pointer"};
     static const struct {
         const char *draft;

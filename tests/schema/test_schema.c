@@ -1,8 +1,8 @@
 /* Unit tests of the JSON Schema engine: messages and locations, keyword
  * families, dialects, formats, compile-once behaviour and bad input. */
-#include "json/json.h"
 #include "schema/schema.h"
 #include "util/caps.h"
+#include "json/json.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -211,9 +211,8 @@ static void test_keyword_messages(void **state)
                                           "/: \"\u00e9\" does not match the pattern ^[a-z]+$"},
                     2);
     expect_messages(s, "\"abcD\"",
-                    (const char *const[]){
-                        "/: string has 4 characters, more than the maximum of 3",
-                        "/: \"abcD\" does not match the pattern ^[a-z]+$"},
+                    (const char *const[]){"/: string has 4 characters, more than the maximum of 3",
+                                          "/: \"abcD\" does not match the pattern ^[a-z]+$"},
                     2);
     s = add(reg, "{\"const\":\"x\"}");
     expect_message(s, "\"y\"", "/: must be \"x\", got \"y\"");
@@ -230,7 +229,8 @@ static void test_keyword_messages(void **state)
     expect_message(s, "[1]", "/0: expected string, got integer");
     s = add(reg, "{\"contains\":{\"type\":\"string\"},\"maxContains\":1}");
     expect_message(s, "[1,2]", "/: no item matches the \"contains\" schema");
-    expect_message(s, "[\"a\",\"b\"]", "/: 2 items match the \"contains\" schema, at most 1 allowed");
+    expect_message(s, "[\"a\",\"b\"]",
+                   "/: 2 items match the \"contains\" schema, at most 1 allowed");
     s = add(reg, "{\"contains\":{\"type\":\"string\"},\"minContains\":2}");
     expect_message(s, "[\"a\",1]",
                    "/: only 1 item matches the \"contains\" schema, at least 2 required");
@@ -239,7 +239,8 @@ static void test_keyword_messages(void **state)
     expect_message(s, "{\"a\":1,\"b\":2,\"c\":3}",
                    "/: object has 3 properties, more than the maximum of 2");
     s = add(reg, "{\"dependentRequired\":{\"card\":[\"billing\"]}}");
-    expect_message(s, "{\"card\":1}", "/: property \"billing\" is required when \"card\" is present");
+    expect_message(s, "{\"card\":1}",
+                   "/: property \"billing\" is required when \"card\" is present");
     s = add(reg, "{\"propertyNames\":{\"pattern\":\"^[a-z]+$\"}}");
     expect_message(s, "{\"Ab\":1}",
                    "/: property name \"Ab\" is invalid: \"Ab\" does not match the pattern "
@@ -291,11 +292,13 @@ static void test_applicator_messages(void **state)
     /* every branch rejects the type: one summary line */
     s = add(reg, "{\"anyOf\":[{\"type\":\"string\"},{\"$ref\":\"#/$defs/n\"}],"
                  "\"$defs\":{\"n\":{\"type\":\"integer\"}}}");
-    expect_message(s, "[1]", "/: expected string or integer, got array (no alternative of anyOf "
-                             "matches)");
+    expect_message(s, "[1]",
+                   "/: expected string or integer, got array (no alternative of anyOf "
+                   "matches)");
     s = add(reg, "{\"oneOf\":[{\"type\":\"string\"},{\"type\":\"integer\"}]}");
-    expect_message(s, "true", "/: expected string or integer, got boolean (no alternative of "
-                              "oneOf matches)");
+    expect_message(s, "true",
+                   "/: expected string or integer, got boolean (no alternative of "
+                   "oneOf matches)");
     expect_valid(s, "1");
     schema_registry_destroy(reg);
 }
@@ -365,7 +368,8 @@ static void test_keywords_2020(void **state)
     expect_invalid(s, "{\"a\":1}");
     expect_invalid(s, "{\"abc\":1}");
     s = add(reg, "{\"$id\":\"https://example.test/list\",\"$dynamicAnchor\":\"item\","
-                 "\"$defs\":{\"generic\":{\"$id\":\"generic\",\"$dynamicAnchor\":\"item\",\"type\":\"array\","
+                 "\"$defs\":{\"generic\":{\"$id\":\"generic\",\"$dynamicAnchor\":\"item\",\"type\":"
+                 "\"array\","
                  "\"items\":{\"$dynamicRef\":\"#item\"}}},"
                  "\"anyOf\":[{\"type\":\"string\"},{\"$ref\":\"#/$defs/generic\"}]}");
     expect_valid(s, "[\"a\",[\"b\"]]");
@@ -597,12 +601,12 @@ static void test_compile_once(void **state)
     assert_int_equal(schema_registry_lookup(reg, "https://example.test/root.json", &again, &err),
                      UTIL_OK);
     assert_ptr_equal(again, s);
-    assert_int_equal(schema_registry_lookup(reg, "https://example.test/root.json#/$defs/n", &def1,
-                                            &err),
-                     UTIL_OK);
-    assert_int_equal(schema_registry_lookup(reg, "https://example.test/root.json#/$defs/n", &def2,
-                                            &err),
-                     UTIL_OK);
+    assert_int_equal(
+        schema_registry_lookup(reg, "https://example.test/root.json#/$defs/n", &def1, &err),
+        UTIL_OK);
+    assert_int_equal(
+        schema_registry_lookup(reg, "https://example.test/root.json#/$defs/n", &def2, &err),
+        UTIL_OK);
     assert_ptr_equal(def1, def2);
     schema_registry_stats(reg, &after);
     assert_int_equal(after.schemas_compiled, before.schemas_compiled);
@@ -636,8 +640,7 @@ static void test_files_and_remotes(void **state)
                         "/properties/tasks/items/$ref/properties/action/$ref/enum");
     assert_non_null(strstr(res.items[0].absolute_location, "/components/Action.json#/enum"));
     assert_int_equal(strncmp(res.items[0].absolute_location, "file:///", 8), 0);
-    assert_string_equal(res.items[1].message,
-                        "/tasks/0/due: \"2024-01-32\" is not a valid date");
+    assert_string_equal(res.items[1].message, "/tasks/0/due: \"2024-01-32\" is not a valid date");
     schema_result_finish(&res);
     schema_registry_destroy(reg);
 
@@ -645,8 +648,7 @@ static void test_files_and_remotes(void **state)
     snprintf(dir, sizeof(dir), "%s/remote", data_dir());
     assert_int_equal(schema_registry_map_dir(reg, "http://example.test/schemas/", dir, &err),
                      UTIL_OK);
-    assert_int_equal(schema_registry_lookup(reg, "http://example.test/schemas/tree.json", &s,
-                                            &err),
+    assert_int_equal(schema_registry_lookup(reg, "http://example.test/schemas/tree.json", &s, &err),
                      UTIL_OK);
     expect_valid(s, "{\"value\":1,\"children\":[{\"value\":2,\"children\":[]}]}");
     expect_message(s, "{\"value\":1,\"children\":[{\"value\":0}]}",
@@ -654,8 +656,9 @@ static void test_files_and_remotes(void **state)
     assert_int_equal(schema_registry_map_dir(reg, "http://x.test/", "/no/such/dir", &err),
                      UTIL_ERR_IO);
     /* a mapped prefix never escapes its directory */
-    assert_int_equal(schema_registry_lookup(reg, "http://example.test/schemas/nested/%2e%2e/"
-                                                 "tree.json",
+    assert_int_equal(schema_registry_lookup(reg,
+                                            "http://example.test/schemas/nested/%2e%2e/"
+                                            "tree.json",
                                             &s, &err),
                      UTIL_ERR_NOTFOUND);
     schema_registry_destroy(reg);
@@ -686,8 +689,8 @@ static void test_bad_schemas(void **state)
     expect_add_error(SCHEMA_DIALECT_AUTO, "{\"properties\":{\"a\":{\"minimum\":\"x\"}}}",
                      UTIL_ERR_INVALID, "https://example.test/bad.json#/properties/a/minimum",
                      "must be a number, got string");
-    expect_add_error(SCHEMA_DIALECT_AUTO, "{\"type\":\"strin\"}", UTIL_ERR_INVALID,
-                     "#/type", "unknown type \"strin\"");
+    expect_add_error(SCHEMA_DIALECT_AUTO, "{\"type\":\"strin\"}", UTIL_ERR_INVALID, "#/type",
+                     "unknown type \"strin\"");
     expect_add_error(SCHEMA_DIALECT_AUTO, "{\"minLength\":-1}", UTIL_ERR_INVALID, "#/minLength",
                      "non-negative integer");
     expect_add_error(SCHEMA_DIALECT_AUTO, "{\"required\":[\"a\",1]}", UTIL_ERR_INVALID,
@@ -696,20 +699,20 @@ static void test_bad_schemas(void **state)
                      "non-empty");
     expect_add_error(SCHEMA_DIALECT_AUTO, "{\"items\":5}", UTIL_ERR_INVALID, "#/items",
                      "must be a schema");
-    expect_add_error(SCHEMA_DIALECT_AUTO, "{\"multipleOf\":0}", UTIL_ERR_INVALID,
-                     "#/multipleOf", "greater than 0");
+    expect_add_error(SCHEMA_DIALECT_AUTO, "{\"multipleOf\":0}", UTIL_ERR_INVALID, "#/multipleOf",
+                     "greater than 0");
     expect_add_error(SCHEMA_DIALECT_AUTO, "[1]", UTIL_ERR_INVALID, "bad.json",
                      "object or a boolean");
-    expect_add_error(SCHEMA_DIALECT_OAS30, "{\"nullable\":\"yes\"}", UTIL_ERR_INVALID,
-                     "#/nullable", "must be a boolean");
+    expect_add_error(SCHEMA_DIALECT_OAS30, "{\"nullable\":\"yes\"}", UTIL_ERR_INVALID, "#/nullable",
+                     "must be a boolean");
     /* dangling references name the reference text */
     expect_add_error(SCHEMA_DIALECT_AUTO, "{\"properties\":{\"a\":{\"$ref\":\"#/$defs/nope\"}}}",
-                     UTIL_ERR_NOTFOUND, "#/properties/a/$ref: cannot resolve reference "
-                                        "\"#/$defs/nope\"",
+                     UTIL_ERR_NOTFOUND,
+                     "#/properties/a/$ref: cannot resolve reference "
+                     "\"#/$defs/nope\"",
                      NULL);
     expect_add_error(SCHEMA_DIALECT_AUTO, "{\"$ref\":\"other.json\"}", UTIL_ERR_NOTFOUND,
-                     "cannot resolve reference \"other.json\"",
-                     "https://example.test/other.json");
+                     "cannot resolve reference \"other.json\"", "https://example.test/other.json");
     expect_add_error(SCHEMA_DIALECT_AUTO, "{\"$ref\":\"#missing\"}", UTIL_ERR_NOTFOUND,
                      "cannot resolve reference \"#missing\"", "no anchor \"missing\"");
     /* cycles that can never terminate */
