@@ -1,4 +1,5 @@
 #include "json/json.h"
+#include "util/text.h"
 
 #include "util/caps.h"
 #include "util/file.h"
@@ -112,17 +113,6 @@ int json_load_file(const char *path, size_t limit, cJSON **out, struct util_erro
     return rc;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 const cJSON *json_pointer_get(const cJSON *doc, const char *pointer, bool uri_fragment)
 {
     const cJSON *cur = doc;
@@ -140,14 +130,14 @@ const cJSON *json_pointer_get(const cJSON *doc, const char *pointer, bool uri_fr
         size_t n = 0;
         while (*p && *p != '/') {
             char c = *p++;
-            if (uri_fragment && c == '%' && hexval(p[0]) >= 0 && hexval(p[1]) >= 0) {
-                c = (char)(hexval(p[0]) * 16 + hexval(p[1]));
+            if (uri_fragment && c == '%' && util_hex_digit(p[0]) >= 0 && util_hex_digit(p[1]) >= 0) {
+                c = (char)(util_hex_digit(p[0]) * 16 + util_hex_digit(p[1]));
                 p += 2;
             }
             if (c == '~') {
                 char d = *p;
-                if (uri_fragment && d == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
-                    d = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+                if (uri_fragment && d == '%' && util_hex_digit(p[1]) >= 0 && util_hex_digit(p[2]) >= 0) {
+                    d = (char)(util_hex_digit(p[1]) * 16 + util_hex_digit(p[2]));
                     p += 2;
                 }
                 if (d == '0')

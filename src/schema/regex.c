@@ -1,4 +1,5 @@
 #include "schema/regex.h"
+#include "util/text.h"
 
 #include <locale.h>
 #include <stdint.h>
@@ -227,22 +228,11 @@ static void rx_class_add_set(struct rx_parser *ps, int ci, const struct rx_range
         rx_class_add(ps, ci, next, 0x10FFFF);
 }
 
-static int hexdig(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool rx_hex(struct rx_parser *ps, int n, uint32_t *out)
 {
     uint32_t v = 0;
     for (int i = 0; i < n; i++) {
-        int h = hexdig(ps->p[i]);
+        int h = util_hex_digit(ps->p[i]);
         if (h < 0)
             return false;
         v = v * 16 + (uint32_t)h;
@@ -368,8 +358,8 @@ static bool rx_char_escape(struct rx_parser *ps, bool in_class, uint32_t *cp)
             ps->p++;
             uint32_t v = 0;
             int n = 0;
-            while (hexdig(*ps->p) >= 0 && n < 8) {
-                v = v * 16 + (uint32_t)hexdig(*ps->p++);
+            while (util_hex_digit(*ps->p) >= 0 && n < 8) {
+                v = v * 16 + (uint32_t)util_hex_digit(*ps->p++);
                 n++;
             }
             if (*ps->p != '}' || n == 0 || v > 0x10FFFF) {

@@ -1,4 +1,5 @@
 #include "schema/uri.h"
+#include "util/text.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -252,17 +253,6 @@ char *schema_uri_resolve(const char *base, const char *ref)
     return out.data;
 }
 
-static int hexv(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 char *schema_uri_decode(const char *s, size_t n)
 {
     char *o = malloc(n + 1);
@@ -270,8 +260,8 @@ char *schema_uri_decode(const char *s, size_t n)
         return NULL;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n && hexv(s[i + 1]) >= 0 && hexv(s[i + 2]) >= 0) {
-            o[k++] = (char)(hexv(s[i + 1]) * 16 + hexv(s[i + 2]));
+        if (s[i] == '%' && i + 2 < n && util_hex_digit(s[i + 1]) >= 0 && util_hex_digit(s[i + 2]) >= 0) {
+            o[k++] = (char)(util_hex_digit(s[i + 1]) * 16 + util_hex_digit(s[i + 2]));
             i += 2;
         } else {
             o[k++] = s[i];
