@@ -53,6 +53,66 @@ static bool nesting_ok(const char *text, size_t len, size_t *where)
     return true;
 }
 
+static int key_cmp(const void *a, const void *b)
+{
+    const cJSON *const *x = a;
+    const cJSON *const *y = b;
+    return strcmp((*x)->string, (*y)->string);
+}
+
+/* Finds the first object holding a member name twice; fills where (JSON
+ * Pointer of the object) and *dup. Objects with many members are checked by
+ * sorting, so the walk is O(n log n) in the document size. */
+static int find_duplicate_key(const cJSON *node, struct util_buf *where, const char **dup)
+{
+    if (cJSON_IsObject(node)) {
+        size_t n = 0;
+        const cJSON *c;
+        for (c = node->child; c; c = c->next)
+            n++;
+        if (n > 1 && n <= 8) {
+            for (const cJSON *a = node->child; a; a = a->next)
+                for (const cJSON *b = a->next; b; b = b->next)
+                    if (strcmp(a->string, b->string) == 0) {
+                        *dup = a->string;
+                        return 1;
+                    }
+        } else if (n > 8) {
+            const cJSON **v = malloc(n * sizeof(*v));
+            if (!v)
+                return -1;
+            size_t i = 0;
+            for (c = node->child; c; c = c->next)
+                v[i++] = c;
+            qsort(v, n, sizeof(*v), key_cmp);
+            for (i = 1; i < n; i++)
+                if (strcmp(v[i - 1]->string, v[i]->string) == 0) {
+                    *dup = v[i]->string;
+                    free(v);
+                    return 1;
+                }
+            free(v);
+        }
+    }
+    if (!cJSON_IsObject(node) && !cJSON_IsArray(node))
+        return 0;
+    size_t mark = where->len, index = 0;
+    for (const cJSON *c = node->child; c; c = c->next, index++) {
+        if (!cJSON_IsObject(c) && !cJSON_IsArray(c))
+            continue;
+        int rc = cJSON_IsObject(node) ? json_pointer_append(where, c->string)
+                                      : json_pointer_append_index(where, index);
+        if (rc)
+            return -1;
+        rc = find_duplicate_key(c, where, dup);
+        if (rc)
+            return rc;
+        where->len = mark;
+        where->data[mark] = '\0';
+    }
+    return 0;
+}
+
 int json_parse(const char *text, size_t len, const char *name, cJSON **out,
                struct util_error *err)
 {
@@ -97,6 +157,23 @@ int json_parse(const char *text, size_t len, const char *name, cJSON **out,
         util_error_at(err, name, line, col);
         return UTIL_ERR_PARSE;
     }
+    struct util_buf at;
+    util_buf_init(&at, UTIL_CAP_MESSAGE);
+    util_buf_puts(&at, "");
+    const char *dup = NULL;
+    int found = find_duplicate_key(doc, &at, &dup);
+    if (found) {
+        if (found < 0)
+            util_error_set(err, UTIL_ERR_NOMEM, "%s: out of memory", name);
+        else
+            util_error_set(err, UTIL_ERR_PARSE, "%s: duplicate member name \"%s\" in the object at %s",
+                           name, dup, at.len ? at.data : "/");
+        util_error_at(err, name, 0, 0);
+        util_buf_finish(&at);
+        cJSON_Delete(doc);
+        return found < 0 ? UTIL_ERR_NOMEM : UTIL_ERR_PARSE;
+    }
+    util_buf_finish(&at);
     *out = doc;
     return UTIL_OK;
 }

@@ -23,7 +23,8 @@ int util_buf_puts(struct util_buf *b, const char *s);
 int util_buf_putc(struct util_buf *b, char c);
 int util_buf_printf(struct util_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-int util_buf_vprintf(struct util_buf *b, const char *fmt, va_list ap);
+int util_buf_vprintf(struct util_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 /* Hands the data to the caller (free() it) and resets the buffer. Returns an
  * empty heap string when nothing was appended, NULL on allocation failure. */

@@ -17,7 +17,9 @@
  * prints the medians with MB/s (1 MB = 10^6 bytes). The document must be
  * valid: the program fails, printing the first violations, when it is not.
  * The last line, starting with '#', is for tests/bench/validate. */
+#ifndef _XOPEN_SOURCE
 #define _XOPEN_SOURCE 700 /* realpath */
+#endif
 
 #include "schema/schema.h"
 #include "util/buf.h"

@@ -35,6 +35,35 @@ static void test_parse_errors_have_position(void **state)
     assert_non_null(strstr(e.message, "trailing"));
 }
 
+static void test_parse_duplicate_keys(void **state)
+{
+    (void)state;
+    cJSON *doc = NULL;
+    struct util_error e;
+    util_error_clear(&e);
+    const char *small = "{\"a\": {\"x\": [{\"k\": 1, \"k\": 2}]}}";
+    assert_int_equal(json_parse(small, strlen(small), "d", &doc, &e), UTIL_ERR_PARSE);
+    assert_null(doc);
+    assert_string_equal(e.message, "d: duplicate member name \"k\" in the object at /a/x/0");
+    /* Many members: found by sorting, not by pairs. */
+    struct util_buf b;
+    util_buf_init(&b, 1 << 20);
+    util_buf_puts(&b, "{");
+    for (int i = 0; i < 1000; i++)
+        util_buf_printf(&b, "\"m%d\": %d,", i, i);
+    util_buf_puts(&b, "\"m500\": 0}");
+    assert_int_equal(json_parse(b.data, b.len, "big", &doc, &e), UTIL_ERR_PARSE);
+    assert_non_null(strstr(e.message, "\"m500\" in the object at /"));
+    b.data[b.len - 8] = '9'; /* "m900": a duplicate too */
+    assert_int_equal(json_parse(b.data, b.len, "big", &doc, &e), UTIL_ERR_PARSE);
+    assert_non_null(strstr(e.message, "\"m900\""));
+    b.data[b.len - 9] = 'x'; /* "x900": unique */
+    assert_int_equal(json_parse(b.data, b.len, "big", &doc, &e), UTIL_OK);
+    assert_int_equal(cJSON_GetArraySize(doc), 1001);
+    cJSON_Delete(doc);
+    util_buf_finish(&b);
+}
+
 static void test_parse_depth_cap(void **state)
 {
     (void)state;
@@ -124,6 +153,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_errors_have_position),
+        cmocka_unit_test(test_parse_duplicate_keys),
         cmocka_unit_test(test_parse_depth_cap),
         cmocka_unit_test(test_pointer),
         cmocka_unit_test(test_equal),
