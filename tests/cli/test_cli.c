@@ -164,6 +164,52 @@ static void test_validate_operation(void **state)
     assert_non_null(strstr(o.err, "takes no request body"));
 }
 
+/* Bad input: a dangling $ref, a reference cycle, a 100-level nested
+ * document and a 50 MB string each give a clear answer. */
+static void test_validate_bad_input(void **state)
+{
+    (void)state;
+    static struct outcome o;
+    run(&o, "validate", "--schema", data("schema-dangling-ref.json"), data("person-valid.json"),
+        NULL);
+    assert_int_equal(o.status, 2);
+    assert_non_null(strstr(o.err, "cannot resolve reference \"#/$defs/missing\""));
+    run(&o, "validate", "--schema", data("schema-cycle.json"), data("person-valid.json"), NULL);
+    assert_int_equal(o.status, 2);
+    assert_non_null(strstr(o.err, "reference cycle"));
+
+    char dir[] = "/tmp/ic-cli-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char deep[64], big[64];
+    snprintf(deep, sizeof(deep), "%s/deep.json", dir);
+    snprintf(big, sizeof(big), "%s/big.json", dir);
+    FILE *f = fopen(deep, "w");
+    for (int i = 0; i < 100; i++)
+        fputs("{\"a\":", f);
+    fputs("1", f);
+    for (int i = 0; i < 100; i++)
+        fputc('}', f);
+    fclose(f);
+    run(&o, "validate", "--schema", data("schema-person.json"), deep, NULL);
+    assert_int_equal(o.status, 1);
+    assert_non_null(strstr(o.out, "/: property \"a\" is not allowed"));
+    f = fopen(big, "w");
+    fputs("{\"name\": \"", f);
+    for (int i = 0; i < 50 * 1024; i++) {
+        static char kb[1024];
+        memset(kb, 'x', sizeof(kb));
+        fwrite(kb, 1, sizeof(kb), f);
+    }
+    fputs("\", \"action\": 5}", f);
+    fclose(f);
+    run(&o, "validate", "--schema", data("schema-person.json"), big, NULL);
+    assert_int_equal(o.status, 1);
+    assert_non_null(strstr(o.out, "/action: 5 is not one of append, partial, replace, save"));
+    unlink(deep);
+    unlink(big);
+    rmdir(dir);
+}
+
 static void test_man_page(void **state)
 {
     (void)state;
@@ -188,6 +234,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_usage_errors_exit_2),
         cmocka_unit_test(test_validate_schema_file),
         cmocka_unit_test(test_validate_operation),
+        cmocka_unit_test(test_validate_bad_input),
         cmocka_unit_test(test_man_page),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
