@@ -639,6 +639,7 @@ void schema_free_compiled(struct schema *s)
     schema_regex_destroy(s->pattern);
     free(s->enum_vals);
     free(s->enum_hash);
+    free(s->disc);
     free(s);
 }
 
@@ -742,4 +743,137 @@ int schema_check_cycles(struct schema_registry *reg, size_t first, struct util_e
     }
     free(st);
     return rc;
+}
+
+/* ---- derived fields for the evaluators ---- */
+
+static uint32_t fast_mask(const struct schema *s)
+{
+    uint32_t m = 0;
+    if (s->is_bool)
+        return s->bool_value ? F_TRUE : F_FALSE;
+    if (s->ref)
+        m |= F_REF;
+    if (s->dynref)
+        m |= F_DYNREF;
+    if (s->types)
+        m |= F_TYPE;
+    if (s->has & HAS_CONST)
+        m |= F_CONST;
+    if (s->has & HAS_ENUM)
+        m |= F_ENUM;
+    if (s->has & (HAS_MIN | HAS_MAX | HAS_XMIN | HAS_XMAX | HAS_MULT))
+        m |= F_NUM;
+    if ((s->has & (HAS_MINLEN | HAS_MAXLEN)) || s->pattern ||
+        (s->format && s->reg->opts.check_formats))
+        m |= F_STR;
+    if (s->n_props || s->n_pprops || s->addl_props || s->prop_names ||
+        (s->has & (HAS_MINPROPS | HAS_MAXPROPS)) || s->n_required || s->n_dep_req ||
+        s->n_dep_sch)
+        m |= F_OBJ;
+    if (s->n_prefix || s->items || s->contains ||
+        (s->has & (HAS_MINITEMS | HAS_MAXITEMS | HAS_UNIQUE)))
+        m |= F_ARR;
+    if (s->n_all_of)
+        m |= F_ALLOF;
+    if (s->n_any_of)
+        m |= F_ANYOF;
+    if (s->n_one_of)
+        m |= F_ONEOF;
+    if (s->not_)
+        m |= F_NOT;
+    if (s->if_)
+        m |= F_IF;
+    if (s->unevaluated)
+        m |= F_UNEVAL;
+    return m;
+}
+
+static unsigned cjson_types(const struct schema *s)
+{
+    unsigned t = 0;
+    if (s->types & T_NULL || s->nullable)
+        t |= cJSON_NULL;
+    if (s->types & T_BOOLEAN)
+        t |= cJSON_True | cJSON_False;
+    if (s->types & T_OBJECT)
+        t |= cJSON_Object;
+    if (s->types & T_ARRAY)
+        t |= cJSON_Array;
+    if (s->types & T_NUMBER)
+        t |= cJSON_Number;
+    if (s->types & T_STRING)
+        t |= cJSON_String;
+    return t;
+}
+
+static bool pure_ref(const struct schema *s)
+{
+    return !s->is_bool && s->fm == F_REF && s->ref && !s->info->res->has_dynamic;
+}
+
+int schema_link(struct schema_registry *reg, struct util_error *err)
+{
+    size_t n = reg->nschemas;
+    for (size_t i = 0; i < n; i++) {
+        struct schema *s = reg->schemas[i];
+        if (s->linked)
+            continue;
+        s->fm = fast_mask(s);
+        s->ctypes = cjson_types(s);
+        s->direct = NULL;
+        s->hops = 0;
+        bool scan = (s->has & HAS_ENUM) && s->n_enum <= 16;
+        for (size_t k = 0; scan && k < s->n_enum; k++) {
+            int t = s->enum_vals[k]->type & 0xFF;
+            scan = t == cJSON_String || t == cJSON_Number;
+        }
+        s->enum_scalar_scan = scan;
+    }
+    /* Chains of pure references: acyclic (schema_check_cycles), but the
+     * walk is bounded anyway. */
+    for (size_t i = 0; i < n; i++) {
+        struct schema *s = reg->schemas[i];
+        if (s->linked)
+            continue;
+        const struct schema *t = s;
+        unsigned hops = 0;
+        while (pure_ref(t) && hops <= n) {
+            if (t != s && t->direct) {
+                hops += t->hops;
+                t = t->direct;
+                break;
+            }
+            t = t->ref;
+            hops++;
+        }
+        if (hops > n) {
+            t = s;
+            hops = 0;
+        }
+        s->direct = t;
+        s->hops = hops;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct schema *s = reg->schemas[i];
+        if (s->linked)
+            continue;
+        size_t nd = 0;
+        for (size_t k = 0; k < s->n_props; k++)
+            nd += (s->props[k].s->direct->fm & (F_CONST | F_ENUM)) != 0;
+        free(s->disc);
+        s->disc = NULL;
+        s->n_disc = 0;
+        if (nd) {
+            s->disc = malloc(nd * sizeof(*s->disc));
+            if (!s->disc)
+                return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+            for (size_t k = 0; k < s->n_props; k++)
+                if (s->props[k].s->direct->fm & (F_CONST | F_ENUM))
+                    s->disc[s->n_disc++] = (int32_t)k;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        reg->schemas[i]->linked = true;
+    return UTIL_OK;
 }

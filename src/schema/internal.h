@@ -154,6 +154,31 @@ enum sc_has {
     HAS_ITEMS_FALSE = 1u << 16,
 };
 
+/* Keyword groups a schema uses, computed once its references are linked
+ * (schema_link): the fast path tests one mask instead of every field. */
+enum sc_fast {
+    F_TRUE = 1u << 0,  /* the boolean schema true (or nothing to check) */
+    F_FALSE = 1u << 1, /* the boolean schema false */
+    F_REF = 1u << 2,
+    F_DYNREF = 1u << 3,
+    F_TYPE = 1u << 4,
+    F_CONST = 1u << 5,
+    F_ENUM = 1u << 6,
+    F_NUM = 1u << 7, /* minimum, maximum, exclusive*, multipleOf */
+    F_STR = 1u << 8, /* minLength, maxLength, pattern, asserted format */
+    F_OBJ = 1u << 9, /* any object keyword */
+    F_ARR = 1u << 10, /* any array keyword */
+    F_ALLOF = 1u << 11,
+    F_ANYOF = 1u << 12,
+    F_ONEOF = 1u << 13,
+    F_NOT = 1u << 14,
+    F_IF = 1u << 15,
+    F_UNEVAL = 1u << 16,
+};
+
+/* Keyword groups that only look at the instance value itself. */
+#define F_LEAF_MASK (F_TYPE | F_CONST | F_ENUM | F_NUM | F_STR)
+
 /* One compiled schema. Pointers to names and values point into the
  * registry's copy of the document. */
 struct schema {
@@ -219,6 +244,19 @@ struct schema {
     uint32_t *enum_hash;
     size_t n_enum;
     int mark; /* cycle detection scratch */
+
+    /* Derived by schema_link once every reference is resolved. */
+    bool linked;
+    uint32_t fm;     /* enum sc_fast bits */
+    unsigned ctypes; /* cJSON type bits `type` accepts (integers apart) */
+    bool enum_scalar_scan; /* small enum: compare strings/numbers directly */
+    /* s itself, or for a schema that is only a "$ref" (in a resource
+     * without dynamic anchors) the schema the chain of such references
+     * ends at, reached after `hops` evaluation levels. */
+    const struct schema *direct;
+    unsigned hops;
+    int32_t *disc;   /* indices into props whose schema has const/enum */
+    size_t n_disc;
 };
 
 /* registry.c */
@@ -231,6 +269,9 @@ void schema_reg_location(const struct sc_nodeinfo *info, const char *kw, char *o
 int schema_compile_node(struct schema_registry *reg, struct sc_nodeinfo *info, int depth,
                         struct util_error *err);
 void schema_free_compiled(struct schema *s);
+/* Computes the derived fields (fm, direct, ...) of every schema not yet
+ * linked; called once a registry call has resolved all references. */
+int schema_link(struct schema_registry *reg, struct util_error *err);
 int schema_check_cycles(struct schema_registry *reg, size_t first, struct util_error *err);
 
 /* validate.c */

@@ -1012,6 +1012,8 @@ int schema_registry_add(struct schema_registry *reg, const char *base_uri, const
         rc = finish_pending(reg, err);
     if (!rc)
         rc = schema_check_cycles(reg, first_schema, err);
+    if (!rc)
+        rc = schema_link(reg, err);
     if (rc)
         goto cleanup;
     if (out)
@@ -1091,6 +1093,8 @@ int schema_registry_lookup(struct schema_registry *reg, const char *uri, struct 
         rc = finish_pending(reg, err);
     if (!rc)
         rc = schema_check_cycles(reg, first_schema, err);
+    if (!rc)
+        rc = schema_link(reg, err);
     if (rc) {
         if (rc != UTIL_ERR_NOMEM)
             util_error_prefix(err, "%s", uri);

@@ -2,6 +2,7 @@
 #include "util/text.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,9 +33,16 @@ static void sb_add(struct strb *b, const char *s, size_t n)
 {
     if (b->failed)
         return;
-    if (b->len + n + 1 > b->alloc) {
+    /* need = len + n + 1 without wrapping (URIs are far below these bounds;
+     * the checks also tell the compiler the copy cannot overflow). */
+    if (n > SIZE_MAX / 4 || b->len > SIZE_MAX / 4) {
+        b->failed = true;
+        return;
+    }
+    size_t need = b->len + n + 1;
+    if (need > b->alloc || !b->data) {
         size_t na = b->alloc ? b->alloc : 64;
-        while (na < b->len + n + 1)
+        while (na < need)
             na *= 2;
         char *nd = realloc(b->data, na);
         if (!nd) {
@@ -44,9 +52,11 @@ static void sb_add(struct strb *b, const char *s, size_t n)
         b->data = nd;
         b->alloc = na;
     }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
+    char *dst = b->data + b->len;
+    if (n)
+        memcpy(dst, s, n);
+    dst[n] = '\0';
+    b->len = need - 1;
 }
 
 bool schema_uri_has_scheme(const char *uri)

@@ -39,6 +39,8 @@ struct ctx {
     char abort_msg[UTIL_ERROR_MESSAGE_MAX];
     struct schema_violation abort_v;
     bool has_abort_v;
+    bool no_fast;      /* fv() gave up once (dynamic scope, annotations): stop trying it */
+    unsigned in_retry; /* collecting the violations of a failed anyOf/oneOf */
 };
 
 /* Which properties/items of one instance were evaluated (for
@@ -475,6 +477,7 @@ static void annot_merge(struct annot *dst, const struct annot *src)
 /* ---- evaluation ---- */
 
 static bool eval(struct ctx *c, const struct frame *f, struct annot *ann);
+static bool fast_try(struct ctx *c, const struct schema *s, const cJSON *inst, bool *verdict);
 
 static bool eval_at(struct ctx *c, const struct frame *up, const struct schema *s,
                     const cJSON *inst, const char *kw, const char *kw_key, long kw_idx,
@@ -482,6 +485,9 @@ static bool eval_at(struct ctx *c, const struct frame *up, const struct schema *
 {
     if (s->is_bool && s->bool_value)
         return true;
+    bool verdict;
+    if (!c->collect && !ann && !c->no_fast && fast_try(c, s, inst, &verdict))
+        return verdict;
     struct frame f = {up, s, inst, kw, kw_key, kw_idx, ikey, iidx};
     return eval(c, &f, ann);
 }
@@ -492,24 +498,6 @@ static bool eval_at(struct ctx *c, const struct frame *up, const struct schema *
         if (!c->collect || c->status)                                                              \
             goto done;                                                                             \
     } while (0)
-
-static bool type_ok(const struct schema *s, const cJSON *inst)
-{
-    unsigned t = s->types;
-    if (cJSON_IsNumber(inst))
-        return (t & T_NUMBER) || ((t & T_INTEGER) && json_is_integer(inst));
-    if (cJSON_IsString(inst))
-        return t & T_STRING;
-    if (cJSON_IsObject(inst))
-        return t & T_OBJECT;
-    if (cJSON_IsArray(inst))
-        return t & T_ARRAY;
-    if (cJSON_IsBool(inst))
-        return t & T_BOOLEAN;
-    if (cJSON_IsNull(inst))
-        return (t & T_NULL) || s->nullable;
-    return false;
-}
 
 static void report_type(struct ctx *c, const struct frame *f)
 {
@@ -870,18 +858,18 @@ static int cmp_item_hash(const void *a, const void *b)
     return x->i < y->i ? -1 : x->i > y->i;
 }
 
-/* Finds two equal items; returns false and sets *i < *j when found. */
-static bool items_unique(struct ctx *c, const cJSON *arr, size_t n, size_t *first, size_t *second)
+/* Finds two equal items: returns 1 when all are distinct, 0 (with
+ * *first < *second) when two are equal, -1 when out of memory. */
+static int items_unique(const cJSON *arr, size_t n, size_t *first, size_t *second)
 {
     struct item_hash stackbuf[32];
     struct item_hash *v = stackbuf;
     bool unique = true;
+    *first = *second = 0;
     if (n > 32) {
         v = malloc(n * sizeof(*v));
-        if (!v) {
-            set_nomem(c);
-            return false;
-        }
+        if (!v)
+            return -1;
     }
     size_t k = 0;
     for (const cJSON *ch = arr->child; ch && k < n; ch = ch->next, k++) {
@@ -914,7 +902,450 @@ static bool items_unique(struct ctx *c, const cJSON *arr, size_t n, size_t *firs
     }
     if (v != stackbuf)
         free(v);
-    return unique;
+    return unique ? 1 : 0;
+}
+
+/* ---- fast yes/no evaluation ----
+ *
+ * fv() answers "does inst pass s" without frames, annotations or
+ * messages. It checks keywords in the order eval() does, with the same
+ * short-circuits and the same depth accounting, so evaluation limits are
+ * met alike. It serves schema_is_valid, the first attempt of
+ * schema_validate (a valid instance needs nothing collected), and every
+ * evaluation eval() makes with collection off. Two things make it give up
+ * (status FV_FALLBACK) so that the caller runs eval(): a $dynamicRef whose
+ * target depends on the dynamic scope, and unevaluatedProperties/Items
+ * (annotations). */
+
+#define FV_FALLBACK 1
+
+struct fctx {
+    int status; /* 0, FV_FALLBACK, or the UTIL_ERR_* code that stopped it */
+    unsigned depth;
+    bool check_formats;
+};
+
+static bool fv(struct fctx *c, const struct schema *s, const cJSON *inst);
+
+static bool fv_stop(struct fctx *c, int code)
+{
+    if (!c->status)
+        c->status = code;
+    return false;
+}
+
+static inline int ctype(const cJSON *n)
+{
+    return n->type & 0xFF;
+}
+
+static inline bool is_integral(double d)
+{
+    return isfinite(d) && d == floor(d);
+}
+
+static inline bool type_ok_fast(const struct schema *s, const cJSON *inst, int t)
+{
+    if (s->ctypes & (unsigned)t)
+        return true;
+    return t == cJSON_Number && (s->types & T_INTEGER) && is_integral(inst->valuedouble);
+}
+
+static bool enum_ok(const struct schema *s, const cJSON *inst)
+{
+    int t = ctype(inst);
+    if (s->enum_scalar_scan) {
+        if (t == cJSON_String) {
+            for (size_t i = 0; i < s->n_enum; i++) {
+                const cJSON *v = s->enum_vals[i];
+                if (ctype(v) == cJSON_String && strcmp(v->valuestring, inst->valuestring) == 0)
+                    return true;
+            }
+            return false;
+        }
+        if (t == cJSON_Number) {
+            for (size_t i = 0; i < s->n_enum; i++) {
+                const cJSON *v = s->enum_vals[i];
+                if (ctype(v) == cJSON_Number && v->valuedouble == inst->valuedouble)
+                    return true;
+            }
+            return false;
+        }
+        return false; /* the enum holds only strings and numbers */
+    }
+    uint32_t h = schema_json_hash(inst);
+    for (size_t i = 0; i < s->n_enum; i++)
+        if (s->enum_hash[i] == h && json_equal(s->enum_vals[i], inst))
+            return true;
+    return false;
+}
+
+static bool num_ok(const struct schema *s, double v)
+{
+    if ((s->has & HAS_MIN) && v < s->minimum)
+        return false;
+    if ((s->has & HAS_XMIN) && v <= s->xminimum)
+        return false;
+    if ((s->has & HAS_MAX) && v > s->maximum)
+        return false;
+    if ((s->has & HAS_XMAX) && v >= s->xmaximum)
+        return false;
+    if ((s->has & HAS_MULT) && !is_multiple(v, s->multiple_of))
+        return false;
+    return true;
+}
+
+/* 1 passes, 0 fails, -1 a pattern ran out of its step budget. */
+static int str_ok(const struct schema *s, const char *str, bool check_formats)
+{
+    size_t bytes = 0;
+    bool have_bytes = false;
+    if (s->has & (HAS_MINLEN | HAS_MAXLEN)) {
+        bytes = strlen(str);
+        have_bytes = true;
+        size_t n;
+        if ((s->has & HAS_MINLEN) && bytes < s->min_len)
+            return 0;
+        if (!(s->has & HAS_MAXLEN) && bytes / 4 >= s->min_len)
+            n = bytes / 4;
+        else if (!(s->has & HAS_MINLEN) && bytes <= s->max_len)
+            n = bytes;
+        else
+            n = utf8_length(str, bytes);
+        if ((s->has & HAS_MINLEN) && n < s->min_len)
+            return 0;
+        if ((s->has & HAS_MAXLEN) && n > s->max_len)
+            return 0;
+    }
+    if (s->pattern) {
+        if (!have_bytes) {
+            bytes = strlen(str);
+            have_bytes = true;
+        }
+        int m = schema_regex_search(s->pattern, str, bytes);
+        if (m <= 0)
+            return m < 0 ? -1 : 0;
+    }
+    if (s->format && check_formats) {
+        if (!have_bytes)
+            bytes = strlen(str);
+        if (!schema_format_check(s->format, str, bytes))
+            return 0;
+    }
+    return 1;
+}
+
+/* The property of s named name, trying first the one after the last match
+ * (instances usually list properties in the schema's order). */
+static inline int32_t prop_lookup(const struct schema *s, const char *name, size_t *guess)
+{
+    size_t g = *guess;
+    if (g < s->n_props && strcmp(s->props[g].name, name) == 0) {
+        *guess = g + 1;
+        return (int32_t)g;
+    }
+    int32_t k = prop_find(s, name);
+    if (k >= 0)
+        *guess = (size_t)k + 1;
+    return k;
+}
+
+/* Evaluates subschema s as eval_at() would: true schemas cost nothing;
+ * pure "$ref" chains are skipped, their levels still counted. */
+static inline bool fv_sub(struct fctx *c, const struct schema *s, const cJSON *inst)
+{
+    const struct schema *t = s->direct;
+    unsigned hops = s->hops;
+    if (t->fm & (F_TRUE | F_FALSE)) {
+        if (hops && c->depth + hops > UTIL_CAP_EVAL_DEPTH)
+            return fv_stop(c, UTIL_ERR_LIMIT);
+        return (t->fm & F_TRUE) != 0;
+    }
+    c->depth += hops;
+    bool r = fv(c, t, inst);
+    c->depth -= hops;
+    return r;
+}
+
+static const cJSON *obj_get(const cJSON *obj, const char *name)
+{
+    for (const cJSON *ch = obj->child; ch; ch = ch->next)
+        if (strcmp(ch->string, name) == 0)
+            return ch;
+    return NULL;
+}
+
+/* A cheap necessary condition for branch b of anyOf/oneOf: the type,
+ * the required properties and the const/enum of properties of the schema
+ * the branch lands on. False means the branch cannot pass. */
+static bool branch_may_pass(const struct schema *b, const cJSON *inst)
+{
+    const struct schema *e = b->direct;
+    uint32_t m = e->fm;
+    int t = ctype(inst);
+    if (m & (F_TRUE | F_FALSE))
+        return true;
+    if ((m & F_TYPE) && !type_ok_fast(e, inst, t))
+        return false;
+    if (t != cJSON_Object || !(m & F_OBJ))
+        return true;
+    for (size_t i = 0; i < e->n_required; i++)
+        if (!obj_get(inst, e->required[i]))
+            return false;
+    for (size_t i = 0; i < e->n_disc; i++) {
+        const struct sc_prop *p = &e->props[e->disc[i]];
+        const cJSON *v = obj_get(inst, p->name);
+        if (!v)
+            continue;
+        const struct schema *ps = p->s->direct;
+        if ((ps->fm & F_CONST) && !json_equal(ps->const_val, v))
+            return false;
+        if ((ps->fm & F_ENUM) && !enum_ok(ps, v))
+            return false;
+    }
+    return true;
+}
+
+static bool fv_object(struct fctx *c, const struct schema *s, const cJSON *inst)
+{
+    uint64_t seen[SC_SEEN_WORDS] = {0};
+    bool use_seen = s->n_props <= 64 * SC_SEEN_WORDS;
+    size_t idx = 0, guess = 0;
+    for (const cJSON *ch = inst->child; ch; ch = ch->next, idx++) {
+        const char *name = ch->string;
+        bool matched = false;
+        if (s->n_props) {
+            int32_t pi = prop_lookup(s, name, &guess);
+            if (pi >= 0) {
+                matched = true;
+                if (use_seen)
+                    seen[pi / 64] |= (uint64_t)1 << (pi % 64);
+                if (!fv_sub(c, s->props[pi].s, ch))
+                    return false;
+            }
+        }
+        for (size_t k = 0; k < s->n_pprops; k++) {
+            const struct sc_pprop *pp = &s->pprops[k];
+            int m = schema_regex_search(pp->re, name, strlen(name));
+            if (m < 0)
+                return fv_stop(c, UTIL_ERR_LIMIT);
+            if (!m)
+                continue;
+            matched = true;
+            if (!fv_sub(c, pp->s, ch))
+                return false;
+        }
+        if (!matched && s->addl_props && !fv_sub(c, s->addl_props, ch))
+            return false;
+        if (s->prop_names) {
+            cJSON tmp;
+            memset(&tmp, 0, sizeof(tmp));
+            tmp.type = cJSON_String;
+            tmp.valuestring = ch->string;
+            if (!fv_sub(c, s->prop_names, &tmp))
+                return false;
+        }
+    }
+    if ((s->has & HAS_MINPROPS) && idx < s->min_props)
+        return false;
+    if ((s->has & HAS_MAXPROPS) && idx > s->max_props)
+        return false;
+    for (size_t i = 0; i < s->n_required; i++) {
+        int32_t pi = s->required_idx[i];
+        bool present;
+        if (use_seen && pi >= 0)
+            present = (seen[pi / 64] >> (pi % 64)) & 1;
+        else
+            present = obj_get(inst, s->required[i]) != NULL;
+        if (!present)
+            return false;
+    }
+    for (size_t i = 0; i < s->n_dep_req; i++) {
+        const struct sc_depreq *d = &s->dep_req[i];
+        if (!obj_get(inst, d->name))
+            continue;
+        for (size_t k = 0; k < d->nreq; k++)
+            if (!obj_get(inst, d->req[k]))
+                return false;
+    }
+    for (size_t i = 0; i < s->n_dep_sch; i++) {
+        const struct sc_depsch *d = &s->dep_sch[i];
+        if (obj_get(inst, d->name) && !fv_sub(c, d->s, inst))
+            return false;
+    }
+    return true;
+}
+
+static bool fv_array(struct fctx *c, const struct schema *s, const cJSON *inst)
+{
+    size_t i = 0;
+    for (const cJSON *ch = inst->child; ch; ch = ch->next, i++) {
+        if (i < s->n_prefix) {
+            if (!fv_sub(c, s->prefix[i], ch))
+                return false;
+        } else if (s->items) {
+            /* items false: every later item is too many */
+            if (!fv_sub(c, s->items, ch))
+                return false;
+        }
+    }
+    size_t n = i;
+    if ((s->has & HAS_MINITEMS) && n < s->min_items)
+        return false;
+    if ((s->has & HAS_MAXITEMS) && n > s->max_items)
+        return false;
+    if ((s->has & HAS_UNIQUE) && n > 1) {
+        size_t x, y;
+        int u = items_unique(inst, n, &x, &y);
+        if (u < 0)
+            return fv_stop(c, UTIL_ERR_NOMEM);
+        if (u == 0)
+            return false;
+    }
+    if (s->contains) {
+        size_t matches = 0;
+        size_t minc = (s->has & HAS_MINCONTAINS) ? s->min_contains : 1;
+        for (const cJSON *ch = inst->child; ch; ch = ch->next) {
+            if (fv_sub(c, s->contains, ch)) {
+                matches++;
+                if (matches >= minc && !(s->has & HAS_MAXCONTAINS))
+                    break;
+            }
+            if (c->status)
+                return false;
+        }
+        if (matches < minc)
+            return false;
+        if ((s->has & HAS_MAXCONTAINS) && matches > s->max_contains)
+            return false;
+    }
+    return true;
+}
+
+static bool fv_body(struct fctx *c, const struct schema *s, const cJSON *inst, uint32_t m)
+{
+    int t = ctype(inst);
+    if ((m & F_REF) && !fv_sub(c, s->ref, inst))
+        return false;
+    if (m & F_DYNREF) {
+        if (s->dyn_anchor)
+            return fv_stop(c, FV_FALLBACK);
+        if (!fv_sub(c, s->dynref, inst))
+            return false;
+    }
+    if ((m & F_TYPE) && !type_ok_fast(s, inst, t))
+        return false;
+    if ((m & F_CONST) && !json_equal(s->const_val, inst))
+        return false;
+    if ((m & F_ENUM) && !enum_ok(s, inst))
+        return false;
+    switch (t) {
+    case cJSON_Number:
+        if ((m & F_NUM) && !num_ok(s, inst->valuedouble))
+            return false;
+        break;
+    case cJSON_String:
+        if (m & F_STR) {
+            int r = str_ok(s, inst->valuestring, c->check_formats);
+            if (r < 0)
+                return fv_stop(c, UTIL_ERR_LIMIT);
+            if (r == 0)
+                return false;
+        }
+        break;
+    case cJSON_Object:
+        if ((m & F_OBJ) && !fv_object(c, s, inst))
+            return false;
+        break;
+    case cJSON_Array:
+        if ((m & F_ARR) && !fv_array(c, s, inst))
+            return false;
+        break;
+    default:
+        break;
+    }
+    if (m & F_ALLOF)
+        for (size_t i = 0; i < s->n_all_of; i++)
+            if (!fv_sub(c, s->all_of[i], inst))
+                return false;
+    if (m & F_ANYOF) {
+        bool any = false;
+        for (size_t i = 0; i < s->n_any_of && !any; i++) {
+            const struct schema *b = s->any_of[i];
+            any = branch_may_pass(b, inst) && fv_sub(c, b, inst);
+            if (c->status)
+                return false;
+        }
+        if (!any)
+            return false;
+    }
+    if (m & F_ONEOF) {
+        size_t passed = 0;
+        for (size_t i = 0; i < s->n_one_of && passed < 2; i++) {
+            const struct schema *b = s->one_of[i];
+            passed += branch_may_pass(b, inst) && fv_sub(c, b, inst);
+            if (c->status)
+                return false;
+        }
+        if (passed != 1)
+            return false;
+    }
+    if (m & F_NOT) {
+        bool r = fv_sub(c, s->not_, inst);
+        if (c->status || r)
+            return false;
+    }
+    if (m & F_IF) {
+        bool cond = fv_sub(c, s->if_, inst);
+        if (c->status)
+            return false;
+        if (cond) {
+            if (s->then_ && !fv_sub(c, s->then_, inst))
+                return false;
+        } else if (s->else_ && !fv_sub(c, s->else_, inst)) {
+            return false;
+        }
+    }
+    return !c->status;
+}
+
+static bool fv(struct fctx *c, const struct schema *s, const cJSON *inst)
+{
+    uint32_t m = s->fm;
+    if (m & (F_TRUE | F_FALSE))
+        return (m & F_TRUE) != 0;
+    if (c->status)
+        return false;
+    if (c->depth >= UTIL_CAP_EVAL_DEPTH)
+        return fv_stop(c, UTIL_ERR_LIMIT);
+    if (m & F_UNEVAL)
+        return fv_stop(c, FV_FALLBACK);
+    if (!m)
+        return true;
+    c->depth++;
+    bool ok = fv_body(c, s, inst, m);
+    c->depth--;
+    return ok;
+}
+
+/* Runs fv() for eval_at() when nothing is collected: true with *verdict
+ * set, or false when eval() must do the work (fv gave up, or stopped on a
+ * limit whose violation eval() records). */
+static bool fast_try(struct ctx *c, const struct schema *s, const cJSON *inst, bool *verdict)
+{
+    if (c->status) {
+        *verdict = false;
+        return true;
+    }
+    struct fctx fx = {0, c->depth, c->check_formats};
+    bool r = fv_sub(&fx, s, inst);
+    if (!fx.status) {
+        *verdict = r;
+        return true;
+    }
+    if (fx.status == FV_FALLBACK)
+        c->no_fast = true;
+    return false;
 }
 
 static bool eval_array(struct ctx *c, const struct frame *f, struct annot *a)
@@ -957,10 +1388,14 @@ static bool eval_array(struct ctx *c, const struct frame *f, struct annot *a)
         FAIL();
     }
     if ((s->has & HAS_UNIQUE) && n > 1) {
-        size_t x, y;
-        if (!items_unique(c, inst, n, &x, &y)) {
-            if (c->status)
-                goto done;
+        size_t x = 0, y = 0;
+        int u = items_unique(inst, n, &x, &y);
+        if (u < 0) {
+            set_nomem(c);
+            ok = false;
+            goto done;
+        }
+        if (u == 0) {
             report(c, f, "uniqueItems", NULL, "items %zu and %zu are equal; items must be unique",
                    x, y);
             FAIL();
@@ -1097,8 +1532,8 @@ static size_t branch_score(const struct schema_result *r, size_t start, const ch
     return n;
 }
 
-/* anyOf (one_of false) and oneOf (one_of true). */
-static bool eval_choice(struct ctx *c, const struct frame *f, struct annot *a, bool one_of)
+/* anyOf (one_of false) and oneOf (one_of true), one pass. */
+static bool choice_pass(struct ctx *c, const struct frame *f, struct annot *a, bool one_of)
 {
     const struct schema *s = f->s;
     struct schema *const *br = one_of ? s->one_of : s->any_of;
@@ -1217,6 +1652,27 @@ static bool eval_choice(struct ctx *c, const struct frame *f, struct annot *a, b
     return false;
 }
 
+/* anyOf/oneOf. When collecting, the branches are first evaluated without
+ * collecting anything: a choice that holds (the usual case) then costs no
+ * violation built for the branches that failed before one matched. Only a
+ * failed choice is evaluated again, collecting, to report its closest
+ * branch; choices nested in that second pass are evaluated once,
+ * collecting, so the work stays linear. */
+static bool eval_choice(struct ctx *c, const struct frame *f, struct annot *a, bool one_of)
+{
+    if (!c->collect || !c->res || c->in_retry)
+        return choice_pass(c, f, a, one_of);
+    c->collect = false;
+    bool ok = choice_pass(c, f, a, one_of);
+    c->collect = true;
+    if (ok || c->status)
+        return ok && !c->status;
+    c->in_retry++;
+    ok = choice_pass(c, f, a, one_of);
+    c->in_retry--;
+    return ok;
+}
+
 static bool eval_if(struct ctx *c, const struct frame *f, struct annot *a)
 {
     const struct schema *s = f->s;
@@ -1308,7 +1764,7 @@ static bool eval(struct ctx *c, const struct frame *f, struct annot *ann)
         c->depth--;
         return false;
     }
-    if (s->unevaluated && (cJSON_IsObject(inst) || cJSON_IsArray(inst))) {
+    if (s->unevaluated && (ctype(inst) == cJSON_Object || ctype(inst) == cJSON_Array)) {
         if (!annot_init(&local, inst)) {
             set_nomem(c);
             c->depth--;
@@ -1321,35 +1777,31 @@ static bool eval(struct ctx *c, const struct frame *f, struct annot *ann)
         FAIL();
     if (s->dynref && !eval_ref(c, f, dyn_target(f, s), "$dynamicRef", a))
         FAIL();
-    if (s->types && !type_ok(s, inst)) {
+    const uint32_t m = s->fm;
+    const int t = ctype(inst);
+    if ((m & F_TYPE) && !type_ok_fast(s, inst, t)) {
         report_type(c, f);
         FAIL();
     }
-    if ((s->has & HAS_CONST) && !json_equal(s->const_val, inst)) {
+    if ((m & F_CONST) && !json_equal(s->const_val, inst)) {
         report_const(c, f);
         FAIL();
     }
-    if (s->has & HAS_ENUM) {
-        uint32_t h = schema_json_hash(inst);
-        bool found = false;
-        for (size_t i = 0; i < s->n_enum && !found; i++)
-            found = s->enum_hash[i] == h && json_equal(s->enum_vals[i], inst);
-        if (!found) {
-            report_enum(c, f);
-            FAIL();
-        }
+    if ((m & F_ENUM) && !enum_ok(s, inst)) {
+        report_enum(c, f);
+        FAIL();
     }
-    if (cJSON_IsNumber(inst)) {
-        if ((s->has & (HAS_MIN | HAS_MAX | HAS_XMIN | HAS_XMAX | HAS_MULT)) && !eval_number(c, f))
+    if (t == cJSON_Number) {
+        if ((m & F_NUM) && !eval_number(c, f))
             FAIL();
-    } else if (cJSON_IsString(inst)) {
-        if (!eval_string(c, f))
+    } else if (t == cJSON_String) {
+        if ((m & F_STR) && !eval_string(c, f))
             FAIL();
-    } else if (cJSON_IsObject(inst)) {
-        if (!eval_object(c, f, a))
+    } else if (t == cJSON_Object) {
+        if ((m & F_OBJ) && !eval_object(c, f, a))
             FAIL();
-    } else if (cJSON_IsArray(inst)) {
-        if (!eval_array(c, f, a))
+    } else if (t == cJSON_Array) {
+        if ((m & F_ARR) && !eval_array(c, f, a))
             FAIL();
     }
     for (size_t i = 0; i < s->n_all_of; i++)
@@ -1392,8 +1844,15 @@ int schema_validate(const struct schema *s, const cJSON *instance, struct schema
     if (!s || !instance || !res)
         return util_error_set(err, UTIL_ERR_USAGE, "schema_validate: missing argument");
     schema_result_finish(res);
+    /* A valid instance has no violation to collect: answer it fast. */
+    struct fctx fx = {0, 0, s->reg->opts.check_formats};
+    if (fv_sub(&fx, s, instance) && !fx.status) {
+        res->valid = true;
+        return UTIL_OK;
+    }
     memset(&c, 0, sizeof(c));
     c.res = res;
+    c.no_fast = fx.status == FV_FALLBACK;
     c.collect = true;
     c.check_formats = s->reg->opts.check_formats;
     struct frame root = {NULL, s, instance, NULL, NULL, -1, NULL, -1};
@@ -1421,9 +1880,14 @@ bool schema_is_valid(const struct schema *s, const cJSON *instance)
     struct ctx c;
     if (!s || !instance)
         return false;
+    struct fctx fx = {0, 0, s->reg->opts.check_formats};
+    bool ok = fv_sub(&fx, s, instance);
+    if (fx.status != FV_FALLBACK)
+        return ok && !fx.status;
     memset(&c, 0, sizeof(c));
     c.check_formats = s->reg->opts.check_formats;
+    c.no_fast = true;
     struct frame root = {NULL, s, instance, NULL, NULL, -1, NULL, -1};
-    bool ok = eval(&c, &root, NULL);
+    ok = eval(&c, &root, NULL);
     return ok && !c.status;
 }

@@ -303,6 +303,134 @@ static void test_applicator_messages(void **state)
     schema_registry_destroy(reg);
 }
 
+/* anyOf/oneOf are first evaluated without collecting: the violations of a
+ * branch that failed before another matched never reach the result, and a
+ * failed choice still reports the leaf causes of its closest branch. */
+static void test_choice_violations(void **state)
+{
+    (void)state;
+    struct schema_registry *reg = reg_new(SCHEMA_DIALECT_AUTO, false);
+    struct schema *s = add(
+        reg, "{\"type\":\"object\",\"properties\":{\"pet\":{\"oneOf\":["
+             "{\"title\":\"Cat\",\"type\":\"object\",\"additionalProperties\":false,"
+             "\"required\":[\"kind\",\"lives\"],\"properties\":{\"kind\":{\"const\":\"cat\"},"
+             "\"lives\":{\"type\":\"integer\",\"maximum\":9}}},"
+             "{\"title\":\"Dog\",\"type\":\"object\",\"additionalProperties\":false,"
+             "\"required\":[\"kind\"],\"properties\":{\"kind\":{\"enum\":[\"dog\",\"wolf\"]},"
+             "\"good\":{\"type\":\"boolean\"}}}]},"
+             "\"n\":{\"type\":\"integer\"}}}");
+    /* branch 0 fails (const, additionalProperties, required), branch 1 holds */
+    expect_valid(s, "{\"pet\":{\"kind\":\"dog\",\"good\":true}}");
+    /* another property fails: only its violation, nothing from branch 0 */
+    struct schema_result res;
+    check(s, "{\"pet\":{\"kind\":\"wolf\",\"good\":false},\"n\":\"x\"}", &res);
+    assert_int_equal(res.count, 1);
+    assert_string_equal(res.items[0].message, "/n: expected integer, got string");
+    assert_string_equal(res.items[0].keyword_location, "/properties/n/type");
+    schema_result_finish(&res);
+    /* a failed oneOf: the summary, then the leaves of the closest branch */
+    check(s, "{\"pet\":{\"kind\":\"cat\",\"lives\":10}}", &res);
+    assert_int_equal(res.count, 2);
+    assert_string_equal(res.items[0].message,
+                        "/pet: does not match any of the 2 alternatives of oneOf (closest: "
+                        "alternative 0 (\"Cat\"))");
+    assert_string_equal(res.items[0].keyword_location, "/properties/pet/oneOf");
+    assert_string_equal(res.items[1].message, "/pet/lives: 10 is greater than the maximum of 9");
+    assert_string_equal(res.items[1].keyword_location, "/properties/pet/oneOf/0/properties/lives/maximum");
+    schema_result_finish(&res);
+    /* both branches match: no leaf from either */
+    s = add(reg, "{\"oneOf\":[{\"required\":[\"a\"]},{\"required\":[\"b\"]},"
+                 "{\"required\":[\"c\"],\"properties\":{\"c\":{\"type\":\"string\"}}}]}");
+    expect_message(s, "{\"a\":1,\"b\":2,\"c\":3}",
+                   "/: matches more than one alternative of oneOf: 0 and 1");
+    expect_valid(s, "{\"c\":\"x\"}");
+    expect_invalid(s, "{\"c\":1}");
+    /* a choice nested in a failed choice's branch */
+    s = add(reg, "{\"anyOf\":[{\"properties\":{\"x\":{\"oneOf\":[{\"type\":\"string\"},"
+                 "{\"type\":\"integer\",\"minimum\":5}]}},\"required\":[\"x\"]},"
+                 "{\"type\":\"array\"}]}");
+    expect_valid(s, "{\"x\":7}");
+    expect_valid(s, "[]");
+    check(s, "{\"x\":3}", &res);
+    assert_int_equal(res.count, 3);
+    assert_string_equal(res.items[0].keyword_location, "/anyOf");
+    assert_string_equal(res.items[1].keyword_location, "/anyOf/0/properties/x/oneOf");
+    assert_string_equal(res.items[2].message, "/x: 3 is less than the minimum of 5");
+    schema_result_finish(&res);
+    schema_registry_destroy(reg);
+}
+
+/* Branch pre-filtering (type, required, const/enum of a property) and the
+ * fast evaluator's fallbacks must not change a verdict. */
+static void test_fast_paths(void **state)
+{
+    (void)state;
+    struct schema_registry *reg = reg_new(SCHEMA_DIALECT_AUTO, false);
+    struct schema *s = add(
+        reg, "{\"$defs\":{\"a\":{\"type\":\"object\",\"required\":[\"t\"],"
+             "\"properties\":{\"t\":{\"$ref\":\"#/$defs/ta\"},\"v\":{\"type\":\"string\"}}},"
+             "\"ta\":{\"$ref\":\"#/$defs/ta2\"},\"ta2\":{\"enum\":[\"a\",1]},"
+             "\"b\":{\"type\":\"object\",\"properties\":{\"t\":{\"const\":\"b\"}}}},"
+             "\"oneOf\":[{\"$ref\":\"#/$defs/a\"},{\"$ref\":\"#/$defs/b\"},{\"type\":\"integer\"}]}");
+    expect_valid(s, "{\"t\":\"a\",\"v\":\"x\"}");
+    expect_valid(s, "{\"t\":1.0}");
+    expect_invalid(s, "{\"t\":\"a\",\"v\":1}");
+    expect_valid(s, "{\"t\":\"b\"}");
+    expect_valid(s, "{}");
+    expect_invalid(s, "{\"t\":\"c\"}");
+    expect_invalid(s, "{\"t\":true}");
+    expect_valid(s, "3");
+    expect_invalid(s, "3.5");
+    expect_invalid(s, "\"a\"");
+    /* enums compared without hashing: strings, numbers, other types */
+    s = add(reg, "{\"enum\":[\"1\",2,null,[1],{\"a\":1}]}");
+    expect_valid(s, "\"1\"");
+    expect_invalid(s, "1");
+    expect_valid(s, "2.0");
+    expect_valid(s, "null");
+    expect_valid(s, "[1.0]");
+    expect_valid(s, "{\"a\":1}");
+    expect_invalid(s, "false");
+    s = add(reg, "{\"enum\":[\"x\",3]}");
+    expect_valid(s, "3");
+    expect_invalid(s, "\"3\"");
+    expect_invalid(s, "null");
+    expect_invalid(s, "[\"x\"]");
+    /* properties in any order (the lookup tries the schema's order first) */
+    s = add(reg, "{\"properties\":{\"a\":{\"type\":\"string\"},\"b\":{\"type\":\"integer\"},"
+                 "\"c\":{\"type\":\"boolean\"}},\"required\":[\"a\",\"c\"],"
+                 "\"additionalProperties\":false}");
+    expect_valid(s, "{\"a\":\"x\",\"b\":1,\"c\":true}");
+    expect_valid(s, "{\"c\":true,\"a\":\"x\"}");
+    expect_valid(s, "{\"b\":2,\"c\":false,\"a\":\"\"}");
+    expect_invalid(s, "{\"c\":true,\"a\":1}");
+    expect_invalid(s, "{\"c\":true,\"a\":\"x\",\"d\":1}");
+    expect_invalid(s, "{\"a\":\"x\"}");
+    /* unevaluatedProperties and $dynamicRef inside a choice: the fast
+     * evaluator hands over to the full one */
+    s = add(reg, "{\"oneOf\":[{\"properties\":{\"a\":true},\"unevaluatedProperties\":false},"
+                 "{\"required\":[\"b\"]}]}");
+    expect_valid(s, "{\"a\":1}");
+    expect_valid(s, "{\"b\":1}");
+    expect_valid(s, "{\"a\":1,\"b\":1}");
+    expect_invalid(s, "{\"a\":1,\"c\":1}");
+    expect_invalid(s, "{\"c\":1}");
+    s = add_uri(reg, "https://example.test/tree.json",
+                "{\"$dynamicAnchor\":\"node\",\"type\":\"object\",\"properties\":{"
+                "\"kids\":{\"type\":\"array\",\"items\":{\"$dynamicRef\":\"#node\"}}}}");
+    s = add_uri(reg, "https://example.test/strict.json",
+                "{\"$dynamicAnchor\":\"node\",\"$ref\":\"tree.json\","
+                "\"unevaluatedProperties\":false}");
+    expect_valid(s, "{\"kids\":[{\"kids\":[]}]}");
+    expect_invalid(s, "{\"kids\":[{\"kids\":[],\"x\":1}]}");
+    s = add_uri(reg, "https://example.test/list.json",
+                "{\"anyOf\":[{\"type\":\"string\"},{\"$ref\":\"strict.json\"}]}");
+    expect_valid(s, "{\"kids\":[{\"kids\":[]}]}");
+    expect_invalid(s, "{\"kids\":[{\"x\":1}]}");
+    expect_valid(s, "\"s\"");
+    schema_registry_destroy(reg);
+}
+
 static void test_violation_cap(void **state)
 {
     (void)state;
@@ -875,6 +1003,8 @@ int main(void)
         cmocka_unit_test(test_messages_and_locations),
         cmocka_unit_test(test_keyword_messages),
         cmocka_unit_test(test_applicator_messages),
+        cmocka_unit_test(test_choice_violations),
+        cmocka_unit_test(test_fast_paths),
         cmocka_unit_test(test_violation_cap),
         cmocka_unit_test(test_keywords_2020),
         cmocka_unit_test(test_draft7_and_draft4),
