@@ -94,5 +94,6 @@ bool cli_color(const struct cli_args *a);
 extern const struct cli_command *const cli_validate_commands[];
 extern const struct cli_command *const cli_schemas_commands[];
 extern const struct cli_command *const cli_serve_commands[];
+extern const struct cli_command *const cli_run_commands[];
 
 #endif

@@ -10,9 +10,8 @@
 static const struct cli_command *const *const command_groups[] = {
     cli_schemas_commands,
     cli_validate_commands,
-#ifdef INGESTCHECK_HAVE_SERVE
     cli_serve_commands,
-#endif
+    cli_run_commands,
 };
 
 #define NGROUPS (sizeof(command_groups) / sizeof(command_groups[0]))

@@ -1,0 +1,176 @@
+/* Case files: the model of a contract-test case and its loader.
+ *
+ * A case file is YAML (see schemas/case.schema.json for the format):
+ *
+ *   cases:
+ *     - name: create and read a task
+ *       tags: [tasks]
+ *       vars: {label: "{{run.id}}-task"}
+ *       steps:
+ *         - operation: createTask          # an operationId of the spec
+ *           body: {sourceID: ..., action: replace}
+ *           expect: {status: 200, body: {taskID: {$uuid: true}}}
+ *           capture: {taskID: $.taskID}
+ *         - method: GET                    # or a raw request
+ *           path: /1/tasks/{{taskID}}
+ *       teardown:
+ *         - operation: deleteTask
+ *           path: {taskID: "{{taskID}}"}
+ *
+ * The loader reads a file three ways, each for what it is good at: libyaml
+ * (spec/yaml_json.h) into a cJSON tree with a line table, validated with the
+ * schema engine against case.schema.json for precise "file:line:column:
+ * expected ..." messages; libcyaml for the typed skeleton (names, tags,
+ * operations, methods); and the cJSON tree for the free-form values (bodies,
+ * parameters, expected values), which the model borrows. Then the semantic
+ * checks: operationIds exist, path parameters are the operation's, query
+ * parameters are documented, matchers and regular expressions are valid,
+ * templates parse and every variable used is defined by vars or an earlier
+ * capture.
+ *
+ * Everything a struct case_file holds is owned by it; every string and cJSON
+ * pointer of the model stays valid until case_file_destroy / case_suite_finish. */
+#ifndef INGESTCHECK_CASE_CASE_H
+#define INGESTCHECK_CASE_CASE_H
+
+#include "util/error.h"
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* One accepted status: a code (200) or a class (4 for "4xx"). */
+struct case_status {
+    int code; /* 100..599, or the class digit 1..5 */
+    bool is_class;
+};
+
+/* Expected response properties; used by `expect:` and `until:`. */
+struct case_expect {
+    struct case_status *status; /* owned; nstatus == 0: any 2xx */
+    size_t nstatus;
+    const cJSON *headers; /* borrowed object or NULL */
+    const cJSON *body;    /* borrowed; NULL when not given */
+    bool body_exact;      /* body came from body_exact: */
+    bool given;           /* the block was written in the file */
+};
+
+struct case_capture {
+    char *name; /* owned variable name */
+    char *expr; /* owned: "/a/0", "$.a[0]" or "header:NAME" */
+};
+
+enum case_step_kind { CASE_STEP_OPERATION, CASE_STEP_RAW };
+
+struct case_step {
+    char *name; /* owned: given, else operationId or "METHOD path" */
+    enum case_step_kind kind;
+    char *operation_id;       /* owned, CASE_STEP_OPERATION only */
+    const cJSON *operation;   /* borrowed entry of operations.json (operation steps) */
+    char *method;             /* owned, upper case: from the operation or given */
+    char *path_template;      /* owned: the operation's path ("/1/tasks/{taskID}") or the
+                                 raw path, which may hold {{templates}} */
+    const cJSON *path_params; /* borrowed object or NULL (operation steps) */
+    const cJSON *query;       /* borrowed object or NULL */
+    const cJSON *headers;     /* borrowed object or NULL */
+    const cJSON *body;        /* borrowed or NULL */
+    const char *body_raw;     /* borrowed or NULL */
+    const char *content_type; /* borrowed or NULL (application/json) */
+    struct case_expect expect;
+    bool has_until;
+    struct case_expect until;
+    long poll_interval_ms;
+    long poll_timeout_ms;
+    struct case_capture *captures; /* owned, document order */
+    size_t ncaptures;
+    int *allow_undocumented; /* owned */
+    size_t nallow;
+    bool teardown;    /* a teardown step */
+    size_t index;     /* position in steps or teardown, from 0 */
+    int line, column; /* where the step starts */
+};
+
+struct case_case {
+    char *name;              /* owned */
+    const char *description; /* borrowed or NULL */
+    char **tags;             /* owned */
+    size_t ntags;
+    const cJSON *vars; /* borrowed object or NULL, in document order */
+    struct case_step *steps;
+    size_t nsteps;
+    struct case_step *teardown;
+    size_t nteardown;
+    const char *file; /* borrowed from the case_file */
+    size_t index;     /* position in the file */
+    int line, column;
+};
+
+struct case_file {
+    char *path; /* owned, as given */
+    cJSON *doc; /* owned: the file as JSON */
+    struct case_case *cases;
+    size_t ncases;
+    struct spec_line_table *lines; /* owned */
+};
+
+/* Opaque: what loading needs (the compiled case schema, the operations). */
+struct case_loader;
+
+/* Creates a loader from a schemas directory holding case.schema.json and
+ * operations.json. NULL on failure with err set. Caller destroys. */
+struct case_loader *case_loader_create(const char *schemas_dir, struct util_error *err);
+/* Accepts NULL. */
+void case_loader_destroy(struct case_loader *l);
+/* The parsed operations.json (borrowed). */
+const cJSON *case_loader_operations(const struct case_loader *l);
+
+/* Loads one case file. On success *out is a new file (caller destroys).
+ * On failure err->message is "file:line:column: what was expected" (and
+ * err->file/line/column are set); codes: UTIL_ERR_IO, UTIL_ERR_LIMIT (over
+ * CASE_CAP_FILE_SIZE), UTIL_ERR_PARSE (YAML), UTIL_ERR_INVALID (format or
+ * semantics). */
+int case_file_load(const struct case_loader *l, const char *path, struct case_file **out,
+                   struct util_error *err);
+/* Same from memory; name is used in messages and as the file name. */
+int case_file_load_text(const struct case_loader *l, const char *text, size_t len, const char *name,
+                        struct case_file **out, struct util_error *err);
+/* Accepts NULL. */
+void case_file_destroy(struct case_file *f);
+
+/* Every case file of a run, in the order given (directories expanded to
+ * their *.yaml and *.yml files, recursively, sorted by path). */
+struct case_suite {
+    struct case_file **files;
+    size_t count;
+    size_t alloc;
+};
+
+void case_suite_init(struct case_suite *s);
+void case_suite_finish(struct case_suite *s);
+
+/* Loads each path (file or directory) into s. Stops at the first file that
+ * does not load (err says which and where); nothing runs then. A case name
+ * used twice in one file is refused. */
+int case_suite_load(const struct case_loader *l, const char *const *paths, size_t npaths,
+                    struct case_suite *s, struct util_error *err);
+
+/* Total number of cases in s. */
+size_t case_suite_count(const struct case_suite *s);
+
+/* Whether status matches one of e's statuses (any 2xx when none listed). */
+bool case_expect_status_matches(const struct case_expect *e, int status);
+/* Appends "200", "200, 404" or "4xx" style text of e's statuses to buf
+ * (size bytes, NUL-terminated). */
+void case_expect_status_text(const struct case_expect *e, char *buf, size_t size);
+
+/* Matchers in expected values: a non-empty mapping whose keys all start
+ * with '$' ({$type: string}, {$regex: '^ic-'}, {$uuid: true},
+ * {$date-time: true}, {$length: 3} or {$length: {min: 1, max: 5}},
+ * {$contains: value}, {$exact: value}, {$absent: true}). */
+bool case_is_matcher(const cJSON *node);
+
+/* Parses "500ms", "2s", "1m", "1h" or a bare number of milliseconds.
+ * Returns 0 and sets *ms, -1 when malformed. */
+int case_parse_duration(const char *s, long *ms);
+
+#endif

@@ -1,0 +1,26 @@
+/* Named caps of the case module. */
+#ifndef INGESTCHECK_CASE_LIMITS_H
+#define INGESTCHECK_CASE_LIMITS_H
+
+/* One case file (YAML). */
+#define CASE_CAP_FILE_SIZE (1u * 1024u * 1024u)
+/* Case files loaded in one suite. */
+#define CASE_CAP_FILES 4096
+/* Cases in one file, steps (or teardown steps) in one case. */
+#define CASE_CAP_CASES_PER_FILE 1000
+#define CASE_CAP_STEPS 500
+/* Captures of one step, statuses of one expectation. */
+#define CASE_CAP_CAPTURES 64
+#define CASE_CAP_STATUSES 32
+/* A string after template expansion. */
+#define CASE_CAP_EXPANDED (4u * 1024u * 1024u)
+/* Variables of one case (vars plus captures). */
+#define CASE_CAP_VARIABLES 1024
+/* Polling: longest timeout and smallest interval accepted. */
+#define CASE_CAP_POLL_TIMEOUT_MS (30L * 60L * 1000L)
+#define CASE_MIN_POLL_INTERVAL_MS 10L
+/* Polling defaults. */
+#define CASE_DEFAULT_POLL_INTERVAL_MS 500L
+#define CASE_DEFAULT_POLL_TIMEOUT_MS 30000L
+
+#endif

@@ -1,0 +1,556 @@
+/* Templates, variables and captures; see template.h. */
+#include "case/template.h"
+
+#include "case/limits.h"
+#include "util/buf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+struct var {
+    char *name;
+    cJSON *value;
+};
+
+struct case_vars {
+    char *run_id;
+    struct case_template_hooks hooks;
+    struct var *items;
+    size_t count;
+    size_t alloc;
+    uint64_t rng[2];
+};
+
+static uint64_t rng_next(uint64_t s[2])
+{
+    /* xorshift128+ */
+    uint64_t a = s[0];
+    const uint64_t b = s[1];
+    s[0] = b;
+    a ^= a << 23;
+    s[1] = a ^ b ^ (a >> 17) ^ (b >> 26);
+    return s[1] + b;
+}
+
+struct case_vars *case_vars_create(const char *run_id, const struct case_template_hooks *hooks)
+{
+    struct case_vars *v = calloc(1, sizeof(*v));
+    if (!v)
+        return NULL;
+    v->run_id = strdup(run_id ? run_id : "");
+    if (!v->run_id) {
+        free(v);
+        return NULL;
+    }
+    if (hooks)
+        v->hooks = *hooks;
+    if (getrandom(v->rng, sizeof(v->rng), 0) != (ssize_t)sizeof(v->rng)) {
+        v->rng[0] = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)v;
+        v->rng[1] = 0x9e3779b97f4a7c15ull;
+    }
+    if (!v->rng[0] && !v->rng[1])
+        v->rng[1] = 1;
+    return v;
+}
+
+void case_vars_clear(struct case_vars *v)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < v->count; i++) {
+        free(v->items[i].name);
+        cJSON_Delete(v->items[i].value);
+    }
+    v->count = 0;
+}
+
+void case_vars_destroy(struct case_vars *v)
+{
+    if (!v)
+        return;
+    case_vars_clear(v);
+    free(v->items);
+    free(v->run_id);
+    free(v);
+}
+
+int case_vars_set(struct case_vars *v, const char *name, const cJSON *value)
+{
+    cJSON *copy = cJSON_Duplicate(value, true);
+    if (!copy)
+        return UTIL_ERR_NOMEM;
+    for (size_t i = 0; i < v->count; i++) {
+        if (strcmp(v->items[i].name, name) == 0) {
+            cJSON_Delete(v->items[i].value);
+            v->items[i].value = copy;
+            return UTIL_OK;
+        }
+    }
+    if (v->count == CASE_CAP_VARIABLES) {
+        cJSON_Delete(copy);
+        return UTIL_ERR_LIMIT;
+    }
+    if (v->count == v->alloc) {
+        size_t n = v->alloc ? v->alloc * 2 : 16;
+        struct var *p = realloc(v->items, n * sizeof(*p));
+        if (!p) {
+            cJSON_Delete(copy);
+            return UTIL_ERR_NOMEM;
+        }
+        v->items = p;
+        v->alloc = n;
+    }
+    v->items[v->count].name = strdup(name);
+    if (!v->items[v->count].name) {
+        cJSON_Delete(copy);
+        return UTIL_ERR_NOMEM;
+    }
+    v->items[v->count++].value = copy;
+    return UTIL_OK;
+}
+
+const cJSON *case_vars_get(const struct case_vars *v, const char *name)
+{
+    for (size_t i = 0; i < v->count; i++)
+        if (strcmp(v->items[i].name, name) == 0)
+            return v->items[i].value;
+    return NULL;
+}
+
+void case_format_time(time_t t, char out[32])
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ---- placeholder parsing ---- */
+
+enum expr_kind { EXPR_VAR, EXPR_ENV, EXPR_RUN_ID, EXPR_UUID, EXPR_NOW };
+
+struct expr {
+    enum expr_kind kind;
+    char name[256]; /* variable or environment name */
+    long shift_s;   /* for now */
+};
+
+static bool ident_start(char c)
+{
+    return isalpha((unsigned char)c) || c == '_';
+}
+
+static bool ident_char(char c)
+{
+    return isalnum((unsigned char)c) || c == '_';
+}
+
+/* Parses the text between {{ and }} (len bytes). */
+static int parse_expr(const char *s, size_t len, struct expr *e, struct util_error *err)
+{
+    while (len && isspace((unsigned char)*s)) {
+        s++;
+        len--;
+    }
+    while (len && isspace((unsigned char)s[len - 1]))
+        len--;
+    memset(e, 0, sizeof(*e));
+    if (len == 0)
+        return util_error_set(err, UTIL_ERR_PARSE, "empty placeholder {{}}");
+    if (len >= sizeof(e->name))
+        return util_error_set(err, UTIL_ERR_PARSE, "placeholder too long");
+    if (len == 6 && strncmp(s, "run.id", 6) == 0) {
+        e->kind = EXPR_RUN_ID;
+        return UTIL_OK;
+    }
+    if (len == 4 && strncmp(s, "uuid", 4) == 0) {
+        e->kind = EXPR_UUID;
+        return UTIL_OK;
+    }
+    if (len >= 3 && strncmp(s, "now", 3) == 0 && (len == 3 || !ident_char(s[3]))) {
+        e->kind = EXPR_NOW;
+        size_t i = 3;
+        while (i < len && isspace((unsigned char)s[i]))
+            i++;
+        if (i == len)
+            return UTIL_OK;
+        char sign = s[i++];
+        while (i < len && isspace((unsigned char)s[i]))
+            i++;
+        long n = 0;
+        size_t digits = 0;
+        while (i < len && isdigit((unsigned char)s[i]) && digits < 9) {
+            n = n * 10 + (s[i++] - '0');
+            digits++;
+        }
+        long unit = 0;
+        if (i + 1 == len) {
+            switch (s[i]) {
+            case 's':
+                unit = 1;
+                break;
+            case 'm':
+                unit = 60;
+                break;
+            case 'h':
+                unit = 3600;
+                break;
+            case 'd':
+                unit = 86400;
+                break;
+            default:
+                break;
+            }
+        }
+        if ((sign != '+' && sign != '-') || !digits || !unit)
+            return util_error_set(err, UTIL_ERR_PARSE,
+                                  "malformed placeholder {{%.*s}} (expected now, now - 1h, "
+                                  "now + 30m: a number and one of s, m, h, d)",
+                                  (int)len, s);
+        e->shift_s = (sign == '-' ? -1 : 1) * n * unit;
+        return UTIL_OK;
+    }
+    if (len > 4 && strncmp(s, "env.", 4) == 0) {
+        for (size_t i = 4; i < len; i++)
+            if (!ident_char(s[i]))
+                goto bad;
+        e->kind = EXPR_ENV;
+        memcpy(e->name, s + 4, len - 4);
+        return UTIL_OK;
+    }
+    if (!ident_start(s[0]))
+        goto bad;
+    for (size_t i = 1; i < len; i++)
+        if (!ident_char(s[i]))
+            goto bad;
+    e->kind = EXPR_VAR;
+    memcpy(e->name, s, len);
+    return UTIL_OK;
+bad:
+    return util_error_set(err, UTIL_ERR_PARSE,
+                          "malformed placeholder {{%.*s}} (expected a variable name, env.NAME, "
+                          "run.id, uuid, now or now - 1h)",
+                          (int)len, s);
+}
+
+/* Finds the next placeholder at or after s: *open at "{{", *close at "}}".
+ * Returns 0 when none, 1 when found, -1 when "{{" is not closed. */
+static int next_placeholder(const char *s, const char **open, const char **close)
+{
+    const char *o = strstr(s, "{{");
+    if (!o)
+        return 0;
+    const char *c = strstr(o + 2, "}}");
+    if (!c)
+        return -1;
+    *open = o;
+    *close = c;
+    return 1;
+}
+
+bool case_template_has(const char *s)
+{
+    return s && strstr(s, "{{") != NULL;
+}
+
+int case_template_scan(const char *s, void (*on_var)(const char *name, void *user), void *user,
+                       struct util_error *err)
+{
+    const char *p = s, *o, *c;
+    int r;
+    while ((r = next_placeholder(p, &o, &c)) == 1) {
+        struct expr e;
+        int rc = parse_expr(o + 2, (size_t)(c - o - 2), &e, err);
+        if (rc)
+            return rc;
+        if (e.kind == EXPR_VAR && on_var)
+            on_var(e.name, user);
+        p = c + 2;
+    }
+    if (r < 0)
+        return util_error_set(err, UTIL_ERR_PARSE, "unterminated placeholder: '{{' without '}}'");
+    return UTIL_OK;
+}
+
+static void make_uuid(struct case_vars *v, char out[37])
+{
+    if (v->hooks.uuid) {
+        v->hooks.uuid(v->hooks.user, out);
+        return;
+    }
+    uint8_t b[16];
+    uint64_t x = rng_next(v->rng), y = rng_next(v->rng);
+    memcpy(b, &x, 8);
+    memcpy(b + 8, &y, 8);
+    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
+}
+
+/* Evaluates e; *out is a new cJSON value. */
+static int eval_expr(struct case_vars *v, const struct expr *e, cJSON **out, struct util_error *err)
+{
+    char buf[64];
+    switch (e->kind) {
+    case EXPR_RUN_ID:
+        *out = cJSON_CreateString(v->run_id);
+        break;
+    case EXPR_UUID:
+        make_uuid(v, buf);
+        *out = cJSON_CreateString(buf);
+        break;
+    case EXPR_NOW: {
+        time_t t = v->hooks.now ? v->hooks.now(v->hooks.user) : time(NULL);
+        case_format_time(t + e->shift_s, buf);
+        *out = cJSON_CreateString(buf);
+        break;
+    }
+    case EXPR_ENV: {
+        const char *val =
+            v->hooks.getenv ? v->hooks.getenv(v->hooks.user, e->name) : getenv(e->name);
+        if (!val)
+            return util_error_set(err, UTIL_ERR_NOTFOUND,
+                                  "environment variable %s is not set ({{env.%s}})", e->name,
+                                  e->name);
+        *out = cJSON_CreateString(val);
+        break;
+    }
+    case EXPR_VAR: {
+        const cJSON *val = case_vars_get(v, e->name);
+        if (!val)
+            return util_error_set(err, UTIL_ERR_NOTFOUND, "undefined variable '%s'", e->name);
+        *out = cJSON_Duplicate(val, true);
+        break;
+    }
+    }
+    if (!*out)
+        return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    return UTIL_OK;
+}
+
+/* Appends the text form of a value: strings raw, others as compact JSON. */
+static int append_value(struct util_buf *b, const cJSON *val)
+{
+    if (cJSON_IsString(val))
+        return util_buf_puts(b, val->valuestring);
+    char *s = cJSON_PrintUnformatted(val);
+    if (!s)
+        return UTIL_ERR_NOMEM;
+    int rc = util_buf_puts(b, s);
+    free(s);
+    return rc;
+}
+
+int case_template_expand_string(struct case_vars *v, const char *s, cJSON **out,
+                                struct util_error *err)
+{
+    *out = NULL;
+    const char *o, *c;
+    int r = next_placeholder(s, &o, &c);
+    if (r < 0)
+        return util_error_set(err, UTIL_ERR_PARSE, "unterminated placeholder: '{{' without '}}'");
+    if (r == 0) {
+        *out = cJSON_CreateString(s);
+        return *out ? UTIL_OK : util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    }
+    struct expr e;
+    int rc;
+    if (o == s && c[2] == '\0') {
+        /* A lone placeholder keeps the value's type. */
+        rc = parse_expr(o + 2, (size_t)(c - o - 2), &e, err);
+        if (rc)
+            return rc;
+        return eval_expr(v, &e, out, err);
+    }
+    struct util_buf b;
+    util_buf_init(&b, CASE_CAP_EXPANDED);
+    const char *p = s;
+    rc = UTIL_OK;
+    while (!rc && (r = next_placeholder(p, &o, &c)) == 1) {
+        cJSON *val = NULL;
+        rc = util_buf_append(&b, p, (size_t)(o - p));
+        if (!rc)
+            rc = parse_expr(o + 2, (size_t)(c - o - 2), &e, err);
+        if (!rc)
+            rc = eval_expr(v, &e, &val, err);
+        if (!rc) {
+            rc = append_value(&b, val);
+            if (rc)
+                util_error_set(err, rc, "expanded value too large");
+        }
+        cJSON_Delete(val);
+        p = c + 2;
+    }
+    if (!rc && r < 0)
+        rc = util_error_set(err, UTIL_ERR_PARSE, "unterminated placeholder: '{{' without '}}'");
+    if (!rc && (rc = util_buf_puts(&b, p)) != UTIL_OK)
+        util_error_set(err, rc, "expanded value too large");
+    if (!rc) {
+        *out = cJSON_CreateString(b.data ? b.data : "");
+        if (!*out)
+            rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    }
+    util_buf_finish(&b);
+    return rc;
+}
+
+int case_template_expand_text(struct case_vars *v, const char *s, char **out,
+                              struct util_error *err)
+{
+    cJSON *val = NULL;
+    *out = NULL;
+    int rc = case_template_expand_string(v, s, &val, err);
+    if (rc)
+        return rc;
+    if (cJSON_IsString(val)) {
+        *out = strdup(val->valuestring);
+    } else {
+        *out = cJSON_PrintUnformatted(val);
+    }
+    cJSON_Delete(val);
+    return *out ? UTIL_OK : util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+}
+
+int case_template_expand_json(struct case_vars *v, const cJSON *in, cJSON **out,
+                              struct util_error *err)
+{
+    *out = NULL;
+    if (cJSON_IsString(in))
+        return case_template_expand_string(v, in->valuestring, out, err);
+    if (!cJSON_IsArray(in) && !cJSON_IsObject(in)) {
+        *out = cJSON_Duplicate(in, false);
+        return *out ? UTIL_OK : util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    }
+    cJSON *res = cJSON_IsArray(in) ? cJSON_CreateArray() : cJSON_CreateObject();
+    if (!res)
+        return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, in)
+    {
+        cJSON *child = NULL;
+        int rc = case_template_expand_json(v, it, &child, err);
+        if (rc) {
+            cJSON_Delete(res);
+            return rc;
+        }
+        if (cJSON_IsArray(in))
+            cJSON_AddItemToArray(res, child);
+        else
+            cJSON_AddItemToObject(res, it->string, child);
+    }
+    *out = res;
+    return UTIL_OK;
+}
+
+/* ---- captures ---- */
+
+/* Walks a simple JSONPath; returns NULL when absent or malformed. With
+ * doc == NULL only checks the syntax (returns a non-NULL sentinel when
+ * valid). */
+static const cJSON *jsonpath(const cJSON *doc, const char *p, bool *ok)
+{
+    static const cJSON sentinel;
+    const cJSON *cur = doc;
+    *ok = false;
+    if (*p++ != '$')
+        return NULL;
+    char key[512];
+    while (*p) {
+        size_t n = 0;
+        if (*p == '.') {
+            p++;
+            while (*p && *p != '.' && *p != '[' && n + 1 < sizeof(key))
+                key[n++] = *p++;
+            if (!n)
+                return NULL;
+            key[n] = '\0';
+            if (cur)
+                cur = cJSON_IsObject(cur) ? cJSON_GetObjectItemCaseSensitive(cur, key) : NULL;
+        } else if (*p == '[' && (p[1] == '\'' || p[1] == '"')) {
+            char q = p[1];
+            p += 2;
+            while (*p && *p != q && n + 1 < sizeof(key))
+                key[n++] = *p++;
+            if (*p != q || p[1] != ']')
+                return NULL;
+            p += 2;
+            key[n] = '\0';
+            if (cur)
+                cur = cJSON_IsObject(cur) ? cJSON_GetObjectItemCaseSensitive(cur, key) : NULL;
+        } else if (*p == '[') {
+            p++;
+            char *end = NULL;
+            errno = 0;
+            long idx = strtol(p, &end, 10);
+            if (end == p || *end != ']' || errno || idx < 0)
+                return NULL;
+            p = end + 1;
+            if (cur)
+                cur = cJSON_IsArray(cur) ? cJSON_GetArrayItem(cur, (int)idx) : NULL;
+        } else {
+            return NULL;
+        }
+    }
+    *ok = true;
+    return doc ? cur : &sentinel;
+}
+
+const cJSON *case_capture_eval(const cJSON *doc, const char *expr)
+{
+    bool ok;
+    if (!doc || !expr)
+        return NULL;
+    if (expr[0] == '$')
+        return jsonpath(doc, expr, &ok);
+    if (expr[0] == '/' || expr[0] == '\0') {
+        /* JSON Pointer (RFC 6901). */
+        const cJSON *cur = doc;
+        const char *p = expr;
+        char tok[512];
+        while (*p == '/' && cur) {
+            p++;
+            size_t n = 0;
+            while (*p && *p != '/' && n + 1 < sizeof(tok)) {
+                if (*p == '~' && (p[1] == '0' || p[1] == '1')) {
+                    tok[n++] = p[1] == '0' ? '~' : '/';
+                    p += 2;
+                } else {
+                    tok[n++] = *p++;
+                }
+            }
+            tok[n] = '\0';
+            if (cJSON_IsArray(cur)) {
+                char *end = NULL;
+                long idx = strtol(tok, &end, 10);
+                if (!n || *end || idx < 0)
+                    return NULL;
+                cur = cJSON_GetArrayItem(cur, (int)idx);
+            } else if (cJSON_IsObject(cur)) {
+                cur = cJSON_GetObjectItemCaseSensitive(cur, tok);
+            } else {
+                return NULL;
+            }
+        }
+        return cur;
+    }
+    return NULL;
+}
+
+bool case_capture_valid(const char *expr)
+{
+    bool ok = false;
+    if (!expr)
+        return false;
+    if (expr[0] == '$') {
+        jsonpath(NULL, expr, &ok);
+        return ok;
+    }
+    if (strncmp(expr, "header:", 7) == 0)
+        return expr[7] != '\0';
+    return expr[0] == '/' || expr[0] == '\0';
+}

@@ -1,0 +1,285 @@
+/* HAR 1.2 export, and the text helpers (base64, UTF-8) it shares with
+ * loading and saving. */
+#include "cassette/caps.h"
+#include "cassette/internal.h"
+#include "ingestcheck_config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- base64 (RFC 4648) ---- */
+
+static const char b64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int base64_encode(const unsigned char *p, size_t n, struct util_buf *out)
+{
+    int rc = UTIL_OK;
+    size_t i = 0;
+    for (; rc == UTIL_OK && i + 3 <= n; i += 3) {
+        char q[4] = {b64_alphabet[p[i] >> 2], b64_alphabet[((p[i] & 3) << 4) | (p[i + 1] >> 4)],
+                     b64_alphabet[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)], b64_alphabet[p[i + 2] & 63]};
+        rc = util_buf_append(out, q, 4);
+    }
+    if (rc == UTIL_OK && n - i == 1) {
+        char q[4] = {b64_alphabet[p[i] >> 2], b64_alphabet[(p[i] & 3) << 4], '=', '='};
+        rc = util_buf_append(out, q, 4);
+    } else if (rc == UTIL_OK && n - i == 2) {
+        char q[4] = {b64_alphabet[p[i] >> 2], b64_alphabet[((p[i] & 3) << 4) | (p[i + 1] >> 4)],
+                     b64_alphabet[(p[i + 1] & 15) << 2], '='};
+        rc = util_buf_append(out, q, 4);
+    }
+    if (rc == UTIL_OK && !out->data)
+        rc = util_buf_append(out, "", 0);
+    return rc;
+}
+
+static int b64_value(char c)
+{
+    const char *p = c ? strchr(b64_alphabet, c) : NULL;
+    return p ? (int)(p - b64_alphabet) : -1;
+}
+
+bool base64_decode(const char *s, size_t n, struct util_buf *out)
+{
+    unsigned acc = 0;
+    int bits = 0;
+    size_t pad = 0, digits = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
+            continue;
+        if (c == '=') {
+            pad++;
+            continue;
+        }
+        int v = b64_value(c);
+        if (v < 0 || pad)
+            return false;
+        digits++;
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (util_buf_putc(out, (char)((acc >> bits) & 0xff)))
+                return false;
+        }
+    }
+    if (pad > 2 || (digits + pad) % 4 != 0)
+        return false;
+    if (!out->data && util_buf_append(out, "", 0))
+        return false;
+    return true;
+}
+
+/* ---- UTF-8 ---- */
+
+bool utf8_valid(const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t len;
+        unsigned cp;
+        if (c >= 0xc2 && c <= 0xdf) {
+            len = 2;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            len = 3;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (i + len > n)
+            return false;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+/* ---- HAR ---- */
+
+static const char *header_value(const struct cassette_header *h, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcasecmp(h[i].name, name) == 0)
+            return h[i].value;
+    return NULL;
+}
+
+static cJSON *har_headers(const struct cassette_header *h, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddItemToArray(a, o) || !cJSON_AddStringToObject(o, "name", h[i].name) ||
+            !cJSON_AddStringToObject(o, "value", h[i].value)) {
+            cJSON_Delete(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+static cJSON *har_query(const char *uri)
+{
+    struct query_list q;
+    memset(&q, 0, sizeof(q));
+    size_t len;
+    const char *s = uri_query(uri, &len);
+    cJSON *a = cJSON_CreateArray();
+    if (!a || (s && query_parse(s, len, &q))) {
+        cJSON_Delete(a);
+        query_list_finish(&q);
+        return NULL;
+    }
+    for (size_t i = 0; i < q.count; i++) {
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddItemToArray(a, o) ||
+            !cJSON_AddStringToObject(o, "name", q.items[i].name) ||
+            !cJSON_AddStringToObject(o, "value", q.items[i].value)) {
+            cJSON_Delete(a);
+            a = NULL;
+            break;
+        }
+    }
+    query_list_finish(&q);
+    return a;
+}
+
+/* A body as HAR text; *base64 when it is not UTF-8 text. NULL on ENOMEM. */
+static char *body_text(const char *s, size_t n, bool *base64)
+{
+    struct util_buf b;
+    util_buf_init(&b, CASSETTE_CAP_BODY * 2u);
+    *base64 = !utf8_valid(s, n) || memchr(s, '\0', n);
+    int rc = *base64 ? base64_encode((const unsigned char *)s, n, &b) : util_buf_append(&b, s, n);
+    if (rc == UTIL_OK && !b.data)
+        rc = util_buf_append(&b, "", 0);
+    char *out = rc ? NULL : util_buf_steal(&b);
+    util_buf_finish(&b);
+    return out;
+}
+
+static cJSON *har_entry(const struct cassette *c, const struct cassette_interaction *in)
+{
+    cJSON *e = cJSON_CreateObject();
+    if (!e)
+        return NULL;
+    const char *started = c->recorded_at ? c->recorded_at : "1970-01-01T00:00:00Z";
+    bool ok = cJSON_AddStringToObject(e, "startedDateTime", started) &&
+              cJSON_AddNumberToObject(e, "time", 0);
+    cJSON *req = ok ? cJSON_AddObjectToObject(e, "request") : NULL;
+    cJSON *resp = req ? cJSON_AddObjectToObject(e, "response") : NULL;
+    cJSON *content = resp ? cJSON_AddObjectToObject(resp, "content") : NULL;
+    cJSON *timings = content ? cJSON_AddObjectToObject(e, "timings") : NULL;
+    ok = timings && cJSON_AddObjectToObject(e, "cache");
+    /* request */
+    ok = ok && cJSON_AddStringToObject(req, "method", in->method) &&
+         cJSON_AddStringToObject(req, "url", in->uri) &&
+         cJSON_AddStringToObject(req, "httpVersion", "HTTP/1.1") &&
+         cJSON_AddArrayToObject(req, "cookies");
+    cJSON *h = ok ? har_headers(in->request_headers, in->request_header_count) : NULL;
+    ok = ok && h && cJSON_AddItemToObject(req, "headers", h);
+    cJSON *q = ok ? har_query(in->uri) : NULL;
+    ok = ok && q && cJSON_AddItemToObject(req, "queryString", q);
+    if (ok && in->request_body) {
+        bool b64 = false;
+        char *t = body_text(in->request_body, in->request_body_len, &b64);
+        cJSON *pd = cJSON_CreateObject();
+        const char *ct = header_value(in->request_headers, in->request_header_count,
+                                      "content-type");
+        ok = t && pd && cJSON_AddItemToObject(req, "postData", pd);
+        if (!ok)
+            cJSON_Delete(pd);
+        ok = ok && cJSON_AddStringToObject(pd, "mimeType", ct ? ct : "application/octet-stream") &&
+             cJSON_AddStringToObject(pd, "text", t) &&
+             (!b64 || cJSON_AddStringToObject(pd, "comment", "text is base64 (binary body)"));
+        free(t);
+    }
+    ok = ok && cJSON_AddNumberToObject(req, "headersSize", -1) &&
+         cJSON_AddNumberToObject(req, "bodySize",
+                                 in->request_body ? (double)in->request_body_len : 0);
+    /* response */
+    ok = ok && cJSON_AddNumberToObject(resp, "status", in->status) &&
+         cJSON_AddStringToObject(resp, "statusText",
+                                 in->status_message ? in->status_message : "") &&
+         cJSON_AddStringToObject(resp, "httpVersion", "HTTP/1.1") &&
+         cJSON_AddArrayToObject(resp, "cookies");
+    h = ok ? har_headers(in->response_headers, in->response_header_count) : NULL;
+    ok = ok && h && cJSON_AddItemToObject(resp, "headers", h);
+    if (ok) {
+        bool b64 = false;
+        char *t = body_text(in->response_body, in->response_body_len, &b64);
+        const char *ct = header_value(in->response_headers, in->response_header_count,
+                                      "content-type");
+        ok = t && cJSON_AddNumberToObject(content, "size", (double)in->response_body_len) &&
+             cJSON_AddStringToObject(content, "mimeType", ct ? ct : "") &&
+             cJSON_AddStringToObject(content, "text", t) &&
+             (!b64 || cJSON_AddStringToObject(content, "encoding", "base64"));
+        free(t);
+    }
+    ok = ok && cJSON_AddStringToObject(resp, "redirectURL", "") &&
+         cJSON_AddNumberToObject(resp, "headersSize", -1) &&
+         cJSON_AddNumberToObject(resp, "bodySize", (double)in->response_body_len);
+    ok = ok && cJSON_AddNumberToObject(timings, "send", 0) &&
+         cJSON_AddNumberToObject(timings, "wait", 0) &&
+         cJSON_AddNumberToObject(timings, "receive", 0);
+    if (ok && (in->case_name || in->step)) {
+        char comment[1024];
+        snprintf(comment, sizeof(comment), "ingestcheck case %s, step %s",
+                 in->case_name ? in->case_name : "-", in->step ? in->step : "-");
+        ok = cJSON_AddStringToObject(e, "comment", comment) != NULL;
+    }
+    if (!ok) {
+        cJSON_Delete(e);
+        return NULL;
+    }
+    return e;
+}
+
+int cassette_export_har(const struct cassette *c, cJSON **out, struct util_error *err)
+{
+    *out = NULL;
+    cJSON *root = cJSON_CreateObject();
+    cJSON *log = root ? cJSON_AddObjectToObject(root, "log") : NULL;
+    cJSON *creator = log ? cJSON_CreateObject() : NULL;
+    bool ok = log && creator && cJSON_AddStringToObject(log, "version", "1.2") &&
+              cJSON_AddItemToObject(log, "creator", creator);
+    if (!ok && creator && !cJSON_GetObjectItem(log, "creator"))
+        cJSON_Delete(creator);
+    ok = ok && cJSON_AddStringToObject(creator, "name", "ingestcheck") &&
+         cJSON_AddStringToObject(creator, "version",
+                                 c->version ? c->version : INGESTCHECK_VERSION);
+    cJSON *entries = ok ? cJSON_AddArrayToObject(log, "entries") : NULL;
+    ok = ok && entries;
+    for (size_t i = 0; ok && i < c->count; i++) {
+        cJSON *e = har_entry(c, &c->items[i].pub);
+        ok = e && cJSON_AddItemToArray(entries, e);
+        if (!ok)
+            cJSON_Delete(e);
+    }
+    if (!ok) {
+        cJSON_Delete(root);
+        return util_error_set(err, UTIL_ERR_NOMEM, "out of memory building the HAR");
+    }
+    *out = root;
+    return UTIL_OK;
+}

@@ -1,0 +1,425 @@
+/* The case's expectations: status, headers, body values and matchers. */
+#include "check/check.h"
+
+#include "util/buf.h"
+#include "json/json.h"
+
+#include <ctype.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static void quote(struct util_buf *b, const cJSON *v)
+{
+    util_buf_reset(b);
+    if (!v)
+        util_buf_puts(b, "(absent)");
+    else
+        json_print_short(b, v, CHECK_CAP_QUOTE);
+}
+
+static bool is_uuid(const char *s)
+{
+    static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+    if (strlen(s) != sizeof(shape) - 1)
+        return false;
+    for (size_t i = 0; shape[i]; i++) {
+        if (shape[i] == '-' ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+            return false;
+    }
+    return true;
+}
+
+static bool digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+static int num(const char *s, size_t n)
+{
+    int v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v * 10 + (s[i] - '0');
+    return v;
+}
+
+/* RFC 3339 date-time: 2024-04-17T10:00:00(.123)?(Z|+02:00). */
+static bool is_date_time(const char *s)
+{
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (strlen(s) < 20 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' ||
+        !digits(s + 8, 2) || (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2) || s[13] != ':' ||
+        !digits(s + 14, 2) || s[16] != ':' || !digits(s + 17, 2))
+        return false;
+    int year = num(s, 4), month = num(s + 5, 2), day = num(s + 8, 2);
+    if (month < 1 || month > 12 || day < 1 || day > mdays[month - 1] || num(s + 11, 2) > 23 ||
+        num(s + 14, 2) > 59 || num(s + 17, 2) > 60)
+        return false;
+    if (month == 2 && day == 29 && !((year % 4 == 0 && year % 100 != 0) || year % 400 == 0))
+        return false;
+    const char *p = s + 19;
+    if (*p == '.') {
+        p++;
+        if (!isdigit((unsigned char)*p))
+            return false;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    if ((*p == 'Z' || *p == 'z') && p[1] == '\0')
+        return true;
+    return (*p == '+' || *p == '-') && digits(p + 1, 2) && p[3] == ':' && digits(p + 4, 2) &&
+           p[6] == '\0' && num(p + 1, 2) <= 23 && num(p + 4, 2) <= 59;
+}
+
+static size_t utf8_length(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+static bool type_is(const cJSON *v, const char *t)
+{
+    if (!v)
+        return false;
+    if (strcmp(t, "number") == 0)
+        return cJSON_IsNumber(v);
+    if (strcmp(t, "integer") == 0)
+        return cJSON_IsNumber(v) && json_is_integer(v);
+    if (strcmp(t, "boolean") == 0)
+        return cJSON_IsBool(v);
+    return strcmp(json_type_name(v), t) == 0;
+}
+
+static int fail(struct check_list *out, const char *name, const char *pointer, const cJSON *actual,
+                const char *expected, const char *why)
+{
+    struct util_buf b;
+    util_buf_init(&b, CHECK_CAP_QUOTE + 16);
+    quote(&b, actual);
+    int rc = check_list_add(out, name, CHECK_FAIL, pointer, expected, b.data, "%s%s%s",
+                            *pointer ? pointer : "body", *pointer ? ": " : ": ", why);
+    util_buf_finish(&b);
+    return rc ? -1 : 1;
+}
+
+static int match(const cJSON *exp, const cJSON *act, bool exact, const char *name,
+                 struct util_buf *ptr, struct check_list *out);
+
+/* Evaluates one matcher object; returns the number of mismatches. */
+static int match_matcher(const cJSON *m, const cJSON *act, const char *name, struct util_buf *ptr,
+                         struct check_list *out)
+{
+    char exp[512];
+    const cJSON *absent = cJSON_GetObjectItemCaseSensitive(m, "$absent");
+    if (absent) {
+        if (cJSON_IsTrue(absent) && act)
+            return fail(out, name, ptr->data, act, "absent", "present, expected absent");
+        if (cJSON_IsFalse(absent) && !act)
+            return fail(out, name, ptr->data, act, "present", "absent, expected present");
+    }
+    if (!act) {
+        if (absent && m->child && !m->child->next)
+            return 0;
+        return fail(out, name, ptr->data, act, "present", "absent");
+    }
+    int bad = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, m)
+    {
+        const char *k = it->string;
+        int r = 0;
+        if (strcmp(k, "$type") == 0) {
+            bool ok = false;
+            if (cJSON_IsString(it)) {
+                ok = type_is(act, it->valuestring);
+                snprintf(exp, sizeof(exp), "type %s", it->valuestring);
+            } else {
+                const cJSON *t;
+                size_t n = (size_t)snprintf(exp, sizeof(exp), "type");
+                cJSON_ArrayForEach(t, it)
+                {
+                    ok = ok || (cJSON_IsString(t) && type_is(act, t->valuestring));
+                    if (cJSON_IsString(t) && n < sizeof(exp))
+                        n += (size_t)snprintf(exp + n, sizeof(exp) - n, "%s%s",
+                                              t == it->child ? " " : " or ", t->valuestring);
+                }
+            }
+            if (!ok) {
+                char why[600];
+                snprintf(why, sizeof(why), "expected %s, got %s", exp, json_type_name(act));
+                r = fail(out, name, ptr->data, act, exp, why);
+            }
+        } else if (strcmp(k, "$regex") == 0) {
+            snprintf(exp, sizeof(exp), "matches /%s/", cJSON_IsString(it) ? it->valuestring : "");
+            regex_t re;
+            if (!cJSON_IsString(it) || regcomp(&re, it->valuestring, REG_EXTENDED | REG_NOSUB)) {
+                r = fail(out, name, ptr->data, act, exp, "invalid regular expression");
+            } else {
+                if (!cJSON_IsString(act))
+                    r = fail(out, name, ptr->data, act, exp, "not a string");
+                else if (regexec(&re, act->valuestring, 0, NULL, 0) != 0)
+                    r = fail(out, name, ptr->data, act, exp, "does not match the pattern");
+                regfree(&re);
+            }
+        } else if (strcmp(k, "$uuid") == 0 || strcmp(k, "$date-time") == 0) {
+            bool want = cJSON_IsTrue(it);
+            bool uuid = k[1] == 'u';
+            bool is = cJSON_IsString(act) &&
+                      (uuid ? is_uuid(act->valuestring) : is_date_time(act->valuestring));
+            snprintf(exp, sizeof(exp), "%s%s", want ? "" : "not ",
+                     uuid ? "a UUID" : "an RFC 3339 date-time");
+            if (is != want) {
+                char why[600];
+                snprintf(why, sizeof(why), "expected %s", exp);
+                r = fail(out, name, ptr->data, act, exp, why);
+            }
+        } else if (strcmp(k, "$length") == 0) {
+            long len = -1;
+            if (cJSON_IsString(act))
+                len = (long)utf8_length(act->valuestring);
+            else if (cJSON_IsArray(act) || cJSON_IsObject(act))
+                len = cJSON_GetArraySize(act);
+            long lo = 0, hi = -1;
+            if (cJSON_IsNumber(it)) {
+                lo = hi = (long)it->valuedouble;
+                snprintf(exp, sizeof(exp), "length %ld", lo);
+            } else {
+                const cJSON *mn = cJSON_GetObjectItemCaseSensitive(it, "min");
+                const cJSON *mx = cJSON_GetObjectItemCaseSensitive(it, "max");
+                lo = cJSON_IsNumber(mn) ? (long)mn->valuedouble : 0;
+                hi = cJSON_IsNumber(mx) ? (long)mx->valuedouble : -1;
+                if (hi >= 0)
+                    snprintf(exp, sizeof(exp), "length %ld..%ld", lo, hi);
+                else
+                    snprintf(exp, sizeof(exp), "length at least %ld", lo);
+            }
+            if (len < 0) {
+                r = fail(out, name, ptr->data, act, exp,
+                         "has no length (not a string, list or "
+                         "mapping)");
+            } else if (len < lo || (hi >= 0 && len > hi)) {
+                char why[600];
+                snprintf(why, sizeof(why), "length %ld, expected %s", len, exp);
+                r = fail(out, name, ptr->data, act, exp, why);
+            }
+        } else if (strcmp(k, "$contains") == 0) {
+            struct util_buf q;
+            util_buf_init(&q, CHECK_CAP_QUOTE + 16);
+            quote(&q, it);
+            snprintf(exp, sizeof(exp), "contains %s", q.data ? q.data : "");
+            util_buf_finish(&q);
+            if (cJSON_IsString(act)) {
+                if (!cJSON_IsString(it) || !strstr(act->valuestring, it->valuestring))
+                    r = fail(out, name, ptr->data, act, exp, "does not contain the text");
+            } else if (cJSON_IsArray(act)) {
+                bool found = false;
+                const cJSON *el;
+                struct check_list scratch;
+                check_list_init(&scratch);
+                cJSON_ArrayForEach(el, act)
+                {
+                    struct util_buf p2;
+                    util_buf_init(&p2, 4096);
+                    util_buf_puts(&p2, "");
+                    int m2 = match(it, el, false, name, &p2, &scratch);
+                    util_buf_finish(&p2);
+                    if (m2 == 0) {
+                        found = true;
+                        break;
+                    }
+                }
+                check_list_finish(&scratch);
+                if (!found)
+                    r = fail(out, name, ptr->data, act, exp, "no item matches");
+            } else {
+                r = fail(out, name, ptr->data, act, exp, "not a string or a list");
+            }
+        } else if (strcmp(k, "$exact") == 0) {
+            r = match(it, act, true, name, ptr, out);
+        }
+        if (r < 0)
+            return -1;
+        bad += r;
+    }
+    return bad;
+}
+
+/* Matches exp against act at ptr; appends mismatches; returns their count
+ * (-1 on ENOMEM). */
+static int match(const cJSON *exp, const cJSON *act, bool exact, const char *name,
+                 struct util_buf *ptr, struct check_list *out)
+{
+    struct util_buf b;
+    if (case_is_matcher(exp))
+        return match_matcher(exp, act, name, ptr, out);
+    util_buf_init(&b, CHECK_CAP_QUOTE + 16);
+    int bad = 0;
+    if (!act) {
+        quote(&b, exp);
+        bad = fail(out, name, ptr->data, act, b.data, "absent");
+    } else if (cJSON_IsObject(exp)) {
+        if (!cJSON_IsObject(act)) {
+            char why[128];
+            snprintf(why, sizeof(why), "expected an object, got %s", json_type_name(act));
+            bad = fail(out, name, ptr->data, act, "an object", why);
+        } else {
+            size_t len = ptr->len;
+            const cJSON *it;
+            cJSON_ArrayForEach(it, exp)
+            {
+                json_pointer_append(ptr, it->string);
+                int r = match(it, cJSON_GetObjectItemCaseSensitive(act, it->string), exact, name,
+                              ptr, out);
+                ptr->len = len;
+                ptr->data[len] = '\0';
+                if (r < 0) {
+                    bad = -1;
+                    goto cleanup;
+                }
+                bad += r;
+            }
+            if (exact) {
+                cJSON_ArrayForEach(it, act)
+                {
+                    if (cJSON_GetObjectItemCaseSensitive(exp, it->string))
+                        continue;
+                    json_pointer_append(ptr, it->string);
+                    int r = fail(out, name, ptr->data, it, "(absent)",
+                                 "unexpected key (body_exact lists every key)");
+                    ptr->len = len;
+                    ptr->data[len] = '\0';
+                    if (r < 0) {
+                        bad = -1;
+                        goto cleanup;
+                    }
+                    bad += r;
+                }
+            }
+        }
+    } else if (cJSON_IsArray(exp)) {
+        int ne = cJSON_GetArraySize(exp), na = cJSON_IsArray(act) ? cJSON_GetArraySize(act) : -1;
+        if (na < 0) {
+            char why[128];
+            snprintf(why, sizeof(why), "expected a list, got %s", json_type_name(act));
+            bad = fail(out, name, ptr->data, act, "a list", why);
+        } else if (ne != na) {
+            char why[128], e[64];
+            snprintf(e, sizeof(e), "a list of %d", ne);
+            snprintf(why, sizeof(why), "a list of %d, expected %d (use $contains for membership)",
+                     na, ne);
+            bad = fail(out, name, ptr->data, act, e, why);
+        } else {
+            size_t len = ptr->len;
+            for (int i = 0; i < ne; i++) {
+                json_pointer_append_index(ptr, (size_t)i);
+                int r = match(cJSON_GetArrayItem(exp, i), cJSON_GetArrayItem(act, i), exact, name,
+                              ptr, out);
+                ptr->len = len;
+                ptr->data[len] = '\0';
+                if (r < 0) {
+                    bad = -1;
+                    goto cleanup;
+                }
+                bad += r;
+            }
+        }
+    } else if (!json_equal(exp, act)) {
+        quote(&b, exp);
+        char why[CHECK_CAP_QUOTE + 32];
+        snprintf(why, sizeof(why), "expected %s", b.data);
+        bad = fail(out, name, ptr->data, act, b.data, why);
+    }
+cleanup:
+    util_buf_finish(&b);
+    return bad;
+}
+
+int check_match_value(const cJSON *expected, const cJSON *actual, bool exact, const char *name,
+                      const char *base, struct check_list *out)
+{
+    struct util_buf ptr;
+    util_buf_init(&ptr, 64 * 1024);
+    if (util_buf_puts(&ptr, base ? base : "") != UTIL_OK) {
+        util_buf_finish(&ptr);
+        return -1;
+    }
+    int r = match(expected, actual, exact, name, &ptr, out);
+    util_buf_finish(&ptr);
+    return r;
+}
+
+int check_expect(const struct case_expect *e, const cJSON *headers, const cJSON *body, int status,
+                 const struct http_headers *resp_headers, const cJSON *body_doc,
+                 struct check_list *out)
+{
+    char want[256], got[16];
+    case_expect_status_text(e, want, sizeof(want));
+    snprintf(got, sizeof(got), "%d", status);
+    bool ok = case_expect_status_matches(e, status);
+    if (check_list_add(out, "expect.status", ok ? CHECK_PASS : CHECK_FAIL, NULL, want, got,
+                       ok ? "status %d" : "status %d, expected %s", status, want))
+        return UTIL_ERR_NOMEM;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, headers)
+    {
+        const char *v = resp_headers ? http_headers_get(resp_headers, it->string) : NULL;
+        cJSON *actual = v ? cJSON_CreateString(v) : NULL;
+        if (v && !actual)
+            return UTIL_ERR_NOMEM;
+        char base[300];
+        snprintf(base, sizeof(base), "header %.256s", it->string);
+        /* Header values compare as text: 42 in the case matches "42". */
+        cJSON *exp = NULL;
+        if (cJSON_IsNumber(it) || cJSON_IsBool(it)) {
+            char *s = cJSON_PrintUnformatted(it);
+            exp = s ? cJSON_CreateString(s) : NULL;
+            free(s);
+            if (!exp) {
+                cJSON_Delete(actual);
+                return UTIL_ERR_NOMEM;
+            }
+        }
+        size_t before = out->count;
+        int r = check_match_value(exp ? exp : it, actual, false, "expect.header", "", out);
+        for (size_t i = before; i < out->count; i++) {
+            /* A header check names the header, not a body location. */
+            struct check_item *ci = &out->items[i];
+            const char *rest =
+                strncmp(ci->message, "body: ", 6) == 0 ? ci->message + 6 : ci->message;
+            size_t n = strlen(base) + strlen(rest) + 3;
+            char *msg = malloc(n);
+            if (msg) {
+                snprintf(msg, n, "%s: %s", base, rest);
+                free(ci->message);
+                ci->message = msg;
+            }
+            free(ci->pointer);
+            ci->pointer = NULL;
+        }
+        cJSON_Delete(exp);
+        cJSON_Delete(actual);
+        if (r < 0)
+            return UTIL_ERR_NOMEM;
+        if (r == 0 &&
+            check_list_add(out, "expect.header", CHECK_PASS, base, NULL, v, "%s as expected", base))
+            return UTIL_ERR_NOMEM;
+    }
+    if (body || e->body) {
+        const cJSON *exp = body ? body : e->body;
+        int r = check_match_value(exp, body_doc, e->body_exact, "expect.body", "", out);
+        if (r < 0)
+            return UTIL_ERR_NOMEM;
+        if (r == 0 && check_list_add(out, "expect.body", CHECK_PASS, NULL, NULL, NULL,
+                                     e->body_exact ? "body equals the expected body"
+                                                   : "body holds the expected values"))
+            return UTIL_ERR_NOMEM;
+    }
+    return UTIL_OK;
+}

@@ -1,0 +1,328 @@
+/* `ingestcheck run`: loads case files, runs them against a target (the
+ * embedded mock by default), prints one line per case and writes
+ * reports/junit.xml and reports/results.json. */
+#include "cli/cli.h"
+
+#include "case/case.h"
+#include "check/check.h"
+#include "http/http.h"
+#include "report/report.h"
+#include "run/run.h"
+#include "util/buf.h"
+#include "util/file.h"
+
+#include "mock/mock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum {
+    OPT_BASE_URL = 1,
+    OPT_REGION,
+    OPT_APP_ID,
+    OPT_API_KEY,
+    OPT_JOBS,
+    OPT_TAG,
+    OPT_EXCLUDE_TAG,
+    OPT_CASE,
+    OPT_OPERATION,
+    OPT_REPORTS,
+    OPT_TIMEOUT,
+    OPT_RETRIES,
+    OPT_CACERT,
+    OPT_INSECURE,
+    OPT_RUN_ID,
+    OPT_LIST,
+    OPT_TIMINGS,
+};
+
+static const struct cli_option run_options[] = {
+    {"base-url", 0, CLI_ARG_STRING, "URL", "run against this server (default: the embedded mock)",
+     OPT_BASE_URL, false},
+    {"region", 0, CLI_ARG_STRING, "REGION",
+     "run against https://data.REGION.algolia.com (us or eu)", OPT_REGION, false},
+    {"app-id", 0, CLI_ARG_STRING, "ID", "application ID (default: $ALGOLIA_APPLICATION_ID)",
+     OPT_APP_ID, false},
+    {"api-key", 0, CLI_ARG_STRING, "KEY", "API key (default: $ALGOLIA_API_KEY; never printed)",
+     OPT_API_KEY, false},
+    {"jobs", 'j', CLI_ARG_INT, "N", "run N cases at a time (output is the same for any N)",
+     OPT_JOBS, false},
+    {"tag", 0, CLI_ARG_STRING, "TAG", "run the cases with this tag", OPT_TAG, true},
+    {"exclude-tag", 0, CLI_ARG_STRING, "TAG", "skip the cases with this tag", OPT_EXCLUDE_TAG,
+     true},
+    {"case", 0, CLI_ARG_STRING, "GLOB", "run the cases whose name matches the glob", OPT_CASE,
+     true},
+    {"operation", 0, CLI_ARG_STRING, "ID", "run the cases that call this operationId",
+     OPT_OPERATION, true},
+    {"reports", 0, CLI_ARG_STRING, "DIR",
+     "write junit.xml and results.json here (default: reports)", OPT_REPORTS, false},
+    {"timeout", 0, CLI_ARG_INT, "MS", "per-request timeout in milliseconds (default 30000)",
+     OPT_TIMEOUT, false},
+    {"retries", 0, CLI_ARG_INT, "N", "retries of a request after a network error (default 0)",
+     OPT_RETRIES, false},
+    {"cacert", 0, CLI_ARG_STRING, "FILE", "CA bundle for TLS verification", OPT_CACERT, false},
+    {"insecure", 0, CLI_ARG_NONE, NULL, "do not verify TLS certificates", OPT_INSECURE, false},
+    {"run-id", 0, CLI_ARG_STRING, "ID", "the run's identifier, {{run.id}} (default: random)",
+     OPT_RUN_ID, false},
+    {"list", 0, CLI_ARG_NONE, NULL, "list the selected cases and exit", OPT_LIST, false},
+    {"timings", 0, CLI_ARG_NONE, NULL, "show durations on the console", OPT_TIMINGS, false},
+    {NULL, 0, CLI_ARG_NONE, NULL, NULL, 0, false},
+};
+
+struct console {
+    struct report_console_options opts;
+    bool tty;
+    bool quiet;
+    size_t done;
+};
+
+static void on_case_done(const struct run_case_result *r, size_t total, void *user)
+{
+    struct console *c = user;
+    struct util_buf b;
+    util_buf_init(&b, REPORT_CAP_SIZE);
+    c->done++;
+    if (c->tty)
+        util_buf_puts(&b, "\r\033[K");
+    if (!c->quiet || r->outcome == RUN_FAILED || r->outcome == RUN_ERROR)
+        report_console_case(&b, r, &c->opts);
+    report_console_failure(&b, r, &c->opts);
+    if (c->tty && c->done < total)
+        report_console_progress(&b, c->done, total, "running");
+    if (b.data)
+        fputs(b.data, stdout);
+    fflush(stdout);
+    util_buf_finish(&b);
+}
+
+static struct http_transport *make_transport(void *user, struct util_error *err)
+{
+    return http_curl_create(user, err);
+}
+
+/* Collects every value of a repeatable option. */
+static size_t values_of(const struct cli_args *a, int id, const char **out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < a->nvalues && n < max; i++)
+        if (a->values[i].id == id)
+            out[n++] = a->values[i].str;
+    return n;
+}
+
+static int run_run(const struct cli_command *cmd, const struct cli_args *args)
+{
+    int exit_code = CLI_EXIT_USAGE;
+    struct util_error err;
+    struct case_loader *loader = NULL;
+    struct check_contract *contract = NULL;
+    struct case_suite suite;
+    struct run_plan plan;
+    struct run_results results;
+    struct util_buf out;
+    char region_url[128];
+    bool http_ready = false;
+    const char *tags[CLI_MAX_VALUES], *xtags[CLI_MAX_VALUES], *globs[CLI_MAX_VALUES],
+        *ops[CLI_MAX_VALUES];
+    struct mock_server *mock = NULL;
+    (void)cmd;
+    util_error_clear(&err);
+    case_suite_init(&suite);
+    run_plan_init(&plan);
+    run_results_init(&results);
+    util_buf_init(&out, REPORT_CAP_SIZE);
+
+    const char *schemas = cli_schemas_dir(args);
+    const char *base_url = cli_get(args, OPT_BASE_URL);
+    const char *region = cli_get(args, OPT_REGION);
+    long jobs = cli_get_num(args, OPT_JOBS, 1);
+    if (base_url && region) {
+        cli_error("--base-url and --region exclude each other");
+        goto cleanup;
+    }
+    if (region) {
+        if (strcmp(region, "us") != 0 && strcmp(region, "eu") != 0) {
+            cli_error("unknown --region '%s' (us or eu)", region);
+            goto cleanup;
+        }
+        snprintf(region_url, sizeof(region_url), "https://data.%s.algolia.com", region);
+        base_url = region_url;
+    }
+    if (jobs < 1 || jobs > RUN_CAP_JOBS) {
+        cli_error("--jobs must be between 1 and %d, got %ld", RUN_CAP_JOBS, jobs);
+        goto cleanup;
+    }
+    if (cli_get_num(args, OPT_TIMEOUT, 30000) < 1 || cli_get_num(args, OPT_RETRIES, 0) < 0) {
+        cli_error("--timeout must be positive and --retries not negative");
+        goto cleanup;
+    }
+
+    /* Cases: refused before anything runs when one file is malformed. */
+    loader = case_loader_create(schemas, &err);
+    if (!loader) {
+        cli_report_error(&err);
+        goto cleanup;
+    }
+    const char *default_paths[] = {"cases"};
+    const char *const *paths =
+        args->npositional ? (const char *const *)args->positional : default_paths;
+    size_t npaths = args->npositional ? args->npositional : 1;
+    if (case_suite_load(loader, paths, npaths, &suite, &err)) {
+        cli_report_error(&err);
+        goto cleanup;
+    }
+    struct run_selection sel = {
+        .tags = tags,
+        .ntags = values_of(args, OPT_TAG, tags, CLI_MAX_VALUES),
+        .exclude_tags = xtags,
+        .nexclude_tags = values_of(args, OPT_EXCLUDE_TAG, xtags, CLI_MAX_VALUES),
+        .case_globs = globs,
+        .ncase_globs = values_of(args, OPT_CASE, globs, CLI_MAX_VALUES),
+        .operations = ops,
+        .noperations = values_of(args, OPT_OPERATION, ops, CLI_MAX_VALUES),
+    };
+    const cJSON *opdoc = case_loader_operations(loader);
+    for (size_t i = 0; i < sel.noperations; i++) {
+        bool found = false;
+        const cJSON *it;
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(opdoc, "operations"))
+        {
+            const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "operationId");
+            found = found || (cJSON_IsString(id) && strcmp(id->valuestring, ops[i]) == 0);
+        }
+        if (!found) {
+            cli_error("--operation '%s' is not an operationId of the spec", ops[i]);
+            goto cleanup;
+        }
+    }
+    if (run_plan_build(&suite, &sel, &plan, &err)) {
+        cli_report_error(&err);
+        goto cleanup;
+    }
+    if (cli_has(args, OPT_LIST)) {
+        for (size_t i = 0; i < plan.count; i++)
+            printf("%s (%s:%d)\n", plan.cases[i]->name, plan.cases[i]->file, plan.cases[i]->line);
+        exit_code = CLI_EXIT_OK;
+        goto cleanup;
+    }
+    if (plan.count == 0) {
+        cli_error("no case selected (%zu cases loaded)", case_suite_count(&suite));
+        goto cleanup;
+    }
+    contract = check_contract_create(schemas, &err);
+    if (!contract) {
+        cli_report_error(&err);
+        goto cleanup;
+    }
+
+    /* Target and credentials. */
+    const char *app_id = cli_get(args, OPT_APP_ID);
+    const char *api_key = cli_get(args, OPT_API_KEY);
+    if (!app_id)
+        app_id = getenv("ALGOLIA_APPLICATION_ID");
+    if (!api_key)
+        api_key = getenv("ALGOLIA_API_KEY");
+    if (!base_url) {
+        struct mock_options mo = {.schemas_dir = schemas, .app_id = app_id, .api_key = api_key};
+        mock = mock_server_create(&mo, &err);
+        if (!mock) {
+            cli_error("cannot start the embedded mock: %s", err.message);
+            goto cleanup;
+        }
+        base_url = mock_server_url(mock);
+        app_id = mock_api_app_id(mock_server_api(mock));
+        api_key = mock_api_api_key(mock_server_api(mock));
+    } else if (!app_id || !api_key) {
+        cli_error("credentials needed for %s: set ALGOLIA_APPLICATION_ID and ALGOLIA_API_KEY "
+                  "(or --app-id and --api-key)",
+                  base_url);
+        goto cleanup;
+    }
+    if (http_global_init(&err)) {
+        cli_report_error(&err);
+        goto cleanup;
+    }
+    http_ready = true;
+
+    struct http_options hopts = {
+        .timeout_ms = cli_get_num(args, OPT_TIMEOUT, 0),
+        .retries = (int)cli_get_num(args, OPT_RETRIES, 0),
+        .insecure = cli_has(args, OPT_INSECURE),
+        .cacert = cli_get(args, OPT_CACERT),
+    };
+    struct console con = {
+        .opts = {.color = cli_color(args), .timings = cli_has(args, OPT_TIMINGS)},
+        .tty =
+            isatty(STDOUT_FILENO) && !getenv("CI") && !(getenv("NO_COLOR") && *getenv("NO_COLOR")),
+        .quiet = cli_has(args, CLI_OPT_QUIET),
+    };
+    struct run_config cfg = {
+        .base_url = base_url,
+        .app_id = app_id,
+        .api_key = api_key,
+        .run_id = cli_get(args, OPT_RUN_ID),
+        .jobs = (unsigned)jobs,
+        .transport_create = make_transport,
+        .transport_user = &hopts,
+        .contract = contract,
+        .on_case_done = on_case_done,
+        .user = &con,
+    };
+    if (run_execute(&cfg, &plan, &results, &err)) {
+        cli_report_error(&err);
+        goto cleanup;
+    }
+    if (con.tty)
+        fputs("\r\033[K", stdout);
+    const char *dir = cli_get(args, OPT_REPORTS);
+    if (!dir)
+        dir = "reports";
+    util_error_clear(&err);
+    if (report_write(dir, &results, &err)) {
+        cli_report_error(&err);
+        goto cleanup;
+    }
+    report_console_summary(&out, &results, &con.opts);
+    if (out.data)
+        fputs(out.data, stdout);
+    fflush(stdout);
+    if (results.target_error) {
+        cli_error("target error: %s", results.target_message);
+        goto cleanup;
+    }
+    exit_code = results.failed || results.errors ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+cleanup:
+    util_buf_finish(&out);
+    run_results_finish(&results);
+    run_plan_finish(&plan);
+    case_suite_finish(&suite);
+    check_contract_destroy(contract);
+    case_loader_destroy(loader);
+    mock_server_destroy(mock);
+    if (http_ready)
+        http_global_cleanup();
+    return exit_code;
+}
+
+static const struct cli_command run_command = {
+    .name = "run",
+    .synopsis = "[--base-url URL | --region us|eu] [-j N] [--tag T] [--exclude-tag T] "
+                "[--case GLOB] [--operation ID] [--reports DIR] [CASES...]",
+    .summary = "run contract-test cases against the embedded mock or a live server",
+    .description =
+        "Loads the case files (CASES: files or directories, default cases/), refusing a "
+        "malformed one with file:line:column before anything runs. Each response is checked "
+        "against the contract (operation, documented status, JSON content type, schema) and the "
+        "case's expectations. Credentials come from ALGOLIA_APPLICATION_ID and ALGOLIA_API_KEY "
+        "(or --app-id and --api-key) and are never printed. Writes junit.xml and results.json "
+        "into the reports directory. Exit 0 when every check passed, 1 when one failed, 2 for a "
+        "usage, case-file or target error (unreachable server, TLS failure).",
+    .options = run_options,
+    .min_positional = 0,
+    .max_positional = CLI_MAX_POSITIONAL,
+    .run = run_run,
+};
+
+const struct cli_command *const cli_run_commands[] = {&run_command, NULL};

@@ -1,0 +1,183 @@
+/* `ingestcheck serve`: the embedded mock of the Ingestion API as a
+ * standalone server, until SIGINT or SIGTERM. */
+#include "cli/cli.h"
+
+#include "mock/caps.h"
+#include "mock/mock.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    OPT_HOST = 1,
+    OPT_PORT,
+    OPT_APP_ID,
+    OPT_API_KEY,
+    OPT_SEED,
+    OPT_VIOLATE,
+    OPT_SLOW_MS,
+    OPT_MAX_BODY,
+    OPT_PRELOAD,
+    OPT_CONN_LIMIT,
+    OPT_CONN_TIMEOUT,
+};
+
+static const struct cli_option serve_options[] = {
+    {"host", 0, CLI_ARG_STRING, "ADDR",
+     "address to bind (default 127.0.0.1; anything else exposes the mock)", OPT_HOST, false},
+    {"port", 'p', CLI_ARG_INT, "PORT", "port to listen on (default 0: an ephemeral port)", OPT_PORT,
+     false},
+    {"app-id", 0, CLI_ARG_STRING, "ID",
+     "application ID to accept (default $INGESTCHECK_MOCK_APP_ID, else generated)", OPT_APP_ID,
+     false},
+    {"api-key", 0, CLI_ARG_STRING, "KEY",
+     "API key to accept (default $INGESTCHECK_MOCK_API_KEY, else generated and printed)",
+     OPT_API_KEY, false},
+    {"seed", 0, CLI_ARG_STRING, "N",
+     "reproducible IDs, timestamps (a logical clock from 2024-04-17T00:00:00Z, one second per "
+     "request) and generated credentials",
+     OPT_SEED, false},
+    {"violate", 0, CLI_ARG_STRING, "CLASS[:OPERATION]",
+     "break the contract: missing-required, wrong-type, bad-enum, extra-property, "
+     "undocumented-status, wrong-content-type, malformed-json, slow, drop-connection",
+     OPT_VIOLATE, true},
+    {"slow-ms", 0, CLI_ARG_INT, "MS", "delay of the slow fault (default 3000)", OPT_SLOW_MS, false},
+    {"max-body", 0, CLI_ARG_INT, "BYTES", "request body cap, 413 past it (default 1048576)",
+     OPT_MAX_BODY, false},
+    {"preload-tasks", 0, CLI_ARG_INT, "N",
+     "start with N tasks (over 10 sources, 10 destinations, 1 authentication)", OPT_PRELOAD, false},
+    {"connection-limit", 0, CLI_ARG_INT, "N", "concurrent connections (default 256)",
+     OPT_CONN_LIMIT, false},
+    {"connection-timeout", 0, CLI_ARG_INT, "SECONDS", "idle connection timeout (default 30)",
+     OPT_CONN_TIMEOUT, false},
+    {NULL, 0, CLI_ARG_NONE, NULL, NULL, 0, false},
+};
+
+static bool in_range(const struct cli_args *args, int id, long lo, long hi, const char *name)
+{
+    long v = cli_get_num(args, id, lo);
+    if (v < lo || v > hi) {
+        cli_error("--%s must be between %ld and %ld", name, lo, hi);
+        return false;
+    }
+    return true;
+}
+
+static int run_serve(const struct cli_command *cmd, const struct cli_args *args)
+{
+    int exit_code = CLI_EXIT_USAGE;
+    struct util_error err;
+    struct mock_violation violations[MOCK_CAP_VIOLATIONS];
+    struct mock_options opts = {0};
+    struct mock_server *server = NULL;
+    (void)cmd;
+    util_error_clear(&err);
+
+    opts.schemas_dir = cli_schemas_dir(args);
+    opts.host = cli_get(args, OPT_HOST);
+    opts.app_id = cli_get(args, OPT_APP_ID);
+    if (!opts.app_id && getenv("INGESTCHECK_MOCK_APP_ID") && *getenv("INGESTCHECK_MOCK_APP_ID"))
+        opts.app_id = getenv("INGESTCHECK_MOCK_APP_ID");
+    opts.api_key = cli_get(args, OPT_API_KEY);
+    if (!opts.api_key && getenv("INGESTCHECK_MOCK_API_KEY") && *getenv("INGESTCHECK_MOCK_API_KEY"))
+        opts.api_key = getenv("INGESTCHECK_MOCK_API_KEY");
+    if (!in_range(args, OPT_PORT, 0, 65535, "port") ||
+        !in_range(args, OPT_SLOW_MS, 1, 3600000, "slow-ms") ||
+        !in_range(args, OPT_MAX_BODY, 1, 1024L * 1024 * 1024, "max-body") ||
+        !in_range(args, OPT_PRELOAD, 0, MOCK_CAP_PRELOAD, "preload-tasks") ||
+        !in_range(args, OPT_CONN_LIMIT, 1, 65536, "connection-limit") ||
+        !in_range(args, OPT_CONN_TIMEOUT, 1, 86400, "connection-timeout"))
+        goto out;
+    opts.port = (unsigned)cli_get_num(args, OPT_PORT, 0);
+    opts.slow_ms = cli_get_num(args, OPT_SLOW_MS, 0);
+    opts.max_body = (size_t)cli_get_num(args, OPT_MAX_BODY, 0);
+    opts.preload_tasks = (size_t)cli_get_num(args, OPT_PRELOAD, 0);
+    opts.connection_limit = (unsigned)cli_get_num(args, OPT_CONN_LIMIT, 0);
+    opts.connection_timeout_s = (unsigned)cli_get_num(args, OPT_CONN_TIMEOUT, 0);
+    const char *seed = cli_get(args, OPT_SEED);
+    if (seed) {
+        char *end;
+        errno = 0;
+        opts.seed = strtoull(seed, &end, 0);
+        if (errno || !*seed || *end || *seed == '-') {
+            cli_error("--seed expects a non-negative integer, got '%s'", seed);
+            goto out;
+        }
+        opts.seeded = true;
+    }
+    for (size_t i = 0; i < args->nvalues; i++) {
+        if (args->values[i].id != OPT_VIOLATE)
+            continue;
+        if (opts.nviolations == MOCK_CAP_VIOLATIONS) {
+            cli_error("at most %d --violate options", MOCK_CAP_VIOLATIONS);
+            goto out;
+        }
+        if (mock_violation_parse(args->values[i].str, &violations[opts.nviolations], &err)) {
+            cli_report_error(&err);
+            goto out;
+        }
+        opts.nviolations++;
+    }
+    opts.violations = violations;
+
+    /* Signals are taken by sigwait below: block them before any thread starts. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    server = mock_server_create(&opts, &err);
+    if (!server) {
+        cli_report_error(&err);
+        goto out;
+    }
+    struct mock_api *api = mock_server_api(server);
+    if (opts.host && strcmp(opts.host, "127.0.0.1") != 0 && strcmp(opts.host, "::1") != 0 &&
+        strcmp(opts.host, "localhost") != 0)
+        cli_error("warning: listening on %s, reachable from other machines", opts.host);
+    /* "listening on" comes last: a reader waiting for it has the rest. */
+    if (!opts.app_id)
+        printf("application ID: %s (generated)\n", mock_api_app_id(api));
+    if (!opts.api_key)
+        printf("API key: %s (generated)\n", mock_api_api_key(api));
+    for (size_t i = 0; i < opts.nviolations; i++)
+        printf("violating: %s%s%s\n", mock_fault_name(violations[i].fault),
+               violations[i].operation[0] ? " on " : " on every operation",
+               violations[i].operation);
+    printf("listening on %s\n", mock_server_url(server));
+    fflush(stdout);
+
+    int sig = 0;
+    while (sigwait(&stop, &sig) != 0) {
+    }
+    if (!cli_has(args, CLI_OPT_QUIET))
+        fprintf(stderr, "ingestcheck: %s received, shutting down\n",
+                sig == SIGINT ? "SIGINT" : "SIGTERM");
+    exit_code = CLI_EXIT_OK;
+out:
+    mock_server_destroy(server);
+    return exit_code;
+}
+
+static const struct cli_command serve_command = {
+    .name = "serve",
+    .synopsis = "[--host ADDR] [--port PORT] [--seed N] [--violate CLASS[:OPERATION]]...",
+    .summary = "run the embedded mock of the Ingestion API",
+    .description =
+        "Serves the 33 operations of the derived schemas as a stateful mock that validates "
+        "requests like the real API, until SIGINT or SIGTERM. Prints the URL it listens on "
+        "and any generated credentials. Requests must carry x-algolia-application-id and "
+        "x-algolia-api-key. --violate plants one contract violation for one operation, or "
+        "for all, to test checkers.",
+    .options = serve_options,
+    .min_positional = 0,
+    .max_positional = 0,
+    .run = run_serve,
+};
+
+const struct cli_command *const cli_serve_commands[] = {&serve_command, NULL};

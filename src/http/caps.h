@@ -1,0 +1,16 @@
+/* Named caps of the http module. */
+#ifndef INGESTCHECK_HTTP_CAPS_H
+#define INGESTCHECK_HTTP_CAPS_H
+
+/* Response headers kept per response; further headers are dropped. */
+#define HTTP_CAP_HEADER_COUNT 512
+/* Length of one header line kept (name + value); longer lines are dropped. */
+#define HTTP_CAP_HEADER_LINE (16u * 1024u)
+/* Redirects are never followed (credentials must not leak to another host). */
+/* Pause between two attempts of a retried request, times the attempt number. */
+#define HTTP_RETRY_BACKOFF_MS 200L
+/* Defaults of struct http_options. */
+#define HTTP_DEFAULT_TIMEOUT_MS 30000L
+#define HTTP_DEFAULT_CONNECT_TIMEOUT_MS 10000L
+
+#endif

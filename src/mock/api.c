@@ -1,0 +1,710 @@
+/* mock_api: credentials, clock, routing, parameter and body validation,
+ * then dispatch to the operation handlers (handlers.c). No sockets here. */
+#include "mock/internal.h"
+
+#include "json/json.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const fault_names[MOCK_FAULT_COUNT] = {
+    "missing-required",   "wrong-type",     "bad-enum", "extra-property",  "undocumented-status",
+    "wrong-content-type", "malformed-json", "slow",     "drop-connection",
+};
+
+const char *mock_fault_name(enum mock_fault f)
+{
+    return (unsigned)f < MOCK_FAULT_COUNT ? fault_names[f] : NULL;
+}
+
+int mock_violation_parse(const char *text, struct mock_violation *out, struct util_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!text)
+        return util_error_set(err, UTIL_ERR_USAGE, "empty --violate");
+    const char *colon = strchr(text, ':');
+    size_t n = colon ? (size_t)(colon - text) : strlen(text);
+    for (int f = 0; f < MOCK_FAULT_COUNT; f++) {
+        if (strlen(fault_names[f]) == n && strncmp(fault_names[f], text, n) == 0) {
+            out->fault = (enum mock_fault)f;
+            if (colon) {
+                if (!colon[1] || strlen(colon + 1) >= sizeof(out->operation))
+                    return util_error_set(err, UTIL_ERR_USAGE, "--violate %s: bad operationId",
+                                          text);
+                strcpy(out->operation, colon + 1);
+            }
+            return UTIL_OK;
+        }
+    }
+    return util_error_set(err, UTIL_ERR_USAGE,
+                          "--violate %s: unknown class (missing-required, wrong-type, bad-enum, "
+                          "extra-property, undocumented-status, wrong-content-type, "
+                          "malformed-json, slow, drop-connection)",
+                          text);
+}
+
+void mock_response_init(struct mock_response *r)
+{
+    memset(r, 0, sizeof(*r));
+}
+
+void mock_response_finish(struct mock_response *r)
+{
+    if (!r)
+        return;
+    free(r->body);
+    mock_response_init(r);
+}
+
+/* ---- credentials ---- */
+
+static bool credential_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (!n || n >= MOCK_CAP_CREDENTIAL)
+        return false;
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e)
+            return false;
+    return true;
+}
+
+static void generate(struct mock_rng *r, char *out, size_t len, const char *alphabet)
+{
+    size_t an = strlen(alphabet);
+    for (size_t i = 0; i < len; i++)
+        out[i] = alphabet[mock_rng_next(r) % an];
+    out[len] = '\0';
+}
+
+/* Compares in time independent of where the strings differ. */
+static bool same_secret(const char *given, const char *expected)
+{
+    if (!given)
+        return false;
+    size_t a = strlen(given), b = strlen(expected);
+    unsigned char diff = (unsigned char)(a != b);
+    for (size_t i = 0; i < b; i++)
+        diff |= (unsigned char)((i < a ? given[i] : 0) ^ expected[i]);
+    return diff == 0;
+}
+
+/* ---- creation ---- */
+
+struct mock_api *mock_api_create(const struct mock_options *opts, struct util_error *err)
+{
+    struct mock_api *api = calloc(1, sizeof(*api));
+    int rc = UTIL_OK;
+    if (!api) {
+        util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&api->lock, NULL);
+    if (mock_store_init(&api->store)) {
+        rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    if (!opts || !opts->schemas_dir) {
+        rc = util_error_set(err, UTIL_ERR_USAGE, "the mock needs a schemas directory");
+        goto cleanup;
+    }
+    api->seeded = opts->seeded;
+    struct mock_rng cred_rng;
+    if (opts->seeded) {
+        mock_rng_seed(&api->rng, opts->seed);
+        mock_rng_seed(&cred_rng, opts->seed ^ 0x5eed5eed5eed5eedULL);
+        api->now = MOCK_SEED_EPOCH_MS;
+        api->stage_ms = MOCK_RUN_STAGE_MS_SEEDED;
+    } else {
+        uint64_t s[2];
+        if (mock_os_random(s, sizeof(s))) {
+            rc = util_error_set(err, UTIL_ERR_IO, "cannot read /dev/urandom");
+            goto cleanup;
+        }
+        mock_rng_seed(&api->rng, s[0]);
+        mock_rng_seed(&cred_rng, s[1]);
+        api->now = mock_real_now_ms();
+        api->stage_ms = MOCK_RUN_STAGE_MS_REAL;
+    }
+    if (opts->app_id && !credential_ok(opts->app_id)) {
+        rc = util_error_set(err, UTIL_ERR_USAGE,
+                            "the application ID must be 1 to %d printable "
+                            "characters without spaces",
+                            MOCK_CAP_CREDENTIAL - 1);
+        goto cleanup;
+    }
+    if (opts->api_key && !credential_ok(opts->api_key)) {
+        rc = util_error_set(err, UTIL_ERR_USAGE,
+                            "the API key must be 1 to %d printable "
+                            "characters without spaces",
+                            MOCK_CAP_CREDENTIAL - 1);
+        goto cleanup;
+    }
+    if (opts->app_id)
+        strcpy(api->app_id, opts->app_id);
+    else
+        generate(&cred_rng, api->app_id, 10, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+    if (opts->api_key)
+        strcpy(api->api_key, opts->api_key);
+    else
+        generate(&cred_rng, api->api_key, 32, "0123456789abcdef");
+    api->generated_credentials = !opts->app_id || !opts->api_key;
+    api->max_body = opts->max_body ? opts->max_body : MOCK_DEFAULT_MAX_BODY;
+    api->slow_ms = opts->slow_ms > 0 ? opts->slow_ms : MOCK_DEFAULT_SLOW_MS;
+    if ((rc = mock_ops_load(api, opts->schemas_dir, err)))
+        goto cleanup;
+    if (opts->nviolations > MOCK_CAP_VIOLATIONS) {
+        rc = util_error_set(err, UTIL_ERR_LIMIT, "at most %d --violate flags", MOCK_CAP_VIOLATIONS);
+        goto cleanup;
+    }
+    for (size_t v = 0; v < opts->nviolations; v++) {
+        const struct mock_violation *vi = &opts->violations[v];
+        const char *name = mock_fault_name(vi->fault);
+        if (!name) {
+            rc = util_error_set(err, UTIL_ERR_USAGE, "unknown fault class %d", (int)vi->fault);
+            goto cleanup;
+        }
+        bool found = false;
+        for (size_t i = 0; i < api->nops; i++) {
+            struct mock_op *op = &api->ops[i];
+            if (vi->operation[0] && strcmp(vi->operation, op->id) != 0)
+                continue;
+            found = true;
+            if (mock_fault_applies(api, op, vi->fault)) {
+                op->faults |= 1u << vi->fault;
+            } else if (vi->operation[0]) {
+                rc = util_error_set(err, UTIL_ERR_USAGE,
+                                    "--violate %s:%s: the 200 response of %s has no place for "
+                                    "this fault",
+                                    name, vi->operation, vi->operation);
+                goto cleanup;
+            }
+        }
+        if (!found) {
+            rc = util_error_set(err, UTIL_ERR_USAGE, "--violate %s:%s: no such operation", name,
+                                vi->operation);
+            goto cleanup;
+        }
+    }
+    if (opts->preload_tasks > MOCK_CAP_PRELOAD) {
+        rc = util_error_set(err, UTIL_ERR_LIMIT, "at most %u preloaded tasks", MOCK_CAP_PRELOAD);
+        goto cleanup;
+    }
+    if (opts->preload_tasks)
+        rc = mock_preload(api, opts->preload_tasks, err);
+cleanup:
+    if (rc) {
+        mock_api_destroy(api);
+        return NULL;
+    }
+    return api;
+}
+
+void mock_api_destroy(struct mock_api *api)
+{
+    if (!api)
+        return;
+    mock_store_finish(&api->store);
+    mock_ops_free(api);
+    pthread_mutex_destroy(&api->lock);
+    free(api);
+}
+
+const char *mock_api_app_id(const struct mock_api *api)
+{
+    return api->app_id;
+}
+
+const char *mock_api_api_key(const struct mock_api *api)
+{
+    return api->api_key;
+}
+
+bool mock_api_credentials_generated(const struct mock_api *api)
+{
+    return api->generated_credentials;
+}
+
+size_t mock_api_max_body(const struct mock_api *api)
+{
+    return api->max_body;
+}
+
+void mock_api_counts(struct mock_api *api, struct mock_counts *out)
+{
+    pthread_mutex_lock(&api->lock);
+    out->authentications = api->store.coll[KIND_AUTH].count;
+    out->sources = api->store.coll[KIND_SOURCE].count;
+    out->destinations = api->store.coll[KIND_DEST].count;
+    out->tasks = api->store.coll[KIND_TASK].count;
+    out->runs = api->store.coll[KIND_RUN].count;
+    pthread_mutex_unlock(&api->lock);
+}
+
+void mock_new_id(struct mock_api *api, char out[MOCK_ID_LEN + 1])
+{
+    mock_uuid(&api->rng, out);
+}
+
+/* ---- answers ---- */
+
+void mock_fail(struct mock_ctx *c, int status, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    cJSON_Delete(c->out);
+    c->status = status;
+    c->out = cJSON_CreateObject();
+    if (c->out && !cJSON_AddStringToObject(c->out, "message", msg)) {
+        cJSON_Delete(c->out);
+        c->out = NULL;
+    }
+}
+
+void mock_ok(struct mock_ctx *c, cJSON *doc)
+{
+    cJSON_Delete(c->out);
+    c->out = doc;
+    c->status = doc ? 200 : 500;
+}
+
+static bool is_applicator(const char *keyword_location)
+{
+    const char *last = strrchr(keyword_location, '/');
+    last = last ? last + 1 : keyword_location;
+    static const char *const names[] = {"oneOf", "anyOf", "allOf", "not",        "if",
+                                        "then",  "else",  "$ref",  "properties", NULL};
+    for (const char *const *n = names; *n; n++)
+        if (strcmp(*n, last) == 0)
+            return true;
+    return false;
+}
+
+/* The most useful violation: a leaf keyword, deepest in the instance. */
+static const struct schema_violation *best_violation(const struct schema_result *res)
+{
+    const struct schema_violation *best = NULL;
+    int best_score = -1;
+    for (size_t i = 0; i < res->count; i++) {
+        const struct schema_violation *v = &res->items[i];
+        int score =
+            (int)strlen(v->instance_location) + (is_applicator(v->keyword_location) ? 0 : 10000);
+        if (score > best_score) {
+            best = v;
+            best_score = score;
+        }
+    }
+    return best;
+}
+
+/* The engine's message without its leading "<location>: ". */
+static const char *detail(const struct schema_violation *v)
+{
+    const char *m = v->message;
+    size_t loc = strlen(v->instance_location);
+    if (loc && strncmp(m, v->instance_location, loc) == 0 && strncmp(m + loc, ": ", 2) == 0)
+        return m + loc + 2;
+    if (strncmp(m, "/: ", 3) == 0)
+        return m + 3;
+    if (!loc && strncmp(m, ": ", 2) == 0)
+        return m + 2;
+    return m;
+}
+
+bool mock_check(struct mock_ctx *c, const struct schema *s, const cJSON *doc, const char *prefix)
+{
+    struct schema_result res;
+    struct util_error err;
+    util_error_clear(&err);
+    schema_result_init(&res);
+    bool ok = false;
+    if (schema_validate(s, doc, &res, &err)) {
+        mock_fail(c, 500, "validation failed: %s", err.message);
+    } else if (res.valid) {
+        ok = true;
+    } else {
+        const struct schema_violation *v = best_violation(&res);
+        if (v)
+            mock_fail(c, 400, "%s%s%s: %s", prefix, *v->instance_location ? " " : "",
+                      v->instance_location, detail(v));
+        else
+            mock_fail(c, 400, "%s: invalid", prefix);
+    }
+    schema_result_finish(&res);
+    return ok;
+}
+
+/* ---- parameters ---- */
+
+static cJSON *coerce(const char *text, unsigned types)
+{
+    if (types & (JT_INTEGER | JT_NUMBER)) {
+        char *end;
+        double d = strtod(text, &end);
+        if (*text && !isspace((unsigned char)*text) && !*end && isfinite(d))
+            return cJSON_CreateNumber(d);
+    }
+    if ((types & JT_BOOLEAN) && (strcmp(text, "true") == 0 || strcmp(text, "false") == 0))
+        return cJSON_CreateBool(text[0] == 't');
+    if ((types & JT_NULL) && strcmp(text, "null") == 0)
+        return cJSON_CreateNull();
+    return cJSON_CreateString(text);
+}
+
+/* Appends the comma-separated items of text to arr. */
+static int add_items(cJSON *arr, const char *text, bool split, unsigned types)
+{
+    const char *p = text;
+    char item[1024];
+    for (;;) {
+        const char *end = split ? strchr(p, ',') : NULL;
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n) {
+            if (cJSON_GetArraySize(arr) >= MOCK_CAP_ARRAY_VALUES)
+                return UTIL_ERR_LIMIT;
+            if (n >= sizeof(item))
+                n = sizeof(item) - 1;
+            memcpy(item, p, n);
+            item[n] = '\0';
+            cJSON *v = coerce(item, types);
+            if (!v || !cJSON_AddItemToArray(arr, v)) {
+                cJSON_Delete(v);
+                return UTIL_ERR_NOMEM;
+            }
+        }
+        if (!end)
+            return UTIL_OK;
+        p = end + 1;
+    }
+}
+
+static bool check_param(struct mock_ctx *c, const struct mock_param *p, const cJSON *value)
+{
+    struct schema_result res;
+    struct util_error err;
+    util_error_clear(&err);
+    schema_result_init(&res);
+    bool ok = false;
+    if (schema_validate(p->schema, value, &res, &err)) {
+        mock_fail(c, 500, "validation failed: %s", err.message);
+    } else if (res.valid) {
+        ok = true;
+    } else {
+        const struct schema_violation *v = best_violation(&res);
+        const char *kw = v ? strrchr(v->keyword_location, '/') : NULL;
+        if (v && kw && p->has_min && p->has_max &&
+            (strcmp(kw, "/minimum") == 0 || strcmp(kw, "/maximum") == 0))
+            mock_fail(c, 400, "%s: must be between %g and %g", p->name, p->min, p->max);
+        else if (v)
+            mock_fail(c, 400, "%s: %s", p->name, detail(v));
+        else
+            mock_fail(c, 400, "%s: invalid", p->name);
+    }
+    schema_result_finish(&res);
+    return ok;
+}
+
+/* Builds c->params from the path values and the query arguments. */
+static bool read_params(struct mock_ctx *c, const struct mock_request *req, const char **values)
+{
+    const struct mock_op *op = c->op;
+    size_t v = 0;
+    for (size_t s = 0; s < op->nsegs; s++) {
+        if (op->segs[s][0] != '{')
+            continue;
+        char name[MOCK_CAP_NAME];
+        snprintf(name, sizeof(name), "%s", op->segs[s] + 1);
+        char *close = strchr(name, '}');
+        if (close)
+            *close = '\0';
+        if (!cJSON_AddStringToObject(c->params, name, values[v++]))
+            goto nomem;
+    }
+    for (size_t i = 0; i < op->nparams; i++) {
+        const struct mock_param *p = &op->params[i];
+        cJSON *value = NULL;
+        if (p->in == PARAM_PATH) {
+            const cJSON *pv = cJSON_GetObjectItemCaseSensitive(c->params, p->name);
+            if (pv && !check_param(c, p, pv))
+                return false;
+            continue;
+        }
+        if (p->in != PARAM_QUERY)
+            continue;
+        bool seen = false;
+        if (p->types & JT_ARRAY) {
+            value = cJSON_CreateArray();
+            if (!value)
+                goto nomem;
+            bool split = !p->explode || p->both_forms;
+            for (size_t a = 0; a < req->nargs; a++) {
+                if (!req->args[a].key || strcmp(req->args[a].key, p->name) != 0)
+                    continue;
+                seen = true;
+                int rc = add_items(value, req->args[a].value ? req->args[a].value : "", split,
+                                   p->item_types);
+                if (rc == UTIL_ERR_LIMIT) {
+                    cJSON_Delete(value);
+                    mock_fail(c, 400, "%s: more than %d values", p->name, MOCK_CAP_ARRAY_VALUES);
+                    return false;
+                }
+                if (rc) {
+                    cJSON_Delete(value);
+                    goto nomem;
+                }
+            }
+            if (!seen || cJSON_GetArraySize(value) == 0) {
+                cJSON_Delete(value);
+                value = NULL;
+            }
+        } else {
+            const char *text = NULL;
+            for (size_t a = 0; a < req->nargs; a++)
+                if (req->args[a].key && strcmp(req->args[a].key, p->name) == 0) {
+                    text = req->args[a].value ? req->args[a].value : "";
+                    seen = true;
+                }
+            if (seen && !(value = coerce(text, p->types)))
+                goto nomem;
+        }
+        if (!value) {
+            if (p->required) {
+                mock_fail(c, 400, "%s: required query parameter missing", p->name);
+                return false;
+            }
+            continue;
+        }
+        if (!check_param(c, p, value)) {
+            cJSON_Delete(value);
+            return false;
+        }
+        cJSON_AddItemToObject(c->params, p->name, value);
+    }
+    return true;
+nomem:
+    mock_fail(c, 500, "out of memory");
+    return false;
+}
+
+static bool json_content_type(const char *ct)
+{
+    if (!ct)
+        return false;
+    while (*ct == ' ')
+        ct++;
+    size_t n = strlen("application/json");
+    if (strncasecmp(ct, "application/json", n) != 0)
+        return false;
+    char next = ct[n];
+    return next == '\0' || next == ';' || next == ' ';
+}
+
+static bool read_body(struct mock_ctx *c, const struct mock_request *req)
+{
+    if (!c->op->has_body)
+        return true;
+    if (!req->body_len) {
+        if (!c->op->body_required)
+            return true;
+        mock_fail(c, 400, "body: a JSON request body is required");
+        return false;
+    }
+    if (!json_content_type(req->content_type)) {
+        mock_fail(c, 400, "Content-Type must be application/json, not %.100s",
+                  req->content_type ? req->content_type : "missing");
+        return false;
+    }
+    struct util_error err;
+    util_error_clear(&err);
+    if (!req->body || json_parse(req->body, req->body_len, "body", &c->body, &err)) {
+        if (err.code == UTIL_ERR_NOMEM)
+            mock_fail(c, 500, "out of memory");
+        else
+            mock_fail(c, 400, "body: not valid JSON at line %d, column %d: %s", err.line,
+                      err.column,
+                      strstr(err.message, ": ") ? strstr(err.message, ": ") + 2 : err.message);
+        return false;
+    }
+    return mock_check(c, c->op->body_schema, c->body, "body");
+}
+
+/* ---- the request ---- */
+
+static void set_error_body(struct mock_response *resp, int status, const char *msg)
+{
+    cJSON *o = cJSON_CreateObject();
+    resp->status = status;
+    resp->content_type = "application/json";
+    if (o && cJSON_AddStringToObject(o, "message", msg))
+        resp->body = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!resp->body) {
+        resp->status = 500;
+        resp->body = calloc(1, 3);
+        if (resp->body)
+            memcpy(resp->body, "{}", 2);
+    }
+    resp->body_len = resp->body ? strlen(resp->body) : 0;
+}
+
+static void tick(struct mock_api *api)
+{
+    if (api->seeded) {
+        api->now += MOCK_SEED_STEP_MS;
+    } else {
+        int64_t real = mock_real_now_ms();
+        if (real > api->now)
+            api->now = real;
+    }
+    mock_runs_advance(api);
+}
+
+void mock_handle(struct mock_api *api, const struct mock_request *req, struct mock_response *resp)
+{
+    mock_response_finish(resp);
+    if (!api || !req || !req->method || !req->path) {
+        set_error_body(resp, 400, "malformed request");
+        return;
+    }
+    if (req->body_too_large || req->body_len > api->max_body) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "request body larger than %zu bytes", api->max_body);
+        set_error_body(resp, 413, msg);
+        return;
+    }
+    if (!same_secret(req->app_id, api->app_id) || !same_secret(req->api_key, api->api_key)) {
+        set_error_body(resp, 403, "Invalid Application-Id or API-Key");
+        return;
+    }
+    /* Split the path into segments (in a private copy). */
+    size_t plen = strlen(req->path);
+    char *copy = malloc(plen + 1);
+    char *segs[MOCK_CAP_PATH_SEGMENTS + 1];
+    size_t nsegs = 0;
+    if (!copy) {
+        set_error_body(resp, 500, "out of memory");
+        return;
+    }
+    memcpy(copy, req->path, plen + 1);
+    for (char *p = copy; *p;) {
+        while (*p == '/')
+            *p++ = '\0';
+        if (!*p)
+            break;
+        if (nsegs > MOCK_CAP_PATH_SEGMENTS)
+            break;
+        segs[nsegs++] = p;
+        while (*p && *p != '/')
+            p++;
+    }
+    struct mock_ctx c = {.api = api};
+    const char *values[MOCK_CAP_PATH_SEGMENTS] = {0};
+    bool path_known = false;
+
+    pthread_mutex_lock(&api->lock);
+    tick(api);
+    c.now = api->now;
+    const struct mock_op *op =
+        nsegs <= MOCK_CAP_PATH_SEGMENTS
+            ? mock_ops_match(api, req->method, segs, nsegs, values, &path_known)
+            : NULL;
+    c.op = op;
+    c.params = cJSON_CreateObject();
+    if (!c.params)
+        mock_fail(&c, 500, "out of memory");
+    else if (!op && path_known)
+        mock_fail(&c, 405, "method %.16s not allowed on %.200s", req->method, req->path);
+    else if (!op)
+        mock_fail(&c, 404, "no operation at %.200s", req->path);
+    else if (!op->handler)
+        mock_fail(&c, 501, "%s is not implemented by the mock", op->id);
+    else if (read_params(&c, req, values) && read_body(&c, req))
+        op->handler(&c);
+    if (!c.out && c.status != 500)
+        mock_fail(&c, 500, "out of memory");
+    unsigned faults = op && c.status == 200 ? op->faults : 0;
+    if (faults && c.out)
+        mock_faults_apply_doc(api, op, &c.out);
+    pthread_mutex_unlock(&api->lock);
+
+    resp->status = c.status ? c.status : 500;
+    resp->content_type = "application/json";
+    resp->body = c.out ? cJSON_PrintUnformatted(c.out) : NULL;
+    if (!resp->body) {
+        set_error_body(resp, 500, "out of memory");
+    } else {
+        resp->body_len = strlen(resp->body);
+        if (faults & (1u << MOCK_FAULT_UNDOCUMENTED_STATUS))
+            resp->status = 202;
+        if (faults & (1u << MOCK_FAULT_WRONG_CONTENT_TYPE))
+            resp->content_type = "text/plain; charset=utf-8";
+        if ((faults & (1u << MOCK_FAULT_MALFORMED_JSON)) && resp->body_len)
+            resp->body[--resp->body_len] = '\0';
+        if (faults & (1u << MOCK_FAULT_SLOW))
+            resp->delay_ms = api->slow_ms;
+        if (faults & (1u << MOCK_FAULT_DROP_CONNECTION))
+            resp->drop = true;
+    }
+    cJSON_Delete(c.out);
+    cJSON_Delete(c.params);
+    cJSON_Delete(c.body);
+    free(copy);
+}
+
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+static void decode(char *s)
+{
+    char *out = s;
+    for (char *p = s; *p; p++) {
+        if (*p == '+') {
+            *out++ = ' ';
+        } else if (*p == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
+            *out++ = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+            p += 2;
+        } else {
+            *out++ = *p;
+        }
+    }
+    *out = '\0';
+}
+
+void mock_query_split(char *query, struct mock_query_arg *args, size_t max, size_t *n)
+{
+    *n = 0;
+    char *p = query;
+    while (p && *p && *n < max) {
+        char *amp = strchr(p, '&');
+        if (amp)
+            *amp = '\0';
+        if (*p) {
+            char *eq = strchr(p, '=');
+            if (eq)
+                *eq = '\0';
+            decode(p);
+            if (eq)
+                decode(eq + 1);
+            args[*n].key = p;
+            args[*n].value = eq ? eq + 1 : NULL;
+            (*n)++;
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+}

@@ -1,0 +1,149 @@
+/* The embedded mock of the Ingestion API: a stateful store that answers the
+ * 33 operations of schemas/operations.json like the real service, plus an
+ * HTTP server (libmicrohttpd, server.c only) around it.
+ *
+ * Request handling is independent of any socket: mock_handle() takes a
+ * plain struct mock_request and fills a struct mock_response, so tests and
+ * fuzz targets drive it directly. The server only moves bytes.
+ *
+ * Thread safety: mock_handle() may be called from any thread; the store is
+ * behind one mutex. */
+#ifndef INGESTCHECK_MOCK_MOCK_H
+#define INGESTCHECK_MOCK_MOCK_H
+
+#include "util/error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Planted faults (--violate CLASS[:operationId]). */
+enum mock_fault {
+    MOCK_FAULT_MISSING_REQUIRED = 0, /* a required property is removed */
+    MOCK_FAULT_WRONG_TYPE,           /* a required property gets a value of another type */
+    MOCK_FAULT_BAD_ENUM,             /* an enum-typed property gets a value outside the enum */
+    MOCK_FAULT_EXTRA_PROPERTY,       /* a property the schema forbids is added */
+    MOCK_FAULT_UNDOCUMENTED_STATUS,  /* 202 instead of 200 */
+    MOCK_FAULT_WRONG_CONTENT_TYPE,   /* text/plain instead of application/json */
+    MOCK_FAULT_MALFORMED_JSON,       /* the body is cut before its last byte */
+    MOCK_FAULT_SLOW,                 /* the answer waits slow_ms */
+    MOCK_FAULT_DROP_CONNECTION,      /* the connection closes mid-body */
+    MOCK_FAULT_COUNT
+};
+
+/* "missing-required", ...; NULL past the range. */
+const char *mock_fault_name(enum mock_fault f);
+
+struct mock_violation {
+    enum mock_fault fault;
+    char operation[128]; /* operationId, "" for every operation */
+};
+
+/* Parses "CLASS[:operationId]". The operationId is checked later, by
+ * mock_api_create, against the spec. */
+int mock_violation_parse(const char *text, struct mock_violation *out, struct util_error *err);
+
+struct mock_options {
+    const char *schemas_dir; /* holds operations.json and components/; required */
+    const char *app_id;      /* NULL: generated (see mock_api_app_id) */
+    const char *api_key;     /* NULL: generated */
+    bool seeded;             /* --seed given: IDs, timestamps and generated
+                                credentials derive from seed and a logical clock */
+    uint64_t seed;
+    size_t max_body; /* request body cap; 0: MOCK_DEFAULT_MAX_BODY */
+    long slow_ms;    /* delay of the slow fault; 0: MOCK_DEFAULT_SLOW_MS */
+    const struct mock_violation *violations;
+    size_t nviolations;
+    size_t preload_tasks; /* create this many tasks (and 10 sources, 10
+                             destinations, 1 authentication) at start */
+    /* Server only (mock_server_create): */
+    const char *host;              /* NULL: 127.0.0.1 */
+    unsigned port;                 /* 0: ephemeral */
+    unsigned connection_limit;     /* 0: MOCK_DEFAULT_CONNECTION_LIMIT */
+    unsigned connection_timeout_s; /* 0: MOCK_DEFAULT_CONNECTION_TIMEOUT_S */
+    size_t connection_memory;      /* 0: MOCK_DEFAULT_CONNECTION_MEMORY */
+};
+
+/* One decoded query argument; value NULL for "?flag" without '='. */
+struct mock_query_arg {
+    const char *key;
+    const char *value;
+};
+
+/* A request as the server received it. Every pointer is borrowed. */
+struct mock_request {
+    const char *method;                /* "GET" */
+    const char *path;                  /* decoded path without the query: "/1/tasks/abc" */
+    const struct mock_query_arg *args; /* decoded, in order, repeats kept */
+    size_t nargs;
+    const char *app_id;       /* x-algolia-application-id or NULL */
+    const char *api_key;      /* x-algolia-api-key or NULL */
+    const char *content_type; /* Content-Type or NULL */
+    const char *body;         /* may be NULL when body_len is 0; need not be NUL-terminated */
+    size_t body_len;
+    bool body_too_large; /* the server stopped reading past max_body */
+};
+
+struct mock_response {
+    int status;
+    const char *content_type; /* static string */
+    char *body;               /* owned (free()), NUL-terminated */
+    size_t body_len;
+    long delay_ms; /* answer only after this delay (slow fault) */
+    bool drop;     /* send about half the body, then close (drop fault) */
+};
+
+void mock_response_init(struct mock_response *r);
+void mock_response_finish(struct mock_response *r);
+
+struct mock_api;
+
+/* Loads schemas_dir/operations.json, compiles its schemas with the schema
+ * engine, checks the violations and fills the store (preload). NULL on
+ * failure with err set. The caller owns the result (mock_api_destroy). */
+struct mock_api *mock_api_create(const struct mock_options *opts, struct util_error *err);
+/* Accepts NULL. */
+void mock_api_destroy(struct mock_api *api);
+
+/* The credentials the API accepts; borrowed, valid while api lives. */
+const char *mock_api_app_id(const struct mock_api *api);
+const char *mock_api_api_key(const struct mock_api *api);
+/* Whether the credentials were generated rather than given. */
+bool mock_api_credentials_generated(const struct mock_api *api);
+/* Request body cap in bytes. */
+size_t mock_api_max_body(const struct mock_api *api);
+
+/* Answers one request: never fails, never crashes on any input; a local
+ * failure (out of memory) answers 500. resp must be initialised; its
+ * previous content is released. */
+void mock_handle(struct mock_api *api, const struct mock_request *req, struct mock_response *resp);
+
+/* Splits a raw query string ("a=1&b=x%2Cy") in place: percent-decodes keys
+ * and values, '+' as space, fills at most max args and sets *n. For tests
+ * and fuzz targets (the server gets decoded arguments from its library). */
+void mock_query_split(char *query, struct mock_query_arg *args, size_t max, size_t *n);
+
+/* Total resources held by kind, for tests and benches. */
+struct mock_counts {
+    size_t authentications, sources, destinations, tasks, runs;
+};
+void mock_api_counts(struct mock_api *api, struct mock_counts *out);
+
+/* ---- the HTTP server ---- */
+
+struct mock_server;
+
+/* Creates the API (mock_api_create) and starts serving it on opts->host
+ * (127.0.0.1 when NULL) and opts->port (0: ephemeral) in background threads.
+ * NULL on failure with err set. */
+struct mock_server *mock_server_create(const struct mock_options *opts, struct util_error *err);
+/* Base URL, "http://127.0.0.1:40123" (borrowed). */
+const char *mock_server_url(const struct mock_server *s);
+unsigned mock_server_port(const struct mock_server *s);
+/* The API behind the server (borrowed). */
+struct mock_api *mock_server_api(struct mock_server *s);
+/* Stops serving (waits for connection threads, cuts short slow answers) and
+ * frees everything. Accepts NULL. */
+void mock_server_destroy(struct mock_server *s);
+
+#endif

@@ -1,0 +1,522 @@
+/* Console text, JUnit XML and results.json; see report.h. */
+#include "report/report.h"
+
+#include "util/file.h"
+#include "json/json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RED "\033[31m"
+#define GREEN "\033[32m"
+#define YELLOW "\033[33m"
+#define BOLD "\033[1m"
+#define RESET "\033[0m"
+
+static const char *label(enum run_outcome o)
+{
+    switch (o) {
+    case RUN_PASSED:
+        return "PASS";
+    case RUN_FAILED:
+        return "FAIL";
+    case RUN_SKIPPED:
+        return "SKIP";
+    case RUN_ERROR:
+        return "ERROR";
+    }
+    return "?";
+}
+
+static const char *colour(enum run_outcome o)
+{
+    return o == RUN_PASSED ? GREEN : o == RUN_SKIPPED ? YELLOW : RED;
+}
+
+static const char *str(const char *s)
+{
+    return s ? s : "?";
+}
+
+int report_console_case(struct util_buf *b, const struct run_case_result *r,
+                        const struct report_console_options *o)
+{
+    int rc;
+    if (o && o->color)
+        rc = util_buf_printf(b, "%s%-5s%s %s (%s:%d)", colour(r->outcome), label(r->outcome), RESET,
+                             str(r->name), str(r->file), r->line);
+    else
+        rc = util_buf_printf(b, "%-5s %s (%s:%d)", label(r->outcome), str(r->name), str(r->file),
+                             r->line);
+    if (!rc && r->gaps)
+        rc = util_buf_printf(b, ", %zu spec gap%s", r->gaps, r->gaps == 1 ? "" : "s");
+    if (!rc && r->outcome == RUN_SKIPPED && r->message)
+        rc = util_buf_printf(b, ": %s", r->message);
+    if (!rc && o && o->timings)
+        rc = util_buf_printf(b, " %.0f ms", r->elapsed_ms);
+    if (!rc)
+        rc = util_buf_putc(b, '\n');
+    return rc;
+}
+
+int report_console_failure(struct util_buf *b, const struct run_case_result *r,
+                           const struct report_console_options *o)
+{
+    int rc = UTIL_OK;
+    bool c = o && o->color;
+    if (r->outcome == RUN_PASSED || r->outcome == RUN_SKIPPED)
+        return UTIL_OK;
+    if (!r->nsteps && r->message)
+        return util_buf_printf(b, "  %s\n", r->message);
+    for (size_t i = 0; i < r->nsteps && !rc; i++) {
+        const struct run_step_result *s = &r->steps[i];
+        if (s->outcome != RUN_FAILED && s->outcome != RUN_ERROR)
+            continue;
+        rc = util_buf_printf(b, "  %s%s%s '%s'%s%s%s at %s:%d\n", c ? BOLD : "",
+                             s->teardown ? "teardown step" : "step", c ? RESET : "", str(s->name),
+                             s->operation_id ? " (" : "", s->operation_id ? s->operation_id : "",
+                             s->operation_id ? ")" : "", str(r->file), s->line);
+        if (!rc && s->method)
+            rc = util_buf_printf(b, "    request:  %s %s\n", s->method, str(s->url));
+        if (!rc && s->status)
+            rc = util_buf_printf(b, "    response: %d%s%s%s\n", s->status,
+                                 s->content_type ? " " : "", s->content_type ? s->content_type : "",
+                                 s->attempts > 1 ? " (last of several attempts)" : "");
+        size_t shown = 0, failed = 0;
+        for (size_t k = 0; k < s->checks.count && !rc; k++) {
+            const struct check_item *it = &s->checks.items[k];
+            if (it->outcome != CHECK_FAIL)
+                continue;
+            failed++;
+            if (shown == REPORT_CAP_CONSOLE_CHECKS)
+                continue;
+            shown++;
+            rc = util_buf_printf(b, "    %s%s%s", c ? RED : "", it->name, c ? RESET : "");
+            /* The pointer, unless the message already names it. */
+            if (!rc && it->pointer && *it->pointer && !strstr(it->message, it->pointer))
+                rc = util_buf_printf(b, " at %s", it->pointer);
+            if (!rc)
+                rc = util_buf_printf(b, ": %s\n", it->message);
+            if (!rc && it->expected)
+                rc = util_buf_printf(b, "      expected: %s\n", it->expected);
+            if (!rc && it->actual)
+                rc = util_buf_printf(b, "      actual:   %s\n", it->actual);
+        }
+        if (!rc && failed > shown)
+            rc = util_buf_printf(b, "    ... and %zu more failed checks (see results.json)\n",
+                                 failed - shown);
+        if (!rc && !failed && s->message)
+            rc = util_buf_printf(b, "    %s\n", s->message);
+        if (!rc && failed && s->response_text) {
+            rc = util_buf_printf(b, "    body: %.*s%s\n", REPORT_CAP_BODY_QUOTE, s->response_text,
+                                 strlen(s->response_text) > REPORT_CAP_BODY_QUOTE ? "..." : "");
+        }
+    }
+    return rc;
+}
+
+int report_console_summary(struct util_buf *b, const struct run_results *r,
+                           const struct report_console_options *o)
+{
+    int rc = UTIL_OK;
+    bool c = o && o->color;
+    for (size_t i = 0; i < r->count && !rc; i++) {
+        const struct run_case_result *k = &r->cases[i];
+        for (size_t s = 0; s < k->nsteps && !rc; s++) {
+            const struct run_step_result *st = &k->steps[s];
+            for (size_t j = 0; j < st->checks.count && !rc; j++) {
+                const struct check_item *it = &st->checks.items[j];
+                if (it->outcome == CHECK_GAP)
+                    rc = util_buf_printf(b,
+                                         "spec gap: %s %s answered %d, not documented for "
+                                         "%s (case '%s', %s:%d)\n",
+                                         str(st->method), str(st->url), st->status,
+                                         str(st->operation_id), str(k->name), str(k->file),
+                                         st->line);
+            }
+        }
+    }
+    if (rc)
+        return rc;
+    const char *col = !c ? "" : (r->failed || r->errors) ? RED : GREEN;
+    rc = util_buf_printf(b, "%s%zu case%s: %zu passed, %zu failed, %zu skipped", col, r->count,
+                         r->count == 1 ? "" : "s", r->passed, r->failed, r->skipped);
+    if (!rc && r->errors)
+        rc = util_buf_printf(b, ", %zu error%s", r->errors, r->errors == 1 ? "" : "s");
+    if (!rc)
+        rc = util_buf_printf(b, "; %zu checks; %zu spec gap%s%s", r->checks, r->gaps,
+                             r->gaps == 1 ? "" : "s", c ? RESET : "");
+    if (!rc && o && o->timings)
+        rc = util_buf_printf(b, " in %.2f s", r->elapsed_ms / 1000.0);
+    if (!rc)
+        rc = util_buf_putc(b, '\n');
+    return rc;
+}
+
+int report_console_progress(struct util_buf *b, size_t done, size_t total, const char *name)
+{
+    return util_buf_printf(b, "\r\033[K[%zu/%zu] %.60s", done, total, str(name));
+}
+
+/* ---- JUnit ---- */
+
+static int xml_escape(struct util_buf *b, const char *s)
+{
+    int rc = UTIL_OK;
+    for (const unsigned char *p = (const unsigned char *)str(s); *p && !rc; p++) {
+        switch (*p) {
+        case '&':
+            rc = util_buf_puts(b, "&amp;");
+            break;
+        case '<':
+            rc = util_buf_puts(b, "&lt;");
+            break;
+        case '>':
+            rc = util_buf_puts(b, "&gt;");
+            break;
+        case '"':
+            rc = util_buf_puts(b, "&quot;");
+            break;
+        case '\'':
+            rc = util_buf_puts(b, "&apos;");
+            break;
+        default:
+            /* XML 1.0 forbids most control characters, even as references. */
+            if (*p < 0x20 && *p != '\n' && *p != '\t' && *p != '\r')
+                rc = util_buf_putc(b, '?');
+            else
+                rc = util_buf_putc(b, (char)*p);
+        }
+    }
+    return rc;
+}
+
+/* The details text of a failed case (plain console form). */
+static int failure_text(struct util_buf *b, const struct run_case_result *r)
+{
+    struct util_buf t;
+    struct report_console_options o = {0};
+    util_buf_init(&t, REPORT_CAP_SIZE);
+    int rc = report_console_failure(&t, r, &o);
+    if (!rc)
+        rc = xml_escape(b, t.data ? t.data : "");
+    util_buf_finish(&t);
+    return rc;
+}
+
+static const char *first_failed_check(const struct run_case_result *r)
+{
+    for (size_t s = 0; s < r->nsteps; s++)
+        for (size_t i = 0; i < r->steps[s].checks.count; i++)
+            if (r->steps[s].checks.items[i].outcome == CHECK_FAIL)
+                return r->steps[s].checks.items[i].name;
+    return r->outcome == RUN_ERROR ? "transport" : "failure";
+}
+
+int report_junit(struct util_buf *b, const struct run_results *r)
+{
+    int rc = util_buf_printf(b,
+                             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                             "<testsuites name=\"ingestcheck\" tests=\"%zu\" failures=\"%zu\" "
+                             "errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\">\n",
+                             r->count, r->failed, r->errors, r->skipped, r->elapsed_ms / 1000.0);
+    size_t i = 0;
+    while (i < r->count && !rc) {
+        /* One testsuite per run of consecutive cases of one file. */
+        const char *file = str(r->cases[i].file);
+        size_t j = i, failed = 0, errors = 0, skipped = 0;
+        double time = 0;
+        while (j < r->count && strcmp(str(r->cases[j].file), file) == 0) {
+            failed += r->cases[j].outcome == RUN_FAILED;
+            errors += r->cases[j].outcome == RUN_ERROR;
+            skipped += r->cases[j].outcome == RUN_SKIPPED;
+            time += r->cases[j].elapsed_ms;
+            j++;
+        }
+        rc = util_buf_puts(b, "  <testsuite name=\"");
+        if (!rc)
+            rc = xml_escape(b, file);
+        if (!rc)
+            rc = util_buf_printf(b,
+                                 "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
+                                 "skipped=\"%zu\" time=\"%.3f\">\n",
+                                 j - i, failed, errors, skipped, time / 1000.0);
+        for (; i < j && !rc; i++) {
+            const struct run_case_result *k = &r->cases[i];
+            rc = util_buf_puts(b, "    <testcase classname=\"");
+            if (!rc)
+                rc = xml_escape(b, file);
+            if (!rc)
+                rc = util_buf_puts(b, "\" name=\"");
+            if (!rc)
+                rc = xml_escape(b, k->name);
+            if (!rc)
+                rc = util_buf_puts(b, "\" file=\"");
+            if (!rc)
+                rc = xml_escape(b, file);
+            if (!rc)
+                rc = util_buf_printf(b, "\" line=\"%d\" time=\"%.3f\"", k->line,
+                                     k->elapsed_ms / 1000.0);
+            if (rc)
+                break;
+            if (k->outcome == RUN_PASSED && !k->gaps) {
+                rc = util_buf_puts(b, "/>\n");
+                continue;
+            }
+            rc = util_buf_puts(b, ">\n");
+            if (!rc && (k->outcome == RUN_FAILED || k->outcome == RUN_ERROR)) {
+                const char *tag = k->outcome == RUN_ERROR ? "error" : "failure";
+                rc = util_buf_printf(b, "      <%s message=\"", tag);
+                if (!rc)
+                    rc = xml_escape(b, k->message ? k->message : "failed");
+                if (!rc)
+                    rc = util_buf_puts(b, "\" type=\"");
+                if (!rc)
+                    rc = xml_escape(b, first_failed_check(k));
+                if (!rc)
+                    rc = util_buf_puts(b, "\">");
+                if (!rc)
+                    rc = failure_text(b, k);
+                if (!rc)
+                    rc = util_buf_printf(b, "</%s>\n", tag);
+            } else if (!rc && k->outcome == RUN_SKIPPED) {
+                rc = util_buf_puts(b, "      <skipped message=\"");
+                if (!rc)
+                    rc = xml_escape(b, k->message ? k->message : "skipped");
+                if (!rc)
+                    rc = util_buf_puts(b, "\"/>\n");
+            }
+            if (!rc && k->gaps) {
+                rc = util_buf_puts(b, "      <system-out>");
+                for (size_t s = 0; s < k->nsteps && !rc; s++)
+                    for (size_t c = 0; c < k->steps[s].checks.count && !rc; c++) {
+                        const struct check_item *it = &k->steps[s].checks.items[c];
+                        if (it->outcome != CHECK_GAP)
+                            continue;
+                        rc = util_buf_puts(b, "spec gap: ");
+                        if (!rc)
+                            rc = xml_escape(b, it->message);
+                        if (!rc)
+                            rc = util_buf_putc(b, '\n');
+                    }
+                if (!rc)
+                    rc = util_buf_puts(b, "</system-out>\n");
+            }
+            if (!rc)
+                rc = util_buf_puts(b, "    </testcase>\n");
+        }
+        if (!rc)
+            rc = util_buf_puts(b, "  </testsuite>\n");
+    }
+    if (!rc)
+        rc = util_buf_puts(b, "</testsuites>\n");
+    return rc;
+}
+
+/* ---- results.json ---- */
+
+static bool add_str(cJSON *o, const char *k, const char *v)
+{
+    return cJSON_AddItemToObject(o, k, v ? cJSON_CreateString(v) : cJSON_CreateNull());
+}
+
+static bool add_copy(cJSON *o, const char *k, const cJSON *v)
+{
+    cJSON *c = v ? cJSON_Duplicate(v, true) : cJSON_CreateNull();
+    if (!c)
+        return false;
+    if (!cJSON_AddItemToObject(o, k, c)) {
+        cJSON_Delete(c);
+        return false;
+    }
+    return true;
+}
+
+static cJSON *check_json(const struct check_item *it)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o || !add_str(o, "name", it->name) ||
+        !add_str(o, "outcome", check_outcome_name(it->outcome)) ||
+        !add_str(o, "message", it->message) ||
+        (it->pointer && !add_str(o, "pointer", it->pointer)) ||
+        (it->expected && !add_str(o, "expected", it->expected)) ||
+        (it->actual && !add_str(o, "actual", it->actual))) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+static cJSON *step_json(const struct run_step_result *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *req = cJSON_CreateObject(), *resp = cJSON_CreateObject();
+    cJSON *checks = cJSON_CreateArray();
+    bool ok = o && req && resp && checks;
+    ok = ok && add_str(o, "name", s->name) &&
+         add_str(o, "phase", s->teardown ? "teardown" : "steps") &&
+         cJSON_AddNumberToObject(o, "index", (double)s->index) &&
+         cJSON_AddNumberToObject(o, "line", s->line) && add_str(o, "operation", s->operation_id) &&
+         add_str(o, "outcome", run_outcome_name(s->outcome)) && add_str(o, "message", s->message) &&
+         cJSON_AddNumberToObject(o, "elapsed_ms", s->elapsed_ms) &&
+         cJSON_AddNumberToObject(o, "attempts", s->attempts);
+    ok = ok && add_str(req, "method", s->method) && add_str(req, "url", s->url) &&
+         add_copy(req, "headers", s->request_headers) && add_copy(req, "params", s->params);
+    if (ok && s->request_body)
+        ok = add_copy(req, "body", s->request_body);
+    if (ok && s->request_body_raw)
+        ok = add_str(req, "body_raw", s->request_body_raw);
+    ok = ok && cJSON_AddNumberToObject(resp, "status", s->status) &&
+         add_str(resp, "content_type", s->content_type) &&
+         add_copy(resp, "headers", s->response_headers);
+    if (ok && s->response_body)
+        ok = add_copy(resp, "body", s->response_body);
+    if (ok && s->response_text)
+        ok = add_str(resp, "text", s->response_text);
+    for (size_t i = 0; ok && i < s->checks.count; i++) {
+        cJSON *c = check_json(&s->checks.items[i]);
+        ok = c && cJSON_AddItemToArray(checks, c);
+        if (!ok)
+            cJSON_Delete(c);
+    }
+    if (ok) {
+        ok = cJSON_AddItemToObject(o, "request", req);
+        req = ok ? NULL : req;
+    }
+    if (ok) {
+        ok = cJSON_AddItemToObject(o, "response", resp);
+        resp = ok ? NULL : resp;
+    }
+    if (ok) {
+        ok = cJSON_AddItemToObject(o, "checks", checks);
+        checks = ok ? NULL : checks;
+    }
+    cJSON_Delete(req);
+    cJSON_Delete(resp);
+    cJSON_Delete(checks);
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+static cJSON *case_json(const struct run_case_result *k)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *tags = cJSON_CreateArray(), *steps = cJSON_CreateArray();
+    bool ok = o && tags && steps;
+    for (size_t i = 0; ok && i < k->ntags; i++) {
+        cJSON *t = cJSON_CreateString(k->tags[i]);
+        ok = t && cJSON_AddItemToArray(tags, t);
+    }
+    for (size_t i = 0; ok && i < k->nsteps; i++) {
+        cJSON *s = step_json(&k->steps[i]);
+        ok = s && cJSON_AddItemToArray(steps, s);
+        if (!ok)
+            cJSON_Delete(s);
+    }
+    ok = ok && add_str(o, "name", k->name) && add_str(o, "file", k->file) &&
+         cJSON_AddNumberToObject(o, "line", k->line) &&
+         add_str(o, "outcome", run_outcome_name(k->outcome)) && add_str(o, "message", k->message) &&
+         cJSON_AddNumberToObject(o, "gaps", (double)k->gaps) &&
+         cJSON_AddNumberToObject(o, "elapsed_ms", k->elapsed_ms);
+    if (ok) {
+        ok = cJSON_AddItemToObject(o, "tags", tags);
+        tags = ok ? NULL : tags;
+    }
+    if (ok) {
+        ok = cJSON_AddItemToObject(o, "steps", steps);
+        steps = ok ? NULL : steps;
+    }
+    cJSON_Delete(tags);
+    cJSON_Delete(steps);
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+int report_results_json(const struct run_results *r, cJSON **out, struct util_error *err)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *summary = cJSON_CreateObject(), *cases = cJSON_CreateArray();
+    bool ok = o && summary && cases;
+    *out = NULL;
+    ok = ok && cJSON_AddNumberToObject(summary, "cases", (double)r->count) &&
+         cJSON_AddNumberToObject(summary, "passed", (double)r->passed) &&
+         cJSON_AddNumberToObject(summary, "failed", (double)r->failed) &&
+         cJSON_AddNumberToObject(summary, "skipped", (double)r->skipped) &&
+         cJSON_AddNumberToObject(summary, "errors", (double)r->errors) &&
+         cJSON_AddNumberToObject(summary, "gaps", (double)r->gaps) &&
+         cJSON_AddNumberToObject(summary, "checks", (double)r->checks);
+    for (size_t i = 0; ok && i < r->count; i++) {
+        cJSON *c = case_json(&r->cases[i]);
+        ok = c && cJSON_AddItemToArray(cases, c);
+        if (!ok)
+            cJSON_Delete(c);
+    }
+    ok = ok && add_str(o, "tool", "ingestcheck") && add_str(o, "run_id", r->run_id) &&
+         add_str(o, "base_url", r->base_url) &&
+         cJSON_AddBoolToObject(o, "target_error", r->target_error) &&
+         add_str(o, "target_message", r->target_error ? r->target_message : NULL) &&
+         cJSON_AddNumberToObject(o, "elapsed_ms", r->elapsed_ms);
+    if (ok) {
+        ok = cJSON_AddItemToObject(o, "summary", summary);
+        summary = ok ? NULL : summary;
+    }
+    if (ok) {
+        ok = cJSON_AddItemToObject(o, "cases", cases);
+        cases = ok ? NULL : cases;
+    }
+    cJSON_Delete(summary);
+    cJSON_Delete(cases);
+    if (!ok) {
+        cJSON_Delete(o);
+        return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    }
+    *out = o;
+    return UTIL_OK;
+}
+
+int report_write(const char *dir, const struct run_results *r, struct util_error *err)
+{
+    struct util_buf junit;
+    cJSON *doc = NULL;
+    char *json = NULL, *jpath = util_path_join(dir, "junit.xml"),
+         *rpath = util_path_join(dir, "results.json");
+    util_buf_init(&junit, REPORT_CAP_SIZE);
+    int rc = UTIL_OK;
+    if (!jpath || !rpath) {
+        rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    rc = util_mkdir_p(dir, err);
+    if (rc)
+        goto cleanup;
+    rc = report_junit(&junit, r);
+    if (rc) {
+        util_error_set(err, rc, "junit.xml: %s", util_status_name(rc));
+        goto cleanup;
+    }
+    rc = report_results_json(r, &doc, err);
+    if (rc)
+        goto cleanup;
+    json = cJSON_Print(doc);
+    if (!json) {
+        rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    rc = util_file_write_atomic(jpath, junit.data, junit.len, err);
+    if (!rc)
+        rc = util_file_write_atomic(rpath, json, strlen(json), err);
+cleanup:
+    util_buf_finish(&junit);
+    cJSON_Delete(doc);
+    free(json);
+    free(jpath);
+    free(rpath);
+    return rc;
+}

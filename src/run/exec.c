@@ -1,0 +1,1010 @@
+/* The executor: requests from steps, polling, checks, captures, teardown,
+ * worker threads; see run.h. */
+#include "run/run.h"
+
+#include "util/buf.h"
+#include "util/caps.h"
+#include "json/json.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+struct shared {
+    const struct run_config *cfg;
+    const struct run_plan *plan;
+    struct run_results *out;
+    char *base_url; /* without a trailing '/' */
+    pthread_mutex_t lock;
+    size_t next; /* next plan index to take */
+    size_t emit; /* next plan index to report */
+    bool *done;
+    bool abort;   /* a target error: take no more cases */
+    int local_rc; /* first local failure (ENOMEM, transport creation) */
+    struct util_error local_err;
+};
+
+struct worker {
+    struct shared *sh;
+    struct http_transport *transport; /* the worker's own */
+    struct http_transport *current;   /* the one of the case running */
+    const struct case_case *kase;     /* the case running */
+    struct case_vars *vars;
+    struct check_secrets secrets;
+    pthread_t thread;
+};
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* ---- building the request ---- */
+
+static bool unreserved(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+
+static int encode(struct util_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    int rc = UTIL_OK;
+    for (const unsigned char *p = (const unsigned char *)s; *p && !rc; p++) {
+        if (unreserved(*p)) {
+            rc = util_buf_putc(b, (char)*p);
+        } else {
+            char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+            rc = util_buf_append(b, e, 3);
+        }
+    }
+    return rc;
+}
+
+/* Text of a scalar for a URL: strings raw, numbers without ".0", booleans. */
+static char *scalar_text(const cJSON *v)
+{
+    char buf[64];
+    if (cJSON_IsString(v))
+        return strdup(v->valuestring);
+    if (cJSON_IsBool(v))
+        return strdup(cJSON_IsTrue(v) ? "true" : "false");
+    if (cJSON_IsNumber(v)) {
+        if (json_is_integer(v) && fabs(v->valuedouble) < 9e15)
+            snprintf(buf, sizeof(buf), "%.0f", v->valuedouble);
+        else
+            snprintf(buf, sizeof(buf), "%.17g", v->valuedouble);
+        return strdup(buf);
+    }
+    if (cJSON_IsNull(v))
+        return strdup("");
+    return cJSON_PrintUnformatted(v);
+}
+
+/* The operation's parameter object (name, in), or NULL. */
+static const cJSON *op_param(const cJSON *op, const char *name, const char *in)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(op, "parameters"))
+    {
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(it, "name");
+        const cJSON *w = cJSON_GetObjectItemCaseSensitive(it, "in");
+        if (cJSON_IsString(n) && cJSON_IsString(w) && strcmp(n->valuestring, name) == 0 &&
+            strcmp(w->valuestring, in) == 0)
+            return it;
+    }
+    return NULL;
+}
+
+/* A request being built, with what the result records. */
+struct built {
+    struct http_request req;
+    char *path; /* path without the query, for the contract match */
+    cJSON *params;
+    cJSON *headers; /* name -> value (strings) */
+    cJSON *body;    /* expanded JSON body or NULL */
+    char *body_raw;
+};
+
+static void built_finish(struct built *b)
+{
+    http_request_finish(&b->req);
+    free(b->path);
+    cJSON_Delete(b->params);
+    cJSON_Delete(b->headers);
+    cJSON_Delete(b->body);
+    free(b->body_raw);
+}
+
+static int set_header(cJSON *h, const char *name, const char *value)
+{
+    cJSON_DeleteItemFromObject(h, name); /* case-insensitive */
+    if (!value)
+        return UTIL_OK;
+    return cJSON_AddStringToObject(h, name, value) ? UTIL_OK : UTIL_ERR_NOMEM;
+}
+
+static int build_path(struct worker *w, const struct case_step *s, struct built *b,
+                      struct util_buf *url, struct util_error *err)
+{
+    int rc = UTIL_OK;
+    cJSON *pp = cJSON_CreateObject();
+    if (!pp || !cJSON_AddItemToObject(b->params, "path", pp)) {
+        cJSON_Delete(pp);
+        return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    }
+    size_t start = url->len;
+    if (s->kind == CASE_STEP_RAW) {
+        char *path = NULL;
+        rc = case_template_expand_text(w->vars, s->path_template, &path, err);
+        if (!rc && util_buf_puts(url, path))
+            rc = util_error_set(err, UTIL_ERR_LIMIT, "URL too long");
+        free(path);
+    } else {
+        for (const char *p = s->path_template; *p && !rc;) {
+            if (*p != '{') {
+                rc = util_buf_putc(url, *p++);
+                continue;
+            }
+            const char *end = strchr(p, '}');
+            if (!end)
+                return util_error_set(err, UTIL_ERR_INVALID, "malformed path template %s",
+                                      s->path_template);
+            char name[256];
+            snprintf(name, sizeof(name), "%.*s", (int)(end - p - 1), p + 1);
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(s->path_params, name);
+            cJSON *val = NULL;
+            rc = v ? case_template_expand_json(w->vars, v, &val, err)
+                   : util_error_set(err, UTIL_ERR_INVALID, "no value for path parameter %s", name);
+            char *text = rc ? NULL : scalar_text(val);
+            if (!rc && !text)
+                rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+            if (!rc && encode(url, text))
+                rc = util_error_set(err, UTIL_ERR_LIMIT, "URL too long");
+            if (!rc) {
+                cJSON_AddItemToObject(pp, name, val);
+                val = NULL;
+            }
+            cJSON_Delete(val);
+            free(text);
+            p = end + 1;
+        }
+    }
+    if (!rc) {
+        size_t plen = strcspn(url->data + start, "?#");
+        b->path = strndup(url->data + start, plen);
+        if (!b->path)
+            rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    }
+    return rc;
+}
+
+static int build_query(struct worker *w, const struct case_step *s, struct built *b,
+                       struct util_buf *url, struct util_error *err)
+{
+    cJSON *qp = cJSON_CreateObject();
+    if (!qp || !cJSON_AddItemToObject(b->params, "query", qp)) {
+        cJSON_Delete(qp);
+        return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    }
+    bool first = strchr(url->data ? url->data : "", '?') == NULL;
+    const cJSON *it;
+    int rc = UTIL_OK;
+    cJSON_ArrayForEach(it, s->query)
+    {
+        cJSON *val = NULL;
+        rc = case_template_expand_json(w->vars, it, &val, err);
+        if (rc)
+            return rc;
+        bool explode = true;
+        const cJSON *param = s->operation ? op_param(s->operation, it->string, "query") : NULL;
+        const cJSON *ex = cJSON_GetObjectItemCaseSensitive(param, "explode");
+        if (cJSON_IsBool(ex))
+            explode = cJSON_IsTrue(ex);
+        if (cJSON_IsArray(val) && !explode) {
+            /* form, explode=false: one comma-joined value */
+            rc = util_buf_puts(url, first ? "?" : "&");
+            first = false;
+            if (!rc)
+                rc = encode(url, it->string);
+            if (!rc)
+                rc = util_buf_putc(url, '=');
+            const cJSON *el;
+            cJSON_ArrayForEach(el, val)
+            {
+                char *t = scalar_text(el);
+                if (!t) {
+                    rc = UTIL_ERR_NOMEM;
+                    break;
+                }
+                if (!rc && el != val->child)
+                    rc = util_buf_putc(url, ',');
+                if (!rc)
+                    rc = encode(url, t);
+                free(t);
+            }
+        } else {
+            const cJSON *el = cJSON_IsArray(val) ? val->child : val;
+            for (; el && !rc; el = cJSON_IsArray(val) ? el->next : NULL) {
+                char *t = scalar_text(el);
+                if (!t) {
+                    rc = UTIL_ERR_NOMEM;
+                    break;
+                }
+                rc = util_buf_puts(url, first ? "?" : "&");
+                first = false;
+                if (!rc)
+                    rc = encode(url, it->string);
+                if (!rc)
+                    rc = util_buf_putc(url, '=');
+                if (!rc)
+                    rc = encode(url, t);
+                free(t);
+            }
+        }
+        cJSON_AddItemToObject(qp, it->string, val);
+        if (rc)
+            return util_error_set(err, rc, rc == UTIL_ERR_NOMEM ? "out of memory" : "URL too long");
+    }
+    return UTIL_OK;
+}
+
+static int build_request(struct worker *w, const struct case_step *s, struct built *b,
+                         struct util_error *err)
+{
+    const struct run_config *cfg = w->sh->cfg;
+    struct util_buf url;
+    util_buf_init(&url, RUN_CAP_URL);
+    int rc = UTIL_OK;
+    b->params = cJSON_CreateObject();
+    b->headers = cJSON_CreateObject();
+    if (!b->params || !b->headers || util_buf_puts(&url, w->sh->base_url)) {
+        rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    rc = build_path(w, s, b, &url, err);
+    if (!rc)
+        rc = build_query(w, s, b, &url, err);
+    if (rc)
+        goto cleanup;
+
+    /* The body. */
+    char *body_text = NULL;
+    if (s->body) {
+        rc = case_template_expand_json(w->vars, s->body, &b->body, err);
+        if (!rc && !(body_text = cJSON_PrintUnformatted(b->body)))
+            rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+        if (!rc)
+            rc = check_secrets_collect(&w->secrets, b->body);
+    } else if (s->body_raw) {
+        rc = case_template_expand_text(w->vars, s->body_raw, &b->body_raw, err);
+        if (!rc && !(body_text = strdup(b->body_raw)))
+            rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    }
+
+    /* Headers: defaults, then the step's (null removes one). */
+    if (!rc)
+        rc = set_header(b->headers, "accept", "application/json");
+    if (!rc && cfg->app_id)
+        rc = set_header(b->headers, "x-algolia-application-id", cfg->app_id);
+    if (!rc && cfg->api_key)
+        rc = set_header(b->headers, "x-algolia-api-key", cfg->api_key);
+    if (!rc && body_text)
+        rc = set_header(b->headers, "content-type",
+                        s->content_type ? s->content_type : "application/json");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, s->headers)
+    {
+        if (rc)
+            break;
+        char *v = NULL;
+        if (cJSON_IsString(it))
+            rc = case_template_expand_text(w->vars, it->valuestring, &v, err);
+        else if (!cJSON_IsNull(it) && !(v = scalar_text(it)))
+            rc = UTIL_ERR_NOMEM;
+        if (!rc)
+            rc = set_header(b->headers, it->string, v);
+        if (!rc && v && check_secret_header(it->string))
+            rc = check_secrets_add(&w->secrets, v);
+        free(v);
+    }
+    if (!rc)
+        rc = http_request_set(&b->req, s->method, url.data);
+    cJSON_ArrayForEach(it, b->headers)
+    {
+        if (!rc)
+            rc = http_headers_add(&b->req.headers, it->string, it->valuestring);
+    }
+    if (!rc && body_text)
+        rc = http_request_set_body(&b->req, body_text, strlen(body_text));
+    free(body_text);
+    if (rc == UTIL_ERR_NOMEM)
+        util_error_set(err, rc, "out of memory");
+cleanup:
+    util_buf_finish(&url);
+    return rc;
+}
+
+/* ---- one step ---- */
+
+/* Scrubs a heap string in place (replacing it). */
+static char *scrubbed(const struct check_secrets *s, const char *text)
+{
+    return text ? check_secrets_scrub(s, text) : NULL;
+}
+
+static int set_message(struct run_step_result *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int set_message(struct run_step_result *r, const char *fmt, ...)
+{
+    char buf[UTIL_ERROR_MESSAGE_MAX + 256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    free(r->message);
+    r->message = strdup(buf);
+    return r->message ? UTIL_OK : UTIL_ERR_NOMEM;
+}
+
+static cJSON *headers_json(const struct http_headers *h, const struct check_secrets *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    for (size_t i = 0; o && i < h->count; i++) {
+        char *lower = strdup(h->items[i].name);
+        if (!lower) {
+            cJSON_Delete(o);
+            return NULL;
+        }
+        for (char *p = lower; *p; p++)
+            if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
+        char *v = check_secret_header(lower) ? strdup(CHECK_REDACTED)
+                                             : check_secrets_scrub(s, h->items[i].value);
+        if (!v || !cJSON_AddStringToObject(o, lower, v)) {
+            free(v);
+            free(lower);
+            cJSON_Delete(o);
+            return NULL;
+        }
+        free(v);
+        free(lower);
+    }
+    return o;
+}
+
+/* Whether a transport failure means the target is unusable. */
+static bool target_failure(enum http_failure f)
+{
+    return f == HTTP_ERR_RESOLVE || f == HTTP_ERR_CONNECT || f == HTTP_ERR_TLS;
+}
+
+/* Evaluates the until: condition; true when it holds. Mismatches go to
+ * why (cleared first). */
+static int until_holds(struct worker *w, const struct case_step *s,
+                       const struct http_response *resp, const cJSON *doc, bool *holds,
+                       struct check_list *why, struct util_error *err)
+{
+    cJSON *h = NULL, *body = NULL;
+    check_list_finish(why);
+    int rc = UTIL_OK;
+    if (s->until.headers)
+        rc = case_template_expand_json(w->vars, s->until.headers, &h, err);
+    if (!rc && s->until.body)
+        rc = case_template_expand_json(w->vars, s->until.body, &body, err);
+    struct case_expect cond = s->until;
+    if (!cond.nstatus) {
+        /* until: without a status waits for any status only through the body;
+         * the step's expect: judges the status. */
+        static struct case_status any[] = {{1, true}, {2, true}, {3, true}, {4, true}, {5, true}};
+        cond.status = any;
+        cond.nstatus = 5;
+    }
+    if (!rc && check_expect(&cond, h, body, resp->status, &resp->headers, doc, why))
+        rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    *holds = !rc && check_list_count(why, CHECK_FAIL) == 0;
+    cJSON_Delete(h);
+    cJSON_Delete(body);
+    return rc;
+}
+
+/* Moves the failed items of src to dst, frees the rest. */
+static int keep_failures(struct check_list *dst, struct check_list *src)
+{
+    int rc = UTIL_OK;
+    for (size_t i = 0; i < src->count && !rc; i++) {
+        const struct check_item *it = &src->items[i];
+        if (it->outcome == CHECK_FAIL)
+            rc = check_list_add(dst, it->name, it->outcome, it->pointer, it->expected, it->actual,
+                                "%s", it->message);
+    }
+    check_list_finish(src);
+    return rc;
+}
+
+static int run_captures(struct worker *w, const struct case_step *s,
+                        const struct http_response *resp, const cJSON *doc, struct check_list *out)
+{
+    for (size_t i = 0; i < s->ncaptures; i++) {
+        const struct case_capture *c = &s->captures[i];
+        const cJSON *v = NULL;
+        cJSON *hv = NULL;
+        if (strncmp(c->expr, "header:", 7) == 0) {
+            const char *h = http_headers_get(&resp->headers, c->expr + 7);
+            if (h && !(hv = cJSON_CreateString(h)))
+                return UTIL_ERR_NOMEM;
+            v = hv;
+        } else {
+            v = case_capture_eval(doc, c->expr);
+        }
+        int rc;
+        if (!v) {
+            rc = check_list_add(out, "capture", CHECK_FAIL, c->expr[0] == '/' ? c->expr : NULL,
+                                c->expr, "(absent)", "capture '%s': %s is not in the %s", c->name,
+                                c->expr, hv || c->expr[0] == 'h' ? "headers" : "body");
+        } else {
+            rc = case_vars_set(w->vars, c->name, v);
+            if (!rc)
+                rc = check_list_add(out, "capture", CHECK_PASS, NULL, NULL, NULL,
+                                    "captured %s from %s", c->name, c->expr);
+        }
+        cJSON_Delete(hv);
+        if (rc)
+            return rc;
+    }
+    return UTIL_OK;
+}
+
+/* Executes one step into r. Returns an error only on local failure. */
+static int exec_step(struct worker *w, const struct case_step *s, struct run_step_result *r,
+                     bool *target_error)
+{
+    const struct run_config *cfg = w->sh->cfg;
+    struct built b;
+    struct http_response resp;
+    struct check_list attempt, why;
+    struct util_error err;
+    cJSON *doc = NULL, *exp_headers = NULL, *exp_body = NULL;
+    int rc = UTIL_OK;
+    double t0 = now_ms();
+    memset(&b, 0, sizeof(b));
+    http_request_init(&b.req);
+    http_response_init(&resp);
+    check_list_init(&attempt);
+    check_list_init(&why);
+    util_error_clear(&err);
+
+    r->name = strdup(s->name);
+    r->teardown = s->teardown;
+    r->index = s->index;
+    r->line = s->line;
+    r->outcome = RUN_PASSED;
+    if (!r->name)
+        return UTIL_ERR_NOMEM;
+    if (s->operation_id && !(r->operation_id = strdup(s->operation_id)))
+        return UTIL_ERR_NOMEM;
+
+    rc = build_request(w, s, &b, &err);
+    if (rc == UTIL_ERR_NOMEM)
+        goto cleanup;
+    if (rc) {
+        if (s->teardown && rc == UTIL_ERR_NOTFOUND) {
+            r->outcome = RUN_SKIPPED;
+            rc = set_message(r, "skipped: %s (nothing to clean up)", err.message);
+        } else {
+            r->outcome = RUN_FAILED;
+            rc = check_list_add(&r->checks, "template", CHECK_FAIL, NULL, NULL, NULL, "%s",
+                                err.message);
+            if (!rc)
+                rc = set_message(r, "cannot build the request: %s", err.message);
+        }
+        goto record;
+    }
+
+    double deadline = now_ms() + (double)s->poll_timeout_ms;
+    for (;;) {
+        r->attempts++;
+        http_response_finish(&resp);
+        http_response_init(&resp);
+        cJSON_Delete(doc);
+        doc = NULL;
+        util_error_clear(&err);
+        const struct run_hooks *hk = cfg->run_hooks;
+        if (hk && hk->step_begin)
+            hk->step_begin(hk->user, w->current, w->kase, s);
+        rc = http_send(w->current, &b.req, &resp, &err);
+        if (rc)
+            goto cleanup;
+        if (resp.failure != HTTP_ERR_NONE) {
+            *target_error = target_failure(resp.failure);
+            r->outcome = *target_error ? RUN_ERROR : RUN_FAILED;
+            if (err.message[0])
+                rc = check_list_add(&r->checks, "transport", CHECK_FAIL, NULL, "a response",
+                                    http_failure_name(resp.failure), "%s", err.message);
+            else
+                rc = check_list_add(&r->checks, "transport", CHECK_FAIL, NULL, "a response",
+                                    http_failure_name(resp.failure), "%s %s: %s", b.req.method,
+                                    b.req.url, http_failure_name(resp.failure));
+            if (!rc)
+                rc = set_message(r, "%s %s: %s", b.req.method, b.req.url,
+                                 http_failure_name(resp.failure));
+            goto record;
+        }
+        struct check_response cr = {
+            .status = resp.status,
+            .content_type = http_headers_get(&resp.headers, "content-type"),
+            .body = resp.body,
+            .body_len = resp.body_len,
+        };
+        const char *matched = NULL;
+        rc = check_contract_response(cfg->contract, s->operation_id, b.req.method, b.path, &cr,
+                                     s->allow_undocumented, s->nallow, &attempt, &doc, &matched,
+                                     &err);
+        if (rc)
+            goto cleanup;
+        if (!r->operation_id && matched && !(r->operation_id = strdup(matched))) {
+            rc = UTIL_ERR_NOMEM;
+            goto cleanup;
+        }
+        if (!s->has_until)
+            break;
+        bool holds = false;
+        rc = until_holds(w, s, &resp, doc, &holds, &why, &err);
+        if (rc == UTIL_ERR_NOMEM)
+            goto cleanup;
+        if (rc) {
+            rc = check_list_add(&attempt, "until", CHECK_FAIL, NULL, NULL, NULL, "%s", err.message);
+            break;
+        }
+        if (holds) {
+            rc = check_list_add(&attempt, "until", CHECK_PASS, NULL, NULL, NULL,
+                                "condition met after %u attempt%s", r->attempts,
+                                r->attempts == 1 ? "" : "s");
+            break;
+        }
+        if (now_ms() + (double)s->poll_interval_ms > deadline) {
+            rc = check_list_add(&attempt, "until", CHECK_FAIL, NULL, NULL, NULL,
+                                "condition not met after %u attempt%s in %ld ms", r->attempts,
+                                r->attempts == 1 ? "" : "s", s->poll_timeout_ms);
+            if (!rc) {
+                /* The mismatches that kept the condition false. */
+                for (size_t i = 0; i < why.count && !rc; i++) {
+                    char *name = strdup("until");
+                    if (!name) {
+                        rc = UTIL_ERR_NOMEM;
+                        break;
+                    }
+                    free(why.items[i].name);
+                    why.items[i].name = name;
+                }
+                if (!rc)
+                    rc = check_list_move(&attempt, &why);
+            }
+            break;
+        }
+        /* Keep the contract failures of this attempt, then wait. */
+        rc = keep_failures(&r->checks, &attempt);
+        if (rc)
+            goto cleanup;
+        if (!(hk && hk->skip_wait && hk->skip_wait(hk->user, w->current)))
+            sleep_ms(s->poll_interval_ms);
+    }
+    if (rc)
+        goto cleanup;
+    rc = check_list_move(&r->checks, &attempt);
+    if (rc)
+        goto cleanup;
+
+    /* The case's expectations. */
+    util_error_clear(&err);
+    int xrc = UTIL_OK;
+    if (s->expect.headers)
+        xrc = case_template_expand_json(w->vars, s->expect.headers, &exp_headers, &err);
+    if (!xrc && s->expect.body)
+        xrc = case_template_expand_json(w->vars, s->expect.body, &exp_body, &err);
+    if (xrc == UTIL_ERR_NOMEM) {
+        rc = xrc;
+        goto cleanup;
+    }
+    if (xrc)
+        rc = check_list_add(&r->checks, "template", CHECK_FAIL, NULL, NULL, NULL, "expect: %s",
+                            err.message);
+    else
+        rc = check_expect(&s->expect, exp_headers, exp_body, resp.status, &resp.headers, doc,
+                          &r->checks);
+    if (!rc)
+        rc = run_captures(w, s, &resp, doc, &r->checks);
+    if (rc)
+        goto cleanup;
+    if (check_list_count(&r->checks, CHECK_FAIL)) {
+        r->outcome = RUN_FAILED;
+        for (size_t i = 0; i < r->checks.count; i++) {
+            if (r->checks.items[i].outcome == CHECK_FAIL) {
+                rc = set_message(r, "%s: %s", r->checks.items[i].name, r->checks.items[i].message);
+                break;
+            }
+        }
+    }
+
+record:
+    if (rc)
+        goto cleanup;
+    /* What the result keeps, redacted. */
+    r->elapsed_ms = now_ms() - t0;
+    r->status = resp.status;
+    if (b.req.method && !(r->method = strdup(b.req.method)))
+        rc = UTIL_ERR_NOMEM;
+    if (!rc && b.req.url && !(r->url = scrubbed(&w->secrets, b.req.url)))
+        rc = UTIL_ERR_NOMEM;
+    if (!rc) {
+        struct http_headers sent;
+        http_headers_init(&sent);
+        const cJSON *it;
+        cJSON_ArrayForEach(it, b.headers)
+        {
+            if (!rc)
+                rc = http_headers_add(&sent, it->string, it->valuestring);
+        }
+        if (!rc && b.headers && !(r->request_headers = headers_json(&sent, &w->secrets)))
+            rc = UTIL_ERR_NOMEM;
+        http_headers_finish(&sent);
+    }
+    r->params = b.params;
+    b.params = NULL;
+    r->request_body = b.body;
+    b.body = NULL;
+    if (!rc && b.body_raw && !(r->request_body_raw = scrubbed(&w->secrets, b.body_raw)))
+        rc = UTIL_ERR_NOMEM;
+    if (!rc && resp.status) {
+        const char *ct = http_headers_get(&resp.headers, "content-type");
+        if (ct && !(r->content_type = strdup(ct)))
+            rc = UTIL_ERR_NOMEM;
+        if (!rc && !(r->response_headers = headers_json(&resp.headers, &w->secrets)))
+            rc = UTIL_ERR_NOMEM;
+        if (!rc && doc) {
+            r->response_body = doc;
+            doc = NULL;
+        } else if (!rc && resp.body && resp.body_len) {
+            size_t n = resp.body_len < RUN_CAP_STORED_BODY ? resp.body_len : RUN_CAP_STORED_BODY;
+            char *cut = strndup(resp.body, n);
+            r->response_text = cut ? scrubbed(&w->secrets, cut) : NULL;
+            free(cut);
+            if (!r->response_text)
+                rc = UTIL_ERR_NOMEM;
+        }
+    }
+    if (!rc && r->params)
+        rc = check_redact_json(&w->secrets, r->params);
+    if (!rc && r->request_body)
+        rc = check_redact_json(&w->secrets, r->request_body);
+    if (!rc && r->response_body)
+        rc = check_redact_json(&w->secrets, r->response_body);
+    if (!rc)
+        rc = check_list_scrub(&w->secrets, &r->checks);
+    if (!rc && r->message) {
+        char *m = scrubbed(&w->secrets, r->message);
+        if (!m)
+            rc = UTIL_ERR_NOMEM;
+        free(r->message);
+        r->message = m;
+    }
+cleanup:
+    cJSON_Delete(doc);
+    cJSON_Delete(exp_headers);
+    cJSON_Delete(exp_body);
+    check_list_finish(&attempt);
+    check_list_finish(&why);
+    http_response_finish(&resp);
+    built_finish(&b);
+    return rc;
+}
+
+/* ---- one case ---- */
+
+static int exec_case(struct worker *w, const struct case_case *k, struct run_case_result *r,
+                     bool *target_error)
+{
+    double t0 = now_ms();
+    int rc = UTIL_OK;
+    struct util_error err;
+    util_error_clear(&err);
+    case_vars_clear(w->vars);
+    check_secrets_finish(&w->secrets);
+    check_secrets_init(&w->secrets);
+    if (w->sh->cfg->api_key && check_secrets_add(&w->secrets, w->sh->cfg->api_key))
+        return UTIL_ERR_NOMEM;
+
+    r->name = strdup(k->name);
+    r->file = strdup(k->file);
+    r->line = k->line;
+    r->outcome = RUN_PASSED;
+    r->steps = calloc(k->nsteps + k->nteardown + 1, sizeof(*r->steps));
+    r->tags = calloc(k->ntags + 1, sizeof(char *));
+    if (!r->name || !r->file || !r->steps || !r->tags)
+        return UTIL_ERR_NOMEM;
+    for (size_t i = 0; i < k->ntags; i++) {
+        if (!(r->tags[i] = strdup(k->tags[i])))
+            return UTIL_ERR_NOMEM;
+        r->ntags++;
+    }
+
+    bool failed = false;
+    /* vars:, in order; a failure fails the case before any request. */
+    const cJSON *it;
+    cJSON_ArrayForEach(it, k->vars)
+    {
+        cJSON *v = NULL;
+        rc = case_template_expand_json(w->vars, it, &v, &err);
+        if (!rc)
+            rc = case_vars_set(w->vars, it->string, v);
+        cJSON_Delete(v);
+        if (rc == UTIL_ERR_NOMEM)
+            return rc;
+        if (rc) {
+            failed = true;
+            r->outcome = RUN_FAILED;
+            char buf[UTIL_ERROR_MESSAGE_MAX + 64];
+            snprintf(buf, sizeof(buf), "vars: %s: %s", it->string, err.message);
+            if (!(r->message = strdup(buf)))
+                return UTIL_ERR_NOMEM;
+            rc = UTIL_OK;
+            break;
+        }
+    }
+    for (size_t i = 0; i < k->nsteps; i++) {
+        struct run_step_result *sr = &r->steps[r->nsteps++];
+        if (failed || *target_error) {
+            check_list_init(&sr->checks);
+            sr->name = strdup(k->steps[i].name);
+            sr->index = i;
+            sr->line = k->steps[i].line;
+            sr->outcome = RUN_SKIPPED;
+            if (!sr->name || set_message(sr, "skipped: an earlier step failed"))
+                return UTIL_ERR_NOMEM;
+            continue;
+        }
+        rc = exec_step(w, &k->steps[i], sr, target_error);
+        if (rc)
+            return rc;
+        if (sr->outcome == RUN_FAILED || sr->outcome == RUN_ERROR)
+            failed = true;
+    }
+    for (size_t i = 0; i < k->nteardown; i++) {
+        struct run_step_result *sr = &r->steps[r->nsteps++];
+        if (*target_error) {
+            sr->name = strdup(k->teardown[i].name);
+            sr->teardown = true;
+            sr->index = i;
+            sr->line = k->teardown[i].line;
+            sr->outcome = RUN_SKIPPED;
+            if (!sr->name || set_message(sr, "skipped: the target is unreachable"))
+                return UTIL_ERR_NOMEM;
+            continue;
+        }
+        rc = exec_step(w, &k->teardown[i], sr, target_error);
+        if (rc)
+            return rc;
+    }
+    for (size_t i = 0; i < r->nsteps; i++) {
+        const struct run_step_result *sr = &r->steps[i];
+        r->gaps += check_list_count(&sr->checks, CHECK_GAP);
+        enum run_outcome o = sr->outcome;
+        if (o == RUN_ERROR || (o == RUN_FAILED && r->outcome == RUN_PASSED)) {
+            r->outcome = o;
+            char buf[UTIL_ERROR_MESSAGE_MAX + 512];
+            snprintf(buf, sizeof(buf), "%s%s '%s': %s", sr->teardown ? "teardown " : "", "step",
+                     sr->name, sr->message ? sr->message : "failed");
+            free(r->message);
+            if (!(r->message = strdup(buf)))
+                return UTIL_ERR_NOMEM;
+        }
+    }
+    r->elapsed_ms = now_ms() - t0;
+    return UTIL_OK;
+}
+
+/* Runs a case with the transport the hooks choose for it. */
+static int run_one(struct worker *w, const struct case_case *k, struct run_case_result *r,
+                   bool *target_error)
+{
+    const struct run_hooks *hk = w->sh->cfg->run_hooks;
+    struct util_error err;
+    util_error_clear(&err);
+    w->kase = k;
+    w->current = w->transport;
+    if (hk && hk->case_begin) {
+        w->current = hk->case_begin(hk->user, k, w->transport, &err);
+        if (!w->current)
+            goto hook_failed;
+    }
+    int rc = exec_case(w, k, r, target_error);
+    if (!rc && hk && hk->case_end && hk->case_end(hk->user, k, w->current, r, &err))
+        goto hook_failed;
+    w->current = NULL;
+    return rc;
+hook_failed:
+    w->current = NULL;
+    pthread_mutex_lock(&w->sh->lock);
+    if (!w->sh->local_rc) {
+        w->sh->local_rc = err.code ? err.code : UTIL_ERR_INVALID;
+        w->sh->local_err = err;
+    }
+    pthread_mutex_unlock(&w->sh->lock);
+    return UTIL_OK;
+}
+
+/* ---- workers ---- */
+
+static void emit_ready(struct shared *sh)
+{
+    while (sh->emit < sh->plan->count && sh->done[sh->emit]) {
+        if (sh->cfg->on_case_done)
+            sh->cfg->on_case_done(&sh->out->cases[sh->emit], sh->plan->count, sh->cfg->user);
+        sh->emit++;
+    }
+}
+
+static void mark_not_run(struct shared *sh, size_t i, const char *why)
+{
+    struct run_case_result *r = &sh->out->cases[i];
+    const struct case_case *k = sh->plan->cases[i];
+    r->name = strdup(k->name);
+    r->file = strdup(k->file);
+    r->line = k->line;
+    r->outcome = RUN_SKIPPED;
+    r->message = strdup(why);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct shared *sh = w->sh;
+    for (;;) {
+        pthread_mutex_lock(&sh->lock);
+        if (sh->next >= sh->plan->count) {
+            pthread_mutex_unlock(&sh->lock);
+            break;
+        }
+        size_t i = sh->next++;
+        bool stop = sh->abort || sh->local_rc;
+        pthread_mutex_unlock(&sh->lock);
+
+        bool target_error = false;
+        int rc = UTIL_OK;
+        sh->out->cases[i].index = i;
+        if (stop)
+            mark_not_run(sh, i, "not run: the run stopped early");
+        else
+            rc = run_one(w, sh->plan->cases[i], &sh->out->cases[i], &target_error);
+
+        pthread_mutex_lock(&sh->lock);
+        if (rc && !sh->local_rc) {
+            sh->local_rc = rc;
+            util_error_set(&sh->local_err, rc, "%s while running case '%s'", util_status_name(rc),
+                           sh->plan->cases[i]->name);
+        }
+        if (target_error && !sh->abort) {
+            sh->abort = true;
+            const struct run_case_result *cr = &sh->out->cases[i];
+            snprintf(sh->out->target_message, sizeof(sh->out->target_message), "%s",
+                     cr->message ? cr->message : "the target is unreachable");
+        }
+        sh->done[i] = true;
+        emit_ready(sh);
+        pthread_mutex_unlock(&sh->lock);
+    }
+    return NULL;
+}
+
+int run_execute(const struct run_config *cfg, const struct run_plan *plan, struct run_results *out,
+                struct util_error *err)
+{
+    struct shared sh;
+    struct worker *workers = NULL;
+    size_t nworkers = cfg->jobs > 1 ? cfg->jobs : 1, started = 0;
+    char id[16];
+    int rc = UTIL_OK;
+    double t0 = now_ms();
+    memset(&sh, 0, sizeof(sh));
+    if (nworkers > RUN_CAP_JOBS)
+        nworkers = RUN_CAP_JOBS;
+    if (plan->count && nworkers > plan->count)
+        nworkers = plan->count;
+    if (!cfg->run_id)
+        run_make_id(id);
+    sh.cfg = cfg;
+    sh.plan = plan;
+    sh.out = out;
+    pthread_mutex_init(&sh.lock, NULL);
+    out->run_id = strdup(cfg->run_id ? cfg->run_id : id);
+    sh.base_url = strdup(cfg->base_url ? cfg->base_url : "");
+    out->base_url = sh.base_url ? strdup(sh.base_url) : NULL;
+    out->cases = calloc(plan->count ? plan->count : 1, sizeof(*out->cases));
+    sh.done = calloc(plan->count ? plan->count : 1, sizeof(bool));
+    workers = calloc(nworkers, sizeof(*workers));
+    if (!out->run_id || !sh.base_url || !out->base_url || !out->cases || !sh.done || !workers) {
+        rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    out->count = plan->count;
+    out->jobs = (unsigned)nworkers;
+    size_t blen = strlen(sh.base_url);
+    while (blen && sh.base_url[blen - 1] == '/')
+        sh.base_url[--blen] = '\0';
+
+    for (size_t i = 0; i < nworkers; i++) {
+        struct worker *w = &workers[i];
+        w->sh = &sh;
+        check_secrets_init(&w->secrets);
+        w->vars = case_vars_create(out->run_id, cfg->hooks);
+        if (!w->vars) {
+            rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+            goto cleanup;
+        }
+        w->transport = cfg->transport_create(cfg->transport_user, err);
+        if (!w->transport) {
+            rc = err && err->code ? err->code : UTIL_ERR_INVALID;
+            goto cleanup;
+        }
+    }
+    if (nworkers == 1) {
+        worker_main(&workers[0]);
+    } else {
+        for (started = 0; started < nworkers; started++) {
+            if (pthread_create(&workers[started].thread, NULL, worker_main, &workers[started])) {
+                /* The workers already started finish the plan. */
+                if (started == 0)
+                    worker_main(&workers[0]);
+                break;
+            }
+        }
+        for (size_t i = 0; i < started; i++)
+            pthread_join(workers[i].thread, NULL);
+    }
+    if (sh.local_rc) {
+        rc = sh.local_rc;
+        if (err)
+            *err = sh.local_err;
+        goto cleanup;
+    }
+    for (size_t i = 0; i < out->count; i++) {
+        const struct run_case_result *c = &out->cases[i];
+        out->passed += c->outcome == RUN_PASSED;
+        out->failed += c->outcome == RUN_FAILED;
+        out->skipped += c->outcome == RUN_SKIPPED;
+        out->errors += c->outcome == RUN_ERROR;
+        out->gaps += c->gaps;
+        for (size_t s = 0; s < c->nsteps; s++)
+            out->checks += c->steps[s].checks.count;
+    }
+    out->target_error = sh.abort;
+    out->elapsed_ms = now_ms() - t0;
+cleanup:
+    for (size_t i = 0; workers && i < nworkers; i++) {
+        http_transport_destroy(workers[i].transport);
+        case_vars_destroy(workers[i].vars);
+        check_secrets_finish(&workers[i].secrets);
+    }
+    free(workers);
+    free(sh.done);
+    free(sh.base_url);
+    pthread_mutex_destroy(&sh.lock);
+    return rc;
+}

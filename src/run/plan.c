@@ -1,0 +1,144 @@
+/* Selection of cases into a plan, and the results' lifetime. */
+#include "run/run.h"
+
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+static bool has_tag(const struct case_case *k, const char *tag)
+{
+    for (size_t i = 0; i < k->ntags; i++)
+        if (strcmp(k->tags[i], tag) == 0)
+            return true;
+    return false;
+}
+
+static bool uses_operation(const struct case_case *k, const char *id)
+{
+    for (size_t i = 0; i < k->nsteps; i++)
+        if (k->steps[i].operation_id && strcmp(k->steps[i].operation_id, id) == 0)
+            return true;
+    for (size_t i = 0; i < k->nteardown; i++)
+        if (k->teardown[i].operation_id && strcmp(k->teardown[i].operation_id, id) == 0)
+            return true;
+    return false;
+}
+
+bool run_case_selected(const struct case_case *k, const struct run_selection *sel)
+{
+    if (!sel)
+        return true;
+    bool ok = sel->ntags == 0;
+    for (size_t i = 0; !ok && i < sel->ntags; i++)
+        ok = has_tag(k, sel->tags[i]);
+    for (size_t i = 0; ok && i < sel->nexclude_tags; i++)
+        ok = !has_tag(k, sel->exclude_tags[i]);
+    if (ok && sel->ncase_globs) {
+        ok = false;
+        for (size_t i = 0; !ok && i < sel->ncase_globs; i++)
+            ok = fnmatch(sel->case_globs[i], k->name, 0) == 0;
+    }
+    if (ok && sel->noperations) {
+        ok = false;
+        for (size_t i = 0; !ok && i < sel->noperations; i++)
+            ok = uses_operation(k, sel->operations[i]);
+    }
+    return ok;
+}
+
+void run_plan_init(struct run_plan *p)
+{
+    memset(p, 0, sizeof(*p));
+}
+
+void run_plan_finish(struct run_plan *p)
+{
+    free(p->cases);
+    memset(p, 0, sizeof(*p));
+}
+
+int run_plan_build(const struct case_suite *s, const struct run_selection *sel, struct run_plan *p,
+                   struct util_error *err)
+{
+    size_t total = case_suite_count(s);
+    p->cases = calloc(total ? total : 1, sizeof(*p->cases));
+    if (!p->cases)
+        return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    for (size_t f = 0; f < s->count; f++)
+        for (size_t i = 0; i < s->files[f]->ncases; i++)
+            if (run_case_selected(&s->files[f]->cases[i], sel))
+                p->cases[p->count++] = &s->files[f]->cases[i];
+    return UTIL_OK;
+}
+
+const char *run_outcome_name(enum run_outcome o)
+{
+    switch (o) {
+    case RUN_PASSED:
+        return "passed";
+    case RUN_FAILED:
+        return "failed";
+    case RUN_SKIPPED:
+        return "skipped";
+    case RUN_ERROR:
+        return "error";
+    }
+    return "?";
+}
+
+void run_make_id(char out[16])
+{
+    unsigned char b[5];
+    if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+        unsigned long t = (unsigned long)time(NULL) ^ (unsigned long)(uintptr_t)out;
+        for (size_t i = 0; i < sizeof(b); i++)
+            b[i] = (unsigned char)(t >> (8 * i));
+    }
+    snprintf(out, 16, "ic-%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4]);
+}
+
+void run_results_init(struct run_results *r)
+{
+    memset(r, 0, sizeof(*r));
+}
+
+static void step_result_finish(struct run_step_result *s)
+{
+    free(s->name);
+    free(s->operation_id);
+    free(s->method);
+    free(s->url);
+    cJSON_Delete(s->request_headers);
+    cJSON_Delete(s->params);
+    cJSON_Delete(s->request_body);
+    free(s->request_body_raw);
+    cJSON_Delete(s->response_headers);
+    free(s->content_type);
+    cJSON_Delete(s->response_body);
+    free(s->response_text);
+    free(s->message);
+    check_list_finish(&s->checks);
+}
+
+void run_results_finish(struct run_results *r)
+{
+    for (size_t i = 0; i < r->count; i++) {
+        struct run_case_result *c = &r->cases[i];
+        free(c->name);
+        free(c->file);
+        for (size_t t = 0; t < c->ntags; t++)
+            free(c->tags[t]);
+        free(c->tags);
+        free(c->message);
+        for (size_t s = 0; s < c->nsteps; s++)
+            step_result_finish(&c->steps[s]);
+        free(c->steps);
+    }
+    free(r->cases);
+    free(r->run_id);
+    free(r->base_url);
+    memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,187 @@
+/* The runner: selects cases into a plan, executes the plan against a
+ * target through a transport, and collects results.
+ *
+ * Data flow: case -> request (templates expanded, parameters serialized as
+ * the operation says) -> transport -> response -> contract checks (always)
+ * -> until: polling -> expectations -> captures -> a step result. A case
+ * stops at its first failed step; its teardown steps always run (a teardown
+ * step whose variables were never captured is skipped).
+ *
+ * With jobs > 1 the cases run on worker threads, each with its own
+ * transport and variables; results sit at their plan index and on_case_done
+ * is called in plan order, so every output is the same whatever jobs is,
+ * timings aside.
+ *
+ * Secrets never reach a result: secret headers and body fields are masked,
+ * and the literal values of the API key and of every secret field sent are
+ * scrubbed from every stored text. */
+#ifndef INGESTCHECK_RUN_RUN_H
+#define INGESTCHECK_RUN_RUN_H
+
+#include "case/case.h"
+#include "case/template.h"
+#include "check/check.h"
+#include "http/http.h"
+#include "util/error.h"
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Response body text kept in a step result; longer bodies are cut. */
+#define RUN_CAP_STORED_BODY (64u * 1024u)
+/* Worker threads. */
+#define RUN_CAP_JOBS 64
+/* A request URL. */
+#define RUN_CAP_URL (64u * 1024u)
+
+/* ---- selection and plan ---- */
+
+/* Every list may be empty. A case is selected when it has one of tags (or
+ * tags is empty), none of exclude_tags, its name matches one of the case
+ * globs (fnmatch) and one of its steps or teardown steps uses one of
+ * operations. */
+struct run_selection {
+    const char *const *tags;
+    size_t ntags;
+    const char *const *exclude_tags;
+    size_t nexclude_tags;
+    const char *const *case_globs;
+    size_t ncase_globs;
+    const char *const *operations;
+    size_t noperations;
+};
+
+bool run_case_selected(const struct case_case *k, const struct run_selection *sel);
+
+/* The cases to run, in suite order (file order, then case order). */
+struct run_plan {
+    const struct case_case **cases; /* owned array; cases borrowed from the suite */
+    size_t count;
+};
+
+void run_plan_init(struct run_plan *p);
+void run_plan_finish(struct run_plan *p);
+/* Fills p (initialised, empty) with the selected cases of s. */
+int run_plan_build(const struct case_suite *s, const struct run_selection *sel, struct run_plan *p,
+                   struct util_error *err);
+
+/* ---- results ---- */
+
+enum run_outcome {
+    RUN_PASSED = 0,
+    RUN_FAILED,
+    RUN_SKIPPED,
+    RUN_ERROR, /* the target could not be reached (name, connection, TLS) */
+};
+
+/* "passed", "failed", "skipped", "error". */
+const char *run_outcome_name(enum run_outcome o);
+
+/* One request/response exchange (the last one when polling). Every
+ * pointer is owned by the result; texts are redacted. */
+struct run_step_result {
+    char *name;
+    bool teardown;
+    size_t index;       /* in steps or teardown */
+    int line;           /* of the step in the case file */
+    char *operation_id; /* declared or matched; NULL when none */
+    char *method;       /* NULL when the request could not be built */
+    char *url;
+    cJSON *request_headers;  /* object name -> value */
+    cJSON *params;           /* {"path": {...}, "query": {...}} as sent (expanded) */
+    cJSON *request_body;     /* the JSON body sent, or NULL */
+    char *request_body_raw;  /* a body_raw sent, or NULL */
+    int status;              /* 0 when no response */
+    cJSON *response_headers; /* object, or NULL */
+    char *content_type;      /* or NULL */
+    cJSON *response_body;    /* parsed JSON body, or NULL */
+    char *response_text;     /* body text when not JSON (cut at RUN_CAP_STORED_BODY) */
+    double elapsed_ms;       /* all attempts */
+    unsigned attempts;
+    enum run_outcome outcome;
+    char *message; /* why it failed or was skipped; NULL when passed */
+    struct check_list checks;
+};
+
+struct run_case_result {
+    char *name;
+    char *file;
+    int line;
+    char **tags;
+    size_t ntags;
+    size_t index; /* in the plan */
+    enum run_outcome outcome;
+    char *message; /* first failure, one line; NULL when passed */
+    double elapsed_ms;
+    size_t gaps;                   /* checks with CHECK_GAP */
+    struct run_step_result *steps; /* steps then teardown, in order run */
+    size_t nsteps;
+};
+
+struct run_results {
+    struct run_case_result *cases; /* plan order */
+    size_t count;
+    char *run_id;
+    char *base_url;
+    double elapsed_ms;
+    unsigned jobs;
+    size_t passed, failed, skipped, errors, gaps, checks;
+    bool target_error; /* a target error stopped the run */
+    char target_message[UTIL_ERROR_MESSAGE_MAX];
+};
+
+void run_results_init(struct run_results *r);
+void run_results_finish(struct run_results *r);
+
+/* ---- execution ---- */
+
+/* Creates the transport of one worker; NULL on failure with err set. */
+typedef struct http_transport *(*run_transport_create_fn)(void *user, struct util_error *err);
+
+/* Optional hooks for transports that record or replay (cassettes). They
+ * run on worker threads (one case stays on one thread); any may be NULL. */
+struct run_hooks {
+    /* Before a case: the transport for it (the worker's, a wrapper of it,
+     * or another). NULL with err set stops the run as a local failure. */
+    struct http_transport *(*case_begin)(void *user, const struct case_case *k,
+                                         struct http_transport *worker, struct util_error *err);
+    /* After the case, with the transport case_begin gave (the runner does
+     * not destroy it). A non-zero return stops the run as a local failure. */
+    int (*case_end)(void *user, const struct case_case *k, struct http_transport *t,
+                    const struct run_case_result *r, struct util_error *err);
+    /* Before each request of a step (labels a recording). */
+    void (*step_begin)(void *user, struct http_transport *t, const struct case_case *k,
+                       const struct case_step *s);
+    /* Whether polling may skip its waits (a replay answers at once). */
+    bool (*skip_wait)(void *user, const struct http_transport *t);
+    void *user;
+};
+
+struct run_config {
+    const char *base_url; /* "http://127.0.0.1:8080"; a trailing '/' is dropped */
+    const char *app_id;   /* sent as x-algolia-application-id; may be NULL */
+    const char *api_key;  /* sent as x-algolia-api-key; may be NULL */
+    const char *run_id;   /* NULL: generated ("ic-" and 10 hex digits) */
+    unsigned jobs;        /* 0 or 1: sequential; capped at RUN_CAP_JOBS */
+    run_transport_create_fn transport_create;
+    void *transport_user;
+    const struct check_contract *contract;
+    const struct case_template_hooks *hooks; /* may be NULL */
+    const struct run_hooks *run_hooks;       /* may be NULL */
+    /* Called once per case, in plan order, never concurrently; may be NULL. */
+    void (*on_case_done)(const struct run_case_result *r, size_t total, void *user);
+    void *user;
+};
+
+/* Runs every case of plan; out (initialised) receives one result per case
+ * in plan order. Returns UTIL_OK when the run was carried out, whatever the
+ * checks said (see out->failed, out->target_error); an error code only for
+ * local failures (out of memory, a transport that cannot be created). */
+int run_execute(const struct run_config *cfg, const struct run_plan *plan, struct run_results *out,
+                struct util_error *err);
+
+/* A fresh run identifier, "ic-" and 10 hex digits, in out. */
+void run_make_id(char out[16]);
+
+#endif

@@ -1,0 +1,427 @@
+/* Tests of src/case: the loader's model and its precise errors, templates,
+ * variables and captures. */
+#include "case/case.h"
+#include "case/limits.h"
+#include "case/template.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static struct case_loader *loader;
+static char source_dir[4096];
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *src = getenv("INGESTCHECK_SOURCE_DIR");
+    snprintf(source_dir, sizeof(source_dir), "%s", src ? src : ".");
+    char schemas[4200];
+    snprintf(schemas, sizeof(schemas), "%s/schemas", source_dir);
+    struct util_error err;
+    util_error_clear(&err);
+    loader = case_loader_create(schemas, &err);
+    if (!loader)
+        fprintf(stderr, "loader: %s\n", err.message);
+    return loader ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    case_loader_destroy(loader);
+    return 0;
+}
+
+/* Loads text and expects an error whose message is exactly want. */
+static void expect_error(const char *text, int code, const char *want)
+{
+    struct case_file *f = NULL;
+    struct util_error err;
+    util_error_clear(&err);
+    int rc = case_file_load_text(loader, text, strlen(text), "t.yaml", &f, &err);
+    if (rc == UTIL_OK)
+        fail_msg("loaded, expected: %s", want);
+    assert_null(f);
+    if (strcmp(err.message, want) != 0)
+        fail_msg("got      %s\nexpected %s", err.message, want);
+    assert_int_equal(rc, code);
+    assert_string_equal(err.file, "t.yaml");
+}
+
+static struct case_file *load_ok(const char *text)
+{
+    struct case_file *f = NULL;
+    struct util_error err;
+    util_error_clear(&err);
+    if (case_file_load_text(loader, text, strlen(text), "t.yaml", &f, &err))
+        fail_msg("%s", err.message);
+    return f;
+}
+
+static void test_valid_file_model(void **state)
+{
+    (void)state;
+    char path[4300];
+    snprintf(path, sizeof(path), "%s/tests/data/case/valid.yaml", source_dir);
+    struct case_file *f = NULL;
+    struct util_error err;
+    util_error_clear(&err);
+    assert_int_equal(case_file_load(loader, path, &f, &err), UTIL_OK);
+    assert_int_equal(f->ncases, 2);
+    const struct case_case *k = &f->cases[0];
+    assert_string_equal(k->name, "task lifecycle");
+    assert_int_equal(k->line, 3);
+    assert_int_equal(k->ntags, 2);
+    assert_string_equal(k->tags[1], "smoke");
+    assert_int_equal(k->nsteps, 4);
+    assert_int_equal(k->nteardown, 1);
+    const struct case_step *s = &k->steps[0];
+    assert_string_equal(s->name, "create a task");
+    assert_int_equal(s->kind, CASE_STEP_OPERATION);
+    assert_string_equal(s->method, "POST");
+    assert_string_equal(s->path_template, "/1/tasks");
+    assert_int_equal(s->line, 8);
+    assert_int_equal(s->expect.nstatus, 1);
+    assert_int_equal(s->expect.status[0].code, 200);
+    assert_int_equal(s->ncaptures, 1);
+    assert_string_equal(s->captures[0].name, "taskID");
+    assert_string_equal(s->captures[0].expr, "$.taskID");
+    assert_true(cJSON_IsObject(s->body));
+    /* Step named after its operation; raw step after method and path. */
+    assert_string_equal(k->steps[1].name, "getTask");
+    assert_string_equal(k->steps[2].name, "GET /1/tasks/{{taskID}}");
+    assert_int_equal(k->steps[2].kind, CASE_STEP_RAW);
+    assert_true(k->steps[2].expect.status[0].is_class);
+    assert_int_equal(k->steps[2].expect.status[0].code, 4);
+    assert_int_equal(k->steps[2].nallow, 2);
+    assert_int_equal(k->steps[2].allow_undocumented[1], 403);
+    assert_true(k->steps[3].has_until);
+    assert_int_equal(k->steps[3].poll_interval_ms, 100);
+    assert_int_equal(k->steps[3].poll_timeout_ms, 2000);
+    assert_true(k->teardown[0].teardown);
+    assert_true(f->cases[1].steps[0].expect.body_exact);
+    case_file_destroy(f);
+}
+
+static void test_yaml_syntax_error(void **state)
+{
+    (void)state;
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getTask\n"
+                 "        path: {taskID: x\n",
+                 UTIL_ERR_PARSE,
+                 "t.yaml:6:1: did not find expected ',' or '}' (while parsing a flow mapping at "
+                 "line 5, column 15)");
+}
+
+static void test_unknown_operation(void **state)
+{
+    (void)state;
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: creatTask\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:4:9: unknown operation 'creatTask' (did you mean 'createTask'?)");
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: fooBarBaz\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:4:9: unknown operation 'fooBarBaz' (not an operationId of the spec)");
+}
+
+static void test_unknown_key(void **state)
+{
+    (void)state;
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getTasks\n"
+                 "        expct: {status: 200}\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:5:9: unknown key 'expct' in step (expected one of: name, operation, "
+                 "method, path, query, headers, body, body_raw, content_type, expect, until, "
+                 "capture, allow_undocumented)");
+    expect_error("cases:\n  - name: a\n    stps: []\n", UTIL_ERR_INVALID,
+                 "t.yaml:3:5: unknown key 'stps' in case (expected one of: name, description, "
+                 "tags, vars, steps, teardown)");
+}
+
+static void test_wrong_types(void **state)
+{
+    (void)state;
+    expect_error("cases:\n  - name: a\n    tags: tasks\n    steps:\n      - operation: getTasks\n",
+                 UTIL_ERR_INVALID, "t.yaml:3:5: tags: expected array, got string");
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getTasks\n"
+                 "        expect: {status: 6xx}\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:5:18: status: expected a status code (200), a class (4xx) or a list of "
+                 "them, got \"6xx\"");
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getTasks\n"
+                 "        allow_undocumented: [four]\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:5:30: allow_undocumented[0]: expected integer, got string");
+    expect_error("cases:\n  - steps:\n      - operation: getTasks\n", UTIL_ERR_INVALID,
+                 "t.yaml:2:5: case is missing the required key 'name'");
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getTasks\n"
+                 "        until: {interval: 5 s}\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:5:17: interval: expected a duration such as 500ms, 2s, 1m or a number "
+                 "of milliseconds, got \"5 s\"");
+}
+
+static void test_parameters(void **state)
+{
+    (void)state;
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getTask\n", UTIL_ERR_INVALID,
+                 "t.yaml:4:9: getTask needs the path parameter 'taskID' (path: {taskID: ...})");
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getTask\n"
+                 "        path: {taskId: x}\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:5:16: 'taskId' is not a path parameter of getTask (/1/tasks/{taskID} "
+                 "has: taskID)");
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getRuns\n"
+                 "        query: {sortt: name}\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:5:17: 'sortt' is not a query parameter of getRuns (documented: "
+                 "itemsPerPage, page, status, taskID, sort, order, startDate, endDate); use "
+                 "method: and path: for undocumented parameters");
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getTasks\n"
+                 "        body: {a: 1}\n",
+                 UTIL_ERR_INVALID, "t.yaml:5:9: getTasks takes no request body");
+    expect_error("cases:\n  - name: a\n    steps:\n      - method: GET\n        path: {x: 1}\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:5:9: with method:, path: is the request path (a string starting with "
+                 "'/')");
+    expect_error("cases:\n  - name: a\n    steps:\n      - name: x\n", UTIL_ERR_INVALID,
+                 "t.yaml:4:9: a step needs operation: (an operationId) or method: and path:");
+}
+
+static void test_templates_and_matchers(void **state)
+{
+    (void)state;
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getTask\n"
+                 "        path: {taskID: \"{{tid}}\"}\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:5:16: {{tid}} is not defined here (set it in vars: or capture it in an "
+                 "earlier step)");
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getTasks\n"
+                 "        headers: {h: \"{{now - 1x}}\"}\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:5:19: malformed placeholder {{now - 1x}} (expected now, now - 1h, now + "
+                 "30m: a number and one of s, m, h, d)");
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getTasks\n"
+                 "        expect:\n          body: {a: {$regx: x}}\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:6:22: unknown matcher '$regx' (expected $type, $regex, $uuid, "
+                 "$date-time, $length, $contains, $exact or $absent)");
+    expect_error(
+        "cases:\n  - name: a\n    steps:\n      - operation: getTasks\n"
+        "        expect:\n          body: {a: {$regex: \"(\"}}\n",
+        UTIL_ERR_INVALID,
+        "t.yaml:6:22: $regex: not a POSIX extended regular expression: Unmatched ( or \\(");
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getTasks\n"
+                 "        capture: {x: \"tasks.0\"}\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:5:19: x: expected a JSON Pointer (/a/0), a JSONPath ($.a[0]) or "
+                 "header:NAME, got \"tasks.0\"");
+    /* A capture is usable in later steps and in the teardown, not before. */
+    struct case_file *f =
+        load_ok("cases:\n  - name: a\n    vars: {p: \"{{run.id}}\", q: \"{{p}}-x\"}\n"
+                "    steps:\n      - operation: getTasks\n"
+                "        capture:\n          t: $.tasks[0].taskID\n"
+                "      - operation: getTask\n        path: {taskID: \"{{t}}\"}\n"
+                "    teardown:\n      - operation: deleteTask\n"
+                "        path: {taskID: \"{{t}}\"}\n");
+    assert_int_equal(f->cases[0].nsteps, 2);
+    case_file_destroy(f);
+    expect_error("cases:\n  - name: a\n    vars: {q: \"{{p}}\", p: x}\n    steps:\n"
+                 "      - operation: getTasks\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:3:12: {{p}} is not defined here (vars: may use the variables above it)");
+}
+
+static void test_duplicate_case_and_cap(void **state)
+{
+    (void)state;
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getTasks\n"
+                 "  - name: a\n    steps:\n      - operation: getTasks\n",
+                 UTIL_ERR_INVALID, "t.yaml:5:5: case name 'a' is already used at line 2");
+    size_t n = CASE_CAP_FILE_SIZE + 1;
+    char *big = malloc(n + 1);
+    assert_non_null(big);
+    memset(big, '#', n);
+    big[n] = '\0';
+    struct case_file *f = NULL;
+    struct util_error err;
+    util_error_clear(&err);
+    assert_int_equal(case_file_load_text(loader, big, n, "big.yaml", &f, &err), UTIL_ERR_LIMIT);
+    assert_non_null(strstr(err.message, "big.yaml: larger than the case file cap"));
+    free(big);
+}
+
+static void test_suite_directory(void **state)
+{
+    (void)state;
+    char dir[4300];
+    snprintf(dir, sizeof(dir), "%s/tests/data/case/suite", source_dir);
+    const char *paths[] = {dir};
+    struct case_suite s;
+    struct util_error err;
+    util_error_clear(&err);
+    case_suite_init(&s);
+    assert_int_equal(case_suite_load(loader, paths, 1, &s, &err), UTIL_OK);
+    assert_int_equal(s.count, 2);
+    /* Sorted by path: a.yaml before sub/b.yml; other extensions ignored. */
+    assert_non_null(strstr(s.files[0]->path, "/a.yaml"));
+    assert_non_null(strstr(s.files[1]->path, "/sub/b.yml"));
+    assert_int_equal(case_suite_count(&s), 3);
+    case_suite_finish(&s);
+}
+
+/* ---- templates ---- */
+
+static time_t fixed_now(void *user)
+{
+    (void)user;
+    return 1713348000; /* 2024-04-17T10:00:00Z */
+}
+
+static const char *fake_env(void *user, const char *name)
+{
+    (void)user;
+    return strcmp(name, "HOME_X") == 0 ? "/h" : NULL;
+}
+
+static void expand(struct case_vars *v, const char *in, const char *want)
+{
+    char *out = NULL;
+    struct util_error err;
+    util_error_clear(&err);
+    if (case_template_expand_text(v, in, &out, &err))
+        fail_msg("%s: %s", in, err.message);
+    assert_string_equal(out, want);
+    free(out);
+}
+
+static void test_template_expansion(void **state)
+{
+    (void)state;
+    struct case_template_hooks hooks = {.now = fixed_now, .getenv = fake_env};
+    struct case_vars *v = case_vars_create("ic-run1", &hooks);
+    assert_non_null(v);
+    cJSON *n = cJSON_CreateNumber(42);
+    assert_int_equal(case_vars_set(v, "count", n), UTIL_OK);
+    cJSON_Delete(n);
+    expand(v, "{{run.id}}-task", "ic-run1-task");
+    expand(v, "{{ now }}", "2024-04-17T10:00:00Z");
+    expand(v, "{{now - 1h}}", "2024-04-17T09:00:00Z");
+    expand(v, "{{now + 2d}}", "2024-04-19T10:00:00Z");
+    expand(v, "{{env.HOME_X}}/x", "/h/x");
+    expand(v, "n={{count}}", "n=42");
+    expand(v, "plain", "plain");
+
+    /* A lone placeholder keeps the type. */
+    cJSON *out = NULL;
+    struct util_error err;
+    util_error_clear(&err);
+    assert_int_equal(case_template_expand_string(v, "{{count}}", &out, &err), UTIL_OK);
+    assert_true(cJSON_IsNumber(out));
+    assert_int_equal((int)out->valuedouble, 42);
+    cJSON_Delete(out);
+
+    /* uuid: v4 shape, different each time. */
+    char *a = NULL, *b = NULL;
+    assert_int_equal(case_template_expand_text(v, "{{uuid}}", &a, &err), UTIL_OK);
+    assert_int_equal(case_template_expand_text(v, "{{uuid}}", &b, &err), UTIL_OK);
+    assert_int_equal(strlen(a), 36);
+    assert_int_equal(a[14], '4');
+    assert_string_not_equal(a, b);
+    free(a);
+    free(b);
+
+    /* Errors. */
+    char *o = NULL;
+    assert_int_equal(case_template_expand_text(v, "{{nope}}", &o, &err), UTIL_ERR_NOTFOUND);
+    assert_string_equal(err.message, "undefined variable 'nope'");
+    assert_int_equal(case_template_expand_text(v, "{{env.NOPE}}", &o, &err), UTIL_ERR_NOTFOUND);
+    assert_string_equal(err.message, "environment variable NOPE is not set ({{env.NOPE}})");
+    assert_int_equal(case_template_expand_text(v, "x {{run.id", &o, &err), UTIL_ERR_PARSE);
+    assert_null(o);
+
+    /* JSON: strings expanded, keys kept. */
+    cJSON *in = cJSON_Parse("{\"{{count}}\": [\"{{count}}\", \"a{{run.id}}\", true]}");
+    assert_int_equal(case_template_expand_json(v, in, &out, &err), UTIL_OK);
+    char *txt = cJSON_PrintUnformatted(out);
+    assert_string_equal(txt, "{\"{{count}}\":[42,\"aic-run1\",true]}");
+    free(txt);
+    cJSON_Delete(in);
+    cJSON_Delete(out);
+    case_vars_destroy(v);
+}
+
+static void test_captures(void **state)
+{
+    (void)state;
+    cJSON *doc = cJSON_Parse("{\"tasks\":[{\"taskID\":\"t1\"},{\"taskID\":\"t2\"}],"
+                             "\"a/b\":{\"c d\":3}}");
+    assert_string_equal(case_capture_eval(doc, "$.tasks[1].taskID")->valuestring, "t2");
+    assert_string_equal(case_capture_eval(doc, "/tasks/0/taskID")->valuestring, "t1");
+    assert_int_equal((int)case_capture_eval(doc, "/a~1b/c d")->valuedouble, 3);
+    assert_int_equal((int)case_capture_eval(doc, "$['a/b']['c d']")->valuedouble, 3);
+    assert_ptr_equal(case_capture_eval(doc, "$"), doc);
+    assert_ptr_equal(case_capture_eval(doc, ""), doc);
+    assert_null(case_capture_eval(doc, "$.tasks[5].taskID"));
+    assert_null(case_capture_eval(doc, "/tasks/x"));
+    assert_null(case_capture_eval(doc, "$.nope"));
+    assert_true(case_capture_valid("$.a[0]['b']"));
+    assert_true(case_capture_valid("header:x-request-id"));
+    assert_false(case_capture_valid("$.a[x]"));
+    assert_false(case_capture_valid("$..a"));
+    assert_false(case_capture_valid("tasks"));
+    cJSON_Delete(doc);
+}
+
+static void test_durations_and_status(void **state)
+{
+    (void)state;
+    long ms = 0;
+    assert_int_equal(case_parse_duration("500ms", &ms), 0);
+    assert_int_equal(ms, 500);
+    assert_int_equal(case_parse_duration("2s", &ms), 0);
+    assert_int_equal(ms, 2000);
+    assert_int_equal(case_parse_duration("1m", &ms), 0);
+    assert_int_equal(ms, 60000);
+    assert_int_equal(case_parse_duration("250", &ms), 0);
+    assert_int_equal(ms, 250);
+    assert_int_equal(case_parse_duration("5 s", &ms), -1);
+    assert_int_equal(case_parse_duration("-1s", &ms), -1);
+    struct case_status st[] = {{200, false}, {4, true}};
+    struct case_expect e = {.status = st, .nstatus = 2};
+    assert_true(case_expect_status_matches(&e, 200));
+    assert_true(case_expect_status_matches(&e, 404));
+    assert_false(case_expect_status_matches(&e, 201));
+    char buf[64];
+    case_expect_status_text(&e, buf, sizeof(buf));
+    assert_string_equal(buf, "200, 4xx");
+    struct case_expect none = {0};
+    assert_true(case_expect_status_matches(&none, 204));
+    assert_false(case_expect_status_matches(&none, 400));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid_file_model),
+        cmocka_unit_test(test_yaml_syntax_error),
+        cmocka_unit_test(test_unknown_operation),
+        cmocka_unit_test(test_unknown_key),
+        cmocka_unit_test(test_wrong_types),
+        cmocka_unit_test(test_parameters),
+        cmocka_unit_test(test_templates_and_matchers),
+        cmocka_unit_test(test_duplicate_case_and_cap),
+        cmocka_unit_test(test_suite_directory),
+        cmocka_unit_test(test_template_expansion),
+        cmocka_unit_test(test_captures),
+        cmocka_unit_test(test_durations_and_status),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

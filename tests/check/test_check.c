@@ -1,0 +1,382 @@
+/* Tests of src/check: contract checks against the real derived schemas,
+ * expectations and matchers, redaction. */
+#include "check/check.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static struct check_contract *contract;
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *src = getenv("INGESTCHECK_SOURCE_DIR");
+    char schemas[4200];
+    snprintf(schemas, sizeof(schemas), "%s/schemas", src ? src : ".");
+    struct util_error err;
+    util_error_clear(&err);
+    contract = check_contract_create(schemas, &err);
+    if (!contract)
+        fprintf(stderr, "contract: %s\n", err.message);
+    return contract ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    check_contract_destroy(contract);
+    return 0;
+}
+
+/* The item named name (index-th of that name), or fails. */
+static const struct check_item *item(const struct check_list *l, const char *name, size_t index)
+{
+    for (size_t i = 0; i < l->count; i++)
+        if (strcmp(l->items[i].name, name) == 0 && index-- == 0)
+            return &l->items[i];
+    fail_msg("no check %s", name);
+    return NULL;
+}
+
+static size_t count_named(const struct check_list *l, const char *name)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < l->count; i++)
+        n += strcmp(l->items[i].name, name) == 0;
+    return n;
+}
+
+static void contract_run(const char *op, const char *method, const char *path, int status,
+                         const char *ct, const char *body, const int *allowed, size_t nallowed,
+                         struct check_list *out, const char **matched)
+{
+    struct check_response r = {status, ct, body, body ? strlen(body) : 0};
+    struct util_error err;
+    util_error_clear(&err);
+    cJSON *doc = NULL;
+    check_list_init(out);
+    assert_int_equal(check_contract_response(contract, op, method, path, &r, allowed, nallowed, out,
+                                             &doc, matched, &err),
+                     UTIL_OK);
+    cJSON_Delete(doc);
+}
+
+static void test_match(void **state)
+{
+    (void)state;
+    assert_string_equal(check_contract_match(contract, "GET", "/1/tasks/abc"), "getTask");
+    assert_string_equal(check_contract_match(contract, "POST", "/1/tasks/search"), "searchTasks");
+    assert_string_equal(check_contract_match(contract, "get", "/1/tasks?page=2"), "getTasks");
+    assert_string_equal(check_contract_match(contract, "PUT", "/1/tasks/x/enable"), "enableTask");
+    assert_string_equal(check_contract_match(contract, "GET", "/1/runs/r/events/e"), "getEvent");
+    assert_null(check_contract_match(contract, "PUT", "/1/tasks/x"));
+    assert_null(check_contract_match(contract, "GET", "/1/nope"));
+    assert_null(check_contract_match(contract, "GET", "/1/tasks//"));
+    assert_string_equal(check_contract_path(contract, "getRun"), "/1/runs/{runID}");
+}
+
+static void test_contract_pass(void **state)
+{
+    (void)state;
+    struct check_list l;
+    const char *matched = NULL;
+    contract_run(NULL, "DELETE", "/1/tasks/t1", 200, "application/json; charset=utf-8",
+                 "{\"deletedAt\":\"2024-04-17T10:00:00Z\"}", NULL, 0, &l, &matched);
+    assert_string_equal(matched, "deleteTask");
+    assert_int_equal(l.count, 5);
+    assert_int_equal(check_list_count(&l, CHECK_FAIL), 0);
+    assert_string_equal(item(&l, "contract.operation", 0)->message,
+                        "DELETE /1/tasks/{taskID} (deleteTask)");
+    assert_int_equal(item(&l, "contract.schema", 0)->outcome, CHECK_PASS);
+    check_list_finish(&l);
+}
+
+static void test_contract_schema_violations(void **state)
+{
+    (void)state;
+    struct check_list l;
+    contract_run("deleteTask", "DELETE", "/1/tasks/t1", 200, "application/json",
+                 "{\"deletedAt\":7}", NULL, 0, &l, NULL);
+    assert_int_equal(check_list_count(&l, CHECK_FAIL), 1);
+    const struct check_item *v = item(&l, "contract.schema", 0);
+    assert_int_equal(v->outcome, CHECK_FAIL);
+    assert_string_equal(v->pointer, "/deletedAt");
+    assert_string_equal(v->actual, "7");
+    assert_string_equal(v->expected, "components/DeleteResponse.json#/properties/deletedAt/type");
+    assert_non_null(strstr(v->message, "200 response of deleteTask: /deletedAt: expected string"));
+    check_list_finish(&l);
+
+    contract_run("deleteTask", "DELETE", "/1/tasks/t1", 200, "application/json", "{}", NULL, 0, &l,
+                 NULL);
+    v = item(&l, "contract.schema", 0);
+    assert_int_equal(v->outcome, CHECK_FAIL);
+    assert_string_equal(v->pointer, "");
+    assert_non_null(strstr(v->message, "missing required property \"deletedAt\""));
+    check_list_finish(&l);
+
+    /* An array response with a bad item: the pointer names the item. */
+    contract_run(NULL, "POST", "/1/tasks/search", 200, "application/json", "[{\"taskID\":1}]", NULL,
+                 0, &l, NULL);
+    assert_true(check_list_count(&l, CHECK_FAIL) >= 1);
+    bool found = false;
+    for (size_t i = 0; i < l.count; i++)
+        found = found || (l.items[i].pointer && strcmp(l.items[i].pointer, "/0/taskID") == 0);
+    assert_true(found);
+    check_list_finish(&l);
+}
+
+static void test_contract_status_and_gaps(void **state)
+{
+    (void)state;
+    struct check_list l;
+    contract_run("getTask", "GET", "/1/tasks/x", 404, "application/json",
+                 "{\"message\":\"not found\"}", NULL, 0, &l, NULL);
+    const struct check_item *s = item(&l, "contract.status", 0);
+    assert_int_equal(s->outcome, CHECK_FAIL);
+    assert_string_equal(s->message, "status 404 is not documented for getTask (documented: 200, "
+                                    "400)");
+    assert_string_equal(s->expected, "200, 400");
+    assert_string_equal(s->actual, "404");
+    check_list_finish(&l);
+
+    int allowed[] = {401, 404};
+    contract_run("getTask", "GET", "/1/tasks/x", 404, "application/json",
+                 "{\"message\":\"not found\"}", allowed, 2, &l, NULL);
+    s = item(&l, "contract.status", 0);
+    assert_int_equal(s->outcome, CHECK_GAP);
+    assert_int_equal(check_list_count(&l, CHECK_FAIL), 0);
+    assert_int_equal(check_list_count(&l, CHECK_GAP), 1);
+    check_list_finish(&l);
+
+    /* 400 is documented with ErrorBase. */
+    contract_run("getTask", "GET", "/1/tasks/x", 400, "application/json", "{\"message\":\"bad\"}",
+                 NULL, 0, &l, NULL);
+    assert_int_equal(check_list_count(&l, CHECK_FAIL), 0);
+    check_list_finish(&l);
+}
+
+static void test_contract_content_type_and_json(void **state)
+{
+    (void)state;
+    struct check_list l;
+    contract_run("deleteTask", "DELETE", "/1/tasks/t", 200, "text/plain", "{\"deletedAt\":\"x\"}",
+                 NULL, 0, &l, NULL);
+    const struct check_item *c = item(&l, "contract.content-type", 0);
+    assert_int_equal(c->outcome, CHECK_FAIL);
+    assert_string_equal(c->message, "Content-Type is text/plain, expected application/json");
+    check_list_finish(&l);
+
+    contract_run("deleteTask", "DELETE", "/1/tasks/t", 200, "application/json",
+                 "{\"deletedAt\":\"x\"", NULL, 0, &l, NULL);
+    c = item(&l, "contract.json", 0);
+    assert_int_equal(c->outcome, CHECK_FAIL);
+    assert_non_null(strstr(c->message, "body is not JSON"));
+    assert_int_equal(count_named(&l, "contract.schema"), 0);
+    check_list_finish(&l);
+
+    contract_run(NULL, "GET", "/1/unknown", 200, "application/json", "{}", NULL, 0, &l, NULL);
+    c = item(&l, "contract.operation", 0);
+    assert_int_equal(c->outcome, CHECK_FAIL);
+    assert_string_equal(c->message, "no operation of the spec answers GET /1/unknown");
+    assert_int_equal(l.count, 1);
+    check_list_finish(&l);
+}
+
+/* ---- expectations ---- */
+
+static int mismatches(const char *expected, const char *actual, bool exact, struct check_list *out)
+{
+    cJSON *e = cJSON_Parse(expected), *a = actual ? cJSON_Parse(actual) : NULL;
+    assert_non_null(e);
+    check_list_init(out);
+    int n = check_match_value(e, a, exact, "expect.body", "", out);
+    cJSON_Delete(e);
+    cJSON_Delete(a);
+    return n;
+}
+
+static void test_body_subset_and_exact(void **state)
+{
+    (void)state;
+    struct check_list l;
+    const char *actual = "{\"a\":1,\"b\":{\"c\":\"x\",\"d\":[1,2]},\"e\":null}";
+    assert_int_equal(mismatches("{\"a\":1.0,\"b\":{\"c\":\"x\"}}", actual, false, &l), 0);
+    check_list_finish(&l);
+    assert_int_equal(mismatches("{\"a\":1,\"b\":{\"c\":\"x\"}}", actual, true, &l), 2);
+    assert_string_equal(l.items[0].pointer, "/b/d");
+    assert_string_equal(l.items[1].pointer, "/e");
+    assert_string_equal(l.items[0].message, "/b/d: unexpected key (body_exact lists every key)");
+    check_list_finish(&l);
+    assert_int_equal(mismatches("{\"b\":{\"c\":\"y\",\"z\":1}}", actual, false, &l), 2);
+    assert_string_equal(l.items[0].pointer, "/b/c");
+    assert_string_equal(l.items[0].expected, "\"y\"");
+    assert_string_equal(l.items[0].actual, "\"x\"");
+    assert_string_equal(l.items[1].pointer, "/b/z");
+    assert_string_equal(l.items[1].actual, "(absent)");
+    check_list_finish(&l);
+    assert_int_equal(mismatches("{\"b\":{\"d\":[1]}}", actual, false, &l), 1);
+    assert_string_equal(l.items[0].message,
+                        "/b/d: a list of 2, expected 1 (use $contains for membership)");
+    check_list_finish(&l);
+}
+
+static void test_matchers(void **state)
+{
+    (void)state;
+    struct check_list l;
+    const char *doc = "{\"id\":\"6c02aeb1-775e-418e-870b-1faccd4b2c0f\",\"at\":\"2024-04-17T10:"
+                      "00:00.5+02:00\",\"n\":3,\"name\":\"ic-abc-task\",\"list\":[{\"k\":1},{\"k\":"
+                      "2}],\"flag\":true}";
+    assert_int_equal(mismatches("{\"id\":{\"$uuid\":true},\"at\":{\"$date-time\":true},"
+                                "\"n\":{\"$type\":\"integer\"},\"name\":{\"$regex\":\"^ic-[a-z]+-"
+                                "task$\",\"$length\":{\"min\":3,\"max\":20}},\"list\":{\"$length\":"
+                                "2,\"$contains\":{\"k\":2}},\"flag\":{\"$type\":[\"string\","
+                                "\"boolean\"]},\"gone\":{\"$absent\":true},\"list2\":{\"$absent\":"
+                                "true}}",
+                                doc, false, &l),
+                     0);
+    check_list_finish(&l);
+
+    assert_int_equal(mismatches("{\"name\":{\"$uuid\":true}}", doc, false, &l), 1);
+    assert_string_equal(l.items[0].message, "/name: expected a UUID");
+    check_list_finish(&l);
+    assert_int_equal(mismatches("{\"at\":{\"$date-time\":true}}",
+                                "{\"at\":\"2024-02-30T10:00:00Z\"}", false, &l),
+                     1);
+    check_list_finish(&l);
+    assert_int_equal(mismatches("{\"n\":{\"$type\":\"string\"}}", doc, false, &l), 1);
+    assert_string_equal(l.items[0].message, "/n: expected type string, got integer");
+    check_list_finish(&l);
+    assert_int_equal(mismatches("{\"name\":{\"$regex\":\"^x\"}}", doc, false, &l), 1);
+    assert_string_equal(l.items[0].expected, "matches /^x/");
+    check_list_finish(&l);
+    assert_int_equal(mismatches("{\"list\":{\"$length\":{\"min\":3}}}", doc, false, &l), 1);
+    assert_string_equal(l.items[0].message, "/list: length 2, expected length at least 3");
+    check_list_finish(&l);
+    assert_int_equal(mismatches("{\"list\":{\"$contains\":{\"k\":3}}}", doc, false, &l), 1);
+    assert_string_equal(l.items[0].message, "/list: no item matches");
+    check_list_finish(&l);
+    assert_int_equal(mismatches("{\"name\":{\"$contains\":\"abc\"}}", doc, false, &l), 0);
+    check_list_finish(&l);
+    assert_int_equal(mismatches("{\"n\":{\"$absent\":true}}", doc, false, &l), 1);
+    assert_string_equal(l.items[0].message, "/n: present, expected absent");
+    check_list_finish(&l);
+    assert_int_equal(
+        mismatches("{\"list\":{\"$exact\":[{\"k\":1},{\"k\":2,\"x\":0}]}}", doc, false, &l), 1);
+    assert_string_equal(l.items[0].pointer, "/list/1/x");
+    check_list_finish(&l);
+    assert_int_equal(mismatches("{\"missing\":{\"$type\":\"string\"}}", doc, false, &l), 1);
+    assert_string_equal(l.items[0].message, "/missing: absent");
+    check_list_finish(&l);
+}
+
+static void test_expect_status_headers_body(void **state)
+{
+    (void)state;
+    struct case_status st[] = {{200, false}, {4, true}};
+    struct case_expect e = {.status = st, .nstatus = 2};
+    struct http_headers h;
+    http_headers_init(&h);
+    http_headers_add(&h, "Content-Type", "application/json");
+    http_headers_add(&h, "X-Count", "42");
+    cJSON *eh = cJSON_Parse("{\"content-type\":{\"$regex\":\"json\"},\"x-count\":42,"
+                            "\"x-none\":{\"$absent\":true}}");
+    cJSON *eb = cJSON_Parse("{\"a\":1}");
+    cJSON *doc = cJSON_Parse("{\"a\":2}");
+    struct check_list l;
+    check_list_init(&l);
+    assert_int_equal(check_expect(&e, eh, eb, 201, &h, doc, &l), UTIL_OK);
+    const struct check_item *s = item(&l, "expect.status", 0);
+    assert_int_equal(s->outcome, CHECK_FAIL);
+    assert_string_equal(s->message, "status 201, expected 200, 4xx");
+    assert_int_equal(count_named(&l, "expect.header"), 3);
+    assert_int_equal(item(&l, "expect.header", 0)->outcome, CHECK_PASS);
+    assert_int_equal(item(&l, "expect.header", 1)->outcome, CHECK_PASS);
+    const struct check_item *b = item(&l, "expect.body", 0);
+    assert_int_equal(b->outcome, CHECK_FAIL);
+    assert_string_equal(b->pointer, "/a");
+    check_list_finish(&l);
+
+    cJSON *bad = cJSON_Parse("{\"x-count\":\"43\"}");
+    check_list_init(&l);
+    assert_int_equal(check_expect(&e, bad, NULL, 404, &h, doc, &l), UTIL_OK);
+    assert_int_equal(item(&l, "expect.status", 0)->outcome, CHECK_PASS);
+    assert_int_equal(item(&l, "expect.header", 0)->outcome, CHECK_FAIL);
+    assert_string_equal(item(&l, "expect.header", 0)->message, "header x-count: expected \"43\"");
+    check_list_finish(&l);
+    cJSON_Delete(bad);
+    cJSON_Delete(eh);
+    cJSON_Delete(eb);
+    cJSON_Delete(doc);
+    http_headers_finish(&h);
+}
+
+static void test_redaction(void **state)
+{
+    (void)state;
+    assert_true(check_secret_header("X-Algolia-API-Key"));
+    assert_true(check_secret_header("Set-Cookie"));
+    assert_false(check_secret_header("x-algolia-application-id"));
+    assert_true(check_secret_field("client_secret"));
+    assert_true(check_secret_field("apiKey"));
+    assert_false(check_secret_field("username"));
+
+    struct check_secrets s;
+    check_secrets_init(&s);
+    cJSON *body = cJSON_Parse("{\"type\":\"oauth\",\"input\":{\"client_id\":\"cid\","
+                              "\"client_secret\":\"s3cr3t-value\",\"list\":[{\"password\":"
+                              "\"hunter22\"}]}}");
+    assert_int_equal(check_secrets_collect(&s, body), UTIL_OK);
+    assert_int_equal(check_secrets_add(&s, "APIKEY-0123456789"), UTIL_OK);
+    assert_int_equal(check_secrets_add(&s, "ab"), UTIL_OK); /* too short: ignored */
+    assert_int_equal(s.count, 3);
+    char *t = check_secrets_scrub(&s, "url?k=APIKEY-0123456789&p=hunter22 ab");
+    assert_string_equal(t, "url?k=****&p=**** ab");
+    free(t);
+    cJSON *resp = cJSON_Parse("{\"echo\":\"was s3cr3t-value\",\"key\":\"k\",\"input\":{"
+                              "\"password\":null}}");
+    assert_int_equal(check_redact_json(&s, body), UTIL_OK);
+    assert_int_equal(check_redact_json(&s, resp), UTIL_OK);
+    char *bt = cJSON_PrintUnformatted(body), *rt = cJSON_PrintUnformatted(resp);
+    assert_string_equal(bt, "{\"type\":\"oauth\",\"input\":{\"client_id\":\"cid\","
+                            "\"client_secret\":\"****\",\"list\":[{\"password\":\"****\"}]}}");
+    assert_string_equal(rt, "{\"echo\":\"was ****\",\"key\":\"****\",\"input\":{\"password\":"
+                            "null}}");
+    free(bt);
+    free(rt);
+    struct check_list l;
+    check_list_init(&l);
+    check_list_add(&l, "expect.body", CHECK_FAIL, "/x", "hunter22", "s3cr3t-value", "saw %s",
+                   "APIKEY-0123456789");
+    assert_int_equal(check_list_scrub(&s, &l), UTIL_OK);
+    assert_string_equal(l.items[0].message, "saw ****");
+    assert_string_equal(l.items[0].expected, "****");
+    assert_string_equal(l.items[0].actual, "****");
+    check_list_finish(&l);
+    cJSON_Delete(body);
+    cJSON_Delete(resp);
+    check_secrets_finish(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_match),
+        cmocka_unit_test(test_contract_pass),
+        cmocka_unit_test(test_contract_schema_violations),
+        cmocka_unit_test(test_contract_status_and_gaps),
+        cmocka_unit_test(test_contract_content_type_and_json),
+        cmocka_unit_test(test_body_subset_and_exact),
+        cmocka_unit_test(test_matchers),
+        cmocka_unit_test(test_expect_status_headers_body),
+        cmocka_unit_test(test_redaction),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,307 @@
+/* Tests of src/report: console lines and failure details, JUnit XML,
+ * results.json, atomic writing, no secret in any output, the same reports
+ * whatever -j (timings aside). */
+#include "report/report.h"
+
+#include "util/file.h"
+#include "json/json.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define API_KEY "K3Y-report-test-9f8e7d"
+
+static struct case_loader *loader;
+static struct check_contract *contract;
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *src = getenv("INGESTCHECK_SOURCE_DIR");
+    char schemas[4200];
+    snprintf(schemas, sizeof(schemas), "%s/schemas", src ? src : ".");
+    struct util_error err;
+    util_error_clear(&err);
+    loader = case_loader_create(schemas, &err);
+    contract = loader ? check_contract_create(schemas, &err) : NULL;
+    return contract ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    check_contract_destroy(contract);
+    case_loader_destroy(loader);
+    return 0;
+}
+
+/* getTask answers a Task-less body (a schema failure), deleteTask and the
+ * rest answer well; a secret is echoed back in a message. */
+static int fake_send(struct http_transport *t, const struct http_request *req,
+                     struct http_response *resp, struct util_error *err)
+{
+    (void)t;
+    (void)err;
+    const char *body;
+    resp->status = 200;
+    if (strcmp(req->method, "DELETE") == 0) {
+        body = "{\"deletedAt\":\"2024-04-17T10:00:00Z\"}";
+    } else if (strstr(req->url, "/1/tasks/bad")) {
+        body = "{\"taskID\":12}";
+    } else {
+        resp->status = 400;
+        body = "{\"message\":\"key " API_KEY " refused, password hunter2-secret\"}";
+    }
+    http_headers_add(&resp->headers, "Content-Type", "application/json");
+    resp->body = strdup(body);
+    resp->body_len = strlen(body);
+    return UTIL_OK;
+}
+
+static void fake_destroy(struct http_transport *t)
+{
+    free(t);
+}
+
+static const struct http_transport_ops fake_ops = {"fake", fake_send, fake_destroy};
+
+static struct http_transport *fake_create(void *user, struct util_error *err)
+{
+    (void)user;
+    (void)err;
+    struct http_transport *t = calloc(1, sizeof(*t));
+    t->ops = &fake_ops;
+    return t;
+}
+
+static const char *const cases_text =
+    "cases:\n"
+    "  - name: passes\n"
+    "    steps:\n"
+    "      - operation: deleteTask\n"
+    "        path: {taskID: ok}\n"
+    "  - name: a <b> & \"c\"\n"
+    "    steps:\n"
+    "      - name: read\n"
+    "        operation: getTask\n"
+    "        path: {taskID: bad}\n"
+    "    teardown:\n"
+    "      - operation: deleteTask\n"
+    "        path: {taskID: bad}\n"
+    "  - name: gap and secret\n"
+    "    steps:\n"
+    "      - operation: createAuthentication\n"
+    "        body: {type: basic, name: n, input: {username: u, password: hunter2-secret}}\n"
+    "        expect: {status: 400}\n";
+
+static void execute(unsigned jobs, struct case_file **f, struct run_results *r)
+{
+    struct util_error err;
+    util_error_clear(&err);
+    assert_int_equal(case_file_load_text(loader, cases_text, strlen(cases_text), "t.yaml", f, &err),
+                     UTIL_OK);
+    struct case_suite s = {.files = f, .count = 1, .alloc = 1};
+    struct run_plan plan;
+    run_plan_init(&plan);
+    assert_int_equal(run_plan_build(&s, NULL, &plan, &err), UTIL_OK);
+    struct run_config cfg = {.base_url = "http://fake.invalid",
+                             .app_id = "APP",
+                             .api_key = API_KEY,
+                             .run_id = "ic-r",
+                             .jobs = jobs,
+                             .transport_create = fake_create,
+                             .contract = contract};
+    run_results_init(r);
+    assert_int_equal(run_execute(&cfg, &plan, r, &err), UTIL_OK);
+    run_plan_finish(&plan);
+}
+
+static void test_console(void **state)
+{
+    (void)state;
+    struct case_file *f = NULL;
+    struct run_results r;
+    execute(1, &f, &r);
+    struct util_buf b;
+    struct report_console_options plain = {0}, color = {.color = true};
+    util_buf_init(&b, 1u << 20);
+    for (size_t i = 0; i < r.count; i++)
+        assert_int_equal(report_console_case(&b, &r.cases[i], &plain), UTIL_OK);
+    assert_string_equal(b.data, "PASS  passes (t.yaml:2)\n"
+                                "FAIL  a <b> & \"c\" (t.yaml:6)\n"
+                                "PASS  gap and secret (t.yaml:14)\n");
+    util_buf_reset(&b);
+    assert_int_equal(report_console_case(&b, &r.cases[0], &color), UTIL_OK);
+    assert_string_equal(b.data, "\033[32mPASS \033[0m passes (t.yaml:2)\n");
+    util_buf_reset(&b);
+    assert_int_equal(report_console_failure(&b, &r.cases[0], &plain), UTIL_OK);
+    assert_int_equal(b.len, 0);
+    assert_int_equal(report_console_failure(&b, &r.cases[1], &plain), UTIL_OK);
+    assert_non_null(strstr(b.data, "  step 'read' (getTask) at t.yaml:8\n"
+                                   "    request:  GET http://fake.invalid/1/tasks/bad\n"
+                                   "    response: 200 application/json\n"));
+    assert_non_null(strstr(b.data, "    contract.schema: 200 response of getTask: /taskID: "));
+    assert_non_null(strstr(b.data, "      actual:   12\n"));
+    assert_non_null(strstr(b.data, "      expected: components/"));
+    util_buf_reset(&b);
+    assert_int_equal(report_console_summary(&b, &r, &plain), UTIL_OK);
+    assert_non_null(strstr(b.data, "3 cases: 2 passed, 1 failed, 0 skipped; "));
+    assert_null(strstr(b.data, "spec gap:")); /* 400 is documented: no gap */
+    util_buf_reset(&b);
+    assert_int_equal(report_console_progress(&b, 2, 3, "x"), UTIL_OK);
+    assert_string_equal(b.data, "\r\033[K[2/3] x");
+    util_buf_finish(&b);
+    run_results_finish(&r);
+    case_file_destroy(f);
+}
+
+static void test_junit(void **state)
+{
+    (void)state;
+    struct case_file *f = NULL;
+    struct run_results r;
+    execute(1, &f, &r);
+    struct util_buf b;
+    util_buf_init(&b, 1u << 20);
+    assert_int_equal(report_junit(&b, &r), UTIL_OK);
+    assert_non_null(strstr(b.data, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                                   "<testsuites name=\"ingestcheck\" tests=\"3\" failures=\"1\" "
+                                   "errors=\"0\" skipped=\"0\" time=\""));
+    assert_non_null(strstr(b.data, "<testsuite name=\"t.yaml\" tests=\"3\" failures=\"1\""));
+    assert_non_null(strstr(b.data, "<testcase classname=\"t.yaml\" name=\"passes\" "
+                                   "file=\"t.yaml\" line=\"2\" time=\""));
+    assert_non_null(strstr(b.data, "name=\"a &lt;b&gt; &amp; &quot;c&quot;\""));
+    assert_non_null(strstr(b.data, "<failure message=\"step &apos;read&apos;: contract.schema: "));
+    assert_non_null(strstr(b.data, "type=\"contract.schema\">"));
+    assert_null(strstr(b.data, API_KEY));
+    util_buf_finish(&b);
+    run_results_finish(&r);
+    case_file_destroy(f);
+}
+
+static char *slurp(const char *path)
+{
+    char *text = NULL;
+    size_t len = 0;
+    struct util_error err;
+    util_error_clear(&err);
+    assert_int_equal(util_file_read(path, 1u << 26, &text, &len, &err), UTIL_OK);
+    return text;
+}
+
+/* Removes every `time="..."` attribute and "elapsed_ms" member. */
+static void strip_timings(char *s)
+{
+    char *p;
+    while ((p = strstr(s, "time=\"")) != NULL) {
+        char *end = strchr(p + 6, '"');
+        memmove(p, end + 1, strlen(end + 1) + 1);
+    }
+    while ((p = strstr(s, "\"elapsed_ms\":")) != NULL) {
+        char *end = p + 13;
+        while (*end && *end != ',' && *end != '\n' && *end != '}')
+            end++;
+        memmove(p, end, strlen(end) + 1);
+    }
+}
+
+static void test_write_and_determinism(void **state)
+{
+    (void)state;
+    char dir1[] = "/tmp/ic-report-XXXXXX", dir2[] = "/tmp/ic-report-XXXXXX";
+    assert_non_null(mkdtemp(dir1));
+    assert_non_null(mkdtemp(dir2));
+    char sub1[64], sub2[64];
+    snprintf(sub1, sizeof(sub1), "%s/nested/reports", dir1);
+    snprintf(sub2, sizeof(sub2), "%s/r", dir2);
+    struct case_file *f1 = NULL, *f3 = NULL;
+    struct run_results r1, r3;
+    struct util_error err;
+    util_error_clear(&err);
+    execute(1, &f1, &r1);
+    execute(3, &f3, &r3);
+    assert_int_equal(report_write(sub1, &r1, &err), UTIL_OK);
+    assert_int_equal(report_write(sub2, &r3, &err), UTIL_OK);
+    char p[128];
+    snprintf(p, sizeof(p), "%s/junit.xml", sub1);
+    char *j1 = slurp(p);
+    snprintf(p, sizeof(p), "%s/results.json", sub1);
+    char *x1 = slurp(p);
+    snprintf(p, sizeof(p), "%s/junit.xml", sub2);
+    char *j3 = slurp(p);
+    snprintf(p, sizeof(p), "%s/results.json", sub2);
+    char *x3 = slurp(p);
+
+    /* No secret anywhere: not the key, not the password sent. */
+    assert_null(strstr(j1, API_KEY));
+    assert_null(strstr(x1, API_KEY));
+    assert_null(strstr(x1, "hunter2-secret"));
+    assert_null(strstr(j1, "hunter2-secret"));
+
+    /* results.json: the summary and a check with its pointer. */
+    cJSON *doc = cJSON_Parse(x1);
+    assert_non_null(doc);
+    assert_int_equal(json_pointer_get(doc, "/summary/cases", false)->valueint, 3);
+    assert_int_equal(json_pointer_get(doc, "/summary/failed", false)->valueint, 1);
+    assert_string_equal(json_pointer_get(doc, "/run_id", false)->valuestring, "ic-r");
+    const cJSON *steps = json_pointer_get(doc, "/cases/1/steps", false);
+    assert_int_equal(cJSON_GetArraySize(steps), 2);
+    assert_string_equal(json_pointer_get(doc, "/cases/1/steps/1/phase", false)->valuestring,
+                        "teardown");
+    bool pointer = false;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, json_pointer_get(doc, "/cases/1/steps/0/checks", false))
+    {
+        const cJSON *ptr = cJSON_GetObjectItemCaseSensitive(c, "pointer");
+        pointer = pointer || (cJSON_IsString(ptr) && strcmp(ptr->valuestring, "/taskID") == 0);
+    }
+    assert_true(pointer);
+    assert_string_equal(
+        json_pointer_get(doc, "/cases/2/steps/0/request/body/input/password", false)->valuestring,
+        "****");
+    assert_string_equal(
+        json_pointer_get(doc, "/cases/0/steps/0/request/params/path/taskID", false)->valuestring,
+        "ok");
+    cJSON_Delete(doc);
+
+    /* -j 1 and -j 3 give the same reports, timings aside. */
+    strip_timings(j1);
+    strip_timings(j3);
+    strip_timings(x1);
+    strip_timings(x3);
+    assert_string_equal(j1, j3);
+    assert_string_equal(x1, x3);
+    free(j1);
+    free(j3);
+    free(x1);
+    free(x3);
+
+    /* Atomic writing leaves no temporary file behind. */
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "test $(ls -A %s | wc -l) -eq 2", sub1);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s %s", dir1, dir2);
+    assert_int_equal(system(cmd), 0);
+    run_results_finish(&r1);
+    run_results_finish(&r3);
+    case_file_destroy(f1);
+    case_file_destroy(f3);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_console),
+        cmocka_unit_test(test_junit),
+        cmocka_unit_test(test_write_and_determinism),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
