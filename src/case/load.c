@@ -129,7 +129,7 @@ struct cy_log {
 };
 
 __attribute__((format(printf, 3, 0))) static void cy_log_fn(cyaml_log_t level, void *ctx,
-                                                             const char *fmt, va_list args)
+                                                            const char *fmt, va_list args)
 {
     struct cy_log *log = ctx;
     char msg[512];

@@ -43,10 +43,14 @@ static const struct cassette_header *headers(struct cassette *c, size_t n, const
 int cassette_generate_synthetic(size_t n, uint64_t seed, struct cassette **out,
                                 struct util_error *err)
 {
-    static const char *const req_kv[] = {
-        "Content-Type", "application/json", "User-Agent", "ingestcheck/bench",
-        "x-algolia-application-id", "<REDACTED:x-algolia-application-id>",
-        "x-algolia-api-key", "<REDACTED:x-algolia-api-key>"};
+    static const char *const req_kv[] = {"Content-Type",
+                                         "application/json",
+                                         "User-Agent",
+                                         "ingestcheck/bench",
+                                         "x-algolia-application-id",
+                                         "<REDACTED:x-algolia-application-id>",
+                                         "x-algolia-api-key",
+                                         "<REDACTED:x-algolia-api-key>"};
     static const char *const resp_kv[] = {"Content-Type", "application/json; charset=utf-8",
                                           "Server", "ingestcheck-mock"};
     static const char *const methods[] = {"GET", "POST", "GET", "PATCH", "DELETE"};
@@ -77,11 +81,12 @@ int cassette_generate_synthetic(size_t n, uint64_t seed, struct cassette **out,
         switch (kind) {
         case 0:
             snprintf(uri, sizeof(uri), "http://127.0.0.1:8080/1/tasks/%s", id);
-            snprintf(rbody, sizeof(rbody),
-                     "{\"taskID\":\"%s\",\"sourceID\":\"%s\",\"destinationID\":\"%s\","
-                     "\"enabled\":true,\"failureThreshold\":%u,\"action\":\"replace\","
-                     "\"createdAt\":\"2024-01-01T00:00:00Z\",\"updatedAt\":\"2024-01-02T00:00:00Z\"}",
-                     id, id2, id, (unsigned)(next_rand(&s) % 100));
+            snprintf(
+                rbody, sizeof(rbody),
+                "{\"taskID\":\"%s\",\"sourceID\":\"%s\",\"destinationID\":\"%s\","
+                "\"enabled\":true,\"failureThreshold\":%u,\"action\":\"replace\","
+                "\"createdAt\":\"2024-01-01T00:00:00Z\",\"updatedAt\":\"2024-01-02T00:00:00Z\"}",
+                id, id2, id, (unsigned)(next_rand(&s) % 100));
             break;
         case 1:
             snprintf(uri, sizeof(uri), "http://127.0.0.1:8080/1/tasks");
@@ -89,13 +94,14 @@ int cassette_generate_synthetic(size_t n, uint64_t seed, struct cassette **out,
                      "{\"sourceID\":\"%s\",\"destinationID\":\"%s\",\"action\":\"replace\","
                      "\"cron\":\"* * * * %zu\",\"notes\":\"bench %zu\"}",
                      id, id2, i % 7, i);
-            snprintf(rbody, sizeof(rbody), "{\"taskID\":\"%s\",\"createdAt\":\"2024-01-01T00:00:00Z\"}",
-                     id2);
+            snprintf(rbody, sizeof(rbody),
+                     "{\"taskID\":\"%s\",\"createdAt\":\"2024-01-01T00:00:00Z\"}", id2);
             break;
         case 2:
-            snprintf(uri, sizeof(uri),
-                     "http://127.0.0.1:8080/1/sources?itemsPerPage=10&page=%zu&type=%s,json&order=asc",
-                     i, k);
+            snprintf(
+                uri, sizeof(uri),
+                "http://127.0.0.1:8080/1/sources?itemsPerPage=10&page=%zu&type=%s,json&order=asc",
+                i, k);
             snprintf(rbody, sizeof(rbody),
                      "{\"sources\":[{\"sourceID\":\"%s\",\"type\":\"%s\",\"name\":\"source %zu\","
                      "\"createdAt\":\"2024-01-01T00:00:00Z\"}],\"pagination\":{\"nbPages\":%zu,"
@@ -104,10 +110,11 @@ int cassette_generate_synthetic(size_t n, uint64_t seed, struct cassette **out,
             break;
         case 3:
             snprintf(uri, sizeof(uri), "http://127.0.0.1:8080/1/destinations/%s", id);
-            snprintf(body, sizeof(body), "{\"name\":\"destination %zu\",\"input\":{\"indexName\":\"idx_%s\"}}",
-                     i, id2);
-            snprintf(rbody, sizeof(rbody), "{\"destinationID\":\"%s\",\"name\":\"destination %zu\","
-                                           "\"updatedAt\":\"2024-01-02T00:00:00Z\"}",
+            snprintf(body, sizeof(body),
+                     "{\"name\":\"destination %zu\",\"input\":{\"indexName\":\"idx_%s\"}}", i, id2);
+            snprintf(rbody, sizeof(rbody),
+                     "{\"destinationID\":\"%s\",\"name\":\"destination %zu\","
+                     "\"updatedAt\":\"2024-01-02T00:00:00Z\"}",
                      id, i);
             break;
         default:

@@ -73,21 +73,21 @@ struct cassette_header {
 /* One recorded exchange. Every pointer is owned by the cassette and lives
  * as long as it; bodies are NUL-terminated and may contain NULs. */
 struct cassette_interaction {
-    const char *method;          /* "GET" */
-    const char *uri;             /* absolute, as sent (secrets redacted) */
-    const char *request_body;    /* NULL when the request had no body */
+    const char *method;       /* "GET" */
+    const char *uri;          /* absolute, as sent (secrets redacted) */
+    const char *request_body; /* NULL when the request had no body */
     size_t request_body_len;
     const struct cassette_header *request_headers;
     size_t request_header_count;
-    int status;                  /* 100..599 */
-    const char *status_message;  /* "OK" */
+    int status;                 /* 100..599 */
+    const char *status_message; /* "OK" */
     const struct cassette_header *response_headers;
     size_t response_header_count;
-    const char *response_body;   /* never NULL ("" when empty) */
+    const char *response_body; /* never NULL ("" when empty) */
     size_t response_body_len;
-    const char *case_name;       /* ingestcheck metadata, NULL when absent */
-    const char *step;            /* NULL when absent */
-    int line;                    /* 1-based line in the loaded file, 0 if recorded */
+    const char *case_name; /* ingestcheck metadata, NULL when absent */
+    const char *step;      /* NULL when absent */
+    int line;              /* 1-based line in the loaded file, 0 if recorded */
 };
 
 /* A {{now}} or {{uuid}} (or any named generated) value, in recorded order. */
@@ -150,8 +150,8 @@ void cassette_clear(struct cassette *c);
  * caller; any previous content is replaced). */
 int cassette_interaction_request(const struct cassette *c, size_t i, struct http_request *out,
                                  struct util_error *err);
-int cassette_interaction_response(const struct cassette *c, size_t i,
-                                  struct http_response *out, struct util_error *err);
+int cassette_interaction_response(const struct cassette *c, size_t i, struct http_response *out,
+                                  struct util_error *err);
 
 /* ---- load and save ---- */
 
@@ -204,8 +204,8 @@ int cassette_redactor_add_field(struct cassette_redactor *r, const char *name,
                                 struct util_error *err);
 /* A known secret value (the API key of the run, credentials of the case
  * variables); label names it in the placeholder ("<REDACTED:label>"). */
-int cassette_redactor_add_secret(struct cassette_redactor *r, const char *value,
-                                 const char *label, struct util_error *err);
+int cassette_redactor_add_secret(struct cassette_redactor *r, const char *value, const char *label,
+                                 struct util_error *err);
 /* Redacts a copy of req into out (initialised by the caller). Used on
  * replay so that an incoming request with today's credentials compares
  * equal to its redacted recording. */
@@ -217,11 +217,11 @@ int cassette_redact_request(const struct cassette_redactor *r, const struct http
 /* Per-step matching options (all borrowed; the zero value is the default:
  * everything compared, any order). */
 struct cassette_match_options {
-    const char *const *ignore_query;  /* query parameter names not compared */
+    const char *const *ignore_query; /* query parameter names not compared */
     size_t ignore_query_count;
-    const char *const *ignore_body;   /* JSON Pointers removed from both bodies */
+    const char *const *ignore_body; /* JSON Pointers removed from both bodies */
     size_t ignore_body_count;
-    bool ordered;                     /* the next unreplayed recording must match */
+    bool ordered; /* the next unreplayed recording must match */
 };
 
 enum cassette_field {
@@ -290,7 +290,7 @@ const char *cassette_record_mode_name(enum cassette_record_mode m);
 int cassette_record_mode_parse(const char *s);
 
 struct cassette_transport_options {
-    const struct spec *spec;              /* borrowed, may be NULL */
+    const struct spec *spec;                  /* borrowed, may be NULL */
     const struct cassette_redactor *redactor; /* borrowed, may be NULL */
 };
 
@@ -332,8 +332,7 @@ const struct cassette_miss *cassette_transport_last_miss(const struct http_trans
  * runner then skips polling intervals). */
 bool cassette_transport_replays_only(const struct http_transport *t);
 /* Counters: requests answered from the cassette, requests recorded. */
-void cassette_transport_counts(const struct http_transport *t, size_t *replayed,
-                               size_t *recorded);
+void cassette_transport_counts(const struct http_transport *t, size_t *replayed, size_t *recorded);
 
 /* ---- export ---- */
 

@@ -11,7 +11,8 @@
 
 /* ---- base64 (RFC 4648) ---- */
 
-static const char b64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 int base64_encode(const unsigned char *p, size_t n, struct util_buf *out)
 {
@@ -19,7 +20,8 @@ int base64_encode(const unsigned char *p, size_t n, struct util_buf *out)
     size_t i = 0;
     for (; rc == UTIL_OK && i + 3 <= n; i += 3) {
         char q[4] = {b64_alphabet[p[i] >> 2], b64_alphabet[((p[i] & 3) << 4) | (p[i + 1] >> 4)],
-                     b64_alphabet[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)], b64_alphabet[p[i + 2] & 63]};
+                     b64_alphabet[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)],
+                     b64_alphabet[p[i + 2] & 63]};
         rc = util_buf_append(out, q, 4);
     }
     if (rc == UTIL_OK && n - i == 1) {
@@ -204,8 +206,8 @@ static cJSON *har_entry(const struct cassette *c, const struct cassette_interact
         bool b64 = false;
         char *t = body_text(in->request_body, in->request_body_len, &b64);
         cJSON *pd = cJSON_CreateObject();
-        const char *ct = header_value(in->request_headers, in->request_header_count,
-                                      "content-type");
+        const char *ct =
+            header_value(in->request_headers, in->request_header_count, "content-type");
         ok = t && pd && cJSON_AddItemToObject(req, "postData", pd);
         if (!ok)
             cJSON_Delete(pd);
@@ -218,18 +220,18 @@ static cJSON *har_entry(const struct cassette *c, const struct cassette_interact
          cJSON_AddNumberToObject(req, "bodySize",
                                  in->request_body ? (double)in->request_body_len : 0);
     /* response */
-    ok = ok && cJSON_AddNumberToObject(resp, "status", in->status) &&
-         cJSON_AddStringToObject(resp, "statusText",
-                                 in->status_message ? in->status_message : "") &&
-         cJSON_AddStringToObject(resp, "httpVersion", "HTTP/1.1") &&
-         cJSON_AddArrayToObject(resp, "cookies");
+    ok =
+        ok && cJSON_AddNumberToObject(resp, "status", in->status) &&
+        cJSON_AddStringToObject(resp, "statusText", in->status_message ? in->status_message : "") &&
+        cJSON_AddStringToObject(resp, "httpVersion", "HTTP/1.1") &&
+        cJSON_AddArrayToObject(resp, "cookies");
     h = ok ? har_headers(in->response_headers, in->response_header_count) : NULL;
     ok = ok && h && cJSON_AddItemToObject(resp, "headers", h);
     if (ok) {
         bool b64 = false;
         char *t = body_text(in->response_body, in->response_body_len, &b64);
-        const char *ct = header_value(in->response_headers, in->response_header_count,
-                                      "content-type");
+        const char *ct =
+            header_value(in->response_headers, in->response_header_count, "content-type");
         ok = t && cJSON_AddNumberToObject(content, "size", (double)in->response_body_len) &&
              cJSON_AddStringToObject(content, "mimeType", ct ? ct : "") &&
              cJSON_AddStringToObject(content, "text", t) &&
@@ -266,8 +268,7 @@ int cassette_export_har(const struct cassette *c, cJSON **out, struct util_error
     if (!ok && creator && !cJSON_GetObjectItem(log, "creator"))
         cJSON_Delete(creator);
     ok = ok && cJSON_AddStringToObject(creator, "name", "ingestcheck") &&
-         cJSON_AddStringToObject(creator, "version",
-                                 c->version ? c->version : INGESTCHECK_VERSION);
+         cJSON_AddStringToObject(creator, "version", c->version ? c->version : INGESTCHECK_VERSION);
     cJSON *entries = ok ? cJSON_AddArrayToObject(log, "entries") : NULL;
     ok = ok && entries;
     for (size_t i = 0; ok && i < c->count; i++) {

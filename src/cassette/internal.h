@@ -18,7 +18,7 @@ struct arena {
 
 void arena_init(struct arena *a);
 void arena_finish(struct arena *a);
-void *arena_alloc(struct arena *a, size_t n);         /* 8-byte aligned */
+void *arena_alloc(struct arena *a, size_t n);                  /* 8-byte aligned */
 char *arena_strndup(struct arena *a, const char *s, size_t n); /* NUL-terminated copy */
 
 /* ---- the cassette ---- */
@@ -27,9 +27,9 @@ char *arena_strndup(struct arena *a, const char *s, size_t n); /* NUL-terminated
 
 struct entry {
     struct cassette_interaction pub;
-    const char *keypath;   /* normalised path (arena) */
-    uint64_t keyhash;      /* hash of method + keypath */
-    uint32_t next;         /* next entry with the same key, recorded order */
+    const char *keypath; /* normalised path (arena) */
+    uint64_t keyhash;    /* hash of method + keypath */
+    uint32_t next;       /* next entry with the same key, recorded order */
 };
 
 struct index_slot {

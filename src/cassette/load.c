@@ -54,16 +54,24 @@ static int nomem(struct loader *ld)
 static const char *event_kind(const yaml_event_t *ev)
 {
     switch (ev->type) {
-    case YAML_SCALAR_EVENT: return "a scalar";
-    case YAML_SEQUENCE_START_EVENT: return "a sequence";
-    case YAML_MAPPING_START_EVENT: return "a mapping";
-    case YAML_ALIAS_EVENT: return "an alias";
+    case YAML_SCALAR_EVENT:
+        return "a scalar";
+    case YAML_SEQUENCE_START_EVENT:
+        return "a sequence";
+    case YAML_MAPPING_START_EVENT:
+        return "a mapping";
+    case YAML_ALIAS_EVENT:
+        return "an alias";
     case YAML_SEQUENCE_END_EVENT:
-    case YAML_MAPPING_END_EVENT: return "the end of a collection";
-    case YAML_DOCUMENT_START_EVENT: return "a new document";
+    case YAML_MAPPING_END_EVENT:
+        return "the end of a collection";
+    case YAML_DOCUMENT_START_EVENT:
+        return "a new document";
     case YAML_DOCUMENT_END_EVENT:
-    case YAML_STREAM_END_EVENT: return "the end of the file";
-    default: return "something else";
+    case YAML_STREAM_END_EVENT:
+        return "the end of the file";
+    default:
+        return "something else";
     }
 }
 
@@ -165,8 +173,7 @@ static int duplicate(struct loader *ld, unsigned *seen, unsigned bit, const char
 static bool plain_null(const yaml_event_t *ev)
 {
     if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || ev->data.scalar.tag)
-        return ev->data.scalar.tag &&
-               strcmp((const char *)ev->data.scalar.tag, YAML_NULL_TAG) == 0;
+        return ev->data.scalar.tag && strcmp((const char *)ev->data.scalar.tag, YAML_NULL_TAG) == 0;
     const char *v = (const char *)ev->data.scalar.value;
     size_t n = ev->data.scalar.length;
     return n == 0 || (n == 1 && v[0] == '~') ||
@@ -177,8 +184,8 @@ enum scalar_kind { TEXT, BODY };
 
 /* Reads the current event as a string into the arena. With kind BODY a
  * null gives *out = NULL and a !!binary scalar is base64-decoded. */
-static int read_string(struct loader *ld, const char *what, enum scalar_kind kind,
-                       const char **out, size_t *len)
+static int read_string(struct loader *ld, const char *what, enum scalar_kind kind, const char **out,
+                       size_t *len)
 {
     *out = NULL;
     if (len)
@@ -260,8 +267,8 @@ static int version_check(struct loader *ld, const char *what)
                        what, v, CASSETTE_FORMAT_VERSION);
     if (v < 1)
         return fail_at(ld, UTIL_ERR_INVALID, ld->ev.start_mark,
-                       "%s %ld is not a cassette format this ingestcheck reads (expected %d)",
-                       what, v, CASSETTE_FORMAT_VERSION);
+                       "%s %ld is not a cassette format this ingestcheck reads (expected %d)", what,
+                       v, CASSETTE_FORMAT_VERSION);
     return UTIL_OK;
 }
 
@@ -373,8 +380,7 @@ static int read_request(struct loader *ld, struct cassette_interaction *in)
                 return rc;
         } else {
             return fail_at(ld, UTIL_ERR_INVALID, ld->ev.start_mark,
-                           "unknown request key \"%s\" (expected method, uri, body, headers)",
-                           key);
+                           "unknown request key \"%s\" (expected method, uri, body, headers)", key);
         }
     }
     if (!(seen & 1) || !(seen & 2))
@@ -407,8 +413,7 @@ static int read_status(struct loader *ld, struct cassette_interaction *in)
                 return rc;
             if (ld->ev.type == YAML_SCALAR_EVENT && plain_null(&ld->ev))
                 in->status_message = "";
-            else if ((rc = read_string(ld, "the status message", TEXT, &in->status_message,
-                                       NULL)))
+            else if ((rc = read_string(ld, "the status message", TEXT, &in->status_message, NULL)))
                 return rc;
         } else {
             return fail_at(ld, UTIL_ERR_INVALID, ld->ev.start_mark,
@@ -581,7 +586,8 @@ static int read_meta_values(struct loader *ld)
             if (!key)
                 break;
             if (!strcmp(key, "name")) {
-                if ((rc = next(ld)) || (rc = read_string(ld, "the value's name", TEXT, &name, NULL)))
+                if ((rc = next(ld)) ||
+                    (rc = read_string(ld, "the value's name", TEXT, &name, NULL)))
                     return rc;
             } else if (!strcmp(key, "value")) {
                 if ((rc = next(ld)) || (rc = read_string(ld, "the value", TEXT, &value, NULL)))
@@ -723,8 +729,7 @@ static int read_root(struct loader *ld)
                 return rc;
         } else {
             return fail_at(ld, UTIL_ERR_INVALID, ld->ev.start_mark,
-                           "unknown key \"%s\" (expected interactions, version, ingestcheck)",
-                           key);
+                           "unknown key \"%s\" (expected interactions, version, ingestcheck)", key);
         }
     }
     if (!(seen & 1))

@@ -4,9 +4,9 @@
  * recording when nothing matches. */
 #include "cassette/caps.h"
 #include "cassette/internal.h"
-#include "json/json.h"
 #include "spec/spec.h"
 #include "util/text.h"
+#include "json/json.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -21,8 +21,8 @@ _Static_assert(sizeof(((struct cassette_miss *)0)->detail) == CASSETTE_MISS_DETA
 
 static bool unreserved(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
 /* Start of the path in uri: after "scheme://authority", or uri itself. */
@@ -435,8 +435,8 @@ static uint64_t nquery_hash(const struct nquery *q)
 /* ---- the matcher ---- */
 
 struct matcher_slot {
-    uint64_t hash;   /* query + body hash, valid when hashed */
-    uint32_t fnext;  /* next entry with the same full hash, recorded order */
+    uint64_t hash;  /* query + body hash, valid when hashed */
+    uint32_t fnext; /* next entry with the same full hash, recorded order */
     bool hashed;
     bool used;
 };
@@ -453,11 +453,11 @@ struct cassette_matcher {
     struct matcher_slot *slots;
     size_t nslots;
     size_t used;
-    size_t cursor; /* ordered mode: first index not known to be used */
+    size_t cursor;           /* ordered mode: first index not known to be used */
     struct index_slot *full; /* open addressing by full hash; head skips used */
     size_t nfull;            /* power of two */
     size_t nfullkeys;
-    size_t indexed;          /* entries [0, indexed) are in full */
+    size_t indexed; /* entries [0, indexed) are in full */
 };
 
 struct cassette_matcher *cassette_matcher_create(struct cassette *c, const struct spec *spec,
@@ -554,8 +554,8 @@ struct probe {
     char *path; /* normalised */
     const struct spec_operation *op;
     struct nquery query;
-    cJSON *json;       /* parsed body (ignore pointers removed) or NULL */
-    uint64_t hash;     /* query + body */
+    cJSON *json;   /* parsed body (ignore pointers removed) or NULL */
+    uint64_t hash; /* query + body */
 };
 
 static void probe_finish(struct probe *p)
@@ -601,13 +601,14 @@ static enum cassette_field compare(const struct cassette_matcher *m, const struc
     enum cassette_field f = CASSETTE_FIELD_NONE;
     size_t a = 0, b = 0;
     while (a < rq.count || b < p->query.count) {
-        int c = a == rq.count ? 1 : b == p->query.count ? -1
-                                                         : strcmp(rq.items[a].name,
-                                                                  p->query.items[b].name);
+        int c = a == rq.count         ? 1
+                : b == p->query.count ? -1
+                                      : strcmp(rq.items[a].name, p->query.items[b].name);
         if (c < 0) {
             if (detail)
-                util_buf_printf(detail, "query parameter \"%s\": recorded \"%.100s\", absent "
-                                        "from the request",
+                util_buf_printf(detail,
+                                "query parameter \"%s\": recorded \"%.100s\", absent "
+                                "from the request",
                                 rq.items[a].name, rq.items[a].value);
             f = CASSETTE_FIELD_QUERY;
             break;
@@ -621,8 +622,9 @@ static enum cassette_field compare(const struct cassette_matcher *m, const struc
         }
         if (strcmp(rq.items[a].value, p->query.items[b].value) != 0) {
             if (detail)
-                util_buf_printf(detail, "query parameter \"%s\": recorded \"%.100s\", got "
-                                        "\"%.100s\"",
+                util_buf_printf(detail,
+                                "query parameter \"%s\": recorded \"%.100s\", got "
+                                "\"%.100s\"",
                                 rq.items[a].name, rq.items[a].value, p->query.items[b].value);
             f = CASSETTE_FIELD_QUERY;
             break;
@@ -668,8 +670,13 @@ static enum cassette_field compare(const struct cassette_matcher *m, const struc
         f = CASSETTE_FIELD_BODY;
         if (detail)
             util_buf_printf(detail, "body: recorded %s%zu bytes, got %s%zu bytes",
-                            r_blank ? "no body, " : rj ? "JSON, " : "",
-                            r_blank ? 0 : rn, p_blank ? "no body, " : p->json ? "JSON, " : "",
+                            r_blank ? "no body, "
+                            : rj    ? "JSON, "
+                                    : "",
+                            r_blank ? 0 : rn,
+                            p_blank   ? "no body, "
+                            : p->json ? "JSON, "
+                                      : "",
                             p_blank ? 0 : p->body_len);
     }
     cJSON_Delete(rj);
@@ -808,8 +815,9 @@ static void closest(struct cassette_matcher *m, const struct probe *p, uint32_t 
         const struct entry *e = &m->c->items[i];
         bool same_method = strcmp(e->pub.method, p->method) == 0;
         bool same_path = strcmp(e->keypath, p->path) == 0;
-        long score = same_path ? 1000000 : (long)common_prefix_segments(e->keypath, p->path) * 2 +
-                                               (same_method ? 1 : 0);
+        long score = same_path ? 1000000
+                               : (long)common_prefix_segments(e->keypath, p->path) * 2 +
+                                     (same_method ? 1 : 0);
         if (score > best_score) {
             best_score = score;
             best = i;
@@ -892,17 +900,15 @@ int cassette_match(struct cassette_matcher *m, const struct http_request *req,
             if ((rc = full_sync(m)))
                 goto nomem;
             p.hash = mix(nquery_hash(&p.query) ^ body_hash(p.body, p.body_len));
-            struct index_slot *s = m->nfull ? full_slot(m->full, m->nfull,
-                                                        full_hash(p.method, p.path, p.hash))
-                                            : NULL;
+            struct index_slot *s =
+                m->nfull ? full_slot(m->full, m->nfull, full_hash(p.method, p.path, p.hash)) : NULL;
             if (s && s->head != NO_ENTRY) {
                 /* Used recordings never come back: skip them for good. */
                 while (s->head != NO_ENTRY && m->slots[s->head].used &&
                        m->slots[s->head].fnext != NO_ENTRY)
                     s->head = m->slots[s->head].fnext;
                 for (uint32_t i = s->head; i != NO_ENTRY; i = m->slots[i].fnext) {
-                    if (!m->slots[i].used &&
-                        compare(m, &p, i, opts, NULL) == CASSETTE_FIELD_NONE) {
+                    if (!m->slots[i].used && compare(m, &p, i, opts, NULL) == CASSETTE_FIELD_NONE) {
                         found = i;
                         break;
                     }

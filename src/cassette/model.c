@@ -281,8 +281,7 @@ const char *cassette_value_next(const struct cassette *c, const char *name, size
 /* ---- index ---- */
 
 static struct index_slot *find_slot(struct index_slot *slots, size_t nslots, uint64_t h,
-                                    const struct entry *items, const char *method,
-                                    const char *path)
+                                    const struct entry *items, const char *method, const char *path)
 {
     size_t mask = nslots - 1;
     for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
@@ -493,8 +492,8 @@ int cassette_interaction_request(const struct cassette *c, size_t i, struct http
     return UTIL_OK;
 }
 
-int cassette_interaction_response(const struct cassette *c, size_t i,
-                                  struct http_response *out, struct util_error *err)
+int cassette_interaction_response(const struct cassette *c, size_t i, struct http_response *out,
+                                  struct util_error *err)
 {
     const struct cassette_interaction *in = cassette_at(c, i);
     if (!in)
@@ -544,52 +543,92 @@ void cassette_now_iso8601(char *buf, size_t size)
 const char *cassette_reason_phrase(int status)
 {
     switch (status) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 203: return "Non-Authoritative Information";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "";
+    case 100:
+        return "Continue";
+    case 101:
+        return "Switching Protocols";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 203:
+        return "Non-Authoritative Information";
+    case 204:
+        return "No Content";
+    case 206:
+        return "Partial Content";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 303:
+        return "See Other";
+    case 304:
+        return "Not Modified";
+    case 307:
+        return "Temporary Redirect";
+    case 308:
+        return "Permanent Redirect";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 406:
+        return "Not Acceptable";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 411:
+        return "Length Required";
+    case 412:
+        return "Precondition Failed";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return "";
     }
 }
 
 const char *cassette_record_mode_name(enum cassette_record_mode m)
 {
     switch (m) {
-    case CASSETTE_RECORD_ONCE: return "once";
-    case CASSETTE_RECORD_NEW_EPISODES: return "new_episodes";
-    case CASSETTE_RECORD_NONE: return "none";
-    case CASSETTE_RECORD_ALL: return "all";
+    case CASSETTE_RECORD_ONCE:
+        return "once";
+    case CASSETTE_RECORD_NEW_EPISODES:
+        return "new_episodes";
+    case CASSETTE_RECORD_NONE:
+        return "none";
+    case CASSETTE_RECORD_ALL:
+        return "all";
     }
     return "?";
 }
@@ -606,13 +645,20 @@ int cassette_record_mode_parse(const char *s)
 const char *cassette_field_name(enum cassette_field f)
 {
     switch (f) {
-    case CASSETTE_FIELD_NONE: return "none";
-    case CASSETTE_FIELD_METHOD: return "method";
-    case CASSETTE_FIELD_PATH: return "path";
-    case CASSETTE_FIELD_QUERY: return "query";
-    case CASSETTE_FIELD_BODY: return "body";
-    case CASSETTE_FIELD_EXHAUSTED: return "exhausted";
-    case CASSETTE_FIELD_EMPTY: return "empty";
+    case CASSETTE_FIELD_NONE:
+        return "none";
+    case CASSETTE_FIELD_METHOD:
+        return "method";
+    case CASSETTE_FIELD_PATH:
+        return "path";
+    case CASSETTE_FIELD_QUERY:
+        return "query";
+    case CASSETTE_FIELD_BODY:
+        return "body";
+    case CASSETTE_FIELD_EXHAUSTED:
+        return "exhausted";
+    case CASSETTE_FIELD_EMPTY:
+        return "empty";
     }
     return "?";
 }

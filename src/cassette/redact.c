@@ -9,8 +9,9 @@
 #include <strings.h>
 
 static const char *const secret_headers[] = {
-    "x-algolia-api-key", "x-algolia-application-id", "authorization",
-    "proxy-authorization", "set-cookie", "cookie",
+    "x-algolia-api-key", "x-algolia-application-id",
+    "authorization",     "proxy-authorization",
+    "set-cookie",        "cookie",
 };
 #define NSECRET_HEADERS (sizeof(secret_headers) / sizeof(secret_headers[0]))
 
@@ -155,8 +156,8 @@ static int learn(const struct cassette_redactor *r, const char *value, size_t le
     return UTIL_OK;
 }
 
-int cassette_redactor_add_secret(struct cassette_redactor *r, const char *value,
-                                 const char *label, struct util_error *err)
+int cassette_redactor_add_secret(struct cassette_redactor *r, const char *value, const char *label,
+                                 struct util_error *err)
 {
     if (!value || !label || !*label)
         return util_error_set(err, UTIL_ERR_USAGE, "a secret needs a value and a label");
@@ -271,8 +272,8 @@ static int known_pass(const struct cassette_redactor *r, const char *s, size_t n
             (form.len != k->len || memcmp(form.data, k->value, k->len) != 0))
             rc = replace_all(form.data, form.len, rep, &cur, &len, &a, &b, &hit);
         util_buf_reset(&form);
-        if (rc == UTIL_OK && (rc = json_escape(k->value, k->len, &form)) == UTIL_OK &&
-            form.data && (form.len != k->len || memcmp(form.data, k->value, k->len) != 0))
+        if (rc == UTIL_OK && (rc = json_escape(k->value, k->len, &form)) == UTIL_OK && form.data &&
+            (form.len != k->len || memcmp(form.data, k->value, k->len) != 0))
             rc = replace_all(form.data, form.len, rep, &cur, &len, &a, &b, &hit);
         if (rc == UTIL_OK && hit) {
             *changed = true;
@@ -320,9 +321,8 @@ static size_t skip_ws(const char *s, size_t n, size_t i)
  * remembers the value when remember is true (requests only: what a client
  * sends as a credential is a secret, while a response's "key" member may
  * well be an ordinary word that must not be replaced everywhere). */
-static int redact_fields(const struct cassette_redactor *r, const char *s, size_t n,
-                         bool remember, struct util_buf *out, bool *changed,
-                         struct cassette *c)
+static int redact_fields(const struct cassette_redactor *r, const char *s, size_t n, bool remember,
+                         struct util_buf *out, bool *changed, struct cassette *c)
 {
     int rc = UTIL_OK;
     size_t i = skip_ws(s, n, 0);
@@ -375,8 +375,8 @@ static int redact_fields(const struct cassette_redactor *r, const char *s, size_
 }
 
 /* Body: fields, then remembered secrets. *out_body is malloc'ed. */
-static int redact_body(const struct cassette_redactor *r, const char *body, size_t n,
-                       bool remember, char **out_body, size_t *out_len, struct cassette *c)
+static int redact_body(const struct cassette_redactor *r, const char *body, size_t n, bool remember,
+                       char **out_body, size_t *out_len, struct cassette *c)
 {
     struct util_buf f, k;
     util_buf_init(&f, CASSETTE_CAP_BODY * 2u);

@@ -84,8 +84,8 @@ static int seq_end(struct emit *em)
  * it falls back to quotes. */
 static bool plain_safe(const char *s, size_t n)
 {
-    static const char *const words[] = {"y", "n", "yes", "no", "on", "off", "true", "false",
-                                        "null"};
+    static const char *const words[] = {"y",   "n",    "yes",   "no",  "on",
+                                        "off", "true", "false", "null"};
     if (n == 0 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
         return false;
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
@@ -126,8 +126,8 @@ static int integer(struct emit *em, long v)
 static int null_scalar(struct emit *em)
 {
     yaml_event_t ev;
-    if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)(uintptr_t) "null", 4, 1,
-                                      0, YAML_PLAIN_SCALAR_STYLE))
+    if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)(uintptr_t) "null", 4, 1, 0,
+                                      YAML_PLAIN_SCALAR_STYLE))
         return util_error_set(em->err, UTIL_ERR_NOMEM, "out of memory");
     return emitted(em, &ev);
 }
@@ -176,9 +176,9 @@ static int body(struct emit *em, const char *s, size_t n)
         return util_error_set(em->err, rc, "encoding a binary body: %s", util_status_name(rc));
     yaml_event_t ev;
     const char *data = em->b64.data ? em->b64.data : "";
-    if (!yaml_scalar_event_initialize(&ev, NULL, (yaml_char_t *)(uintptr_t) "tag:yaml.org,2002:binary",
-                                      (yaml_char_t *)(uintptr_t)data, (int)em->b64.len, 0, 0,
-                                      YAML_ANY_SCALAR_STYLE))
+    if (!yaml_scalar_event_initialize(
+            &ev, NULL, (yaml_char_t *)(uintptr_t) "tag:yaml.org,2002:binary",
+            (yaml_char_t *)(uintptr_t)data, (int)em->b64.len, 0, 0, YAML_ANY_SCALAR_STYLE))
         return util_error_set(em->err, UTIL_ERR_NOMEM, "out of memory");
     return emitted(em, &ev);
 }
@@ -268,8 +268,7 @@ static int meta(struct emit *em, const struct cassette *c)
         for (size_t i = 0; i < c->nvalues; i++)
             if ((rc = map_start(em)) || (rc = str(em, "name")) ||
                 (rc = str(em, c->values[i].name)) || (rc = str(em, "value")) ||
-                (rc = text(em, c->values[i].value, strlen(c->values[i].value), false,
-                           "a value")) ||
+                (rc = text(em, c->values[i].value, strlen(c->values[i].value), false, "a value")) ||
                 (rc = map_end(em)))
                 return rc;
         if ((rc = seq_end(em)))

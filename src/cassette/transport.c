@@ -75,8 +75,8 @@ static int transport_send(struct http_transport *t, const struct http_request *r
     }
     if (!ct->inner) {
         resp->failure = HTTP_ERR_OTHER;
-        util_error_set(err, UTIL_ERR_USAGE, "recording %s %s needs a live transport",
-                       req->method, req->url);
+        util_error_set(err, UTIL_ERR_USAGE, "recording %s %s needs a live transport", req->method,
+                       req->url);
         return UTIL_OK;
     }
     if ((rc = http_send(ct->inner, req, resp, err)) || resp->failure != HTTP_ERR_NONE)
@@ -221,8 +221,7 @@ bool cassette_transport_replays_only(const struct http_transport *t)
     return ct && ct->replay_only;
 }
 
-void cassette_transport_counts(const struct http_transport *t, size_t *replayed,
-                               size_t *recorded)
+void cassette_transport_counts(const struct http_transport *t, size_t *replayed, size_t *recorded)
 {
     const struct cassette_transport *ct = as_cassette(t);
     if (replayed)

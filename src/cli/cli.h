@@ -46,10 +46,10 @@ struct cli_args {
 };
 
 struct cli_command {
-    const char *name;     /* "validate", "schemas generate" */
-    const char *synopsis; /* after the name: "[OPTIONS] DOCUMENT" */
-    const char *summary;  /* one line */
-    const char *description; /* paragraph for --help and the man page; may be NULL */
+    const char *name;                 /* "validate", "schemas generate" */
+    const char *synopsis;             /* after the name: "[OPTIONS] DOCUMENT" */
+    const char *summary;              /* one line */
+    const char *description;          /* paragraph for --help and the man page; may be NULL */
     const struct cli_option *options; /* terminated by an entry with long_name NULL */
     size_t min_positional;
     size_t max_positional;

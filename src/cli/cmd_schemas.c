@@ -4,11 +4,11 @@
  * parses options, prints and picks exit codes. */
 #include "cli/cli.h"
 
-#include "json/json.h"
 #include "spec/spec.h"
 #include "util/buf.h"
 #include "util/caps.h"
 #include "util/file.h"
+#include "json/json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +21,15 @@ enum {
     OPT_STRICT,
 };
 
-#define SPEC_OPTION                                                                              \
-    {"spec", 0, CLI_ARG_STRING, "FILE",                                                          \
-     "OpenAPI document (default: <schemas>/openapi/ingestion.yml)", OPT_SPEC, false}
-#define END_OPTIONS {NULL, 0, CLI_ARG_NONE, NULL, NULL, 0, false}
+#define SPEC_OPTION                                                                                \
+    {                                                                                              \
+        "spec", 0, CLI_ARG_STRING, "FILE",                                                         \
+            "OpenAPI document (default: <schemas>/openapi/ingestion.yml)", OPT_SPEC, false         \
+    }
+#define END_OPTIONS                                                                                \
+    {                                                                                              \
+        NULL, 0, CLI_ARG_NONE, NULL, NULL, 0, false                                                \
+    }
 
 static const struct cli_option generate_options[] = {
     SPEC_OPTION,
@@ -49,8 +54,8 @@ static const struct cli_option lint_options[] = {
 static const struct cli_option examples_options[] = {
     SPEC_OPTION,
     {"json", 0, CLI_ARG_NONE, NULL, "print the results as JSON", OPT_JSON, false},
-    {"reports", 0, CLI_ARG_STRING, "DIR",
-     "also write DIR/examples.json and DIR/examples-junit.xml", OPT_REPORTS, false},
+    {"reports", 0, CLI_ARG_STRING, "DIR", "also write DIR/examples.json and DIR/examples-junit.xml",
+     OPT_REPORTS, false},
     END_OPTIONS,
 };
 
@@ -113,15 +118,14 @@ static int run_check(const struct cli_command *cmd, const struct cli_args *args)
     spec_diff_init(&diff);
     const char *dir = cli_schemas_dir(args);
     int code = load(args, &spec);
-    if (code == CLI_EXIT_OK && (spec_generate(spec, &files, &err) ||
-                                spec_files_compare(&files, dir, &diff, &err))) {
+    if (code == CLI_EXIT_OK &&
+        (spec_generate(spec, &files, &err) || spec_files_compare(&files, dir, &diff, &err))) {
         cli_report_error(&err);
         code = CLI_EXIT_USAGE;
     }
     if (code == CLI_EXIT_OK) {
         for (size_t i = 0; i < diff.count; i++)
-            printf("%s/%s: %s\n", dir, diff.items[i].path,
-                   spec_diff_kind_name(diff.items[i].kind));
+            printf("%s/%s: %s\n", dir, diff.items[i].path, spec_diff_kind_name(diff.items[i].kind));
         if (diff.count) {
             printf("%zu of the generated files differ from %s; run `ingestcheck schemas "
                    "generate`\n",
@@ -162,9 +166,8 @@ static void print_defect(const char *spec, const cJSON *d)
         cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(d, "overlaps"))
         {
             const cJSON *br = cJSON_GetObjectItemCaseSensitive(o, "branches");
-            printf("%s:%d: %s: oneOf %s: %s and %s both accept ", spec, line, kind,
-                   str(d, "union"), cJSON_GetArrayItem(br, 0)->valuestring,
-                   cJSON_GetArrayItem(br, 1)->valuestring);
+            printf("%s:%d: %s: oneOf %s: %s and %s both accept ", spec, line, kind, str(d, "union"),
+                   cJSON_GetArrayItem(br, 0)->valuestring, cJSON_GetArrayItem(br, 1)->valuestring);
             print_compact(cJSON_GetObjectItemCaseSensitive(o, "example"));
             putchar('\n');
         }
@@ -380,8 +383,8 @@ static int run_examples(const struct cli_command *cmd, const struct cli_args *ar
             listed += is_known;
             unlisted += !is_known;
             if (!cli_has(args, OPT_JSON))
-                printf("%s:%d: example %s does not validate (%s)%s\n", spec_source_name(spec),
-                       line, loc, str(r, "reason"),
+                printf("%s:%d: example %s does not validate (%s)%s\n", spec_source_name(spec), line,
+                       loc, str(r, "reason"),
                        is_known ? "; listed in defects.json" : "; NOT listed in defects.json");
         }
         if (cli_has(args, OPT_JSON)) {
@@ -456,9 +459,5 @@ static const struct cli_command examples_command = {
 };
 
 const struct cli_command *const cli_schemas_commands[] = {
-    &generate_command,
-    &check_command,
-    &lint_command,
-    &examples_command,
-    NULL,
+    &generate_command, &check_command, &lint_command, &examples_command, NULL,
 };

@@ -2,10 +2,10 @@
  * operation schema or any schema file. */
 #include "cli/cli.h"
 
-#include "json/json.h"
 #include "schema/schema.h"
 #include "util/caps.h"
 #include "util/file.h"
+#include "json/json.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -26,15 +26,15 @@ static const struct cli_option validate_options[] = {
      OPT_OPERATION, false},
     {"status", 's', CLI_ARG_INT, "CODE", "response status whose schema applies (default 200)",
      OPT_STATUS, false},
-    {"request", 0, CLI_ARG_NONE, NULL, "validate the operation's request body instead",
-     OPT_REQUEST, false},
+    {"request", 0, CLI_ARG_NONE, NULL, "validate the operation's request body instead", OPT_REQUEST,
+     false},
     {"schema", 0, CLI_ARG_STRING, "FILE", "validate against this JSON Schema file", OPT_SCHEMA,
      false},
     {"formats", 0, CLI_ARG_NONE, NULL, "assert `format` (date-time, uuid, uri, email, date)",
      OPT_FORMATS, false},
     {"dialect", 0, CLI_ARG_STRING, "NAME",
-     "dialect of a schema without $schema: 2020-12 (default), draft7, draft4, oas30",
-     OPT_DIALECT, false},
+     "dialect of a schema without $schema: 2020-12 (default), draft7, draft4, oas30", OPT_DIALECT,
+     false},
     {"locations", 0, CLI_ARG_NONE, NULL, "also print each violation's schema keyword location",
      OPT_LOCATIONS, false},
     {NULL, 0, CLI_ARG_NONE, NULL, NULL, 0, false},
@@ -53,8 +53,8 @@ static int read_document(const char *path, cJSON **out, struct util_error *err)
     while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0 && !rc)
         rc = util_buf_append(&b, chunk, n);
     if (rc)
-        util_error_set(err, rc, "<stdin>: %s", rc == UTIL_ERR_LIMIT ? "larger than the cap"
-                                                                   : "out of memory");
+        util_error_set(err, rc, "<stdin>: %s",
+                       rc == UTIL_ERR_LIMIT ? "larger than the cap" : "out of memory");
     else
         rc = json_parse(b.data ? b.data : "", b.len, "<stdin>", out, err);
     util_buf_finish(&b);
@@ -114,8 +114,7 @@ static int operation_schema_uri(const char *ops_path, const cJSON *ops, const ch
             util_buf_finish(&b);
             return UTIL_ERR_USAGE;
         }
-        rc = util_buf_printf(&b, "file://%s#/operations/%d/responses/%s/schema", abs, index,
-                             code);
+        rc = util_buf_printf(&b, "file://%s#/operations/%d/responses/%s/schema", abs, index, code);
     }
     if (rc) {
         util_buf_finish(&b);
@@ -214,8 +213,8 @@ static int run_validate(const struct cli_command *cmd, const struct cli_args *ar
                 printf("%s: valid\n", path);
         } else {
             all_valid = false;
-            printf("%s: invalid (%zu violation%s%s)\n", path, res.count,
-                   res.count == 1 ? "" : "s", res.truncated ? ", list truncated" : "");
+            printf("%s: invalid (%zu violation%s%s)\n", path, res.count, res.count == 1 ? "" : "s",
+                   res.truncated ? ", list truncated" : "");
             for (size_t v = 0; v < res.count; v++) {
                 printf("  %s\n", res.items[v].message);
                 if (cli_has(args, OPT_LOCATIONS))

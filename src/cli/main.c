@@ -98,7 +98,8 @@ static void man_options(FILE *f, const struct cli_option *t)
 /* Writes the man page, generated from the same tables as --help. */
 static void print_man(FILE *f)
 {
-    fprintf(f, ".TH INGESTCHECK 1 \"\" \"ingestcheck %s\" \"User Commands\"\n", INGESTCHECK_VERSION);
+    fprintf(f, ".TH INGESTCHECK 1 \"\" \"ingestcheck %s\" \"User Commands\"\n",
+            INGESTCHECK_VERSION);
     fputs(".SH NAME\ningestcheck \\- contract tests and conformance checks for the Algolia "
           "Ingestion API\n.SH SYNOPSIS\n\\fBingestcheck\\fR \\fICOMMAND\\fR [\\fIOPTIONS\\fR] "
           "[\\fIARGS\\fR]\n.SH DESCRIPTION\n"

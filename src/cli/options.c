@@ -16,13 +16,11 @@ static const struct cli_option common_options[] = {
      false},
     {"no-color", 0, CLI_ARG_NONE, NULL, "never colour the output (NO_COLOR is honoured too)",
      CLI_OPT_NO_COLOR, false},
-    {"quiet", 'q', CLI_ARG_NONE, NULL, "print only failures and the summary", CLI_OPT_QUIET,
-     false},
+    {"quiet", 'q', CLI_ARG_NONE, NULL, "print only failures and the summary", CLI_OPT_QUIET, false},
     {NULL, 0, CLI_ARG_NONE, NULL, NULL, 0, false},
 };
 
-static const struct cli_option *find_long(const struct cli_option *t, const char *name,
-                                          size_t len)
+static const struct cli_option *find_long(const struct cli_option *t, const char *name, size_t len)
 {
     for (; t && t->long_name; t++)
         if (strlen(t->long_name) == len && strncmp(t->long_name, name, len) == 0)
@@ -44,11 +42,9 @@ static int store(const struct cli_option *o, const char *value, struct cli_args 
     if (!o->repeatable)
         for (size_t i = 0; i < out->nvalues; i++)
             if (out->values[i].id == o->id)
-                return util_error_set(err, UTIL_ERR_USAGE, "option --%s given twice",
-                                      o->long_name);
+                return util_error_set(err, UTIL_ERR_USAGE, "option --%s given twice", o->long_name);
     if (out->nvalues == CLI_MAX_VALUES)
-        return util_error_set(err, UTIL_ERR_USAGE, "too many options (at most %d)",
-                              CLI_MAX_VALUES);
+        return util_error_set(err, UTIL_ERR_USAGE, "too many options (at most %d)", CLI_MAX_VALUES);
     struct cli_value *v = &out->values[out->nvalues];
     v->id = o->id;
     v->str = value;
@@ -95,8 +91,8 @@ int cli_parse(const struct cli_command *cmd, int argc, char **argv, struct cli_a
                 o = find_long(common_options, name, len);
             if (!o)
                 return util_error_set(err, UTIL_ERR_USAGE,
-                                      "unknown option '%.*s' for '%s' (see --help)",
-                                      (int)len + 2, a, cmd->name);
+                                      "unknown option '%.*s' for '%s' (see --help)", (int)len + 2,
+                                      a, cmd->name);
             if (eq) {
                 if (o->arg == CLI_ARG_NONE)
                     return util_error_set(err, UTIL_ERR_USAGE, "option --%s takes no value",
@@ -217,8 +213,8 @@ void cli_error(const char *fmt, ...)
 
 void cli_report_error(const struct util_error *err)
 {
-    fprintf(stderr, "ingestcheck: %s\n", err->message[0] ? err->message
-                                                          : util_status_name(err->code));
+    fprintf(stderr, "ingestcheck: %s\n",
+            err->message[0] ? err->message : util_status_name(err->code));
 }
 
 bool cli_color(const struct cli_args *a)

@@ -32,10 +32,10 @@ int http_headers_set(struct http_headers *h, const char *name, const char *value
 const char *http_headers_get(const struct http_headers *h, const char *name);
 
 struct http_request {
-    char *method;               /* owned, "GET" */
-    char *url;                  /* owned, absolute */
+    char *method; /* owned, "GET" */
+    char *url;    /* owned, absolute */
     struct http_headers headers;
-    char *body;                 /* owned, may be NULL */
+    char *body; /* owned, may be NULL */
     size_t body_len;
 };
 
@@ -50,20 +50,20 @@ int http_request_set_body(struct http_request *r, const char *body, size_t len);
  * its status. */
 enum http_failure {
     HTTP_ERR_NONE = 0,
-    HTTP_ERR_RESOLVE,  /* host name did not resolve */
-    HTTP_ERR_CONNECT,  /* connection refused or unreachable */
-    HTTP_ERR_TIMEOUT,  /* no complete answer within the timeout */
-    HTTP_ERR_TLS,      /* certificate or handshake failure */
-    HTTP_ERR_TOO_LARGE,/* body larger than the cap */
-    HTTP_ERR_PROTOCOL, /* malformed answer, connection dropped mid-body */
-    HTTP_ERR_REDIRECT, /* too many redirects */
+    HTTP_ERR_RESOLVE,   /* host name did not resolve */
+    HTTP_ERR_CONNECT,   /* connection refused or unreachable */
+    HTTP_ERR_TIMEOUT,   /* no complete answer within the timeout */
+    HTTP_ERR_TLS,       /* certificate or handshake failure */
+    HTTP_ERR_TOO_LARGE, /* body larger than the cap */
+    HTTP_ERR_PROTOCOL,  /* malformed answer, connection dropped mid-body */
+    HTTP_ERR_REDIRECT,  /* too many redirects */
     HTTP_ERR_OTHER,
 };
 
 struct http_response {
-    int status;                  /* 0 when failure != HTTP_ERR_NONE */
+    int status; /* 0 when failure != HTTP_ERR_NONE */
     struct http_headers headers;
-    char *body;                  /* owned, NUL-terminated, may contain NULs */
+    char *body; /* owned, NUL-terminated, may contain NULs */
     size_t body_len;
     double elapsed_ms;
     enum http_failure failure;
@@ -74,12 +74,12 @@ void http_response_finish(struct http_response *r);
 
 /* Transport options shared by every transport. */
 struct http_options {
-    long timeout_ms;      /* whole request; 0 means 30000 */
+    long timeout_ms;         /* whole request; 0 means 30000 */
     long connect_timeout_ms; /* 0 means 10000 */
-    int retries;          /* retries for network errors only (never for an HTTP status) */
-    bool insecure;        /* skip TLS verification (explicit --insecure only) */
-    const char *cacert;   /* CA bundle path or NULL */
-    size_t max_body;      /* response body cap; 0 means HTTP_DEFAULT_MAX_BODY */
+    int retries;             /* retries for network errors only (never for an HTTP status) */
+    bool insecure;           /* skip TLS verification (explicit --insecure only) */
+    const char *cacert;      /* CA bundle path or NULL */
+    size_t max_body;         /* response body cap; 0 means HTTP_DEFAULT_MAX_BODY */
 };
 
 #define HTTP_DEFAULT_MAX_BODY (64u * 1024u * 1024u)

@@ -113,8 +113,7 @@ static int find_duplicate_key(const cJSON *node, struct util_buf *where, const c
     return 0;
 }
 
-int json_parse(const char *text, size_t len, const char *name, cJSON **out,
-               struct util_error *err)
+int json_parse(const char *text, size_t len, const char *name, cJSON **out, struct util_error *err)
 {
     int line, col;
     size_t where = 0;
@@ -146,8 +145,8 @@ int json_parse(const char *text, size_t len, const char *name, cJSON **out,
         return UTIL_ERR_PARSE;
     }
     size_t off = (size_t)(end - text);
-    while (off < len && (text[off] == ' ' || text[off] == '\t' || text[off] == '\n' ||
-                         text[off] == '\r'))
+    while (off < len &&
+           (text[off] == ' ' || text[off] == '\t' || text[off] == '\n' || text[off] == '\r'))
         off++;
     if (off < len && text[off] != '\0') {
         cJSON_Delete(doc);
@@ -166,8 +165,9 @@ int json_parse(const char *text, size_t len, const char *name, cJSON **out,
         if (found < 0)
             util_error_set(err, UTIL_ERR_NOMEM, "%s: out of memory", name);
         else
-            util_error_set(err, UTIL_ERR_PARSE, "%s: duplicate member name \"%s\" in the object at %s",
-                           name, dup, at.len ? at.data : "/");
+            util_error_set(err, UTIL_ERR_PARSE,
+                           "%s: duplicate member name \"%s\" in the object at %s", name, dup,
+                           at.len ? at.data : "/");
         util_error_at(err, name, 0, 0);
         util_buf_finish(&at);
         cJSON_Delete(doc);
@@ -207,13 +207,15 @@ const cJSON *json_pointer_get(const cJSON *doc, const char *pointer, bool uri_fr
         size_t n = 0;
         while (*p && *p != '/') {
             char c = *p++;
-            if (uri_fragment && c == '%' && util_hex_digit(p[0]) >= 0 && util_hex_digit(p[1]) >= 0) {
+            if (uri_fragment && c == '%' && util_hex_digit(p[0]) >= 0 &&
+                util_hex_digit(p[1]) >= 0) {
                 c = (char)(util_hex_digit(p[0]) * 16 + util_hex_digit(p[1]));
                 p += 2;
             }
             if (c == '~') {
                 char d = *p;
-                if (uri_fragment && d == '%' && util_hex_digit(p[1]) >= 0 && util_hex_digit(p[2]) >= 0) {
+                if (uri_fragment && d == '%' && util_hex_digit(p[1]) >= 0 &&
+                    util_hex_digit(p[2]) >= 0) {
                     d = (char)(util_hex_digit(p[1]) * 16 + util_hex_digit(p[2]));
                     p += 2;
                 }

@@ -16,8 +16,7 @@
  * its meaning open, so a checker refuses it) and input over
  * UTIL_CAP_JSON_DOCUMENT; err gives the
  * 1-based line and column of the first problem (name is used as err->file). */
-int json_parse(const char *text, size_t len, const char *name, cJSON **out,
-               struct util_error *err);
+int json_parse(const char *text, size_t len, const char *name, cJSON **out, struct util_error *err);
 
 /* Reads and parses a file (capped at limit bytes). */
 int json_load_file(const char *path, size_t limit, cJSON **out, struct util_error *err);

@@ -768,8 +768,7 @@ static uint32_t fast_mask(const struct schema *s)
         (s->format && s->reg->opts.check_formats))
         m |= F_STR;
     if (s->n_props || s->n_pprops || s->addl_props || s->prop_names ||
-        (s->has & (HAS_MINPROPS | HAS_MAXPROPS)) || s->n_required || s->n_dep_req ||
-        s->n_dep_sch)
+        (s->has & (HAS_MINPROPS | HAS_MAXPROPS)) || s->n_required || s->n_dep_req || s->n_dep_sch)
         m |= F_OBJ;
     if (s->n_prefix || s->items || s->contains ||
         (s->has & (HAS_MINITEMS | HAS_MAXITEMS | HAS_UNIQUE)))

@@ -164,9 +164,9 @@ enum sc_fast {
     F_TYPE = 1u << 4,
     F_CONST = 1u << 5,
     F_ENUM = 1u << 6,
-    F_NUM = 1u << 7, /* minimum, maximum, exclusive*, multipleOf */
-    F_STR = 1u << 8, /* minLength, maxLength, pattern, asserted format */
-    F_OBJ = 1u << 9, /* any object keyword */
+    F_NUM = 1u << 7,  /* minimum, maximum, exclusive*, multipleOf */
+    F_STR = 1u << 8,  /* minLength, maxLength, pattern, asserted format */
+    F_OBJ = 1u << 9,  /* any object keyword */
     F_ARR = 1u << 10, /* any array keyword */
     F_ALLOF = 1u << 11,
     F_ANYOF = 1u << 12,
@@ -247,15 +247,15 @@ struct schema {
 
     /* Derived by schema_link once every reference is resolved. */
     bool linked;
-    uint32_t fm;     /* enum sc_fast bits */
-    unsigned ctypes; /* cJSON type bits `type` accepts (integers apart) */
+    uint32_t fm;           /* enum sc_fast bits */
+    unsigned ctypes;       /* cJSON type bits `type` accepts (integers apart) */
     bool enum_scalar_scan; /* small enum: compare strings/numbers directly */
     /* s itself, or for a schema that is only a "$ref" (in a resource
      * without dynamic anchors) the schema the chain of such references
      * ends at, reached after `hops` evaluation levels. */
     const struct schema *direct;
     unsigned hops;
-    int32_t *disc;   /* indices into props whose schema has const/enum */
+    int32_t *disc; /* indices into props whose schema has const/enum */
     size_t n_disc;
 };
 

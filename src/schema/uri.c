@@ -270,7 +270,8 @@ char *schema_uri_decode(const char *s, size_t n)
         return NULL;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n && util_hex_digit(s[i + 1]) >= 0 && util_hex_digit(s[i + 2]) >= 0) {
+        if (s[i] == '%' && i + 2 < n && util_hex_digit(s[i + 1]) >= 0 &&
+            util_hex_digit(s[i + 2]) >= 0) {
             o[k++] = (char)(util_hex_digit(s[i + 1]) * 16 + util_hex_digit(s[i + 2]));
             i += 2;
         } else {

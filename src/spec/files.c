@@ -3,9 +3,9 @@
 
 #include "spec/files.h"
 
-#include "json/json.h"
 #include "util/caps.h"
 #include "util/file.h"
+#include "json/json.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -143,8 +143,8 @@ static bool ends_with(const char *s, const char *suffix)
 
 /* Calls fn for every *.json regular name in dir/components (sorted order is
  * not needed: callers sort). A missing directory is not an error. */
-static int each_component_file(const char *dir, int (*fn)(void *ctx, const char *rel),
-                               void *ctx, struct util_error *err)
+static int each_component_file(const char *dir, int (*fn)(void *ctx, const char *rel), void *ctx,
+                               struct util_error *err)
 {
     char *cdir = util_path_join(dir, GENERATED_DIR);
     if (!cdir)
@@ -394,15 +394,15 @@ cleanup:
     return rc;
 }
 
-int spec_operation_schema_pointer(const cJSON *ops, const char *operation_id,
-                                  enum spec_site site, const char *key, struct util_buf *out,
-                                  struct util_error *err)
+int spec_operation_schema_pointer(const cJSON *ops, const char *operation_id, enum spec_site site,
+                                  const char *key, struct util_buf *out, struct util_error *err)
 {
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(ops, "operations");
     size_t index = 0;
     const cJSON *op = NULL;
     const cJSON *it;
-    cJSON_ArrayForEach(it, list) {
+    cJSON_ArrayForEach(it, list)
+    {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "operationId");
         if (cJSON_IsString(id) && !strcmp(id->valuestring, operation_id)) {
             op = it;
@@ -419,8 +419,7 @@ int spec_operation_schema_pointer(const cJSON *ops, const char *operation_id,
     switch (site) {
     case SPEC_SITE_REQUEST_BODY:
         if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(op, "requestBody")))
-            return util_error_set(err, UTIL_ERR_NOTFOUND, "%s takes no request body",
-                                  operation_id);
+            return util_error_set(err, UTIL_ERR_NOTFOUND, "%s takes no request body", operation_id);
         return util_buf_puts(out, "/requestBody/schema");
     case SPEC_SITE_RESPONSE: {
         const cJSON *r = cJSON_GetObjectItemCaseSensitive(op, "responses");
@@ -436,7 +435,8 @@ int spec_operation_schema_pointer(const cJSON *ops, const char *operation_id,
     }
     case SPEC_SITE_PARAMETER: {
         size_t j = 0;
-        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(op, "parameters")) {
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(op, "parameters"))
+        {
             const cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "name");
             if (key && cJSON_IsString(name) && !strcmp(name->valuestring, key))
                 return util_buf_printf(out, "/parameters/%zu/schema", j);

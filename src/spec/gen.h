@@ -11,11 +11,11 @@
 
 /* A place in the source document and its translation. */
 struct gen_site {
-    char *src;          /* JSON Pointer in the OpenAPI document */
-    char *file;         /* generated file, "components/X.json" or "operations.json" */
-    char *out;          /* JSON Pointer of the translated node in that file */
-    const cJSON *node;  /* borrowed source node (schema, or example value) */
-    cJSON *extra;       /* owned details, or NULL */
+    char *src;         /* JSON Pointer in the OpenAPI document */
+    char *file;        /* generated file, "components/X.json" or "operations.json" */
+    char *out;         /* JSON Pointer of the translated node in that file */
+    const cJSON *node; /* borrowed source node (schema, or example value) */
+    cJSON *extra;      /* owned details, or NULL */
 };
 
 struct gen_sites {
@@ -27,15 +27,15 @@ struct gen_sites {
 struct gen {
     const struct spec *spec;
     const cJSON *doc;
-    bool oas30;              /* openapi: 3.0.x */
-    char **overlapping;      /* src pointers of oneOf schemas to emit as anyOf */
+    bool oas30;         /* openapi: 3.0.x */
+    char **overlapping; /* src pointers of oneOf schemas to emit as anyOf */
     size_t noverlapping;
-    struct gen_sites unions;     /* every oneOf */
-    struct gen_sites examples;   /* every example (node = the value) */
-    struct gen_sites nulls;      /* every type: 'null' */
-    struct gen_sites merges;     /* every merged allOf (extra: {"parts": [...]}) */
-    struct gen_sites selectors;  /* every type-selected union (extra: see translate.c) */
-    struct gen_sites null_docs;  /* "`null` in the API response" on a non-null type */
+    struct gen_sites unions;    /* every oneOf */
+    struct gen_sites examples;  /* every example (node = the value) */
+    struct gen_sites nulls;     /* every type: 'null' */
+    struct gen_sites merges;    /* every merged allOf (extra: {"parts": [...]}) */
+    struct gen_sites selectors; /* every type-selected union (extra: see translate.c) */
+    struct gen_sites null_docs; /* "`null` in the API response" on a non-null type */
     struct util_error *err;
 };
 
@@ -53,9 +53,8 @@ int gen_translate_component(struct gen *g, const char *name, const cJSON *schema
 
 /* Translates an inline schema found at src_ptr, placed at out_ptr of file;
  * references become ref_prefix + "<Name>.json". */
-int gen_translate_inline(struct gen *g, const cJSON *schema, const char *src_ptr,
-                         const char *file, const char *out_ptr, const char *ref_prefix,
-                         cJSON **out);
+int gen_translate_inline(struct gen *g, const cJSON *schema, const char *src_ptr, const char *file,
+                         const char *out_ptr, const char *ref_prefix, cJSON **out);
 
 /* Splits a component name into words and lower-cases them, stripping the
  * words all names share at the start and end; used to match union branches

@@ -9,8 +9,8 @@
 #include "spec/gen.h"
 #include "spec/instance.h"
 
-#include "json/json.h"
 #include "util/caps.h"
+#include "json/json.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -28,11 +28,11 @@ static const char *const COMMON_STATUSES[] = {"401", "402", "403", "404", "405",
 
 struct run {
     struct gen g;
-    struct spec_files files;  /* the current pass */
-    cJSON *unions;            /* [{location, name, file, out, branches, overlaps}] from pass 1 */
-    cJSON *examples;          /* invalid-example defects */
-    cJSON *merges;            /* allof-contradiction defects */
-    cJSON *all_examples;      /* every example with its verdict */
+    struct spec_files files; /* the current pass */
+    cJSON *unions;           /* [{location, name, file, out, branches, overlaps}] from pass 1 */
+    cJSON *examples;         /* invalid-example defects */
+    cJSON *merges;           /* allof-contradiction defects */
+    cJSON *all_examples;     /* every example with its verdict */
 };
 
 static void gen_clear(struct gen *g)
@@ -118,11 +118,11 @@ static int build_components(struct run *r)
     const cJSON *comps = cJSON_GetObjectItemCaseSensitive(r->g.doc, "components");
     const cJSON *schemas = cJSON_GetObjectItemCaseSensitive(comps, "schemas");
     const cJSON *s;
-    cJSON_ArrayForEach(s, schemas) {
+    cJSON_ArrayForEach(s, schemas)
+    {
         if (!valid_component_name(s->string))
             return util_error_set(r->g.err, UTIL_ERR_INVALID,
-                                  "component schema name \"%s\" cannot be a file name",
-                                  s->string);
+                                  "component schema name \"%s\" cannot be a file name", s->string);
         for (const cJSON *p = schemas->child; p != s; p = p->next)
             if (!strcasecmp(p->string, s->string))
                 return util_error_set(r->g.err, UTIL_ERR_INVALID,
@@ -149,8 +149,7 @@ static int add_schema(struct run *r, cJSON *out, const cJSON *schema, const char
     if (!schema)
         return cJSON_AddNullToObject(out, "schema") ? UTIL_OK : nomem(r);
     cJSON *t = NULL;
-    int rc = gen_translate_inline(&r->g, schema, src, OPERATIONS_FILE, out_ptr, "components/",
-                                  &t);
+    int rc = gen_translate_inline(&r->g, schema, src, OPERATIONS_FILE, out_ptr, "components/", &t);
     if (rc)
         return rc;
     cJSON_AddItemToObject(out, "schema", t);
@@ -220,8 +219,8 @@ static int build_operation(struct run *r, const struct spec_operation *op, cJSON
             util_buf_reset(&src);
             rc = util_buf_printf(&src, "%s/example", p->pointer);
             if (!rc)
-                rc = gen_sites_add(&r->g.examples, src.data, OPERATIONS_FILE, out.data,
-                                   p->example, NULL);
+                rc = gen_sites_add(&r->g.examples, src.data, OPERATIONS_FILE, out.data, p->example,
+                                   NULL);
         }
     }
     if (rc)
@@ -444,7 +443,8 @@ static cJSON *candidates(const cJSON *doc, const cJSON *branch)
             continue;
         bool dup = false;
         const cJSON *e;
-        cJSON_ArrayForEach(e, c) {
+        cJSON_ArrayForEach(e, c)
+        {
             dup = dup || json_equal(e, v[i]);
         }
         if (dup)
@@ -477,7 +477,8 @@ static int check_union(struct run *r, struct schema_registry *reg, const struct 
     cJSON *overlaps = cJSON_AddArrayToObject(result, "overlaps");
     size_t i = 0;
     const cJSON *b;
-    cJSON_ArrayForEach(b, branches) {
+    cJSON_ArrayForEach(b, branches)
+    {
         char suffix[64];
         snprintf(suffix, sizeof(suffix), "/oneOf/%zu", i);
         char *bn = branch_name(b, uname, i);
@@ -507,11 +508,13 @@ static int check_union(struct run *r, struct schema_registry *reg, const struct 
         for (size_t bb = a + 1; bb < n; bb++) {
             const cJSON *witness = NULL;
             const cJSON *c;
-            cJSON_ArrayForEach(c, cands[a]) {
+            cJSON_ArrayForEach(c, cands[a])
+            {
                 if (!witness && schema_is_valid(schemas[bb], c))
                     witness = c;
             }
-            cJSON_ArrayForEach(c, cands[bb]) {
+            cJSON_ArrayForEach(c, cands[bb])
+            {
                 if (!witness && schema_is_valid(schemas[a], c))
                     witness = c;
             }
@@ -577,8 +580,8 @@ static int detect_overlaps(struct run *r)
 
 /* A stable reason for a violation, from the failing keyword in our own
  * files (so defects.json does not depend on the engine's wording). */
-static int violation_reason(struct run *r, const struct schema_violation *v,
-                            const cJSON *instance, struct util_buf *out)
+static int violation_reason(struct run *r, const struct schema_violation *v, const cJSON *instance,
+                            struct util_buf *out)
 {
     const char *abs = v->absolute_location ? v->absolute_location : "";
     const char *kwloc = v->keyword_location ? v->keyword_location : "";
@@ -604,11 +607,10 @@ static int violation_reason(struct run *r, const struct schema_violation *v,
                 keyword = ks + 1;
         }
     }
-    const cJSON *inst = json_pointer_get(instance, v->instance_location ? v->instance_location
-                                                                         : "",
-                                         false);
-    const char *where = v->instance_location && v->instance_location[0] ? v->instance_location
-                                                                         : NULL;
+    const cJSON *inst =
+        json_pointer_get(instance, v->instance_location ? v->instance_location : "", false);
+    const char *where =
+        v->instance_location && v->instance_location[0] ? v->instance_location : NULL;
     int rc = UTIL_OK;
     if (where)
         rc = util_buf_printf(out, "at %s: ", where);
@@ -719,7 +721,8 @@ static int check_merges(struct run *r, struct schema_registry *reg)
         cJSON *d = new_defect(r, "allof-contradiction", s->src);
         cJSON *rejected = cJSON_CreateArray();
         const cJSON *part;
-        cJSON_ArrayForEach(part, cJSON_GetObjectItemCaseSensitive(s->extra, "parts")) {
+        cJSON_ArrayForEach(part, cJSON_GetObjectItemCaseSensitive(s->extra, "parts"))
+        {
             if (rc || !cJSON_IsString(part) || part->valuestring[0] == '/')
                 continue;
             char file[512];
@@ -735,9 +738,8 @@ static int check_merges(struct run *r, struct schema_registry *reg)
             cJSON_Delete(inst);
             return nomem(r);
         }
-        cJSON_AddItemToObject(d, "parts",
-                              cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(s->extra, "parts"),
-                                              1));
+        cJSON_AddItemToObject(
+            d, "parts", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(s->extra, "parts"), 1));
         cJSON_AddItemToObject(d, "example", inst);
         cJSON_AddItemToObject(d, "rejectedBy", rejected);
         char res[600];
@@ -759,7 +761,8 @@ static int self_check(struct run *r, struct schema_registry *reg)
         const struct gen_site *s = &r->g.unions.items[i];
         const cJSON *res = NULL;
         const cJSON *u;
-        cJSON_ArrayForEach(u, r->unions) {
+        cJSON_ArrayForEach(u, r->unions)
+        {
             const cJSON *loc = cJSON_GetObjectItemCaseSensitive(u, "location");
             if (!res && !strcmp(loc->valuestring, s->src))
                 res = u;
@@ -768,7 +771,8 @@ static int self_check(struct run *r, struct schema_registry *reg)
         if ((rc = lookup(r, reg, s->file, s->out, NULL, &sch)))
             break;
         const cJSON *o;
-        cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(res, "overlaps")) {
+        cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(res, "overlaps"))
+        {
             const cJSON *ex = cJSON_GetObjectItemCaseSensitive(o, "example");
             if (!schema_is_valid(sch, ex))
                 return util_error_set(r->g.err, UTIL_ERR_INVALID,
@@ -800,7 +804,8 @@ static int add_null_types(struct run *r, cJSON *list)
 static int add_unions(struct run *r, cJSON *list)
 {
     const cJSON *u;
-    cJSON_ArrayForEach(u, r->unions) {
+    cJSON_ArrayForEach(u, r->unions)
+    {
         const cJSON *overlaps = cJSON_GetObjectItemCaseSensitive(u, "overlaps");
         if (cJSON_GetArraySize(overlaps) == 0)
             continue;
@@ -835,18 +840,15 @@ static int add_unions(struct run *r, cJSON *list)
             cJSON_AddItemToObject(e, "location", location(s->src));
             snprintf(where, sizeof(where), "%s#%s/allOf", s->file, s->out);
             cJSON_AddStringToObject(e, "schema", where);
-            cJSON_AddItemToObject(e, "property", cJSON_Duplicate(
-                                                     cJSON_GetObjectItemCaseSensitive(s->extra,
-                                                                                      "property"),
-                                                     1));
-            cJSON_AddItemToObject(e, "selector", cJSON_Duplicate(
-                                                     cJSON_GetObjectItemCaseSensitive(s->extra,
-                                                                                      "selector"),
-                                                     1));
-            cJSON_AddItemToObject(e, "mapping", cJSON_Duplicate(
-                                                    cJSON_GetObjectItemCaseSensitive(s->extra,
-                                                                                     "mapping"),
-                                                    1));
+            cJSON_AddItemToObject(
+                e, "property",
+                cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(s->extra, "property"), 1));
+            cJSON_AddItemToObject(
+                e, "selector",
+                cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(s->extra, "selector"), 1));
+            cJSON_AddItemToObject(
+                e, "mapping",
+                cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(s->extra, "mapping"), 1));
             cJSON_AddItemToArray(sel, e);
         }
         cJSON_AddStringToObject(res, "note",
@@ -867,9 +869,8 @@ static int add_unmapped(struct run *r, cJSON *list)
         cJSON *d = new_defect(r, "unmapped-selector-value", s->src);
         if (!d)
             return nomem(r);
-        cJSON_AddItemToObject(d, "union", cJSON_Duplicate(
-                                              cJSON_GetObjectItemCaseSensitive(s->extra, "union"),
-                                              1));
+        cJSON_AddItemToObject(
+            d, "union", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(s->extra, "union"), 1));
         cJSON_AddItemToObject(d, "values", cJSON_Duplicate(un, 1));
         cJSON_AddStringToObject(d, "resolution",
                                 "no union branch is named like these type values; for them the "
@@ -897,7 +898,8 @@ static int add_statuses(struct run *r, cJSON *list)
         for (size_t j = 0; j < op->nresponses; j++) {
             bool seen = false;
             const cJSON *e;
-            cJSON_ArrayForEach(e, documented) {
+            cJSON_ArrayForEach(e, documented)
+            {
                 seen = seen || !strcmp(e->valuestring, op->responses[j].status);
             }
             if (!seen)
@@ -908,7 +910,8 @@ static int add_statuses(struct run *r, cJSON *list)
         const struct spec_operation *op = spec_operation_at(spec, i);
         bool all = true;
         const cJSON *e;
-        cJSON_ArrayForEach(e, documented) {
+        cJSON_ArrayForEach(e, documented)
+        {
             all = all && spec_operation_response(op, e->valuestring);
         }
         everywhere += all;
@@ -916,7 +919,8 @@ static int add_statuses(struct run *r, cJSON *list)
     for (size_t k = 0; k < sizeof(COMMON_STATUSES) / sizeof(COMMON_STATUSES[0]); k++) {
         bool seen = false;
         const cJSON *e;
-        cJSON_ArrayForEach(e, documented) {
+        cJSON_ArrayForEach(e, documented)
+        {
             seen = seen || !strcmp(e->valuestring, COMMON_STATUSES[k]);
         }
         if (!seen)
@@ -1017,8 +1021,7 @@ static int build_defects(struct run *r, cJSON **out)
         rc = add_unmapped(r, list);
     if (!rc) {
         while (r->examples && r->examples->child)
-            cJSON_AddItemToArray(list,
-                                 cJSON_DetachItemViaPointer(r->examples, r->examples->child));
+            cJSON_AddItemToArray(list, cJSON_DetachItemViaPointer(r->examples, r->examples->child));
         rc = add_statuses(r, list);
     }
     if (!rc)
@@ -1037,8 +1040,7 @@ static int build_defects(struct run *r, cJSON **out)
 
 /* ---- entry points ---- */
 
-static int run_all(const struct spec *spec, struct run *r, cJSON **defects,
-                   struct util_error *err)
+static int run_all(const struct spec *spec, struct run *r, cJSON **defects, struct util_error *err)
 {
     memset(r, 0, sizeof(*r));
     r->g.spec = spec;

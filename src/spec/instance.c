@@ -27,7 +27,8 @@ static const char *type_of(const cJSON *s)
 static bool in_required(const cJSON *s, const char *name)
 {
     const cJSON *r;
-    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(s, "required")) {
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(s, "required"))
+    {
         if (cJSON_IsString(r) && !strcmp(r->valuestring, name))
             return true;
     }
@@ -60,7 +61,8 @@ static cJSON *build_object(const cJSON *doc, const cJSON *s, bool full, int dept
     if (!o)
         return NULL;
     const cJSON *p;
-    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(s, "properties")) {
+    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(s, "properties"))
+    {
         bool req = in_required(s, p->string);
         if (!full && !req)
             continue;
@@ -75,7 +77,8 @@ static cJSON *build_object(const cJSON *doc, const cJSON *s, bool full, int dept
     }
     /* A required name without a property schema: any value will do. */
     const cJSON *r;
-    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(s, "required")) {
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(s, "required"))
+    {
         if (cJSON_IsString(r) && !cJSON_GetObjectItemCaseSensitive(o, r->valuestring))
             cJSON_AddItemToObject(o, r->valuestring, cJSON_CreateString("x"));
     }
@@ -87,7 +90,8 @@ static cJSON *build_all_of(const cJSON *doc, const cJSON *parts, bool full, int 
 {
     cJSON *acc = NULL;
     const cJSON *part;
-    cJSON_ArrayForEach(part, parts) {
+    cJSON_ArrayForEach(part, parts)
+    {
         cJSON *v = build(doc, part, full, depth + 1);
         if (!v) {
             cJSON_Delete(acc);
@@ -143,8 +147,7 @@ static cJSON *build(const cJSON *doc, const cJSON *node, bool full, int depth)
         bool has;
         double min_items = number_of(s, "minItems", &has);
         if (a && (full || min_items >= 1)) {
-            cJSON *item = build(doc, cJSON_GetObjectItemCaseSensitive(s, "items"), full,
-                                depth + 1);
+            cJSON *item = build(doc, cJSON_GetObjectItemCaseSensitive(s, "items"), full, depth + 1);
             if (item)
                 cJSON_AddItemToArray(a, item);
         }

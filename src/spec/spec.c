@@ -1,9 +1,9 @@
 /* The OpenAPI model: loading, operations, parameters, bodies, responses. */
 #include "spec/internal.h"
 
-#include "json/json.h"
 #include "util/caps.h"
 #include "util/file.h"
+#include "json/json.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -12,7 +12,7 @@
 
 #define MAX_REF_HOPS 32
 
-static const char *const METHODS[] = {"get",  "put",   "post",  "delete",
+static const char *const METHODS[] = {"get",     "put",  "post",  "delete",
                                       "options", "head", "patch", "trace"};
 
 int spec_ref_pointer(const char *ref, struct util_buf *b)
@@ -38,8 +38,8 @@ int spec_ref_pointer(const char *ref, struct util_buf *b)
 const cJSON *spec_ref_target(const cJSON *doc, const cJSON *node)
 {
     for (int hops = 0; node && hops <= MAX_REF_HOPS; hops++) {
-        const cJSON *ref = cJSON_IsObject(node) ? cJSON_GetObjectItemCaseSensitive(node, "$ref")
-                                                : NULL;
+        const cJSON *ref =
+            cJSON_IsObject(node) ? cJSON_GetObjectItemCaseSensitive(node, "$ref") : NULL;
         if (!ref)
             return node;
         if (!cJSON_IsString(ref) || ref->valuestring[0] != '#')
@@ -176,7 +176,8 @@ static int string_array(const cJSON *arr, const char ***out, size_t *n)
     if (!v)
         return UTIL_ERR_NOMEM;
     const cJSON *it;
-    cJSON_ArrayForEach(it, arr) {
+    cJSON_ArrayForEach(it, arr)
+    {
         if (!cJSON_IsString(it)) {
             free(v);
             return UTIL_ERR_INVALID;
@@ -220,8 +221,9 @@ static int fill_parameter(const struct spec *spec, const cJSON *entry, const str
     else if (!strcmp(p->in, "cookie"))
         p->where = SPEC_IN_COOKIE;
     else
-        return invalid_at(spec, err, p->pointer, "parameter location is not one of query, path, "
-                                                 "header, cookie: ",
+        return invalid_at(spec, err, p->pointer,
+                          "parameter location is not one of query, path, "
+                          "header, cookie: ",
                           p->in);
     const cJSON *req = cJSON_GetObjectItemCaseSensitive(obj, "required");
     p->required = cJSON_IsTrue(req);
@@ -239,8 +241,8 @@ static int fill_parameter(const struct spec *spec, const cJSON *entry, const str
     p->schema = cJSON_GetObjectItemCaseSensitive(obj, "schema");
     p->example = cJSON_GetObjectItemCaseSensitive(obj, "example");
     p->is_array = p->schema && schema_is_array(spec, p->schema);
-    p->accept_both_forms = p->is_array && p->where == SPEC_IN_QUERY && !p->style_declared &&
-                           !p->explode_declared;
+    p->accept_both_forms =
+        p->is_array && p->where == SPEC_IN_QUERY && !p->style_declared && !p->explode_declared;
     return UTIL_OK;
 }
 
@@ -265,7 +267,8 @@ static int add_params(const struct spec *spec, const cJSON *list, struct util_bu
     size_t base = here->len;
     size_t i = 0;
     const cJSON *entry;
-    cJSON_ArrayForEach(entry, list) {
+    cJSON_ArrayForEach(entry, list)
+    {
         struct spec_parameter p;
         memset(&p, 0, sizeof(p));
         int rc = json_pointer_append(here, "parameters");
@@ -332,7 +335,8 @@ static int fill_responses(const struct spec *spec, const cJSON *responses, struc
         return UTIL_ERR_NOMEM;
     size_t base = here->len;
     const cJSON *r;
-    cJSON_ArrayForEach(r, responses) {
+    cJSON_ArrayForEach(r, responses)
+    {
         struct spec_response *out = &op->responses[op->nresponses++];
         int rc = json_pointer_append(here, "responses");
         if (!rc)
@@ -357,9 +361,8 @@ static int fill_responses(const struct spec *spec, const cJSON *responses, struc
     return UTIL_OK;
 }
 
-static int add_operation(struct spec *spec, const char *path, const char *method,
-                         const cJSON *item, const cJSON *path_params, size_t *alloc,
-                         struct util_error *err)
+static int add_operation(struct spec *spec, const char *path, const char *method, const cJSON *item,
+                         const cJSON *path_params, size_t *alloc, struct util_error *err)
 {
     if (spec->nops == *alloc) {
         size_t n = *alloc ? *alloc * 2 : 64;
@@ -410,8 +413,8 @@ static int add_operation(struct spec *spec, const char *path, const char *method
     }
     const cJSON *summary = cJSON_GetObjectItemCaseSensitive(item, "summary");
     op->summary = cJSON_IsString(summary) ? summary->valuestring : NULL;
-    if ((rc = string_array(cJSON_GetObjectItemCaseSensitive(item, "tags"), &op->tags,
-                           &op->ntags))) {
+    if ((rc =
+             string_array(cJSON_GetObjectItemCaseSensitive(item, "tags"), &op->tags, &op->ntags))) {
         if (rc == UTIL_ERR_INVALID)
             invalid_at(spec, err, here.data, "tags is not an array of strings", NULL);
         goto cleanup;
@@ -447,8 +450,7 @@ static int add_operation(struct spec *spec, const char *path, const char *method
         here.len = base;
         here.data[base] = '\0';
     }
-    rc = fill_responses(spec, cJSON_GetObjectItemCaseSensitive(item, "responses"), &here, op,
-                        err);
+    rc = fill_responses(spec, cJSON_GetObjectItemCaseSensitive(item, "responses"), &here, op, err);
 cleanup:
     util_buf_finish(&here);
     return rc;
@@ -461,13 +463,15 @@ static int index_operations(struct spec *spec, struct util_error *err)
         return invalid_at(spec, err, "", "document without a paths object", NULL);
     size_t alloc = 0;
     const cJSON *item;
-    cJSON_ArrayForEach(item, paths) {
+    cJSON_ArrayForEach(item, paths)
+    {
         if (!cJSON_IsObject(item))
             continue;
         const cJSON *path_params = cJSON_GetObjectItemCaseSensitive(item, "parameters");
         const cJSON *m;
         /* Methods in document order, as the spec lists them. */
-        cJSON_ArrayForEach(m, item) {
+        cJSON_ArrayForEach(m, item)
+        {
             bool is_method = false;
             for (size_t i = 0; i < sizeof(METHODS) / sizeof(METHODS[0]); i++)
                 is_method = is_method || !strcmp(m->string, METHODS[i]);
@@ -503,8 +507,7 @@ int spec_load_text(const char *text, size_t len, const char *name, struct spec *
     }
     const cJSON *openapi = cJSON_GetObjectItemCaseSensitive(spec->doc, "openapi");
     if (!cJSON_IsString(openapi) || strncmp(openapi->valuestring, "3.", 2) != 0) {
-        rc = invalid_at(spec, err, "", "expected an OpenAPI 3.x document (openapi: 3.x.y)",
-                        NULL);
+        rc = invalid_at(spec, err, "", "expected an OpenAPI 3.x document (openapi: 3.x.y)", NULL);
         goto cleanup;
     }
     spec->openapi = openapi->valuestring;
@@ -512,8 +515,7 @@ int spec_load_text(const char *text, size_t len, const char *name, struct spec *
     const cJSON *title = cJSON_GetObjectItemCaseSensitive(info, "title");
     const cJSON *version = cJSON_GetObjectItemCaseSensitive(info, "version");
     if (!cJSON_IsString(title) || !cJSON_IsString(version)) {
-        rc = invalid_at(spec, err, "/info", "expected info.title and info.version strings",
-                        NULL);
+        rc = invalid_at(spec, err, "/info", "expected info.title and info.version strings", NULL);
         goto cleanup;
     }
     spec->title = title->valuestring;
@@ -579,8 +581,7 @@ const struct spec_operation *spec_operation_at(const struct spec *spec, size_t i
     return i < spec->nops ? &spec->ops[i] : NULL;
 }
 
-const struct spec_operation *spec_operation_find(const struct spec *spec,
-                                                 const char *operation_id)
+const struct spec_operation *spec_operation_find(const struct spec *spec, const char *operation_id)
 {
     for (size_t i = 0; i < spec->nops; i++)
         if (!strcmp(spec->ops[i].operation_id, operation_id))

@@ -53,19 +53,19 @@ struct spec_parameter {
     const char *in; /* "query", "path", "header", "cookie" */
     enum spec_param_in where;
     bool required;
-    const char *style;     /* declared, else the OAS default: form (query, cookie), simple */
-    bool explode;          /* declared, else the OAS default: true for form, else false */
+    const char *style; /* declared, else the OAS default: form (query, cookie), simple */
+    bool explode;      /* declared, else the OAS default: true for form, else false */
     bool style_declared;
     bool explode_declared;
-    bool is_array;         /* the schema is (a $ref to) type: array */
+    bool is_array; /* the schema is (a $ref to) type: array */
     /* An array query parameter declaring neither style nor explode: OAS says
      * form/explode=true (status=a&status=b) but the official clients send
      * one comma-joined value, so a server (and the mock) must accept both. */
     bool accept_both_forms;
-    const cJSON *schema;   /* the OpenAPI schema object, possibly a {$ref} */
-    const cJSON *example;  /* parameter-level example, or NULL */
-    char *pointer;         /* JSON Pointer of the parameter object (after $ref) */
-    char *use_pointer;     /* JSON Pointer of the entry in the operation's list */
+    const cJSON *schema;  /* the OpenAPI schema object, possibly a {$ref} */
+    const cJSON *example; /* parameter-level example, or NULL */
+    char *pointer;        /* JSON Pointer of the parameter object (after $ref) */
+    char *use_pointer;    /* JSON Pointer of the entry in the operation's list */
 };
 
 struct spec_request_body {
@@ -85,23 +85,23 @@ struct spec_response {
 };
 
 struct spec_operation {
-    size_t index;             /* position in document order, from 0 */
+    size_t index; /* position in document order, from 0 */
     const char *operation_id;
-    const char *method;       /* as in the document: "get", "post", ... */
-    char method_upper[8];     /* "GET", "POST", ... */
-    const char *path;         /* template, "/1/tasks/{taskID}" */
-    const char **tags;        /* array owned by the spec, strings borrowed */
+    const char *method;   /* as in the document: "get", "post", ... */
+    char method_upper[8]; /* "GET", "POST", ... */
+    const char *path;     /* template, "/1/tasks/{taskID}" */
+    const char **tags;    /* array owned by the spec, strings borrowed */
     size_t ntags;
-    const char *summary;      /* or NULL */
-    bool acl_documented;      /* the operation has x-acl */
-    const char **acl;         /* x-acl entries (empty when not documented) */
+    const char *summary; /* or NULL */
+    bool acl_documented; /* the operation has x-acl */
+    const char **acl;    /* x-acl entries (empty when not documented) */
     size_t nacl;
     struct spec_parameter *params;
     size_t nparams;
-    struct spec_request_body *body; /* NULL when the operation takes no body */
+    struct spec_request_body *body;  /* NULL when the operation takes no body */
     struct spec_response *responses; /* document order */
     size_t nresponses;
-    char *pointer;            /* /paths/~11~1tasks/get */
+    char *pointer; /* /paths/~11~1tasks/get */
 };
 
 /* Reads and indexes the OpenAPI document at path. *out (caller destroys)
@@ -133,8 +133,7 @@ size_t spec_operation_count(const struct spec *spec);
 /* Borrowed; NULL when i is out of range. */
 const struct spec_operation *spec_operation_at(const struct spec *spec, size_t i);
 /* Borrowed; NULL when no operation has that operationId. */
-const struct spec_operation *spec_operation_find(const struct spec *spec,
-                                                 const char *operation_id);
+const struct spec_operation *spec_operation_find(const struct spec *spec, const char *operation_id);
 /* The response documented for status ("200"), or NULL. */
 const struct spec_response *spec_operation_response(const struct spec_operation *op,
                                                     const char *status);
@@ -250,9 +249,8 @@ enum spec_site {
  * "/operations/20/responses/200/schema". Append it to the operations.json URI
  * after '#' to look it up in a registry. UTIL_ERR_NOTFOUND when the
  * operation, status or parameter is not documented. */
-int spec_operation_schema_pointer(const cJSON *ops, const char *operation_id,
-                                  enum spec_site site, const char *key, struct util_buf *out,
-                                  struct util_error *err);
+int spec_operation_schema_pointer(const cJSON *ops, const char *operation_id, enum spec_site site,
+                                  const char *key, struct util_buf *out, struct util_error *err);
 
 /* ---- entry points for the CLI (no printing) ---- */
 

@@ -1,8 +1,8 @@
 /* OpenAPI 3.0 Schema Object -> JSON Schema draft 2020-12 (see spec.h). */
 #include "spec/gen.h"
 
-#include "json/json.h"
 #include "util/caps.h"
+#include "json/json.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -300,7 +300,8 @@ static int tr_list(struct tr *t, const cJSON *list, const char *key, const char 
     int rc = enter(t, key, out_key, &m);
     size_t i = 0;
     const cJSON *it;
-    cJSON_ArrayForEach(it, list) {
+    cJSON_ArrayForEach(it, list)
+    {
         struct mark mi = {0, 0};
         cJSON *v = NULL;
         if (!rc)
@@ -326,7 +327,8 @@ static int tr_properties(struct tr *t, const cJSON *props, cJSON *out, int depth
     struct mark m = {0, 0};
     int rc = enter(t, "properties", "properties", &m);
     const cJSON *p;
-    cJSON_ArrayForEach(p, props) {
+    cJSON_ArrayForEach(p, props)
+    {
         if (rc)
             break;
         rc = tr_child(t, p, p->string, p->string, o, depth);
@@ -357,7 +359,8 @@ static int apply_nullable(cJSON *out)
     if (cJSON_IsArray(en)) {
         bool has_null = false;
         const cJSON *v;
-        cJSON_ArrayForEach(v, en) {
+        cJSON_ArrayForEach(v, en)
+        {
             has_null = has_null || cJSON_IsNull(v);
         }
         if (!has_null)
@@ -391,25 +394,28 @@ static bool needs_merge(const cJSON *doc, const cJSON *all)
     if (!cJSON_IsArray(all) || cJSON_GetArraySize(all) < 2)
         return false;
     const cJSON *a;
-    cJSON_ArrayForEach(a, all) {
+    cJSON_ArrayForEach(a, all)
+    {
         const cJSON *pa = spec_ref_target(doc, a);
         if (!cJSON_IsObject(pa) ||
             !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(pa, "additionalProperties")))
             continue;
         const cJSON *props_a = cJSON_GetObjectItemCaseSensitive(pa, "properties");
         const cJSON *b;
-        cJSON_ArrayForEach(b, all) {
+        cJSON_ArrayForEach(b, all)
+        {
             if (b == a)
                 continue;
             const cJSON *pb = spec_ref_target(doc, b);
             const cJSON *k;
-            cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(pb, "properties")) {
+            cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(pb, "properties"))
+            {
                 if (!cJSON_GetObjectItemCaseSensitive(props_a, k->string))
                     return true;
             }
-            cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(pb, "required")) {
-                if (cJSON_IsString(k) &&
-                    !cJSON_GetObjectItemCaseSensitive(props_a, k->valuestring))
+            cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(pb, "required"))
+            {
+                if (cJSON_IsString(k) && !cJSON_GetObjectItemCaseSensitive(props_a, k->valuestring))
                     return true;
             }
         }
@@ -419,8 +425,8 @@ static bool needs_merge(const cJSON *doc, const cJSON *all)
 
 static bool mergeable_key(const char *k)
 {
-    static const char *const ok[] = {"type",        "properties", "required",
-                                     "additionalProperties", "title", "description"};
+    static const char *const ok[] = {"type",  "properties", "required", "additionalProperties",
+                                     "title", "description"};
     if (!strncmp(k, "x-", 2))
         return true;
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
@@ -432,7 +438,8 @@ static bool mergeable_key(const char *k)
 static int add_required(cJSON *req, const char *name)
 {
     const cJSON *r;
-    cJSON_ArrayForEach(r, req) {
+    cJSON_ArrayForEach(r, req)
+    {
         if (!strcmp(r->valuestring, name))
             return UTIL_OK;
     }
@@ -464,7 +471,8 @@ static int tr_merge(struct tr *t, const cJSON *src, cJSON **out, int depth)
     }
     /* The container's own keywords (description, ...), allOf excepted. */
     const cJSON *k;
-    cJSON_ArrayForEach(k, src) {
+    cJSON_ArrayForEach(k, src)
+    {
         if (!strcmp(k->string, "allOf") || !strncmp(k->string, "x-", 2))
             continue;
         if (!strcmp(k->string, "properties") || !strcmp(k->string, "required") ||
@@ -481,7 +489,8 @@ static int tr_merge(struct tr *t, const cJSON *src, cJSON **out, int depth)
     cJSON_AddStringToObject(o, "type", "object");
     size_t i = 0;
     const cJSON *part;
-    cJSON_ArrayForEach(part, all) {
+    cJSON_ArrayForEach(part, all)
+    {
         const cJSON *ref = cJSON_GetObjectItemCaseSensitive(part, "$ref");
         const cJSON *p = spec_ref_target(t->g->doc, part);
         struct util_buf where;
@@ -500,11 +509,13 @@ static int tr_merge(struct tr *t, const cJSON *src, cJSON **out, int depth)
         i++;
         if (!rc && !cJSON_IsObject(p))
             rc = fail(t, UTIL_ERR_INVALID, "allOf part does not resolve to a schema");
-        cJSON_ArrayForEach(k, (rc ? none : p)) {
+        cJSON_ArrayForEach(k, (rc ? none : p))
+        {
             if (!mergeable_key(k->string)) {
-                rc = fail(t, UTIL_ERR_INVALID, "cannot merge an allOf part with keywords other "
-                                               "than type/properties/required/"
-                                               "additionalProperties");
+                rc = fail(t, UTIL_ERR_INVALID,
+                          "cannot merge an allOf part with keywords other "
+                          "than type/properties/required/"
+                          "additionalProperties");
                 break;
             }
         }
@@ -514,14 +525,16 @@ static int tr_merge(struct tr *t, const cJSON *src, cJSON **out, int depth)
             all_closed = all_closed &&
                          cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(p, "additionalProperties"));
         const cJSON *prop;
-        cJSON_ArrayForEach(prop, (rc ? none : cJSON_GetObjectItemCaseSensitive(p, "properties"))) {
+        cJSON_ArrayForEach(prop, (rc ? none : cJSON_GetObjectItemCaseSensitive(p, "properties")))
+        {
             const cJSON *prev = NULL;
             const cJSON *q;
-            cJSON_ArrayForEach(q, all) {
+            cJSON_ArrayForEach(q, all)
+            {
                 if (q == part)
                     break;
-                const cJSON *qp = cJSON_GetObjectItemCaseSensitive(spec_ref_target(t->g->doc, q),
-                                                                   "properties");
+                const cJSON *qp =
+                    cJSON_GetObjectItemCaseSensitive(spec_ref_target(t->g->doc, q), "properties");
                 if (!prev)
                     prev = cJSON_GetObjectItemCaseSensitive(qp, prop->string);
             }
@@ -552,7 +565,8 @@ static int tr_merge(struct tr *t, const cJSON *src, cJSON **out, int depth)
                 break;
             cJSON_AddItemToObject(props, prop->string, v);
         }
-        cJSON_ArrayForEach(prop, (rc ? none : cJSON_GetObjectItemCaseSensitive(p, "required"))) {
+        cJSON_ArrayForEach(prop, (rc ? none : cJSON_GetObjectItemCaseSensitive(p, "required")))
+        {
             if (cJSON_IsString(prop) && (rc = add_required(req, prop->valuestring)))
                 break;
         }
@@ -567,7 +581,8 @@ static int tr_merge(struct tr *t, const cJSON *src, cJSON **out, int depth)
         if (rc)
             goto cleanup;
     }
-    cJSON_ArrayForEach(k, src) {
+    cJSON_ArrayForEach(k, src)
+    {
         if (!strcmp(k->string, "allOf") || !strncmp(k->string, "x-", 2))
             continue;
         cJSON_AddItemToObject(o, k->string, cJSON_Duplicate(k, 1));
@@ -620,7 +635,8 @@ static int tr_selectors(struct tr *t, const cJSON *src, cJSON *out)
         return UTIL_OK;
     int rc = UTIL_OK;
     const cJSON *p;
-    cJSON_ArrayForEach(p, props) {
+    cJSON_ArrayForEach(p, props)
+    {
         const cJSON *ref = cJSON_GetObjectItemCaseSensitive(p, "$ref");
         if (p == sel || !cJSON_IsString(ref))
             continue;
@@ -651,7 +667,8 @@ static int tr_selectors(struct tr *t, const cJSON *src, cJSON *out)
         size_t i = 0;
         bool all_named = true;
         const cJSON *b;
-        cJSON_ArrayForEach(b, branches) {
+        cJSON_ArrayForEach(b, branches)
+        {
             const cJSON *bref = cJSON_GetObjectItemCaseSensitive(b, "$ref");
             names[i] = cJSON_IsString(bref) ? spec_schema_ref_name(bref->valuestring) : NULL;
             all_named = all_named && names[i];
@@ -660,7 +677,8 @@ static int tr_selectors(struct tr *t, const cJSON *src, cJSON *out)
         if (all_named && (rc = gen_branch_keys(names, n, keys)))
             goto next;
         const cJSON *v;
-        cJSON_ArrayForEach(v, values) {
+        cJSON_ArrayForEach(v, values)
+        {
             if (!cJSON_IsString(v))
                 continue;
             char *vk = gen_value_key(v->valuestring);
@@ -805,7 +823,8 @@ static int tr_schema(struct tr *t, const cJSON *src, cJSON **out, int depth)
         return UTIL_ERR_NOMEM;
     int rc = UTIL_OK;
     const cJSON *k;
-    cJSON_ArrayForEach(k, src) {
+    cJSON_ArrayForEach(k, src)
+    {
         const char *key = k->string;
         if (!strncmp(key, "x-", 2) || !strcmp(key, "nullable") || !strcmp(key, "discriminator") ||
             !strcmp(key, "xml") || !strcmp(key, "externalDocs"))
@@ -820,8 +839,7 @@ static int tr_schema(struct tr *t, const cJSON *src, cJSON **out, int depth)
             struct mark m = {0, 0};
             rc = enter(t, "example", NULL, &m);
             if (!rc)
-                rc = gen_sites_add(&t->g->examples, cur(&t->src), t->file, cur(&t->out), k,
-                                   NULL);
+                rc = gen_sites_add(&t->g->examples, cur(&t->src), t->file, cur(&t->out), k, NULL);
             leave(t, &m);
         } else if (!strcmp(key, "properties")) {
             rc = tr_properties(t, k, o, depth);
@@ -844,8 +862,8 @@ static int tr_schema(struct tr *t, const cJSON *src, cJSON **out, int depth)
                 struct mark m = {0, 0};
                 rc = enter(t, "type", NULL, &m);
                 if (!rc)
-                    rc = gen_sites_add(&t->g->nulls, cur(&t->src), t->file, cur(&t->out), src,
-                                       NULL);
+                    rc =
+                        gen_sites_add(&t->g->nulls, cur(&t->src), t->file, cur(&t->out), src, NULL);
                 leave(t, &m);
             }
             cJSON *dup = cJSON_Duplicate(k, 1);
@@ -894,9 +912,8 @@ static int tr_run(struct gen *g, const cJSON *schema, const char *src_ptr, const
     return rc;
 }
 
-int gen_translate_inline(struct gen *g, const cJSON *schema, const char *src_ptr,
-                         const char *file, const char *out_ptr, const char *ref_prefix,
-                         cJSON **out)
+int gen_translate_inline(struct gen *g, const cJSON *schema, const char *src_ptr, const char *file,
+                         const char *out_ptr, const char *ref_prefix, cJSON **out)
 {
     *out = NULL;
     return tr_run(g, schema, src_ptr, file, out_ptr, ref_prefix, out);

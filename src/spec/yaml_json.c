@@ -1,16 +1,16 @@
 /* YAML to cJSON over the libyaml event API; see yaml_json.h. */
 #include "spec/yaml_json.h"
 
-#include "json/json.h"
 #include "util/buf.h"
 #include "util/caps.h"
 #include "util/file.h"
+#include "json/json.h"
 
 #include <yaml.h>
 
 #include <errno.h>
-#include <stdarg.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,8 +32,8 @@ struct spec_line_table {
 struct frame {
     cJSON *node;
     bool is_map;
-    char *key;         /* pending mapping key, owned; NULL when a key is awaited */
-    int key_line;      /* 1-based position of the pending key */
+    char *key;    /* pending mapping key, owned; NULL when a key is awaited */
+    int key_line; /* 1-based position of the pending key */
     int key_column;
     size_t parent_len; /* length of path before this container's token */
     char *anchor;      /* owned; registered when the container is complete */
@@ -156,9 +156,8 @@ static int lines_find_linear(const struct spec_line_table *t, const char *pointe
 
 static bool is_null_text(const char *v, size_t n)
 {
-    return n == 0 || (n == 1 && v[0] == '~') || (n == 4 && (!memcmp(v, "null", 4) ||
-                                                            !memcmp(v, "Null", 4) ||
-                                                            !memcmp(v, "NULL", 4)));
+    return n == 0 || (n == 1 && v[0] == '~') ||
+           (n == 4 && (!memcmp(v, "null", 4) || !memcmp(v, "Null", 4) || !memcmp(v, "NULL", 4)));
 }
 
 /* 1 true, 0 false, -1 not a boolean. */
@@ -254,8 +253,7 @@ static bool special_float_text(const char *v, size_t n)
                        !memcmp(v, ".nan", 4) || !memcmp(v, ".NaN", 4) || !memcmp(v, ".NAN", 4)));
 }
 
-static int number_node(struct builder *b, yaml_mark_t mark, const char *v, double d,
-                       cJSON **out)
+static int number_node(struct builder *b, yaml_mark_t mark, const char *v, double d, cJSON **out)
 {
     if (!isfinite(d))
         return fail_at(b, UTIL_ERR_PARSE, mark,
@@ -296,8 +294,7 @@ static int scalar_node(struct builder *b, const yaml_event_t *ev, cJSON **out)
             return number_node(b, mark, v, d, out);
         } else if (!strcmp(tag, YAML_FLOAT_TAG)) {
             if (special_float_text(v, n))
-                return fail_at(b, UTIL_ERR_PARSE, mark,
-                               "%s is not representable in JSON", v);
+                return fail_at(b, UTIL_ERR_PARSE, mark, "%s is not representable in JSON", v);
             if (!int_text(v, n, &d) && !float_text(v, n, &d))
                 return fail_at(b, UTIL_ERR_PARSE, mark,
                                "expected a number for tag !!float, got '%s'", v);
@@ -461,8 +458,9 @@ static int take_key(struct builder *b, const yaml_event_t *ev)
     f->key_line = (int)ev->start_mark.line + 1;
     f->key_column = (int)ev->start_mark.column + 1;
     if (ev->data.scalar.anchor)
-        return fail_at(b, UTIL_ERR_PARSE, ev->start_mark, "anchors on mapping keys are not "
-                                                          "supported");
+        return fail_at(b, UTIL_ERR_PARSE, ev->start_mark,
+                       "anchors on mapping keys are not "
+                       "supported");
     return UTIL_OK;
 }
 
@@ -510,12 +508,12 @@ static int on_alias(struct builder *b, const yaml_event_t *ev)
                 return fail_at(b, UTIL_ERR_PARSE, ev->start_mark,
                                "alias *%s refers to a node that contains it (recursive alias)",
                                name);
-        return fail_at(b, UTIL_ERR_PARSE, ev->start_mark,
-                       "alias *%s has no anchor &%s before it", name, name);
+        return fail_at(b, UTIL_ERR_PARSE, ev->start_mark, "alias *%s has no anchor &%s before it",
+                       name, name);
     }
     if (b->depth + tree_depth(target) > UTIL_CAP_NESTING_DEPTH)
-        return fail_at(b, UTIL_ERR_LIMIT, ev->start_mark,
-                       "alias *%s nests deeper than %d levels", name, UTIL_CAP_NESTING_DEPTH);
+        return fail_at(b, UTIL_ERR_LIMIT, ev->start_mark, "alias *%s nests deeper than %d levels",
+                       name, UTIL_CAP_NESTING_DEPTH);
     int rc = count_node(b, ev->start_mark, count_nodes(target));
     if (rc)
         return rc;
@@ -542,8 +540,8 @@ static int on_start(struct builder *b, const yaml_event_t *ev, bool is_map)
     int rc = count_node(b, ev->start_mark, 1);
     if (rc)
         return rc;
-    const char *tag = (const char *)(is_map ? ev->data.mapping_start.tag
-                                            : ev->data.sequence_start.tag);
+    const char *tag =
+        (const char *)(is_map ? ev->data.mapping_start.tag : ev->data.sequence_start.tag);
     const char *want = is_map ? YAML_MAP_TAG : YAML_SEQ_TAG;
     if (tag && strcmp(tag, "!") != 0 && strcmp(tag, want) != 0)
         return fail_at(b, UTIL_ERR_PARSE, ev->start_mark, "unsupported tag %s on a %s", tag,
@@ -560,8 +558,8 @@ static int on_start(struct builder *b, const yaml_event_t *ev, bool is_map)
     f->node = node;
     f->is_map = is_map;
     f->parent_len = saved;
-    const yaml_char_t *anchor = is_map ? ev->data.mapping_start.anchor
-                                       : ev->data.sequence_start.anchor;
+    const yaml_char_t *anchor =
+        is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
     b->depth++;
     if (anchor) {
         f->anchor = strdup((const char *)anchor);

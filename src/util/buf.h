@@ -21,8 +21,7 @@ void util_buf_reset(struct util_buf *b);
 int util_buf_append(struct util_buf *b, const void *data, size_t n);
 int util_buf_puts(struct util_buf *b, const char *s);
 int util_buf_putc(struct util_buf *b, char c);
-int util_buf_printf(struct util_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int util_buf_printf(struct util_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int util_buf_vprintf(struct util_buf *b, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 

@@ -8,8 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int util_file_read(const char *path, size_t limit, char **out, size_t *len,
-                   struct util_error *err)
+int util_file_read(const char *path, size_t limit, char **out, size_t *len, struct util_error *err)
 {
     int rc = UTIL_OK;
     char *data = NULL;
@@ -42,8 +41,7 @@ int util_file_read(const char *path, size_t limit, char **out, size_t *len,
         used += got;
         if (got < want) {
             if (ferror(f)) {
-                rc = util_error_set(err, UTIL_ERR_IO, "%s: read error: %s", path,
-                                    strerror(errno));
+                rc = util_error_set(err, UTIL_ERR_IO, "%s: read error: %s", path, strerror(errno));
                 goto out;
             }
             break;
@@ -77,8 +75,7 @@ out:
     return rc;
 }
 
-int util_file_write_atomic(const char *path, const void *data, size_t len,
-                           struct util_error *err)
+int util_file_write_atomic(const char *path, const void *data, size_t len, struct util_error *err)
 {
     int rc = UTIL_OK;
     int fd = -1;

@@ -10,14 +10,12 @@
 /* Reads the whole file into a NUL-terminated heap buffer (*out, caller frees)
  * of *len bytes. Fails with UTIL_ERR_LIMIT past limit bytes, UTIL_ERR_IO when
  * the file cannot be read; err names the path. */
-int util_file_read(const char *path, size_t limit, char **out, size_t *len,
-                   struct util_error *err);
+int util_file_read(const char *path, size_t limit, char **out, size_t *len, struct util_error *err);
 
 /* Writes len bytes to path atomically: a temporary file in the same directory
  * is written, flushed, fsync'ed and renamed over path, so readers see either
  * the old or the new content, never a part. */
-int util_file_write_atomic(const char *path, const void *data, size_t len,
-                           struct util_error *err);
+int util_file_write_atomic(const char *path, const void *data, size_t len, struct util_error *err);
 
 /* Creates dir and its parents (mode 0777 & ~umask); existing dirs are fine. */
 int util_mkdir_p(const char *dir, struct util_error *err);

@@ -7,8 +7,8 @@
  *   cassette_tool replay FILE         loads and replays every request against it */
 #include "cassette/caps.h"
 #include "cassette/cassette.h"
-#include "json/json.h"
 #include "util/file.h"
+#include "json/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,11 +71,49 @@ static cJSON *headers_json(const struct cassette_header *h, size_t n)
 }
 
 static const char *const texts[] = {
-    "", "yes", "No", "on", "null", "~", "200", "1e3", "0x1F", "1:20", "2024-01-01", "true",
-    ".inf", "- a", "a: b", "a #b", " lead", "trail ", "'q'", "\"dq\"", "back\\slash",
-    "tab\there", "l1\nl2\n\nl4\n", "\r\n", "é ü 日本 🎉", "<REDACTED:x>", "&a", "*b", "!t",
-    "%p", "@a", "{f}", "[s]", "? q", "| l", "> f", "=", "<<", "\xc2\x85nel", "\xe2\x80\xa8ls",
-    "c\x01\x1f", "d\x7f", "{\"taskID\": \"6c02aeb1\", \"n\": [1, 2.5, null]}",
+    "",
+    "yes",
+    "No",
+    "on",
+    "null",
+    "~",
+    "200",
+    "1e3",
+    "0x1F",
+    "1:20",
+    "2024-01-01",
+    "true",
+    ".inf",
+    "- a",
+    "a: b",
+    "a #b",
+    " lead",
+    "trail ",
+    "'q'",
+    "\"dq\"",
+    "back\\slash",
+    "tab\there",
+    "l1\nl2\n\nl4\n",
+    "\r\n",
+    "é ü 日本 🎉",
+    "<REDACTED:x>",
+    "&a",
+    "*b",
+    "!t",
+    "%p",
+    "@a",
+    "{f}",
+    "[s]",
+    "? q",
+    "| l",
+    "> f",
+    "=",
+    "<<",
+    "\xc2\x85nel",
+    "\xe2\x80\xa8ls",
+    "c\x01\x1f",
+    "d\x7f",
+    "{\"taskID\": \"6c02aeb1\", \"n\": [1, 2.5, null]}",
 };
 
 static int cmd_compat(const char *dir)

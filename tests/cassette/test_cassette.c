@@ -2,10 +2,10 @@
  * transports in every record mode, atomic saving, HAR export. */
 #include "cassette/caps.h"
 #include "cassette/cassette.h"
-#include "json/json.h"
 #include "schema/schema.h"
 #include "spec/spec.h"
 #include "util/file.h"
+#include "json/json.h"
 
 #include <fcntl.h>
 #include <setjmp.h>
@@ -157,12 +157,55 @@ static void assert_same_interaction(const struct cassette_interaction *a,
 /* ---- format ---- */
 
 static const char *const tricky[] = {
-    "", "yes", "No", "on", "OFF", "y", "null", "~", "200", "1e3", "0x1F", "1:20", "2024-01-01",
-    "true", ".inf", "-", "- a", "a: b", "a #b", " lead", "trail ", "'quote'", "\"dq\"",
-    "back\\slash", "tab\there", "line1\nline2", "line1\n\nline3\n", "\r\n", "é ü 日本 🎉",
-    "<REDACTED:x>", "&anchor", "*alias", "!tag", "%percent", "@at", "`tick", "{flow}",
-    "[seq]", "a,b", "?q", "| lit", "> fold", "=", "<<", "\xc2\x85nel", "\xe2\x80\xa8ls",
-    "\xef\xbb\xbf\x62om", "ctrl\x01\x1f", "del\x7f",
+    "",
+    "yes",
+    "No",
+    "on",
+    "OFF",
+    "y",
+    "null",
+    "~",
+    "200",
+    "1e3",
+    "0x1F",
+    "1:20",
+    "2024-01-01",
+    "true",
+    ".inf",
+    "-",
+    "- a",
+    "a: b",
+    "a #b",
+    " lead",
+    "trail ",
+    "'quote'",
+    "\"dq\"",
+    "back\\slash",
+    "tab\there",
+    "line1\nline2",
+    "line1\n\nline3\n",
+    "\r\n",
+    "é ü 日本 🎉",
+    "<REDACTED:x>",
+    "&anchor",
+    "*alias",
+    "!tag",
+    "%percent",
+    "@at",
+    "`tick",
+    "{flow}",
+    "[seq]",
+    "a,b",
+    "?q",
+    "| lit",
+    "> fold",
+    "=",
+    "<<",
+    "\xc2\x85nel",
+    "\xe2\x80\xa8ls",
+    "\xef\xbb\xbf\x62om",
+    "ctrl\x01\x1f",
+    "del\x7f",
 };
 
 static void test_round_trip_tricky(void **state)
@@ -191,8 +234,7 @@ static void test_round_trip_tricky(void **state)
         assert_int_equal(http_headers_add(&rs.headers, "Content-Type", tricky[i]), UTIL_OK);
         assert_int_equal(cassette_append(c, &rq, &rs, tricky[i], tricky[n - 1 - i], NULL, &e),
                          UTIL_OK);
-        assert_int_equal(cassette_value_append(c, i % 2 ? "now" : "uuid", tricky[i], &e),
-                         UTIL_OK);
+        assert_int_equal(cassette_value_append(c, i % 2 ? "now" : "uuid", tricky[i], &e), UTIL_OK);
         http_request_finish(&rq);
         http_response_finish(&rs);
     }
@@ -280,18 +322,17 @@ static void test_file_save_load(void **state)
 
 /* ---- loader errors ---- */
 
-static const char *const minimal =
-    "interactions:\n"
-    "- request:\n"
-    "    body: null\n"
-    "    headers: {}\n"
-    "    method: GET\n"
-    "    uri: http://h/1/tasks\n"
-    "  response:\n"
-    "    body: {string: ''}\n"
-    "    headers: {}\n"
-    "    status: {code: 200, message: OK}\n"
-    "version: 1\n";
+static const char *const minimal = "interactions:\n"
+                                   "- request:\n"
+                                   "    body: null\n"
+                                   "    headers: {}\n"
+                                   "    method: GET\n"
+                                   "    uri: http://h/1/tasks\n"
+                                   "  response:\n"
+                                   "    body: {string: ''}\n"
+                                   "    headers: {}\n"
+                                   "    status: {code: 200, message: OK}\n"
+                                   "version: 1\n";
 
 struct bad {
     const char *text;
@@ -320,7 +361,8 @@ static void test_load_errors(void **state)
          "no response"},
         {"interactions:\n- request: {method: GET}\n  response: {status: {code: 200}}\nversion: 1\n",
          UTIL_ERR_INVALID, 2, "no uri"},
-        {"interactions:\n- request: {method: GET, uri: u, x: 1}\n  response: {status: {code: 200}}\n"
+        {"interactions:\n- request: {method: GET, uri: u, x: 1}\n  response: {status: {code: "
+         "200}}\n"
          "version: 1\n",
          UTIL_ERR_INVALID, 2, "unknown request key \"x\""},
         {"interactions:\n- request: {method: GET, uri: u}\n  response: {status: {code: OK}}\n"
@@ -338,7 +380,8 @@ static void test_load_errors(void **state)
         {"interactions:\n- request: {method: &m GET, uri: *m}\n  response: {status: {code: 200}}\n"
          "version: 1\n",
          UTIL_ERR_INVALID, 2, "aliases"},
-        {"interactions:\n- request: {method: GET, uri: !!int 5}\n  response: {status: {code: 200}}\n"
+        {"interactions:\n- request: {method: GET, uri: !!int 5}\n  response: {status: {code: "
+         "200}}\n"
          "version: 1\n",
          UTIL_ERR_INVALID, 2, "unsupported tag"},
         {"interactions:\n- request: {method: GET, uri: u, body: !!binary '***'}\n"
@@ -663,8 +706,9 @@ static void test_match_basics(void **state)
     add(c, "GET", "http://rec:1/1/%7Etilde/%2f", NULL, 200, "enc");
     struct cassette_matcher *m = cassette_matcher_create(c, NULL, NULL);
     /* Another host, parameters reordered, repeated form of an array. */
-    assert_int_equal(match_ok(m, "GET", "http://other/1/sources?order=asc&type=json&type=csv&page=1",
-                              NULL, NULL),
+    assert_int_equal(match_ok(m, "GET",
+                              "http://other/1/sources?order=asc&type=json&type=csv&page=1", NULL,
+                              NULL),
                      0);
     /* JSON by meaning: key order, whitespace, 1.0 == 1. */
     assert_int_equal(match_ok(m, "POST", "http://x/1/tasks",
@@ -674,8 +718,8 @@ static void test_match_basics(void **state)
     assert_int_equal(match_ok(m, "GET", "http://x/1/tasks/abc", NULL, NULL), 2);
     assert_int_equal(match_ok(m, "GET", "http://x/1/tasks/abc", NULL, NULL), 3);
     char msg[1024];
-    struct cassette_miss miss = match_miss(m, "GET", "http://x/1/tasks/abc", NULL, NULL, msg,
-                                           sizeof(msg));
+    struct cassette_miss miss =
+        match_miss(m, "GET", "http://x/1/tasks/abc", NULL, NULL, msg, sizeof(msg));
     assert_int_equal(miss.field, CASSETTE_FIELD_EXHAUSTED);
     assert_non_null(strstr(msg, "already replayed"));
     /* Unreserved escapes normalised, others kept (case-insensitive hex). */
@@ -729,8 +773,8 @@ static void test_match_options(void **state)
     struct cassette_matcher *m = cassette_matcher_create(c, NULL, NULL);
     const char *iq[] = {"ts"};
     const char *ib[] = {"/at", "/n/id"};
-    struct cassette_match_options o = {.ignore_query = iq, .ignore_query_count = 1,
-                                       .ignore_body = ib, .ignore_body_count = 2};
+    struct cassette_match_options o = {
+        .ignore_query = iq, .ignore_query_count = 1, .ignore_body = ib, .ignore_body_count = 2};
     /* Ignoring ts and two body fields, both recordings match; recorded
      * order decides. */
     assert_int_equal(match_ok(m, "POST", "http://h/1/runs?x=1&ts=999",
@@ -742,12 +786,11 @@ static void test_match_options(void **state)
     cassette_matcher_destroy(m);
     /* Without the options the same requests miss. */
     m = cassette_matcher_create(c, NULL, NULL);
-    match_miss(m, "POST", "http://h/1/runs?x=1&ts=999", "{\"at\":\"2024-01-01\",\"n\":{\"id\":1,\"k\":2}}",
-               NULL, NULL, 0);
+    match_miss(m, "POST", "http://h/1/runs?x=1&ts=999",
+               "{\"at\":\"2024-01-01\",\"n\":{\"id\":1,\"k\":2}}", NULL, NULL, 0);
     /* Ordered: the next recording must match, even if a later one would. */
     struct cassette_match_options ord = {.ordered = true};
-    struct cassette_miss miss =
-        match_miss(m, "GET", "http://h/1/a", NULL, &ord, NULL, 0);
+    struct cassette_miss miss = match_miss(m, "GET", "http://h/1/a", NULL, &ord, NULL, 0);
     assert_int_equal(miss.closest, 0);
     assert_non_null(strstr(miss.detail, "in recorded order"));
     assert_int_equal(match_ok(m, "POST", "http://h/1/runs?x=1&ts=100",
@@ -1041,9 +1084,8 @@ static void test_har(void **state)
         fail_msg("HAR invalid: %s", res.count ? res.items[0].message : "?");
     schema_result_finish(&res);
     /* The schema is not vacuous: breaking the HAR is caught. */
-    cJSON *entry = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(har, "log"),
-                                                          "entries"),
-                                      0);
+    cJSON *entry =
+        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(har, "log"), "entries"), 0);
     cJSON_DeleteItemFromObject(cJSON_GetObjectItem(entry, "request"), "httpVersion");
     schema_result_init(&res);
     assert_int_equal(schema_validate(s, har, &res, &e), UTIL_OK);
@@ -1053,8 +1095,8 @@ static void test_har(void **state)
     cJSON *q = cJSON_GetObjectItem(cJSON_GetObjectItem(entry, "request"), "queryString");
     assert_int_equal(cJSON_GetArraySize(q), 2);
     assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(q, 1), "value")->valuestring, "x y");
-    cJSON *e2 = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(har, "log"), "entries"),
-                                   2);
+    cJSON *e2 =
+        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(har, "log"), "entries"), 2);
     cJSON *content = cJSON_GetObjectItem(cJSON_GetObjectItem(e2, "response"), "content");
     assert_string_equal(cJSON_GetObjectItem(content, "encoding")->valuestring, "base64");
     assert_string_equal(cJSON_GetObjectItem(content, "text")->valuestring, "/wA=");

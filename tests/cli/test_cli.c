@@ -126,17 +126,16 @@ static void test_validate_schema_file(void **state)
     run(&o, "validate", "--schema", data("schema-person.json"), data("person-valid.json"), NULL);
     assert_int_equal(o.status, 0);
     assert_non_null(strstr(o.out, "valid"));
-    run(&o, "validate", "--schema", data("schema-person.json"), data("person-invalid.json"),
-        NULL);
+    run(&o, "validate", "--schema", data("schema-person.json"), data("person-invalid.json"), NULL);
     assert_int_equal(o.status, 1);
-    assert_non_null(strstr(o.out, "/action: \"upsert\" is not one of append, partial, replace, save"));
+    assert_non_null(
+        strstr(o.out, "/action: \"upsert\" is not one of append, partial, replace, save"));
     assert_non_null(strstr(o.out, "/tags/0"));
     assert_non_null(strstr(o.out, "extra"));
     run(&o, "validate", "--schema", data("schema-person.json"), data("malformed.json"), NULL);
     assert_int_equal(o.status, 2);
     assert_non_null(strstr(o.err, "malformed.json:2:"));
-    run(&o, "validate", "--schema", data("no-such-schema.json"), data("person-valid.json"),
-        NULL);
+    run(&o, "validate", "--schema", data("no-such-schema.json"), data("person-valid.json"), NULL);
     assert_int_equal(o.status, 2);
     assert_non_null(strstr(o.err, "no-such-schema.json"));
 }
@@ -145,14 +144,14 @@ static void test_validate_operation(void **state)
 {
     (void)state;
     static struct outcome o;
-    run(&o, "validate", "--operation", "getTasks", "--status", "200",
-        data("list-tasks-empty.json"), NULL);
+    run(&o, "validate", "--operation", "getTasks", "--status", "200", data("list-tasks-empty.json"),
+        NULL);
     assert_int_equal(o.status, 0);
     run(&o, "validate", "--operation", "getTasks", data("list-tasks-bad.json"), NULL);
     assert_int_equal(o.status, 1);
     assert_non_null(strstr(o.out, "/tasks/0/action: \"upsert\" is not one of"));
-    run(&o, "validate", "--operation", "getTasks", "--status", "404",
-        data("list-tasks-empty.json"), NULL);
+    run(&o, "validate", "--operation", "getTasks", "--status", "404", data("list-tasks-empty.json"),
+        NULL);
     assert_int_equal(o.status, 2);
     assert_non_null(strstr(o.err, "status 404 is not documented for getTasks"));
     run(&o, "validate", "--operation", "noSuchOp", data("list-tasks-empty.json"), NULL);
@@ -230,12 +229,9 @@ int main(int argc, char **argv)
     binary = argv[1];
     snprintf(data_dir, sizeof(data_dir), "%s", argv[2]);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_version_and_help),
-        cmocka_unit_test(test_usage_errors_exit_2),
-        cmocka_unit_test(test_validate_schema_file),
-        cmocka_unit_test(test_validate_operation),
-        cmocka_unit_test(test_validate_bad_input),
-        cmocka_unit_test(test_man_page),
+        cmocka_unit_test(test_version_and_help),     cmocka_unit_test(test_usage_errors_exit_2),
+        cmocka_unit_test(test_validate_schema_file), cmocka_unit_test(test_validate_operation),
+        cmocka_unit_test(test_validate_bad_input),   cmocka_unit_test(test_man_page),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

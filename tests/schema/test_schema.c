@@ -310,15 +310,15 @@ static void test_choice_violations(void **state)
 {
     (void)state;
     struct schema_registry *reg = reg_new(SCHEMA_DIALECT_AUTO, false);
-    struct schema *s = add(
-        reg, "{\"type\":\"object\",\"properties\":{\"pet\":{\"oneOf\":["
-             "{\"title\":\"Cat\",\"type\":\"object\",\"additionalProperties\":false,"
-             "\"required\":[\"kind\",\"lives\"],\"properties\":{\"kind\":{\"const\":\"cat\"},"
-             "\"lives\":{\"type\":\"integer\",\"maximum\":9}}},"
-             "{\"title\":\"Dog\",\"type\":\"object\",\"additionalProperties\":false,"
-             "\"required\":[\"kind\"],\"properties\":{\"kind\":{\"enum\":[\"dog\",\"wolf\"]},"
-             "\"good\":{\"type\":\"boolean\"}}}]},"
-             "\"n\":{\"type\":\"integer\"}}}");
+    struct schema *s =
+        add(reg, "{\"type\":\"object\",\"properties\":{\"pet\":{\"oneOf\":["
+                 "{\"title\":\"Cat\",\"type\":\"object\",\"additionalProperties\":false,"
+                 "\"required\":[\"kind\",\"lives\"],\"properties\":{\"kind\":{\"const\":\"cat\"},"
+                 "\"lives\":{\"type\":\"integer\",\"maximum\":9}}},"
+                 "{\"title\":\"Dog\",\"type\":\"object\",\"additionalProperties\":false,"
+                 "\"required\":[\"kind\"],\"properties\":{\"kind\":{\"enum\":[\"dog\",\"wolf\"]},"
+                 "\"good\":{\"type\":\"boolean\"}}}]},"
+                 "\"n\":{\"type\":\"integer\"}}}");
     /* branch 0 fails (const, additionalProperties, required), branch 1 holds */
     expect_valid(s, "{\"pet\":{\"kind\":\"dog\",\"good\":true}}");
     /* another property fails: only its violation, nothing from branch 0 */
@@ -336,7 +336,8 @@ static void test_choice_violations(void **state)
                         "alternative 0 (\"Cat\"))");
     assert_string_equal(res.items[0].keyword_location, "/properties/pet/oneOf");
     assert_string_equal(res.items[1].message, "/pet/lives: 10 is greater than the maximum of 9");
-    assert_string_equal(res.items[1].keyword_location, "/properties/pet/oneOf/0/properties/lives/maximum");
+    assert_string_equal(res.items[1].keyword_location,
+                        "/properties/pet/oneOf/0/properties/lives/maximum");
     schema_result_finish(&res);
     /* both branches match: no leaf from either */
     s = add(reg, "{\"oneOf\":[{\"required\":[\"a\"]},{\"required\":[\"b\"]},"
@@ -367,11 +368,12 @@ static void test_fast_paths(void **state)
     (void)state;
     struct schema_registry *reg = reg_new(SCHEMA_DIALECT_AUTO, false);
     struct schema *s = add(
-        reg, "{\"$defs\":{\"a\":{\"type\":\"object\",\"required\":[\"t\"],"
-             "\"properties\":{\"t\":{\"$ref\":\"#/$defs/ta\"},\"v\":{\"type\":\"string\"}}},"
-             "\"ta\":{\"$ref\":\"#/$defs/ta2\"},\"ta2\":{\"enum\":[\"a\",1]},"
-             "\"b\":{\"type\":\"object\",\"properties\":{\"t\":{\"const\":\"b\"}}}},"
-             "\"oneOf\":[{\"$ref\":\"#/$defs/a\"},{\"$ref\":\"#/$defs/b\"},{\"type\":\"integer\"}]}");
+        reg,
+        "{\"$defs\":{\"a\":{\"type\":\"object\",\"required\":[\"t\"],"
+        "\"properties\":{\"t\":{\"$ref\":\"#/$defs/ta\"},\"v\":{\"type\":\"string\"}}},"
+        "\"ta\":{\"$ref\":\"#/$defs/ta2\"},\"ta2\":{\"enum\":[\"a\",1]},"
+        "\"b\":{\"type\":\"object\",\"properties\":{\"t\":{\"const\":\"b\"}}}},"
+        "\"oneOf\":[{\"$ref\":\"#/$defs/a\"},{\"$ref\":\"#/$defs/b\"},{\"type\":\"integer\"}]}");
     expect_valid(s, "{\"t\":\"a\",\"v\":\"x\"}");
     expect_valid(s, "{\"t\":1.0}");
     expect_invalid(s, "{\"t\":\"a\",\"v\":1}");

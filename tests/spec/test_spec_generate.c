@@ -1,10 +1,10 @@
 /* The generator: layout, determinism, the committed schemas/ (the
  * `schemas check` gate), overlap detection, derived schemas, examples,
  * reference request samples. Needs the schema engine. */
-#include "json/json.h"
 #include "spec/gen.h"
 #include "spec/spec.h"
 #include "util/file.h"
+#include "json/json.h"
 
 #include <dirent.h>
 #include <setjmp.h>
@@ -179,16 +179,16 @@ static void walk_refs(const cJSON *n, const struct fixture *f, const char *prefi
 static void test_layout(void **state)
 {
     const struct fixture *f = *state;
-    const cJSON *schemas = cJSON_GetObjectItem(cJSON_GetObjectItem(spec_document(f->spec),
-                                                                   "components"),
-                                               "schemas");
+    const cJSON *schemas =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(spec_document(f->spec), "components"), "schemas");
     size_t ncomp = (size_t)cJSON_GetArraySize(schemas);
     assert_int_equal(f->files.count, ncomp + 2);
     for (size_t i = 1; i < f->files.count; i++)
         assert_true(strcmp(f->files.items[i - 1].path, f->files.items[i].path) < 0);
     size_t refs = 0;
     const cJSON *s;
-    cJSON_ArrayForEach(s, schemas) {
+    cJSON_ArrayForEach(s, schemas)
+    {
         char path[512];
         snprintf(path, sizeof(path), "components/%s.json", s->string);
         const struct spec_file *x = file_of(f, path);
@@ -337,10 +337,10 @@ static void test_operations_json(void **state)
     assert_int_equal(cJSON_GetArraySize(ops), 33);
     size_t i = 0, no_acl = 0, both = 0, bodies = 0;
     const cJSON *op;
-    cJSON_ArrayForEach(op, ops) {
+    cJSON_ArrayForEach(op, ops)
+    {
         const struct spec_operation *m = spec_operation_at(f->spec, i++);
-        assert_string_equal(cJSON_GetObjectItem(op, "operationId")->valuestring,
-                            m->operation_id);
+        assert_string_equal(cJSON_GetObjectItem(op, "operationId")->valuestring, m->operation_id);
         assert_string_equal(cJSON_GetObjectItem(op, "method")->valuestring, m->method_upper);
         assert_string_equal(cJSON_GetObjectItem(op, "path")->valuestring, m->path);
         const cJSON *acl = cJSON_GetObjectItem(op, "acl");
@@ -350,7 +350,8 @@ static void test_operations_json(void **state)
             assert_true(cJSON_IsFalse(cJSON_GetObjectItem(op, "aclDocumented")));
         }
         const cJSON *p;
-        cJSON_ArrayForEach(p, cJSON_GetObjectItem(op, "parameters")) {
+        cJSON_ArrayForEach(p, cJSON_GetObjectItem(op, "parameters"))
+        {
             if (cJSON_IsTrue(cJSON_GetObjectItem(p, "acceptBothForms"))) {
                 both++;
                 assert_true(cJSON_IsTrue(cJSON_GetObjectItem(p, "explode")));
@@ -436,7 +437,8 @@ static void test_registry_from_dir(void **state)
 static const cJSON *find_defect(const struct fixture *f, const char *kind, const char *location)
 {
     const cJSON *d;
-    cJSON_ArrayForEach(d, f->defects) {
+    cJSON_ArrayForEach(d, f->defects)
+    {
         if (!strcmp(cJSON_GetObjectItem(d, "kind")->valuestring, kind) &&
             (!location || !strcmp(cJSON_GetObjectItem(d, "location")->valuestring, location)))
             return d;
@@ -448,7 +450,8 @@ static size_t count_defects(const struct fixture *f, const char *kind)
 {
     size_t n = 0;
     const cJSON *d;
-    cJSON_ArrayForEach(d, f->defects) {
+    cJSON_ArrayForEach(d, f->defects)
+    {
         n += !strcmp(cJSON_GetObjectItem(d, "kind")->valuestring, kind);
     }
     return n;
@@ -457,7 +460,8 @@ static size_t count_defects(const struct fixture *f, const char *kind)
 static const cJSON *find_overlap(const cJSON *union_defect, const char *a, const char *b)
 {
     const cJSON *o;
-    cJSON_ArrayForEach(o, cJSON_GetObjectItem(union_defect, "overlaps")) {
+    cJSON_ArrayForEach(o, cJSON_GetObjectItem(union_defect, "overlaps"))
+    {
         const cJSON *br = cJSON_GetObjectItem(o, "branches");
         const char *x = cJSON_GetArrayItem(br, 0)->valuestring;
         const char *y = cJSON_GetArrayItem(br, 1)->valuestring;
@@ -489,16 +493,19 @@ static void test_overlaps_detected(void **state)
     expect_overlap(f, "SourceUpdateInput", "SourceUpdateCommercetools", "SourceCSV");
     expect_overlap(f, "SourceUpdateInput", "SourceJSON", "SourceCSV");
     expect_overlap(f, "SourceUpdateInput", "SourceBigQuery", "SourceGA4BigQueryExport");
-    static const char *const partial[] = {"AuthGoogleServiceAccountPartial", "AuthBasicPartial",
-                                          "AuthAPIKeyPartial",  "AuthOAuthPartial",
-                                          "AuthAlgoliaPartial", "AuthAlgoliaInsightsPartial"};
+    static const char *const partial[] = {"AuthGoogleServiceAccountPartial",
+                                          "AuthBasicPartial",
+                                          "AuthAPIKeyPartial",
+                                          "AuthOAuthPartial",
+                                          "AuthAlgoliaPartial",
+                                          "AuthAlgoliaInsightsPartial"};
     for (size_t i = 0; i < 6; i++)
         for (size_t j = i + 1; j < 6; j++)
             expect_overlap(f, "AuthInputPartial", partial[i], partial[j]);
     /* Every *Partial accepts {}: the witness of such pairs is {}. */
-    const cJSON *o = find_overlap(
-        find_defect(f, "overlapping-union", "#/components/schemas/AuthInputPartial"),
-        "AuthBasicPartial", "AuthAPIKeyPartial");
+    const cJSON *o =
+        find_overlap(find_defect(f, "overlapping-union", "#/components/schemas/AuthInputPartial"),
+                     "AuthBasicPartial", "AuthAPIKeyPartial");
     assert_true(cJSON_IsObject(cJSON_GetObjectItem(o, "example")));
     assert_null(cJSON_GetObjectItem(o, "example")->child);
     /* Disjoint unions are not reported and stay oneOf. */
@@ -522,10 +529,12 @@ static void test_overlaps_detected(void **state)
     cJSON_Delete(d);
     /* Independently: each reported example matches both branches. */
     const cJSON *def;
-    cJSON_ArrayForEach(def, f->defects) {
+    cJSON_ArrayForEach(def, f->defects)
+    {
         if (strcmp(cJSON_GetObjectItem(def, "kind")->valuestring, "overlapping-union") != 0)
             continue;
-        cJSON_ArrayForEach(o, cJSON_GetObjectItem(def, "overlaps")) {
+        cJSON_ArrayForEach(o, cJSON_GetObjectItem(def, "overlaps"))
+        {
             const cJSON *br = cJSON_GetObjectItem(o, "branches");
             const cJSON *ex = cJSON_GetObjectItem(o, "example");
             for (int k = 0; k < 2; k++) {
@@ -544,31 +553,41 @@ static void test_auth_selected_by_type(void **state)
 {
     const struct fixture *f = *state;
     const char *op = "createAuthentication";
-    assert_true(body_valid(f, op, "{\"type\": \"algolia\", \"name\": \"n\", "
-                                  "\"input\": {\"appID\": \"A\", \"apiKey\": \"K\"}}"));
-    assert_true(body_valid(f, op, "{\"type\": \"algoliaInsights\", \"name\": \"n\", "
-                                  "\"input\": {\"appID\": \"A\", \"apiKey\": \"K\"}}"));
-    assert_true(body_valid(f, op, "{\"type\": \"basic\", \"name\": \"n\", "
-                                  "\"input\": {\"username\": \"u\", \"password\": \"p\"}}"));
-    assert_true(body_valid(f, op, "{\"type\": \"apiKey\", \"name\": \"n\", "
-                                  "\"input\": {\"key\": \"k\"}}"));
-    assert_true(body_valid(f, op, "{\"type\": \"googleServiceAccount\", \"name\": \"n\", "
-                                  "\"input\": {\"clientEmail\": \"e\", \"privateKey\": \"k\"}}"));
-    assert_true(body_valid(f, op, "{\"type\": \"oauth\", \"name\": \"n\", \"platform\": null, "
-                                  "\"input\": {\"url\": \"u\", \"client_id\": \"i\", "
-                                  "\"client_secret\": \"s\"}}"));
+    assert_true(body_valid(f, op,
+                           "{\"type\": \"algolia\", \"name\": \"n\", "
+                           "\"input\": {\"appID\": \"A\", \"apiKey\": \"K\"}}"));
+    assert_true(body_valid(f, op,
+                           "{\"type\": \"algoliaInsights\", \"name\": \"n\", "
+                           "\"input\": {\"appID\": \"A\", \"apiKey\": \"K\"}}"));
+    assert_true(body_valid(f, op,
+                           "{\"type\": \"basic\", \"name\": \"n\", "
+                           "\"input\": {\"username\": \"u\", \"password\": \"p\"}}"));
+    assert_true(body_valid(f, op,
+                           "{\"type\": \"apiKey\", \"name\": \"n\", "
+                           "\"input\": {\"key\": \"k\"}}"));
+    assert_true(body_valid(f, op,
+                           "{\"type\": \"googleServiceAccount\", \"name\": \"n\", "
+                           "\"input\": {\"clientEmail\": \"e\", \"privateKey\": \"k\"}}"));
+    assert_true(body_valid(f, op,
+                           "{\"type\": \"oauth\", \"name\": \"n\", \"platform\": null, "
+                           "\"input\": {\"url\": \"u\", \"client_id\": \"i\", "
+                           "\"client_secret\": \"s\"}}"));
     /* Credentials of another type. */
-    assert_false(body_valid(f, op, "{\"type\": \"basic\", \"name\": \"n\", "
-                                   "\"input\": {\"appID\": \"A\", \"apiKey\": \"K\"}}"));
-    assert_false(body_valid(f, op, "{\"type\": \"apiKey\", \"name\": \"n\", "
-                                   "\"input\": {\"username\": \"u\", \"password\": \"p\"}}"));
-    assert_false(body_valid(f, op, "{\"type\": \"algolia\", \"name\": \"n\", "
-                                   "\"input\": {\"key\": \"k\"}}"));
+    assert_false(body_valid(f, op,
+                            "{\"type\": \"basic\", \"name\": \"n\", "
+                            "\"input\": {\"appID\": \"A\", \"apiKey\": \"K\"}}"));
+    assert_false(body_valid(f, op,
+                            "{\"type\": \"apiKey\", \"name\": \"n\", "
+                            "\"input\": {\"username\": \"u\", \"password\": \"p\"}}"));
+    assert_false(body_valid(f, op,
+                            "{\"type\": \"algolia\", \"name\": \"n\", "
+                            "\"input\": {\"key\": \"k\"}}"));
     /* Still invalid in general. */
     assert_false(body_valid(f, op, "{\"type\": \"algolia\", \"name\": \"n\", \"input\": {}}"));
     assert_false(body_valid(f, op, "{\"type\": \"algolia\", \"name\": \"n\"}"));
-    assert_false(body_valid(f, op, "{\"type\": \"kerberos\", \"name\": \"n\", "
-                                   "\"input\": {\"appID\": \"A\", \"apiKey\": \"K\"}}"));
+    assert_false(body_valid(f, op,
+                            "{\"type\": \"kerberos\", \"name\": \"n\", "
+                            "\"input\": {\"appID\": \"A\", \"apiKey\": \"K\"}}"));
     /* Responses use the *Partial variants: {} is fine, foreign fields not. */
     const char *ok = "{\"authenticationID\": \"a\", \"type\": \"algolia\", \"name\": \"n\", "
                      "\"input\": {}, \"createdAt\": \"c\"}";
@@ -593,24 +612,32 @@ static void test_sources_selected_by_type(void **state)
 {
     const struct fixture *f = *state;
     const char *op = "createSource";
-    assert_true(body_valid(f, op, "{\"type\": \"json\", \"name\": \"n\", "
-                                  "\"input\": {\"url\": \"u\"}}"));
-    assert_true(body_valid(f, op, "{\"type\": \"csv\", \"name\": \"n\", "
-                                  "\"input\": {\"url\": \"u\", \"delimiter\": \";\"}}"));
-    assert_false(body_valid(f, op, "{\"type\": \"json\", \"name\": \"n\", "
-                                   "\"input\": {\"url\": \"u\", \"delimiter\": \";\"}}"));
-    assert_true(body_valid(f, op, "{\"type\": \"ga4BigqueryExport\", \"name\": \"n\", "
-                                  "\"input\": {\"projectID\": \"p\", \"datasetID\": \"d\", "
-                                  "\"tablePrefix\": \"t\"}}"));
-    assert_true(body_valid(f, op, "{\"type\": \"bigquery\", \"name\": \"n\", "
-                                  "\"input\": {\"projectID\": \"p\", \"datasetID\": \"d\"}}"));
-    assert_false(body_valid(f, op, "{\"type\": \"ga4BigqueryExport\", \"name\": \"n\", "
-                                   "\"input\": {\"projectID\": \"p\", \"datasetID\": \"d\"}}"));
-    assert_false(body_valid(f, op, "{\"type\": \"docker\", \"name\": \"n\", "
-                                   "\"input\": {\"url\": \"u\"}}"));
+    assert_true(body_valid(f, op,
+                           "{\"type\": \"json\", \"name\": \"n\", "
+                           "\"input\": {\"url\": \"u\"}}"));
+    assert_true(body_valid(f, op,
+                           "{\"type\": \"csv\", \"name\": \"n\", "
+                           "\"input\": {\"url\": \"u\", \"delimiter\": \";\"}}"));
+    assert_false(body_valid(f, op,
+                            "{\"type\": \"json\", \"name\": \"n\", "
+                            "\"input\": {\"url\": \"u\", \"delimiter\": \";\"}}"));
+    assert_true(body_valid(f, op,
+                           "{\"type\": \"ga4BigqueryExport\", \"name\": \"n\", "
+                           "\"input\": {\"projectID\": \"p\", \"datasetID\": \"d\", "
+                           "\"tablePrefix\": \"t\"}}"));
+    assert_true(body_valid(f, op,
+                           "{\"type\": \"bigquery\", \"name\": \"n\", "
+                           "\"input\": {\"projectID\": \"p\", \"datasetID\": \"d\"}}"));
+    assert_false(body_valid(f, op,
+                            "{\"type\": \"ga4BigqueryExport\", \"name\": \"n\", "
+                            "\"input\": {\"projectID\": \"p\", \"datasetID\": \"d\"}}"));
+    assert_false(body_valid(f, op,
+                            "{\"type\": \"docker\", \"name\": \"n\", "
+                            "\"input\": {\"url\": \"u\"}}"));
     /* sfcc has no variant: only the union applies (recorded as a defect). */
-    assert_true(body_valid(f, op, "{\"type\": \"sfcc\", \"name\": \"n\", "
-                                  "\"input\": {\"url\": \"u\"}}"));
+    assert_true(body_valid(f, op,
+                           "{\"type\": \"sfcc\", \"name\": \"n\", "
+                           "\"input\": {\"url\": \"u\"}}"));
     assert_false(body_valid(f, op, "{\"type\": \"sfcc\", \"name\": \"n\", \"input\": {}}"));
     const cJSON *d = find_defect(f, "unmapped-selector-value",
                                  "#/components/schemas/SourceCreate/properties/input");
@@ -636,13 +663,13 @@ static void test_source_shopify(void **state)
     assert_false(valid_at(f, file, "", "{\"shopURL\": \"u\", \"collectionIDIndexing\": 1}"));
     /* The strict allOf of the spec could not accept it: the first part rejects it. */
     assert_false(valid_at(f, "components/SourceUpdateShopify.json", "", "{\"shopURL\": \"u\"}"));
-    assert_true(body_valid(f, "createSource", "{\"type\": \"shopify\", \"name\": \"n\", "
-                                              "\"input\": {\"shopURL\": \"u\"}}"));
+    assert_true(body_valid(f, "createSource",
+                           "{\"type\": \"shopify\", \"name\": \"n\", "
+                           "\"input\": {\"shopURL\": \"u\"}}"));
     const cJSON *d = find_defect(f, "allof-contradiction", "#/components/schemas/SourceShopify");
     assert_non_null(d);
-    assert_string_equal(
-        cJSON_GetArrayItem(cJSON_GetObjectItem(d, "rejectedBy"), 0)->valuestring,
-        "SourceUpdateShopify");
+    assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(d, "rejectedBy"), 0)->valuestring,
+                        "SourceUpdateShopify");
 }
 
 /* ---- examples ---- */
@@ -734,7 +761,8 @@ static void test_examples(void **state)
     assert_true(cJSON_GetArraySize(all) >= 25);
     size_t invalid = 0;
     const cJSON *ex;
-    cJSON_ArrayForEach(ex, all) {
+    cJSON_ArrayForEach(ex, all)
+    {
         char file[512], target[1024], loc[4200];
         if (!example_target(f, ex->string, file, sizeof(file), target, sizeof(target)))
             fail_msg("no translated schema for the example at %s", ex->string);
@@ -755,7 +783,8 @@ static void test_examples(void **state)
     assert_int_equal(count_defects(f, "invalid-example"), invalid);
     /* The six array query-parameter examples written as strings. */
     assert_int_equal(invalid, 6);
-    assert_non_null(find_defect(f, "invalid-example", "#/components/parameters/type/schema/example"));
+    assert_non_null(
+        find_defect(f, "invalid-example", "#/components/parameters/type/schema/example"));
     assert_null(find_defect(f, "invalid-example",
                             "#/components/parameters/sourceParameters_authenticationID/schema/"
                             "example"));
@@ -766,7 +795,8 @@ static void test_other_defects(void **state)
 {
     const struct fixture *f = *state;
     assert_int_equal(count_defects(f, "oas30-null-type"), 4);
-    assert_non_null(find_defect(f, "oas30-null-type", "#/components/schemas/Platform/oneOf/1/type"));
+    assert_non_null(
+        find_defect(f, "oas30-null-type", "#/components/schemas/Platform/oneOf/1/type"));
     assert_non_null(find_defect(f, "oas30-null-type",
                                 "#/components/schemas/CommercetoolsCustomFields/properties/"
                                 "category/oneOf/1/type"));
@@ -838,8 +868,7 @@ static void test_reference_samples(void **state)
             "example");
         if (ex)
             assert_true(valid_json_at(f, "operations.json",
-                                      op_pointer(f, op->operation_id, SPEC_SITE_REQUEST_BODY,
-                                                 NULL),
+                                      op_pointer(f, op->operation_id, SPEC_SITE_REQUEST_BODY, NULL),
                                       ex));
     }
     assert_int_equal(n, bodies);

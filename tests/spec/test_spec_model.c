@@ -134,8 +134,8 @@ static void test_parameters(void **state)
 {
     const struct spec *spec = *state;
     const struct spec_operation *op = spec_operation_find(spec, "getAuthentications");
-    static const char *const names[] = {"itemsPerPage", "page", "type", "platform", "sort",
-                                        "order"};
+    static const char *const names[] = {"itemsPerPage", "page", "type",
+                                        "platform",     "sort", "order"};
     assert_int_equal(op->nparams, 6);
     for (size_t i = 0; i < 6; i++) {
         assert_string_equal(op->params[i].name, names[i]);
@@ -186,7 +186,7 @@ static void test_parameters(void **state)
     assert_int_equal(both, 3);
     /* Query params of getEvents in spec order. */
     op = spec_operation_find(spec, "getEvents");
-    static const char *const ev[] = {"runID", "itemsPerPage", "page", "status", "type",
+    static const char *const ev[] = {"runID", "itemsPerPage", "page",      "status", "type",
                                      "sort",  "order",        "startDate", "endDate"};
     assert_int_equal(op->nparams, 9);
     for (size_t i = 0; i < 9; i++)
@@ -323,8 +323,8 @@ static void test_invalid_documents(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_operations), cmocka_unit_test(test_acl),
-        cmocka_unit_test(test_parameters), cmocka_unit_test(test_bodies),
+        cmocka_unit_test(test_operations),    cmocka_unit_test(test_acl),
+        cmocka_unit_test(test_parameters),    cmocka_unit_test(test_bodies),
         cmocka_unit_test(test_lines_and_sha),
     };
     const struct CMUnitTest standalone[] = {

@@ -175,8 +175,7 @@ static void test_aliases(void **state)
 {
     (void)state;
     cJSON *d = load("base: &b {x: 1, y: [1, 2]}\ncopy: *b\ns: &s str\nt: *s\n", NULL);
-    assert_true(cJSON_Compare(cJSON_GetObjectItem(d, "base"), cJSON_GetObjectItem(d, "copy"),
-                              1));
+    assert_true(cJSON_Compare(cJSON_GetObjectItem(d, "base"), cJSON_GetObjectItem(d, "copy"), 1));
     assert_string_equal(cJSON_GetObjectItem(d, "t")->valuestring, "str");
     cJSON_Delete(d);
 
@@ -247,17 +246,17 @@ static void test_line_table(void **state)
 {
     (void)state;
     struct spec_line_table *t = NULL;
-    cJSON *d = load("openapi: 3.0.2\n"          /* 1 */
-                    "paths:\n"                  /* 2 */
-                    "  /1/a:\n"                 /* 3 */
-                    "    get:\n"                /* 4 */
-                    "      responses:\n"        /* 5 */
-                    "        '200':\n"          /* 6 */
+    cJSON *d = load("openapi: 3.0.2\n"           /* 1 */
+                    "paths:\n"                   /* 2 */
+                    "  /1/a:\n"                  /* 3 */
+                    "    get:\n"                 /* 4 */
+                    "      responses:\n"         /* 5 */
+                    "        '200':\n"           /* 6 */
                     "          description: x\n" /* 7 */
-                    "      tags:\n"             /* 8 */
-                    "      - one\n"             /* 9 */
-                    "      - two\n"             /* 10 */
-                    "e: {a~b: 1}\n",            /* 11 */
+                    "      tags:\n"              /* 8 */
+                    "      - one\n"              /* 9 */
+                    "      - two\n"              /* 10 */
+                    "e: {a~b: 1}\n",             /* 11 */
                     &t);
     assert_non_null(t);
     assert_int_equal(spec_line_table_lookup(t, "", NULL), 1);
@@ -267,8 +266,8 @@ static void test_line_table(void **state)
     assert_int_equal(spec_line_table_lookup(t, "/paths/~11~1a/get", &col), 4);
     assert_int_equal(col, 5);
     assert_int_equal(spec_line_table_lookup(t, "/paths/~11~1a/get/responses/200", NULL), 6);
-    assert_int_equal(
-        spec_line_table_lookup(t, "/paths/~11~1a/get/responses/200/description", NULL), 7);
+    assert_int_equal(spec_line_table_lookup(t, "/paths/~11~1a/get/responses/200/description", NULL),
+                     7);
     assert_int_equal(spec_line_table_lookup(t, "/paths/~11~1a/get/tags/1", &col), 10);
     assert_int_equal(col, 9);
     assert_int_equal(spec_line_table_lookup(t, "/e/a~0b", NULL), 11);
