@@ -10,6 +10,8 @@
  *     spec_sha256: 3f0c...
  *     placeholders: ['<REDACTED:x-algolia-api-key>', ...]
  *     values: [{name: now, value: '...'}, {name: uuid, value: '...'}]
+ *                                 # (`ingestcheck run` names them now@CASE,
+ *                                 #   uuid@CASE and run.id)
  *   interactions:
  *   - ingestcheck: {case: tasks, step: create}   # vcrpy reads only the
  *     request:                                   #   "request" and "response"

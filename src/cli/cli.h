@@ -95,5 +95,6 @@ extern const struct cli_command *const cli_validate_commands[];
 extern const struct cli_command *const cli_schemas_commands[];
 extern const struct cli_command *const cli_serve_commands[];
 extern const struct cli_command *const cli_run_commands[];
+extern const struct cli_command *const cli_cassette_commands[];
 
 #endif

@@ -131,6 +131,8 @@ struct mock_api *mock_api_create(const struct mock_options *opts, struct util_er
         api->now = mock_real_now_ms();
         api->stage_ms = MOCK_RUN_STAGE_MS_REAL;
     }
+    if (opts->run_stage_ms > 0)
+        api->stage_ms = opts->run_stage_ms;
     if (opts->app_id && !credential_ok(opts->app_id)) {
         rc = util_error_set(err, UTIL_ERR_USAGE,
                             "the application ID must be 1 to %d printable "

@@ -50,8 +50,11 @@ struct mock_options {
     bool seeded;             /* --seed given: IDs, timestamps and generated
                                 credentials derive from seed and a logical clock */
     uint64_t seed;
-    size_t max_body; /* request body cap; 0: MOCK_DEFAULT_MAX_BODY */
-    long slow_ms;    /* delay of the slow fault; 0: MOCK_DEFAULT_SLOW_MS */
+    size_t max_body;   /* request body cap; 0: MOCK_DEFAULT_MAX_BODY */
+    long slow_ms;      /* delay of the slow fault; 0: MOCK_DEFAULT_SLOW_MS */
+    long run_stage_ms; /* time a run spends in each stage (created, started,
+                          ...); 0: 2000 ms of the logical clock when seeded
+                          (one request = 1000 ms), 100 ms of real time else */
     const struct mock_violation *violations;
     size_t nviolations;
     size_t preload_tasks; /* create this many tasks (and 10 sources, 10

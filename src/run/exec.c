@@ -265,6 +265,27 @@ static int build_query(struct worker *w, const struct case_step *s, struct built
     return UTIL_OK;
 }
 
+/* Adds the string values of the configured extra secret fields of doc
+ * (at any depth) to s. */
+static int collect_fields(struct check_secrets *s, const cJSON *doc, const struct run_config *cfg)
+{
+    const cJSON *it;
+    if (!cfg->nsecret_fields)
+        return UTIL_OK;
+    cJSON_ArrayForEach(it, doc)
+    {
+        int rc = UTIL_OK;
+        for (size_t i = 0; i < cfg->nsecret_fields && !rc; i++)
+            if (it->string && cJSON_IsString(it) && strcmp(it->string, cfg->secret_fields[i]) == 0)
+                rc = check_secrets_add(s, it->valuestring);
+        if (!rc && (cJSON_IsObject(it) || cJSON_IsArray(it)))
+            rc = collect_fields(s, it, cfg);
+        if (rc)
+            return rc;
+    }
+    return UTIL_OK;
+}
+
 static int build_request(struct worker *w, const struct case_step *s, struct built *b,
                          struct util_error *err)
 {
@@ -292,6 +313,8 @@ static int build_request(struct worker *w, const struct case_step *s, struct bui
             rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
         if (!rc)
             rc = check_secrets_collect(&w->secrets, b->body);
+        if (!rc)
+            rc = collect_fields(&w->secrets, b->body, w->sh->cfg);
     } else if (s->body_raw) {
         rc = case_template_expand_text(w->vars, s->body_raw, &b->body_raw, err);
         if (!rc && !(body_text = strdup(b->body_raw)))
@@ -835,7 +858,8 @@ static int run_one(struct worker *w, const struct case_case *k, struct run_case_
             goto hook_failed;
     }
     int rc = exec_case(w, k, r, target_error);
-    if (!rc && hk && hk->case_end && hk->case_end(hk->user, k, w->current, r, &err))
+    /* case_end runs whenever case_begin did (a hook may hold a lock). */
+    if (hk && hk->case_end && hk->case_end(hk->user, k, w->current, r, &err) && !rc)
         goto hook_failed;
     w->current = NULL;
     return rc;

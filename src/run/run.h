@@ -147,7 +147,9 @@ struct run_hooks {
     struct http_transport *(*case_begin)(void *user, const struct case_case *k,
                                          struct http_transport *worker, struct util_error *err);
     /* After the case, with the transport case_begin gave (the runner does
-     * not destroy it). A non-zero return stops the run as a local failure. */
+     * not destroy it); called whenever case_begin succeeded, even when the
+     * case stopped on a local failure. A non-zero return stops the run as a
+     * local failure. */
     int (*case_end)(void *user, const struct case_case *k, struct http_transport *t,
                     const struct run_case_result *r, struct util_error *err);
     /* Before each request of a step (labels a recording). */
@@ -169,6 +171,10 @@ struct run_config {
     const struct check_contract *contract;
     const struct case_template_hooks *hooks; /* may be NULL */
     const struct run_hooks *run_hooks;       /* may be NULL */
+    /* More JSON member names whose string values are secrets (--redact),
+     * besides check_secret_field's; borrowed, may be empty. */
+    const char *const *secret_fields;
+    size_t nsecret_fields;
     /* Called once per case, in plan order, never concurrently; may be NULL. */
     void (*on_case_done)(const struct run_case_result *r, size_t total, void *user);
     void *user;

@@ -116,6 +116,48 @@ static const char *const texts[] = {
     "{\"taskID\": \"6c02aeb1\", \"n\": [1, 2.5, null]}",
 };
 
+/* Writes what any reader must find in the cassette at path (as our loader
+ * reads it) to out as JSON, for vcr_compat.py. */
+static int write_expected(const char *path, const char *out)
+{
+    struct util_error e;
+    util_error_clear(&e);
+    struct cassette *d = NULL;
+    if (cassette_load_file(path, &d, &e))
+        return die(&e);
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; i < cassette_count(d); i++) {
+        const struct cassette_interaction *in = cassette_at(d, i);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "method", in->method);
+        cJSON_AddStringToObject(o, "uri", in->uri);
+        if (in->request_body) {
+            char *s = b64(in->request_body, in->request_body_len);
+            cJSON_AddStringToObject(o, "body_b64", s);
+            free(s);
+        } else {
+            cJSON_AddNullToObject(o, "body_b64");
+        }
+        cJSON_AddItemToObject(o, "headers",
+                              headers_json(in->request_headers, in->request_header_count));
+        cJSON_AddNumberToObject(o, "status", in->status);
+        cJSON_AddStringToObject(o, "message", in->status_message);
+        cJSON_AddItemToObject(o, "response_headers",
+                              headers_json(in->response_headers, in->response_header_count));
+        char *s = b64(in->response_body, in->response_body_len);
+        cJSON_AddStringToObject(o, "response_body_b64", s);
+        free(s);
+        cJSON_AddItemToArray(arr, o);
+    }
+    char *json = cJSON_Print(arr);
+    if (util_file_write_atomic(out, json, strlen(json), &e))
+        return die(&e);
+    free(json);
+    cJSON_Delete(arr);
+    cassette_destroy(d);
+    return 0;
+}
+
 static int cmd_compat(const char *dir)
 {
     struct util_error e;
@@ -163,44 +205,12 @@ static int cmd_compat(const char *dir)
     /* What any reader must find: taken from a reload of the file, so the
      * comparison is between our loader and vcrpy's. */
     path = util_path_join(dir, "compat.yaml");
-    struct cassette *d = NULL;
-    if (cassette_load_file(path, &d, &e))
-        return die(&e);
+    char *exp = util_path_join(dir, "expected.json");
+    int rc = write_expected(path, exp);
     free(path);
-    cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; i < cassette_count(d); i++) {
-        const struct cassette_interaction *in = cassette_at(d, i);
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "method", in->method);
-        cJSON_AddStringToObject(o, "uri", in->uri);
-        if (in->request_body) {
-            char *s = b64(in->request_body, in->request_body_len);
-            cJSON_AddStringToObject(o, "body_b64", s);
-            free(s);
-        } else {
-            cJSON_AddNullToObject(o, "body_b64");
-        }
-        cJSON_AddItemToObject(o, "headers",
-                              headers_json(in->request_headers, in->request_header_count));
-        cJSON_AddNumberToObject(o, "status", in->status);
-        cJSON_AddStringToObject(o, "message", in->status_message);
-        cJSON_AddItemToObject(o, "response_headers",
-                              headers_json(in->response_headers, in->response_header_count));
-        char *s = b64(in->response_body, in->response_body_len);
-        cJSON_AddStringToObject(o, "response_body_b64", s);
-        free(s);
-        cJSON_AddItemToArray(arr, o);
-    }
-    char *json = cJSON_Print(arr);
-    path = util_path_join(dir, "expected.json");
-    if (util_file_write_atomic(path, json, strlen(json), &e))
-        return die(&e);
-    free(path);
-    free(json);
-    cJSON_Delete(arr);
+    free(exp);
     cassette_destroy(c);
-    cassette_destroy(d);
-    return 0;
+    return rc;
 }
 
 static int cmd_har(const char *in, const char *out)
@@ -290,11 +300,13 @@ int main(int argc, char **argv)
         return cmd_har(argv[2], argv[3]);
     if (argc == 5 && strcmp(argv[1], "generate") == 0)
         return cmd_generate(argv[2], argv[3], argv[4]);
+    if (argc == 4 && strcmp(argv[1], "expected") == 0)
+        return write_expected(argv[2], argv[3]);
     if (argc == 3 && strcmp(argv[1], "load") == 0)
         return cmd_load(argv[2], false);
     if (argc == 3 && strcmp(argv[1], "replay") == 0)
         return cmd_load(argv[2], true);
     fprintf(stderr, "usage: cassette_tool compat DIR | har IN OUT | generate N SEED OUT | "
-                    "load FILE | replay FILE\n");
+                    "load FILE | replay FILE | expected CASSETTE OUT.json\n");
     return 2;
 }
