@@ -16,6 +16,10 @@
  *       teardown:
  *         - operation: deleteTask
  *           path: {taskID: "{{taskID}}"}
+ *       cassette:                          # replay matching (also per step)
+ *         ignore_query: [startDate]
+ *         ignore_body: [/window/startDate] # JSON Pointers
+ *         ordered: true                    # in recorded order
  *
  * The loader reads a file three ways, each for what it is good at: libyaml
  * (spec/yaml_json.h) into a cJSON tree with a line table, validated with the
@@ -60,6 +64,16 @@ struct case_capture {
     char *expr; /* owned: "/a/0", "$.a[0]" or "header:NAME" */
 };
 
+/* How a cassette replay matches requests to recordings (`cassette:` of a
+ * case or step; the zero value compares everything, in any order). */
+struct case_match {
+    char **ignore_query; /* owned: query parameter names not compared */
+    size_t nignore_query;
+    char **ignore_body; /* owned: JSON Pointers removed from both bodies */
+    size_t nignore_body;
+    bool ordered; /* the next recording not yet replayed must match */
+};
+
 enum case_step_kind { CASE_STEP_OPERATION, CASE_STEP_RAW };
 
 struct case_step {
@@ -85,6 +99,9 @@ struct case_step {
     size_t ncaptures;
     int *allow_undocumented; /* owned */
     size_t nallow;
+    /* The step's cassette: merged with its case's: both ignore lists (the
+     * case's first), the step's ordered when given, else the case's. */
+    struct case_match match;
     bool teardown;    /* a teardown step */
     size_t index;     /* position in steps or teardown, from 0 */
     int line, column; /* where the step starts */
@@ -100,8 +117,9 @@ struct case_case {
     size_t nsteps;
     struct case_step *teardown;
     size_t nteardown;
-    const char *file; /* borrowed from the case_file */
-    size_t index;     /* position in the file */
+    struct case_match match; /* the case's own cassette: block */
+    const char *file;        /* borrowed from the case_file */
+    size_t index;            /* position in the file */
     int line, column;
 };
 

@@ -12,6 +12,8 @@
 /* Captures of one step, statuses of one expectation. */
 #define CASE_CAP_CAPTURES 64
 #define CASE_CAP_STATUSES 32
+/* Entries of one ignore_query or ignore_body list of a cassette: block. */
+#define CASE_CAP_MATCH_IGNORES 64
 /* A string after template expansion. */
 #define CASE_CAP_EXPANDED (4u * 1024u * 1024u)
 /* Variables of one case (vars plus captures). */

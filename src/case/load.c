@@ -33,6 +33,14 @@ struct case_loader {
 
 /* ---- the typed skeleton, read with libcyaml ---- */
 
+struct cy_match {
+    char **ignore_query;
+    unsigned ignore_query_count;
+    char **ignore_body;
+    unsigned ignore_body_count;
+    bool *ordered; /* NULL when not given */
+};
+
 struct cy_step {
     char *name;
     char *operation;
@@ -41,6 +49,7 @@ struct cy_step {
     char *content_type;
     int *allow;
     unsigned allow_count;
+    struct cy_match *cassette;
 };
 
 struct cy_case {
@@ -52,6 +61,7 @@ struct cy_case {
     unsigned steps_count;
     struct cy_step *teardown;
     unsigned teardown_count;
+    struct cy_match *cassette;
 };
 
 struct cy_file {
@@ -67,6 +77,16 @@ static const cyaml_schema_value_t cy_int = {
     CYAML_VALUE_INT(CYAML_FLAG_DEFAULT, int),
 };
 
+static const cyaml_schema_field_t cy_match_fields[] = {
+    CYAML_FIELD_SEQUENCE("ignore_query", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct cy_match,
+                         ignore_query, &cy_string, 0, CASE_CAP_MATCH_IGNORES),
+    CYAML_FIELD_SEQUENCE("ignore_body", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct cy_match,
+                         ignore_body, &cy_string, 0, CASE_CAP_MATCH_IGNORES),
+    CYAML_FIELD_BOOL_PTR("ordered", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct cy_match,
+                         ordered),
+    CYAML_FIELD_END,
+};
+
 static const cyaml_schema_field_t cy_step_fields[] = {
     CYAML_FIELD_STRING_PTR("name", CYAML_FLAG_OPTIONAL, struct cy_step, name, 0, CYAML_UNLIMITED),
     CYAML_FIELD_STRING_PTR("operation", CYAML_FLAG_OPTIONAL, struct cy_step, operation, 0,
@@ -79,6 +99,8 @@ static const cyaml_schema_field_t cy_step_fields[] = {
                            CYAML_UNLIMITED),
     CYAML_FIELD_SEQUENCE("allow_undocumented", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
                          struct cy_step, allow, &cy_int, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_MAPPING_PTR("cassette", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct cy_step,
+                            cassette, cy_match_fields),
     /* Free-form values: read from the libyaml tree instead. */
     CYAML_FIELD_IGNORE("path", CYAML_FLAG_OPTIONAL),
     CYAML_FIELD_IGNORE("query", CYAML_FLAG_OPTIONAL),
@@ -104,6 +126,8 @@ static const cyaml_schema_field_t cy_case_fields[] = {
                          CASE_CAP_STEPS),
     CYAML_FIELD_SEQUENCE("teardown", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct cy_case,
                          teardown, &cy_step_schema, 0, CASE_CAP_STEPS),
+    CYAML_FIELD_MAPPING_PTR("cassette", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct cy_case,
+                            cassette, cy_match_fields),
     CYAML_FIELD_IGNORE("vars", CYAML_FLAG_OPTIONAL),
     CYAML_FIELD_END,
 };
@@ -409,6 +433,17 @@ static void expect_finish(struct case_expect *e)
     memset(e, 0, sizeof(*e));
 }
 
+static void match_finish(struct case_match *m)
+{
+    for (size_t i = 0; i < m->nignore_query; i++)
+        free(m->ignore_query[i]);
+    free(m->ignore_query);
+    for (size_t i = 0; i < m->nignore_body; i++)
+        free(m->ignore_body[i]);
+    free(m->ignore_body);
+    memset(m, 0, sizeof(*m));
+}
+
 static void step_finish(struct case_step *s)
 {
     free(s->name);
@@ -423,6 +458,7 @@ static void step_finish(struct case_step *s)
     }
     free(s->captures);
     free(s->allow_undocumented);
+    match_finish(&s->match);
 }
 
 static void case_finish(struct case_case *k)
@@ -437,6 +473,7 @@ static void case_finish(struct case_case *k)
     for (size_t i = 0; i < k->nteardown; i++)
         step_finish(&k->teardown[i]);
     free(k->teardown);
+    match_finish(&k->match);
 }
 
 void case_file_destroy(struct case_file *f)
@@ -1037,6 +1074,47 @@ static int build_step(struct ctx *c, const cJSON *node, const struct cy_step *cy
     return UTIL_OK;
 }
 
+/* Appends copies of the n strings of items to the list (*list, *count). */
+static int strings_append(char ***list, size_t *count, char *const *items, size_t n)
+{
+    if (!n)
+        return UTIL_OK;
+    char **grown = realloc(*list, (*count + n) * sizeof(char *));
+    if (!grown)
+        return UTIL_ERR_NOMEM;
+    *list = grown;
+    for (size_t i = 0; i < n; i++) {
+        if (!(grown[*count] = strdup(items[i])))
+            return UTIL_ERR_NOMEM;
+        (*count)++;
+    }
+    return UTIL_OK;
+}
+
+/* Sets out (zeroed) to base (may be NULL) merged with the cassette: block
+ * cy (may be NULL): base's ignore lists then cy's, cy's ordered when given. */
+static int build_match(struct ctx *c, const struct case_match *base, const struct cy_match *cy,
+                       struct case_match *out)
+{
+    int rc = UTIL_OK;
+    out->ordered = base && base->ordered;
+    if (base)
+        rc = strings_append(&out->ignore_query, &out->nignore_query, base->ignore_query,
+                            base->nignore_query);
+    if (!rc && base)
+        rc = strings_append(&out->ignore_body, &out->nignore_body, base->ignore_body,
+                            base->nignore_body);
+    if (!rc && cy)
+        rc = strings_append(&out->ignore_query, &out->nignore_query, cy->ignore_query,
+                            cy->ignore_query_count);
+    if (!rc && cy)
+        rc = strings_append(&out->ignore_body, &out->nignore_body, cy->ignore_body,
+                            cy->ignore_body_count);
+    if (cy && cy->ordered)
+        out->ordered = *cy->ordered;
+    return rc ? util_error_set(c->err, rc, "out of memory") : UTIL_OK;
+}
+
 static int build_case(struct ctx *c, const cJSON *node, const struct cy_case *cy,
                       const char *pointer, struct case_case *k)
 {
@@ -1050,6 +1128,8 @@ static int build_case(struct ctx *c, const cJSON *node, const struct cy_case *cy
     k->vars = cJSON_GetObjectItemCaseSensitive(node, "vars");
     if (!k->name)
         return util_error_set(c->err, UTIL_ERR_NOMEM, "out of memory");
+    if ((rc = build_match(c, NULL, cy->cassette, &k->match)))
+        return rc;
     if (cy->tags_count) {
         k->tags = calloc(cy->tags_count, sizeof(char *));
         if (!k->tags)
@@ -1090,6 +1170,8 @@ static int build_case(struct ctx *c, const cJSON *node, const struct cy_case *cy
         k->nsteps++;
         rc = build_step(c, cJSON_GetArrayItem(steps, (int)i), &cy->steps[i], sp, &k->steps[i],
                         &known, false);
+        if (!rc)
+            rc = build_match(c, &k->match, cy->steps[i].cassette, &k->steps[i].match);
         for (size_t j = 0; !rc && j < k->steps[i].ncaptures; j++)
             if (known_add(&known, k->steps[i].captures[j].name))
                 rc = util_error_set(c->err, UTIL_ERR_NOMEM, "out of memory");
@@ -1104,6 +1186,8 @@ static int build_case(struct ctx *c, const cJSON *node, const struct cy_case *cy
         k->nteardown++;
         rc = build_step(c, cJSON_GetArrayItem(teardown, (int)i), &cy->teardown[i], sp,
                         &k->teardown[i], &known, true);
+        if (!rc)
+            rc = build_match(c, &k->match, cy->teardown[i].cassette, &k->teardown[i].match);
         for (size_t j = 0; !rc && j < k->teardown[i].ncaptures; j++)
             if (known_add(&known, k->teardown[i].captures[j].name))
                 rc = util_error_set(c->err, UTIL_ERR_NOMEM, "out of memory");

@@ -224,6 +224,9 @@ struct cassette_match_options {
     const char *const *ignore_body; /* JSON Pointers removed from both bodies */
     size_t ignore_body_count;
     bool ordered; /* the next unreplayed recording must match */
+    /* With ordered: only the recordings labelled with this case count (a
+     * cassette transport sets it from its context when NULL); NULL: all. */
+    const char *ordered_case;
 };
 
 enum cassette_field {

@@ -879,16 +879,22 @@ int cassette_match(struct cassette_matcher *m, const struct http_request *req,
     if (opts && opts->ordered) {
         while (m->cursor < m->c->count && m->slots[m->cursor].used)
             m->cursor++;
-        if (m->cursor < m->c->count && compare(m, &p, m->cursor, opts, NULL) == 0) {
-            found = m->cursor;
+        /* The next recording not replayed (of ordered_case, when given). */
+        size_t next = m->cursor;
+        while (opts->ordered_case && next < m->c->count &&
+               (m->slots[next].used || !m->c->items[next].pub.case_name ||
+                strcmp(m->c->items[next].pub.case_name, opts->ordered_case) != 0))
+            next++;
+        if (next < m->c->count && compare(m, &p, next, opts, NULL) == 0) {
+            found = next;
         } else if (miss) {
-            if (m->cursor >= m->c->count) {
+            if (next >= m->c->count) {
                 closest(m, &p, head, opts, miss);
             } else {
                 struct util_buf d;
                 util_buf_init(&d, CASSETTE_MISS_DETAIL_MAX);
-                miss->closest = m->cursor;
-                miss->field = compare(m, &p, m->cursor, opts, &d);
+                miss->closest = next;
+                miss->field = compare(m, &p, next, opts, &d);
                 snprintf(miss->detail, sizeof(miss->detail), "in recorded order, %s",
                          d.data ? d.data : "");
                 util_buf_finish(&d);

@@ -56,7 +56,10 @@ static int transport_send(struct http_transport *t, const struct http_request *r
     http_response_init(resp);
     if (!ct->record_all) {
         size_t index = SIZE_MAX;
-        rc = cassette_match(ct->m, req, &ct->opts, &index, &ct->miss, err);
+        struct cassette_match_options o = ct->opts;
+        if (o.ordered && !o.ordered_case)
+            o.ordered_case = ct->case_name;
+        rc = cassette_match(ct->m, req, &o, &index, &ct->miss, err);
         if (rc == UTIL_OK) {
             if ((rc = cassette_interaction_response(ct->c, index, resp, err)))
                 return rc;

@@ -366,6 +366,7 @@ static int cas_case_end(void *user, const struct case_case *k, struct http_trans
     if (f->relay)
         ((struct cas_relay *)f->relay)->target = NULL;
     cassette_transport_set_context(f->t, NULL, NULL);
+    cassette_transport_set_match_options(f->t, NULL);
     memset(&cas_cur, 0, sizeof(cas_cur));
     f->next++;
     pthread_cond_broadcast(&f->turn);
@@ -377,7 +378,16 @@ static void cas_step_begin(void *user, struct http_transport *t, const struct ca
                            const struct case_step *s)
 {
     (void)user;
+    /* The arrays belong to the step, which outlives the run. */
+    struct cassette_match_options mo = {
+        .ignore_query = (const char *const *)s->match.ignore_query,
+        .ignore_query_count = s->match.nignore_query,
+        .ignore_body = (const char *const *)s->match.ignore_body,
+        .ignore_body_count = s->match.nignore_body,
+        .ordered = s->match.ordered,
+    };
     cassette_transport_set_context(t, k->name, s->name);
+    cassette_transport_set_match_options(t, &mo);
 }
 
 static bool cas_skip_wait(void *user, const struct http_transport *t)

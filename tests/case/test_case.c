@@ -139,10 +139,10 @@ static void test_unknown_key(void **state)
                  UTIL_ERR_INVALID,
                  "t.yaml:5:9: unknown key 'expct' in step (expected one of: name, operation, "
                  "method, path, query, headers, body, body_raw, content_type, expect, until, "
-                 "capture, allow_undocumented)");
+                 "capture, allow_undocumented, cassette)");
     expect_error("cases:\n  - name: a\n    stps: []\n", UTIL_ERR_INVALID,
                  "t.yaml:3:5: unknown key 'stps' in case (expected one of: name, description, "
-                 "tags, vars, steps, teardown)");
+                 "tags, vars, steps, teardown, cassette)");
 }
 
 static void test_wrong_types(void **state)
@@ -166,6 +166,73 @@ static void test_wrong_types(void **state)
                  UTIL_ERR_INVALID,
                  "t.yaml:5:17: interval: expected a duration such as 500ms, 2s, 1m or a number "
                  "of milliseconds, got \"5 s\"");
+}
+
+/* cassette: of a case and of its steps: the step's lists add to the
+ * case's, the step's ordered overrides; malformed blocks are refused. */
+static void test_cassette_match(void **state)
+{
+    (void)state;
+    struct case_file *f = load_ok("cases:\n"
+                                  "  - name: a\n"
+                                  "    cassette: {ignore_query: [startDate], ordered: true}\n"
+                                  "    steps:\n"
+                                  "      - operation: getTasks\n"
+                                  "      - operation: createTask\n"
+                                  "        body: {sourceID: s, destinationID: d, action: replace}\n"
+                                  "        cassette:\n"
+                                  "          ignore_query: [x]\n"
+                                  "          ignore_body: [/input/a~1b, /name]\n"
+                                  "          ordered: false\n"
+                                  "    teardown:\n"
+                                  "      - operation: getTasks\n"
+                                  "  - name: b\n"
+                                  "    steps:\n"
+                                  "      - operation: getTasks\n");
+    const struct case_case *k = &f->cases[0];
+    assert_int_equal(k->match.nignore_query, 1);
+    assert_true(k->match.ordered);
+    const struct case_match *m0 = &k->steps[0].match;
+    assert_int_equal(m0->nignore_query, 1);
+    assert_string_equal(m0->ignore_query[0], "startDate");
+    assert_int_equal(m0->nignore_body, 0);
+    assert_true(m0->ordered);
+    const struct case_match *m1 = &k->steps[1].match;
+    assert_int_equal(m1->nignore_query, 2);
+    assert_string_equal(m1->ignore_query[0], "startDate");
+    assert_string_equal(m1->ignore_query[1], "x");
+    assert_int_equal(m1->nignore_body, 2);
+    assert_string_equal(m1->ignore_body[0], "/input/a~1b");
+    assert_string_equal(m1->ignore_body[1], "/name");
+    assert_false(m1->ordered);
+    assert_int_equal(k->teardown[0].match.nignore_query, 1);
+    assert_true(k->teardown[0].match.ordered);
+    const struct case_match *mb = &f->cases[1].steps[0].match;
+    assert_int_equal(mb->nignore_query + mb->nignore_body, 0);
+    assert_false(mb->ordered);
+    case_file_destroy(f);
+
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getTasks\n"
+                 "        cassette: {ignore_body: [name]}\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:5:34: ignore_body[0]: expected a JSON Pointer such as "
+                 "/window/startDate, got \"name\"");
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getTasks\n"
+                 "        cassette: {ignore_body: [/a~2]}\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:5:34: ignore_body[0]: expected a JSON Pointer such as "
+                 "/window/startDate, got \"/a~2\"");
+    expect_error("cases:\n  - name: a\n    cassette: {ordred: true}\n    steps:\n"
+                 "      - operation: getTasks\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:3:16: unknown key 'ordred' in cassette (expected one of: "
+                 "ignore_query, ignore_body, ordered)");
+    expect_error("cases:\n  - name: a\n    cassette: {ordered: yes please}\n    steps:\n"
+                 "      - operation: getTasks\n",
+                 UTIL_ERR_INVALID, "t.yaml:3:16: ordered: expected boolean, got string");
+    expect_error("cases:\n  - name: a\n    cassette: {ignore_query: x}\n    steps:\n"
+                 "      - operation: getTasks\n",
+                 UTIL_ERR_INVALID, "t.yaml:3:16: ignore_query: expected array, got string");
 }
 
 static void test_parameters(void **state)
@@ -415,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_unknown_operation),
         cmocka_unit_test(test_unknown_key),
         cmocka_unit_test(test_wrong_types),
+        cmocka_unit_test(test_cassette_match),
         cmocka_unit_test(test_parameters),
         cmocka_unit_test(test_templates_and_matchers),
         cmocka_unit_test(test_duplicate_case_and_cap),

@@ -9,6 +9,8 @@
 #   secrets      record with a random API key, app ID and credentials: none of
 #                their bytes appear in any file written (cassettes, reports, logs)
 #   miss         replay-only miss: a failed step naming the closest recording
+#   matching     the cassette: options of a case file (ignore_query,
+#                ignore_body, ordered) decide a replay with other values
 #   corrupt      a truncated cassette: exit 2 with file:line: reason
 #   lint         `cassette lint` of the shipped cassettes passes; export --har works
 # Usage: suite_cassettes.sh INGESTCHECK SOURCE_DIR TEST
@@ -144,6 +146,46 @@ miss)
         fail "the miss does not name the closest recording"
     grep -q 'body at "/name": recorded "ic-0000000042-smoke-auth", got "ic-ffffffffff-smoke-auth"' \
         "$work/out" || fail "the miss does not name the differing field"
+    ;;
+matching)
+    # tests/data/cassette/matching.yaml: record with one set of values,
+    # replay with another; the cassette: options decide.
+    m="$src/tests/data/cassette/matching.yaml"
+    rec() {
+        IC_MATCH_DATE=2024-01-01T00:00:00Z IC_MATCH_FIRST=tasks IC_MATCH_SECOND=destinations \
+            ic run --no-color --quiet "$@"
+    }
+    other() {
+        IC_MATCH_DATE=2024-02-02T00:00:00Z IC_MATCH_FIRST=destinations IC_MATCH_SECOND=tasks \
+            ic run --no-color "$@"
+    }
+    rec --mock-seed $SEED --record-mode all --cassettes "$work/c" --reports "$work/r" "$m" \
+        >"$work/out" 2>&1 || fail "recording failed: $(tail -n 5 "$work/out")"
+    rec --replay --cassettes "$work/c" --reports "$work/r" "$m" >"$work/out" 2>&1 ||
+        fail "replay with the recorded values failed: $(tail -n 8 "$work/out")"
+    other --replay --cassettes "$work/c" --reports "$work/r" "$m" >"$work/out" 2>&1
+    rc=$?
+    cat "$work/out"
+    [ $rc -eq 1 ] || fail "replay with other values exited $rc, expected 1 (ordered fails)"
+    grep -q '3 passed, 1 failed' "$work/out" || fail "expected 3 passed, 1 failed"
+    grep -q 'recorded order.*in recorded order, path: recorded /1/tasks, got /1/destinations' \
+        "$work/out" || fail "the ordered miss does not say so"
+    # Ordered counts the case's own recordings: a replay of that case alone
+    # (the other cases' recordings unused) passes with the recorded order.
+    rec --replay --case '*recorded order' --cassettes "$work/c" --reports "$work/r" "$m" \
+        >"$work/out" 2>&1 || fail "ordered replay of one case: $(tail -n 8 "$work/out")"
+    # The same cases without their cassette: blocks miss on the ignored values.
+    mkdir -p "$work/plain"
+    grep -v 'cassette:' "$m" >"$work/plain/matching.yaml"
+    other --replay --cassettes "$work/c" --reports "$work/r" --case '*ignore*' \
+        "$work/plain/matching.yaml" >"$work/out" 2>&1
+    rc=$?
+    cat "$work/out"
+    [ $rc -eq 1 ] || fail "replay without the ignore options exited $rc, expected 1"
+    grep -q '0 passed, 2 failed' "$work/out" || fail "expected both ignore cases to fail"
+    grep -q 'query parameter "startDate": recorded "2024-01-01T00:00:00Z"' "$work/out" ||
+        fail "the query miss does not name startDate"
+    grep -q 'body at "/name"' "$work/out" || fail "the body miss does not name /name"
     ;;
 corrupt)
     mkdir -p "$work/c"
