@@ -87,6 +87,10 @@ const char *check_contract_match(const struct check_contract *c, const char *met
 /* Path template of an operation ("/1/tasks/{taskID}"), borrowed, or NULL. */
 const char *check_contract_path(const struct check_contract *c, const char *operation_id);
 
+/* The SHA-256 (64 hex digits) of the spec the schemas were generated
+ * from (operations.json spec.sha256); borrowed, NULL when it is absent. */
+const char *check_contract_spec_sha256(const struct check_contract *c);
+
 /* The response as the contract checks see it. */
 struct check_response {
     int status;

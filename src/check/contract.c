@@ -309,6 +309,13 @@ static const struct op_entry *find_op(const struct check_contract *c, const char
     return NULL;
 }
 
+const char *check_contract_spec_sha256(const struct check_contract *c)
+{
+    const cJSON *spec = cJSON_GetObjectItemCaseSensitive(c->ops_doc, "spec");
+    const cJSON *sha = cJSON_GetObjectItemCaseSensitive(spec, "sha256");
+    return cJSON_IsString(sha) && strlen(sha->valuestring) == 64 ? sha->valuestring : NULL;
+}
+
 const char *check_contract_path(const struct check_contract *c, const char *operation_id)
 {
     const struct op_entry *o = find_op(c, operation_id);

@@ -377,7 +377,7 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
     cas_opts.dir = cli_get(args, OPT_CASSETTES);
     cas_opts.redact_fields = redact_fields;
     cas_opts.nredact_fields = values_of(args, OPT_REDACT, redact_fields, CLI_MAX_VALUES);
-    cas_opts.schemas_dir = schemas;
+    cas_opts.spec_sha256 = check_contract_spec_sha256(contract);
     if ((cas_opts.enabled || cas_opts.seeded) &&
         run_cassettes_create(&cas_opts, &plan, &cas, &err)) {
         cli_report_error(&err);
@@ -479,7 +479,8 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         goto cleanup;
     }
     size_t saved = 0;
-    if (cas && run_cassettes_save(cas, results.run_id, &saved, &err)) {
+    if (cas && (run_cassettes_save(cas, results.run_id, &saved, &err) ||
+                run_cassettes_report(cas, &results, &err))) {
         cli_report_error(&err);
         goto cleanup;
     }
@@ -502,6 +503,15 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         printf("cassettes (%s, mode %s): %zu replayed, %zu recorded, %zu file%s written\n",
                run_cassettes_dir(cas), cassette_record_mode_name(cas_opts.mode), replayed, recorded,
                saved, saved == 1 ? "" : "s");
+    }
+    for (size_t i = 0; i < results.ncassettes; i++) {
+        char w[1024];
+        if (!results.cassettes[i].spec_changed)
+            continue;
+        run_cassettes_spec_warning(results.cassettes[i].path, results.cassettes[i].spec_sha256,
+                                   results.spec_sha256, w, sizeof(w));
+        fflush(stdout);
+        fprintf(stderr, "ingestcheck: warning: %s\n", w);
     }
     fflush(stdout);
     if (results.target_error) {

@@ -1,6 +1,7 @@
 /* Console text, JUnit XML and results.json; see report.h. */
 #include "report/report.h"
 
+#include "run/cassettes.h"
 #include "util/file.h"
 #include "json/json.h"
 
@@ -439,6 +440,45 @@ static cJSON *case_json(const struct run_case_result *k)
     return o;
 }
 
+/* {"mode", "spec_sha256", "files": [...], "warnings": [...]}: the
+ * cassettes of the run, with one warning per cassette recorded against
+ * another spec. NULL when out of memory. */
+static cJSON *cassettes_json(const struct run_results *r)
+{
+    cJSON *o = cJSON_CreateObject(), *files = NULL, *warnings = NULL;
+    bool ok = o && add_str(o, "mode", r->cassette_mode) &&
+              add_str(o, "spec_sha256", r->spec_sha256) &&
+              (files = cJSON_AddArrayToObject(o, "files")) &&
+              (warnings = cJSON_AddArrayToObject(o, "warnings"));
+    for (size_t i = 0; ok && i < r->ncassettes; i++) {
+        const struct run_cassette_file *f = &r->cassettes[i];
+        cJSON *j = cJSON_CreateObject();
+        ok = j && cJSON_AddItemToArray(files, j);
+        if (!ok) {
+            cJSON_Delete(j);
+            break;
+        }
+        ok = add_str(j, "path", f->path) && add_str(j, "spec_sha256", f->spec_sha256) &&
+             cJSON_AddBoolToObject(j, "spec_changed", f->spec_changed) &&
+             cJSON_AddNumberToObject(j, "replayed", (double)f->replayed) &&
+             cJSON_AddNumberToObject(j, "recorded", (double)f->recorded) &&
+             cJSON_AddBoolToObject(j, "written", f->written);
+        if (ok && f->spec_changed) {
+            char w[1024];
+            run_cassettes_spec_warning(f->path, f->spec_sha256, r->spec_sha256, w, sizeof(w));
+            cJSON *s = cJSON_CreateString(w);
+            ok = s && cJSON_AddItemToArray(warnings, s);
+            if (!ok)
+                cJSON_Delete(s);
+        }
+    }
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
 int report_results_json(const struct run_results *r, cJSON **out, struct util_error *err)
 {
     cJSON *o = cJSON_CreateObject();
@@ -470,6 +510,12 @@ int report_results_json(const struct run_results *r, cJSON **out, struct util_er
     if (ok) {
         ok = cJSON_AddItemToObject(o, "cases", cases);
         cases = ok ? NULL : cases;
+    }
+    if (ok && r->ncassettes) {
+        cJSON *cas = cassettes_json(r);
+        ok = cas && cJSON_AddItemToObject(o, "cassettes", cas);
+        if (!ok)
+            cJSON_Delete(cas);
     }
     cJSON_Delete(summary);
     cJSON_Delete(cases);

@@ -8,7 +8,6 @@
 #include "ingestcheck_config.h"
 #include "util/file.h"
 
-#include <cjson/cJSON.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,8 +22,6 @@
 #define CAS_RUN_ID "run.id"
 /* The longest case name in a "now@CASE" value name. */
 #define CAS_VALUE_NAME_MAX 512
-/* operations.json, read for the spec's SHA-256. */
-#define CAS_CAP_OPERATIONS_FILE (64u * 1024u * 1024u)
 
 struct cas_file {
     const char *case_file; /* borrowed from the suite */
@@ -33,6 +30,8 @@ struct cas_file {
     struct http_transport *relay; /* sends through the current worker's transport */
     struct http_transport *t;     /* record/replay transport over c */
     struct cassette_redactor *redactor;
+    char *loaded_sha256; /* spec_sha256 of the loaded cassette, or NULL */
+    bool written;
     const struct case_case **order; /* the file's cases in plan order */
     size_t norder, next;
     pthread_mutex_t lock;
@@ -294,6 +293,9 @@ static int cas_open(struct run_cassettes *cr, struct cas_file *f, struct util_er
     if (exists && cr->mode != CASSETTE_RECORD_ALL) {
         if ((rc = cassette_load_file(f->path, &f->c, err)))
             return rc;
+        const char *sha = cassette_spec_sha256(f->c);
+        if (sha && !(f->loaded_sha256 = strdup(sha)))
+            return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
     } else if (!exists && cr->mode == CASSETTE_RECORD_NONE) {
         /* Replay only and nothing recorded: every request is a miss. */
         if (!(f->c = cassette_create()))
@@ -407,6 +409,7 @@ void run_cassettes_destroy(struct run_cassettes *cr)
         cassette_destroy(f->c);
         cassette_redactor_destroy(f->redactor);
         free(f->path);
+        free(f->loaded_sha256);
         free(f->order);
         pthread_mutex_destroy(&f->lock);
         pthread_cond_destroy(&f->turn);
@@ -463,26 +466,6 @@ static const char *cas_recorded_run_id(const struct run_cassettes *cr)
     return NULL;
 }
 
-/* Reads the spec's SHA-256 from operations.json (empty when unknown). */
-static void cas_spec_sha(const char *schemas, char out[65])
-{
-    char path[4096], *text = NULL;
-    size_t len = 0;
-    struct util_error e;
-    out[0] = '\0';
-    util_error_clear(&e);
-    snprintf(path, sizeof(path), "%s/operations.json", schemas);
-    if (util_file_read(path, CAS_CAP_OPERATIONS_FILE, &text, &len, &e))
-        return;
-    cJSON *doc = cJSON_ParseWithLength(text, len);
-    const cJSON *sha =
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "spec"), "sha256");
-    if (cJSON_IsString(sha) && strlen(sha->valuestring) == 64)
-        memcpy(out, sha->valuestring, 65);
-    cJSON_Delete(doc);
-    free(text);
-}
-
 int run_cassettes_save(struct run_cassettes *cr, const char *run_id, size_t *saved,
                        struct util_error *err)
 {
@@ -522,6 +505,7 @@ int run_cassettes_save(struct run_cassettes *cr, const char *run_id, size_t *sav
             return util_error_set(err, rc, "out of memory");
         if ((rc = cassette_save_file(f->c, f->redactor, f->path, err)))
             return rc;
+        f->written = true;
         (*saved)++;
     }
     return UTIL_OK;
@@ -578,8 +562,8 @@ int run_cassettes_create(const struct run_cassettes_options *o, const struct run
         rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
         goto done;
     }
-    if (o->schemas_dir)
-        cas_spec_sha(o->schemas_dir, cr->spec_sha256);
+    if (o->spec_sha256 && strlen(o->spec_sha256) < sizeof(cr->spec_sha256))
+        snprintf(cr->spec_sha256, sizeof(cr->spec_sha256), "%s", o->spec_sha256);
     if ((rc = cas_files_init(cr, plan, cr->dir, err)))
         goto done;
     for (size_t i = 0; i < cr->nfiles; i++) {
@@ -640,4 +624,39 @@ void run_cassettes_counts(const struct run_cassettes *cr, size_t *replayed, size
         *replayed += a;
         *recorded += b;
     }
+}
+
+int run_cassettes_report(const struct run_cassettes *cr, struct run_results *r,
+                         struct util_error *err)
+{
+    if (!cr || !cr->enabled || !cr->nfiles)
+        return UTIL_OK;
+    r->cassettes = calloc(cr->nfiles, sizeof(*r->cassettes));
+    r->cassette_mode = strdup(cassette_record_mode_name(cr->mode));
+    r->spec_sha256 = cr->spec_sha256[0] ? strdup(cr->spec_sha256) : NULL;
+    if (!r->cassettes || !r->cassette_mode || (cr->spec_sha256[0] && !r->spec_sha256))
+        return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < cr->nfiles; i++) {
+        const struct cas_file *f = &cr->files[i];
+        struct run_cassette_file *o = &r->cassettes[r->ncassettes++];
+        o->path = strdup(f->path);
+        o->spec_sha256 = f->loaded_sha256 ? strdup(f->loaded_sha256) : NULL;
+        if (!o->path || (f->loaded_sha256 && !o->spec_sha256))
+            return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+        o->spec_changed = f->loaded_sha256 && cr->spec_sha256[0] &&
+                          strcmp(f->loaded_sha256, cr->spec_sha256) != 0;
+        if (f->t)
+            cassette_transport_counts(f->t, &o->replayed, &o->recorded);
+        o->written = f->written;
+    }
+    return UTIL_OK;
+}
+
+void run_cassettes_spec_warning(const char *path, const char *recorded, const char *today,
+                                char *buf, size_t size)
+{
+    snprintf(buf, size,
+             "%s: recorded against spec sha256 %.12s..., today's is %.12s...: its responses "
+             "were re-checked against today's schemas",
+             path, recorded ? recorded : "?", today ? today : "?");
 }

@@ -47,8 +47,9 @@ struct run_cassettes_options {
     /* More JSON member names to redact (--redact), borrowed. */
     const char *const *redact_fields;
     size_t nredact_fields;
-    /* Where operations.json is: its spec.sha256 goes into the cassettes. */
-    const char *schemas_dir;
+    /* Today's spec (check_contract_spec_sha256), written into recordings
+     * and compared with the replayed ones; NULL when unknown. */
+    const char *spec_sha256;
     /* A seeded mock: generated {{uuid}} values derive from seed, and
      * {{now}} is SOURCE_DATE_EPOCH when set, else seeded_epoch. */
     bool seeded;
@@ -91,5 +92,18 @@ int run_cassettes_save(struct run_cassettes *s, const char *run_id, size_t *save
 
 /* Requests answered from the cassettes and requests recorded, in total. */
 void run_cassettes_counts(const struct run_cassettes *s, size_t *replayed, size_t *recorded);
+
+/* Adds the cassettes to r (after run_cassettes_save): mode, today's spec
+ * and per file its path, the spec it was recorded against and whether that
+ * differs from today's, its counters, whether it was written. */
+int run_cassettes_report(const struct run_cassettes *s, struct run_results *r,
+                         struct util_error *err);
+
+/* The one-line warning for a cassette recorded against another spec than
+ * today's, into buf (size bytes): "PATH: recorded against spec sha256
+ * 0123456789ab..., today's is 49db3fa29c5a...: its responses were
+ * re-checked against today's schemas". */
+void run_cassettes_spec_warning(const char *path, const char *recorded, const char *today,
+                                char *buf, size_t size);
 
 #endif

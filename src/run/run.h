@@ -119,6 +119,15 @@ struct run_case_result {
     size_t nsteps;
 };
 
+/* A cassette the run recorded to or replayed from (run/cassettes.h). */
+struct run_cassette_file {
+    char *path;
+    char *spec_sha256; /* the spec it was recorded against; NULL when unknown */
+    bool spec_changed; /* both known and different from today's */
+    size_t replayed, recorded;
+    bool written;
+};
+
 struct run_results {
     struct run_case_result *cases; /* plan order */
     size_t count;
@@ -129,6 +138,12 @@ struct run_results {
     size_t passed, failed, skipped, errors, gaps, checks;
     bool target_error; /* a target error stopped the run */
     char target_message[UTIL_ERROR_MESSAGE_MAX];
+    /* Cassettes (none when ncassettes is 0): the record mode, today's spec
+     * SHA-256 (NULL when unknown), the files in plan order. All owned. */
+    char *cassette_mode;
+    char *spec_sha256;
+    struct run_cassette_file *cassettes;
+    size_t ncassettes;
 };
 
 void run_results_init(struct run_results *r);

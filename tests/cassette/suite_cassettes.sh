@@ -11,6 +11,8 @@
 #   miss         replay-only miss: a failed step naming the closest recording
 #   matching     the cassette: options of a case file (ignore_query,
 #                ignore_body, ordered) decide a replay with other values
+#   spec-change  a cassette recorded against another spec: a warning on
+#                replay and lint (and in results.json); today's schemas decide
 #   corrupt      a truncated cassette: exit 2 with file:line: reason
 #   lint         `cassette lint` of the shipped cassettes passes; export --har works
 # Usage: suite_cassettes.sh INGESTCHECK SOURCE_DIR TEST
@@ -186,6 +188,49 @@ matching)
     grep -q 'query parameter "startDate": recorded "2024-01-01T00:00:00Z"' "$work/out" ||
         fail "the query miss does not name startDate"
     grep -q 'body at "/name"' "$work/out" || fail "the body miss does not name /name"
+    ;;
+spec-change)
+    # A cassette whose spec SHA-256 was hand-edited: replay and lint say so
+    # (stderr and results.json) and still pass against today's schemas.
+    mkdir -p "$work/c"
+    sed 's/^  spec_sha256: .*/  spec_sha256: '"'"'0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'"'"'/' \
+        cases/cassettes/smoke.yaml >"$work/c/smoke.yaml"
+    cmp -s cases/cassettes/smoke.yaml "$work/c/smoke.yaml" && fail "the hash was not edited"
+    ic run --no-color --quiet --replay --cassettes "$work/c" --reports "$work/r" cases/smoke.yaml \
+        >"$work/out" 2>"$work/err" || fail "replay failed: $(tail -n 5 "$work/out" "$work/err")"
+    cat "$work/err"
+    grep -q "warning: $work/c/smoke.yaml: recorded against spec sha256 0123456789ab\.\.\., today's is 49db3fa29c5a\.\.\." \
+        "$work/err" || fail "no spec warning on replay"
+    grep -Eq '"spec_changed":[[:space:]]*true' "$work/r/results.json" || fail "results.json: no spec_changed"
+    grep -A1 '"warnings"' "$work/r/results.json" | grep -q 'recorded against spec sha256 0123456789ab' ||
+        fail "results.json: no warning"
+    ic cassette lint "$work/c/smoke.yaml" >"$work/out" 2>"$work/err" || fail "lint failed"
+    grep -q "warning: $work/c/smoke.yaml: recorded against spec sha256 0123456789ab" "$work/err" ||
+        fail "no spec warning from lint"
+    # The shipped cassettes carry today's hash: no warning.
+    ic run --no-color --quiet --replay --reports "$work/r" cases/smoke.yaml >"$work/out" 2>"$work/err" ||
+        fail "replay of the shipped cassette failed"
+    grep -q warning "$work/err" && fail "a warning for an unchanged spec: $(cat "$work/err")"
+    grep -Eq '"spec_changed":[[:space:]]*true' "$work/r/results.json" && fail "spec_changed for an unchanged spec"
+    # Today's schemas decide: a spec that now requires a field the recorded
+    # response lacks fails the replay and the lint, offline.
+    cp -r "$src/schemas" "$work/s"
+    sed -i 's/"required":  \["authenticationID", "name", "createdAt"\]/"required": ["authenticationID", "name", "createdAt", "scope"]/' \
+        "$work/s/components/AuthenticationCreateResponse.json"
+    grep -q '"scope"' "$work/s/components/AuthenticationCreateResponse.json" || fail "schema not edited"
+    sed -i 's/"sha256": *"[0-9a-f]*"/"sha256": "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"/' \
+        "$work/s/operations.json"
+    ic run --no-color --replay --schemas "$work/s" --reports "$work/r" cases/smoke.yaml \
+        >"$work/out" 2>"$work/err"
+    rc=$?
+    cat "$work/out" "$work/err"
+    [ $rc -eq 1 ] || fail "replay against a changed spec exited $rc, expected 1"
+    grep -q "scope" "$work/out" || fail "the failure does not name the missing field"
+    grep -q "today's is fedcba987654" "$work/err" || fail "no spec warning against the changed spec"
+    ic cassette lint --schemas "$work/s" cases/cassettes/smoke.yaml >"$work/out" 2>&1
+    rc=$?
+    [ $rc -eq 1 ] || fail "lint against a changed spec exited $rc, expected 1"
+    grep -q "scope" "$work/out" || fail "lint does not name the missing field"
     ;;
 corrupt)
     mkdir -p "$work/c"
