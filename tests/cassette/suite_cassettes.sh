@@ -13,6 +13,10 @@
 #                ignore_body, ordered) decide a replay with other values
 #   spec-change  a cassette recorded against another spec: a warning on
 #                replay and lint (and in results.json); today's schemas decide
+#   once         --record-mode once: records a missing cassette, replays an
+#                existing one with no network
+#   new-episodes --record-mode new_episodes: records only the new interactions
+#   newer-format a cassette of a newer format version: exit 2, file:line: reason
 #   corrupt      a truncated cassette: exit 2 with file:line: reason
 #   lint         `cassette lint` of the shipped cassettes passes; export --har works
 # Usage: suite_cassettes.sh INGESTCHECK SOURCE_DIR TEST
@@ -231,6 +235,76 @@ spec-change)
     rc=$?
     [ $rc -eq 1 ] || fail "lint against a changed spec exited $rc, expected 1"
     grep -q "scope" "$work/out" || fail "lint does not name the missing field"
+    ;;
+once)
+    # once: a missing cassette is recorded, an existing one replayed with no
+    # network (the base URL is a closed port: any request would fail).
+    ic run --no-color --record-mode once --mock-seed $SEED --run-id $RUN_ID --cassettes "$work/c" \
+        --reports "$work/r" cases/smoke.yaml >"$work/out" 2>&1 ||
+        fail "recording failed: $(tail -n 5 "$work/out")"
+    tail -n 1 "$work/out"
+    grep -q 'mode once): 0 replayed, 5 recorded, 1 file written' "$work/out" ||
+        fail "once did not record the missing cassette"
+    [ -s "$work/c/smoke.yaml" ] || fail "no cassette written"
+    cp "$work/c/smoke.yaml" "$work/before.yaml"
+    ic run --no-color --record-mode once --base-url http://127.0.0.1:9 --app-id X1 --api-key k1 \
+        --cassettes "$work/c" --reports "$work/r" cases/smoke.yaml >"$work/out" 2>&1 ||
+        fail "once over an existing cassette: $(tail -n 8 "$work/out")"
+    tail -n 1 "$work/out"
+    grep -q 'mode once): 5 replayed, 0 recorded, 0 files written' "$work/out" ||
+        fail "once did not replay the existing cassette"
+    cmp "$work/before.yaml" "$work/c/smoke.yaml" || fail "once rewrote an existing cassette"
+    ;;
+new-episodes)
+    # new_episodes: what matches is replayed, only the new case is recorded
+    # and appended; the recorded interactions stay byte for byte.
+    mkdir -p "$work/cases" "$work/c"
+    cp cases/smoke.yaml "$work/cases/smoke.yaml"
+    cp cases/cassettes/smoke.yaml "$work/c/smoke.yaml"
+    cat >>"$work/cases/smoke.yaml" <<'YAML'
+  - name: smoke - a new episode
+    steps:
+      - operation: getTasks
+        query: {itemsPerPage: 5}
+YAML
+    ic run --no-color --record-mode new_episodes --mock-seed $SEED --run-id $RUN_ID \
+        --cassettes "$work/c" --reports "$work/r" "$work/cases/smoke.yaml" >"$work/out" 2>&1 ||
+        fail "new_episodes failed: $(tail -n 8 "$work/out")"
+    tail -n 1 "$work/out"
+    grep -q 'mode new_episodes): 5 replayed, 1 recorded, 1 file written' "$work/out" ||
+        fail "new_episodes did not record exactly the new interaction"
+    n1=$(grep -c '^- ingestcheck:' cases/cassettes/smoke.yaml)
+    n2=$(grep -c '^- ingestcheck:' "$work/c/smoke.yaml")
+    [ "$n2" -eq $((n1 + 1)) ] || fail "$n1 interactions before, $n2 after (expected one more)"
+    sed -n '/^interactions:/,$p' cases/cassettes/smoke.yaml | grep -v '^version:' >"$work/old"
+    sed -n '/^interactions:/,$p' "$work/c/smoke.yaml" >"$work/new"
+    head -n "$(wc -l <"$work/old")" "$work/new" | cmp -s - "$work/old" ||
+        fail "the recorded interactions changed"
+    grep -q 'case: smoke - a new episode' "$work/c/smoke.yaml" || fail "the new case is not labelled"
+    # The result replays offline, the new episode included.
+    ic run --no-color --quiet --replay --cassettes "$work/c" --reports "$work/r" \
+        "$work/cases/smoke.yaml" >"$work/out" 2>&1 || fail "replay after new_episodes failed"
+    grep -q '2 cases: 2 passed' "$work/out" || fail "replay after new_episodes: $(tail -n 2 "$work/out")"
+    ;;
+newer-format)
+    # A cassette from a newer format version: refused with file:line, exit 2.
+    mkdir -p "$work/c" "$work/d"
+    sed 's/^version: 1$/version: 2/' cases/cassettes/smoke.yaml >"$work/c/smoke.yaml"
+    sed 's/^  format: 1$/  format: 2/' cases/cassettes/smoke.yaml >"$work/d/smoke.yaml"
+    for dir in "$work/c" "$work/d"; do
+        cmp -s cases/cassettes/smoke.yaml "$dir/smoke.yaml" && fail "the version was not edited"
+        for mode in none once new_episodes; do
+            ic run --no-color --record-mode $mode --cassettes "$dir" --reports "$work/r" \
+                cases/smoke.yaml >"$work/out" 2>&1
+            rc=$?
+            [ $rc -eq 2 ] || fail "mode $mode: a newer cassette exited $rc, expected 2"
+            grep -Eq "$dir/smoke.yaml:[0-9]+:[0-9]+: .*2 is newer than this ingestcheck reads \(1\)" \
+                "$work/out" || fail "mode $mode: no file:line: reason: $(cat "$work/out")"
+        done
+        ic cassette lint "$dir/smoke.yaml" >"$work/out" 2>&1
+        [ $? -eq 2 ] || fail "cassette lint accepted a newer cassette"
+    done
+    cat "$work/out"
     ;;
 corrupt)
     mkdir -p "$work/c"
