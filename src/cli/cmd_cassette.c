@@ -297,7 +297,8 @@ static const struct cli_command lint_command = {
         "Loads each cassette (files, or directories of *.yaml; default cases/cassettes) and runs "
         "the contract checks on every recorded response: operation known, status documented, "
         "JSON content type, response schema. Without the cases, an undocumented status counts as "
-        "a spec gap (--strict: a failure). Opens no socket. Exit 0 when every check passed, 1 "
+        "a spec gap (--strict: a failure). A cassette recorded against another spec (its "
+        "spec_sha256) gets a warning on stderr. Opens no socket. Exit 0 when every check passed, 1 "
         "when one failed, 2 for an unreadable or corrupt cassette (file:line: reason).",
     .options = lint_options,
     .min_positional = 0,
