@@ -50,6 +50,7 @@ enum {
     OPT_REPLAY,
     OPT_REDACT,
     OPT_MOCK_SEED,
+    OPT_WALL_CLOCK,
 };
 
 static const struct cli_option run_options[] = {
@@ -95,6 +96,10 @@ static const struct cli_option run_options[] = {
     {"mock-seed", 0, CLI_ARG_INT, "N",
      "seed the embedded mock (IDs, timestamps, credentials, {{uuid}}): reproducible recordings",
      OPT_MOCK_SEED, false},
+    {"wall-clock", 0, CLI_ARG_NONE, NULL,
+     "sleep each polling interval (until:) even against the embedded mock, instead of moving "
+     "the mock's clock forward",
+     OPT_WALL_CLOCK, false},
     {NULL, 0, CLI_ARG_NONE, NULL, NULL, 0, false},
 };
 
@@ -122,6 +127,12 @@ static void on_case_done(const struct run_case_result *r, size_t total, void *us
         fputs(b.data, stdout);
     fflush(stdout);
     util_buf_finish(&b);
+}
+
+/* Polling against the embedded mock moves its clock (run_clock). */
+static long advance_mock_clock(void *api, long ms)
+{
+    return (long)mock_api_advance_clock(api, ms);
 }
 
 /* ---- cassettes ----
@@ -1017,6 +1028,11 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
     if (use_cas) {
         cfg.run_hooks = &rhooks;
     }
+    struct run_clock mock_clock = {.advance = advance_mock_clock};
+    if (mock && !cli_has(args, OPT_WALL_CLOCK)) {
+        mock_clock.user = mock_server_api(mock);
+        cfg.clock = &mock_clock;
+    }
     if (run_execute(&cfg, &plan, &results, &err)) {
         cli_report_error(&err);
         goto cleanup;
@@ -1094,7 +1110,10 @@ static const struct cli_command run_command = {
         "replays only, with no socket and no name resolved; every check runs on the replayed "
         "responses. API key, application ID and secret fields are redacted from cassettes. "
         "--mock-seed makes a recording against the embedded mock reproducible (same seed and "
-        "--run-id, -j 1: byte-identical cassettes). Exit 0 when every check passed, 1 when one "
+        "--run-id, -j 1: byte-identical cassettes). Against the embedded mock, polling (until:) "
+        "does not sleep: each interval elapses on the mock's clock, which the runner moves "
+        "forward, as fake timers do (--wall-clock sleeps instead; a --base-url or --region "
+        "target is always polled on the wall clock). Exit 0 when every check passed, 1 when one "
         "failed, 2 for a usage, case-file, cassette or target error (unreachable server, TLS "
         "failure).",
     .options = run_options,

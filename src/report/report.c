@@ -462,7 +462,10 @@ int report_results_json(const struct run_results *r, cJSON **out, struct util_er
          add_str(o, "base_url", r->base_url) &&
          cJSON_AddBoolToObject(o, "target_error", r->target_error) &&
          add_str(o, "target_message", r->target_error ? r->target_message : NULL) &&
-         cJSON_AddNumberToObject(o, "elapsed_ms", r->elapsed_ms);
+         cJSON_AddNumberToObject(o, "elapsed_ms", r->elapsed_ms) &&
+         cJSON_AddNumberToObject(o, "transport_ms", r->transport_ms) &&
+         cJSON_AddNumberToObject(o, "poll_sleep_ms", r->poll_sleep_ms) &&
+         cJSON_AddNumberToObject(o, "clock_advanced_ms", r->clock_advanced_ms);
     if (ok) {
         ok = cJSON_AddItemToObject(o, "summary", summary);
         summary = ok ? NULL : summary;

@@ -197,19 +197,24 @@ static char *slurp(const char *path)
     return text;
 }
 
-/* Removes every `time="..."` attribute and "elapsed_ms" member. */
+/* Removes every `time="..."` attribute and the timing members
+ * ("elapsed_ms", "transport_ms", "poll_sleep_ms", "clock_advanced_ms"). */
 static void strip_timings(char *s)
 {
+    static const char *const keys[] = {
+        "\"elapsed_ms\":", "\"transport_ms\":", "\"poll_sleep_ms\":", "\"clock_advanced_ms\":"};
     char *p;
     while ((p = strstr(s, "time=\"")) != NULL) {
         char *end = strchr(p + 6, '"');
         memmove(p, end + 1, strlen(end + 1) + 1);
     }
-    while ((p = strstr(s, "\"elapsed_ms\":")) != NULL) {
-        char *end = p + 13;
-        while (*end && *end != ',' && *end != '\n' && *end != '}')
-            end++;
-        memmove(p, end, strlen(end) + 1);
+    for (size_t k = 0; k < sizeof(keys) / sizeof(*keys); k++) {
+        while ((p = strstr(s, keys[k])) != NULL) {
+            char *end = p + strlen(keys[k]);
+            while (*end && *end != ',' && *end != '\n' && *end != '}')
+                end++;
+            memmove(p, end, strlen(end) + 1);
+        }
     }
 }
 
