@@ -82,7 +82,8 @@ static const struct cli_option run_options[] = {
     {"run-id", 0, CLI_ARG_STRING, "ID", "the run's identifier, {{run.id}} (default: random)",
      OPT_RUN_ID, false},
     {"list", 0, CLI_ARG_NONE, NULL, "list the selected cases and exit", OPT_LIST, false},
-    {"timings", 0, CLI_ARG_NONE, NULL, "show durations on the console", OPT_TIMINGS, false},
+    {"timings", 0, CLI_ARG_NONE, NULL,
+     "show durations on the console, and where the run's time went", OPT_TIMINGS, false},
     {"cassettes", 0, CLI_ARG_STRING, "DIR",
      "record to / replay from one cassette per case file in DIR (default: cases/cassettes)",
      OPT_CASSETTES, false},
@@ -706,8 +707,18 @@ static size_t values_of(const struct cli_args *a, int id, const char **out, size
     return n;
 }
 
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
 static int run_run(const struct cli_command *cmd, const struct cli_args *args)
 {
+    /* --timings: the phases' ends (loading cases, schemas, target ready,
+     * cases run) from t_start. */
+    double t_start = mono_ms(), t_cases = 0, t_schemas = 0, t_target = 0, t_run = 0;
     int exit_code = CLI_EXIT_USAGE;
     struct util_error err;
     struct case_loader *loader = NULL;
@@ -810,6 +821,7 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         cli_report_error(&err);
         goto cleanup;
     }
+    t_cases = mono_ms();
     struct run_selection sel = {
         .tags = tags,
         .ntags = values_of(args, OPT_TAG, tags, CLI_MAX_VALUES),
@@ -853,6 +865,7 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         cli_report_error(&err);
         goto cleanup;
     }
+    t_schemas = mono_ms();
 
     /* Cassettes: mode, directory, redaction; every cassette is loaded (and
      * a corrupt one refused) before anything runs. */
@@ -1033,10 +1046,12 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         mock_clock.user = mock_server_api(mock);
         cfg.clock = &mock_clock;
     }
+    t_target = mono_ms();
     if (run_execute(&cfg, &plan, &results, &err)) {
         cli_report_error(&err);
         goto cleanup;
     }
+    t_run = mono_ms();
     size_t saved = 0;
     if (use_cas && cas_save_all(&cas, cas_dir, results.run_id, &saved, &err)) {
         cli_report_error(&err);
@@ -1053,6 +1068,14 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         goto cleanup;
     }
     report_console_summary(&out, &results, &con.opts);
+    if (con.opts.timings)
+        util_buf_printf(&out,
+                        "timings: loading cases %.1f ms, schemas %.1f ms, target %.1f ms; running "
+                        "%.1f ms (waiting on the target %.1f ms, sleeping between polls %.1f ms; "
+                        "the target's clock moved %.0f ms); reports %.1f ms\n",
+                        t_cases - t_start, t_schemas - t_cases, t_target - t_schemas,
+                        results.elapsed_ms, results.transport_ms, results.poll_sleep_ms,
+                        results.clock_advanced_ms, mono_ms() - t_run);
     if (out.data)
         fputs(out.data, stdout);
     if (use_cas && !con.quiet) {
