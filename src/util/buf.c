@@ -73,12 +73,21 @@ int util_buf_putc(struct util_buf *b, char c)
 
 int util_buf_vprintf(struct util_buf *b, const char *fmt, va_list ap)
 {
+    /* Formats into the room already there; only when it does not fit is
+     * the text measured, the buffer grown and the text formatted again. */
+    size_t room = b->alloc > b->len ? b->alloc - b->len : 0;
     va_list ap2;
     va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
+    int n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, ap2);
     va_end(ap2);
     if (n < 0)
         return UTIL_ERR_INVALID;
+    if ((size_t)n < room && (size_t)n <= b->limit && b->len <= b->limit - (size_t)n) {
+        b->len += (size_t)n;
+        return UTIL_OK;
+    }
+    if (room)
+        b->data[b->len] = '\0';
     int rc = reserve(b, (size_t)n);
     if (rc)
         return rc;
