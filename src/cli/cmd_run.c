@@ -650,14 +650,11 @@ static int collect_cases(const char *dir, char ***files, size_t *n, size_t *allo
     while (!rc && (e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
-        size_t len = strlen(dir) + strlen(e->d_name) + 2;
-        char *p = malloc(len);
+        char *p = util_path_join(dir, e->d_name); /* "cases//" + x: "cases/x" */
         if (!p) {
             rc = UTIL_ERR_NOMEM;
             break;
         }
-        size_t dl = strlen(dir);
-        snprintf(p, len, "%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/", e->d_name);
         struct stat st;
         size_t nl = strlen(e->d_name);
         bool yaml = (nl > 5 && strcmp(e->d_name + nl - 5, ".yaml") == 0) ||
