@@ -183,12 +183,24 @@ static char *xstrdup(const char *s)
 /* Appends "/" + escaped token to a fixed pointer buffer. */
 static void ptr_join(char *out, size_t size, const char *base, const char *token)
 {
-    struct util_buf b;
-    util_buf_init(&b, size - 1);
-    util_buf_puts(&b, base);
-    json_pointer_append(&b, token);
-    snprintf(out, size, "%s", b.data ? b.data : base);
-    util_buf_finish(&b);
+    /* base + "/" + token escaped (RFC 6901), cut to fit; base may be out. */
+    size_t n = strlen(base);
+    if (n > size - 1)
+        n = size - 1;
+    memmove(out, base, n);
+    if (n + 1 < size)
+        out[n++] = '/';
+    for (const char *t = token; *t && n + 1 < size; t++) {
+        if (*t == '~' || *t == '/') {
+            if (n + 2 >= size)
+                break;
+            out[n++] = '~';
+            out[n++] = *t == '~' ? '0' : '1';
+        } else {
+            out[n++] = *t;
+        }
+    }
+    out[n] = '\0';
 }
 
 static void ptr_index(char *out, size_t size, const char *base, size_t i)

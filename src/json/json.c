@@ -267,20 +267,25 @@ const cJSON *json_pointer_get(const cJSON *doc, const char *pointer, bool uri_fr
 int json_pointer_append(struct util_buf *b, const char *token)
 {
     int rc = util_buf_putc(b, '/');
-    for (const char *p = token; !rc && *p; p++) {
-        if (*p == '~')
-            rc = util_buf_puts(b, "~0");
-        else if (*p == '/')
-            rc = util_buf_puts(b, "~1");
-        else
-            rc = util_buf_putc(b, *p);
+    for (const char *p = token; !rc && *p;) {
+        size_t run = strcspn(p, "~/");
+        rc = util_buf_append(b, p, run);
+        p += run;
+        if (!rc && *p)
+            rc = util_buf_append(b, *p++ == '~' ? "~0" : "~1", 2);
     }
     return rc;
 }
 
 int json_pointer_append_index(struct util_buf *b, size_t index)
 {
-    return util_buf_printf(b, "/%zu", index);
+    char text[24], *p = text + sizeof(text);
+    do {
+        *--p = (char)('0' + index % 10);
+        index /= 10;
+    } while (index);
+    *--p = '/';
+    return util_buf_append(b, p, (size_t)(text + sizeof(text) - p));
 }
 
 bool json_is_integer(const cJSON *n)
