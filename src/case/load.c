@@ -1332,10 +1332,13 @@ static int collect_dir(const char *dir, struct path_list *out, int depth, struct
     return rc;
 }
 
-/* Case files being loaded by several threads: each takes the next file. */
+/* Case files being loaded by several threads: each takes the next file,
+ * largest first (so that the threads finish together). */
 struct load_job {
     const struct case_loader *l;
     const struct path_list *files;
+    size_t *order;             /* file indexes, largest file first */
+    off_t *size;               /* one per file, for the order */
     struct case_file **out;    /* one per file */
     int *rc;                   /* one per file */
     struct util_error *errors; /* one per file */
@@ -1348,10 +1351,11 @@ static void *load_worker(void *arg)
     struct load_job *j = arg;
     for (;;) {
         pthread_mutex_lock(&j->lock);
-        size_t i = j->next++;
+        size_t next = j->next++;
         pthread_mutex_unlock(&j->lock);
-        if (i >= j->files->count)
+        if (next >= j->files->count)
             return NULL;
+        size_t i = j->order[next];
         util_error_clear(&j->errors[i]);
         j->rc[i] = case_file_load(j->l, j->files->items[i], &j->out[i], &j->errors[i]);
     }
@@ -1376,9 +1380,21 @@ static int load_all(const struct case_loader *l, const struct path_list *files,
     j.out = calloc(n ? n : 1, sizeof(*j.out));
     j.rc = calloc(n ? n : 1, sizeof(*j.rc));
     j.errors = calloc(n ? n : 1, sizeof(*j.errors));
-    if (!j.out || !j.rc || !j.errors || n > SIZE_MAX / sizeof(*s->files) - s->count) {
+    j.order = calloc(n ? n : 1, sizeof(*j.order));
+    j.size = calloc(n ? n : 1, sizeof(*j.size));
+    if (!j.out || !j.rc || !j.errors || !j.order || !j.size ||
+        n > SIZE_MAX / sizeof(*s->files) - s->count) {
         rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
         goto cleanup;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        j.size[i] = stat(files->items[i], &st) == 0 ? st.st_size : 0;
+        /* insertion by size, descending; equal sizes keep file order */
+        size_t k = i;
+        for (; k > 0 && j.size[j.order[k - 1]] < j.size[i]; k--)
+            j.order[k] = j.order[k - 1];
+        j.order[k] = i;
     }
     pthread_mutex_init(&j.lock, NULL);
     /* This thread is one of the loaders. */
@@ -1417,6 +1433,8 @@ cleanup:
     free(j.out);
     free(j.rc);
     free(j.errors);
+    free(j.order);
+    free(j.size);
     return rc;
 }
 
