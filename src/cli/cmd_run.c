@@ -720,6 +720,7 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
     struct util_error err;
     struct case_loader *loader = NULL;
     struct check_contract *contract = NULL;
+    struct check_contract_loader *contract_loader = NULL; /* loads while the cases do */
     struct case_suite suite;
     struct run_plan plan;
     struct run_results results;
@@ -770,6 +771,7 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
     }
 
     /* Cases: refused before anything runs when one file is malformed. */
+    contract_loader = check_contract_load_start(schemas);
     loader = case_loader_create(schemas, &err);
     if (!loader) {
         cli_report_error(&err);
@@ -857,7 +859,8 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         cli_error("no case selected (%zu cases loaded)", case_suite_count(&suite));
         goto cleanup;
     }
-    contract = check_contract_create(schemas, &err);
+    contract = check_contract_load_finish(contract_loader, &err);
+    contract_loader = NULL;
     if (!contract) {
         cli_report_error(&err);
         goto cleanup;
@@ -1104,6 +1107,8 @@ cleanup:
     run_plan_finish(&plan);
     case_suite_finish(&suite);
     check_contract_destroy(contract);
+    if (contract_loader)
+        check_contract_destroy(check_contract_load_finish(contract_loader, NULL));
     case_loader_destroy(loader);
     mock_server_destroy(mock);
     if (http_ready)
