@@ -6,9 +6,8 @@ final summary.
   run_replay.py curlcfg RESULTS BASE_URL API_KEY BAD_KEY CONFIG EXPECTED
   run_replay.py stats RESULTS [STDOUT]     (key=value lines; STDOUT: the
                                            run's console, with --timings)
-  run_replay.py callgrind ANNOTATE_OUTPUT PROFILE...
-                                           (key=value lines; PROFILE: every
-                                           thread's callgrind.out, for the total)
+  run_replay.py callgrind PROFILE...       (key=value lines; PROFILE: each
+                                           thread's callgrind.out, main first)
   run_replay.py probe RESULTS|-            (the probe's ID and createdAt, from the
                                            reference run or from curl's answer)
   run_replay.py summary MEASUREMENTS       (the report's figures)
@@ -30,6 +29,7 @@ string there, and the statuses are checked.
 import json
 import re
 import statistics
+import subprocess
 import sys
 
 MASK = "****"
@@ -209,43 +209,64 @@ def stats(results, console=None):
 # (operation, status, content type, JSON parse, schema) and the case's
 # expectations (also called by until: conditions). Neither calls the other.
 CHECK_FUNCS = ("check_contract_response", "check_expect")
-# Where the rest of the runner's instructions go (inclusive, may overlap:
-# run_execute holds curl_send and the checks).
-PART_FUNCS = ("case_suite_load", "check_contract_create", "mock_server_create", "run_execute",
-              "curl_send", "check_redact_json", "check_secrets_scrub", "report_write")
+# Where the instructions go, inclusive, summed over the threads: each part
+# is its entry function on the main thread and on the threads it starts.
+PARTS = {
+    "load": ("case_suite_load", "load_worker"),
+    "schemas": ("check_contract_create", "contract_load"),
+    "mock_start": ("mock_server_create",),
+    "execute": ("run_execute",),
+    "transport": ("curl_send",),
+    "scrub": ("check_secrets_scrub",),
+    "redact": ("check_redact_json",),
+    "reports": ("report_write", "write_cases", "write_junit"),
+}
 
 
-def callgrind(path, *profiles):
-    total = None
-    found = {}
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            parts = line.split()
-            if not parts:
+def annotate(profile):
+    """Inclusive instructions by function name, and the profile's total."""
+    out = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", profile],
+                         capture_output=True, text=True, errors="replace").stdout
+    total, found = 0, {}
+    for line in out.splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        num = parts[0].replace(",", "")
+        if not num.isdigit():
+            continue
+        if "PROGRAM TOTALS" in line:
+            total = int(num)
+            continue
+        for p in parts[1:]:
+            # "src/check/expect.c:check_expect [/path]", recursion as "f'2"
+            name = p.rsplit(":", 1)[-1]
+            if "'" in name or name.startswith("["):
                 continue
-            num = parts[0].replace(",", "")
-            if "PROGRAM TOTALS" in line and num.isdigit():
-                total = int(num)
-                continue
-            if not num.isdigit():
-                continue
-            for fn in CHECK_FUNCS + PART_FUNCS:
-                # "  1,234 (12.3%)  src/check/expect.c:check_expect [/path]"
-                if any(p == fn or p.endswith(":" + fn) for p in parts):
-                    found[fn] = max(found.get(fn, 0), int(num))
-    # Every thread's instructions (the mock's too): "summary: N" or
-    # "totals: N" in each profile.
-    every = 0
-    for p in profiles:
-        with open(p, encoding="utf-8", errors="replace") as f:
-            for line in f:
-                if line.startswith(("summary:", "totals:")):
-                    every += int(line.split()[1])
-                    break
-    print(f"total_ir={every or total or 0}")
-    print(f"main_ir={total or 0}")
-    for fn in CHECK_FUNCS + PART_FUNCS:
-        print(f"{fn}_ir={found.get(fn, 0)}")
+            found[name] = max(found.get(name, 0), int(num))
+    return total, found
+
+
+def callgrind(main, *others):
+    total, m = annotate(main)
+    every = total
+    parts = {k: m.get(fns[0], 0) for k, fns in PARTS.items()}
+    parts["mock_threads"] = 0
+    for prof in others:
+        t, f = annotate(prof)
+        every += t
+        for k, fns in PARTS.items():
+            # on a started thread, its entry function (what the main thread
+            # calls itself is in the main thread's figure already)
+            parts[k] += max((f.get(fn, 0) for fn in fns[1:]), default=0)
+        if "mock_handle" in f:  # a libmicrohttpd thread of the embedded mock
+            parts["mock_threads"] += t
+    print(f"total_ir={every}")
+    print(f"main_ir={total}")
+    for fn in CHECK_FUNCS:
+        print(f"{fn}_ir={m.get(fn, 0)}")
+    for k, v in parts.items():
+        print(f"part_{k}_ir={v}")
 
 
 def fmt_ms(x):
@@ -299,7 +320,8 @@ def summary(path):
     print(f"per-request overhead (run - curl) / requests: {(run_w - curl_w) / req * 1000:.1f} us")
     print("where the runner's time goes (medians of its --timings line):")
     print(f"  startup                      {fmt_ms(startup)}  (loading cases {cases:.1f}, "
-          f"schemas {schemas:.1f}, starting the embedded mock {target:.1f})")
+          f"then waiting for the schemas {schemas:.1f} (they load alongside), starting the "
+          f"embedded mock {target:.1f})")
     print(f"  running the cases            {fmt_ms(inner)}")
     print(f"    waiting on the target      {fmt_ms(transport)}  (inside the transport: the mock "
           f"answering, loopback, libcurl)")
@@ -317,27 +339,27 @@ def summary(path):
         ce = int(kv.get("check_expect_ir", 0))
         main = int(kv.get("main_ir", 0))
         us = lambda ir: ir / tot * user * 1000 / req
-        print(f"check cost (callgrind, inclusive instructions of the whole process x the median "
-              f"user CPU {user:.1f} ms; the runner's thread {main / tot * 100:.1f}%, the "
-              f"mock's {100 - main / tot * 100:.1f}%):")
+        print(f"check cost (callgrind of the whole process, every thread, x the median user CPU "
+              f"{user:.1f} ms; the runner's main thread {main / tot * 100:.1f}% of the "
+              f"instructions):")
         print(f"  contract (match, status, content type, JSON parse, schema): "
               f"{cr / tot * 100:5.1f}% ~ {us(cr):.1f} us/request")
         print(f"  expectations (expect: and until:):                           "
               f"{ce / tot * 100:5.1f}% ~ {us(ce):.1f} us/request")
         print(f"  checks in all: {(cr + ce) / tot * 100:.1f}% of the instructions "
               f"~ {us(cr + ce):.1f} us/request")
-        print("where the runner's thread's instructions go (inclusive; execution holds transport "
-              "and checks):")
-        labels = (("case_suite_load", "loading the case files"),
-                  ("check_contract_create", "loading the schemas"),
-                  ("mock_server_create", "starting the embedded mock"),
-                  ("run_execute", "executing the cases"),
-                  ("curl_send", "  of which transport (libcurl)"),
-                  ("check_secrets_scrub", "  of which masking secrets in text"),
-                  ("check_redact_json", "  of which redacting JSON"),
-                  ("report_write", "writing junit.xml and results.json"))
-        for fn, label in labels:
-            ir = int(kv.get(fn + "_ir", 0))
+        print("where the instructions go (inclusive, summed over threads; CPU, not wall time):")
+        labels = (("load", "loading the case files"),
+                  ("schemas", "loading the schemas"),
+                  ("mock_start", "starting the embedded mock"),
+                  ("execute", "executing the cases"),
+                  ("transport", "  of which transport (libcurl)"),
+                  ("scrub", "  of which masking secrets in text"),
+                  ("redact", "  of which redacting JSON"),
+                  ("reports", "writing junit.xml and results.json"),
+                  ("mock_threads", "the embedded mock's threads (answering)"))
+        for k, label in labels:
+            ir = int(kv.get(f"part_{k}_ir", 0))
             print(f"  {label:<38} {ir / tot * 100:5.1f}% ~ {ir / tot * user:6.1f} ms")
     else:
         print(f"check cost: {kv.get('callgrind_note', 'not measured')}")
@@ -360,7 +382,7 @@ def main(argv):
         curlcfg(*args)
     elif cmd == "stats" and len(args) in (1, 2):
         stats(*args)
-    elif cmd == "callgrind" and len(args) >= 1:
+    elif cmd == "callgrind" and len(args) >= 1 and args[0] != "-":
         callgrind(*args)
     elif cmd == "probe" and len(args) == 1:
         probe(*args)
