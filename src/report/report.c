@@ -529,9 +529,14 @@ int report_results_json(const struct run_results *r, cJSON **out, struct util_er
  *
  * junit.xml is built and written on one thread while results.json is
  * written on this one, its cases serialized in two halves on two threads
- * and joined as the array the tree writer would have written (elements at
- * depth 2, ", " between them). Either thread's work runs here when a thread
- * cannot be started. */
+ * as the array the tree writer would have written (elements at depth 2,
+ * ", " between them) and written between the two ends of the rest of the
+ * document, with no copy of the whole. Either thread's work runs here when
+ * a thread cannot be started. */
+
+/* Stands for the cases in the document written around them: a raw byte
+ * that no serialized string holds (control bytes are escaped). */
+#define CASES_MARK "\x01"
 
 struct cases_part {
     const struct run_results *r;
@@ -583,12 +588,11 @@ static int write_results(const struct run_results *r, const char *path, struct u
 {
     struct cases_part half[2] = {{.r = r, .from = 0, .to = r->count / 2},
                                  {.r = r, .from = r->count / 2, .to = r->count}};
-    struct util_buf cases, json;
+    struct util_buf rest;
     cJSON *doc = NULL;
     pthread_t t;
     int rc = UTIL_OK;
-    util_buf_init(&cases, REPORT_CAP_SIZE);
-    util_buf_init(&json, REPORT_CAP_SIZE);
+    util_buf_init(&rest, REPORT_CAP_SIZE);
     for (int i = 0; i < 2; i++)
         util_buf_init(&half[i].text, REPORT_CAP_SIZE);
     bool threaded = pthread_create(&t, NULL, write_cases, &half[0]) == 0;
@@ -599,33 +603,32 @@ static int write_results(const struct run_results *r, const char *path, struct u
         pthread_join(t, NULL);
     rc = half[0].rc ? half[0].rc : half[1].rc;
     if (!rc)
-        rc = util_buf_putc(&cases, '[');
-    for (int i = 0; i < 2 && !rc; i++) {
-        if (i == 1 && half[0].text.len && half[1].text.len)
-            rc = util_buf_append(&cases, ", ", 2);
-        if (!rc && half[i].text.len)
-            rc = util_buf_append(&cases, half[i].text.data, half[i].text.len);
-    }
+        rc = results_tree(r, cJSON_CreateRaw(CASES_MARK), &doc, err);
     if (!rc)
-        rc = util_buf_putc(&cases, ']');
+        rc = json_write(&rest, doc, true);
+    const char *mark = rc ? NULL : strchr(rest.data, CASES_MARK[0]);
+    if (!rc && !mark)
+        rc = UTIL_ERR_INVALID;
     if (rc) {
-        util_error_set(err, rc, "results.json: %s", util_status_name(rc));
+        if (!err || !err->code)
+            util_error_set(err, rc, "results.json: %s", util_status_name(rc));
         goto cleanup;
     }
-    rc = results_tree(r, cJSON_CreateRaw(cases.data), &doc, err);
-    if (rc)
-        goto cleanup;
-    rc = json_write(&json, doc, true);
-    if (rc) {
-        util_error_set(err, rc, "results.json: %s", util_status_name(rc));
-        goto cleanup;
-    }
-    rc = util_file_write_atomic(path, json.data, json.len, err);
+    bool both = half[0].text.len && half[1].text.len;
+    struct util_file_part parts[] = {
+        {rest.data, (size_t)(mark - rest.data)},
+        {"[", 1},
+        {half[0].text.data, half[0].text.len},
+        {", ", both ? 2u : 0u},
+        {half[1].text.data, half[1].text.len},
+        {"]", 1},
+        {mark + 1, rest.len - (size_t)(mark + 1 - rest.data)},
+    };
+    rc = util_file_write_parts_atomic(path, parts, sizeof(parts) / sizeof(parts[0]), err);
 cleanup:
     for (int i = 0; i < 2; i++)
         util_buf_finish(&half[i].text);
-    util_buf_finish(&cases);
-    util_buf_finish(&json);
+    util_buf_finish(&rest);
     cJSON_Delete(doc);
     return rc;
 }
