@@ -166,9 +166,10 @@ struct case_suite {
 void case_suite_init(struct case_suite *s);
 void case_suite_finish(struct case_suite *s);
 
-/* Loads each path (file or directory) into s. Stops at the first file that
- * does not load (err says which and where); nothing runs then. A case name
- * used twice in one file is refused. */
+/* Loads each path (file or directory) into s, the files on several threads
+ * (the loader is only read), in order. When a file does not load, err says
+ * which and where (the first such file in order) and s is left as it was;
+ * nothing runs then. A case name used twice in one file is refused. */
 int case_suite_load(const struct case_loader *l, const char *const *paths, size_t npaths,
                     struct case_suite *s, struct util_error *err);
 

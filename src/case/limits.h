@@ -6,6 +6,8 @@
 #define CASE_CAP_FILE_SIZE (1u * 1024u * 1024u)
 /* Case files loaded in one suite. */
 #define CASE_CAP_FILES 4096
+/* Threads loading the files of a suite (at most one per CPU). */
+#define CASE_LOAD_THREADS 8
 /* Cases in one file, steps (or teardown steps) in one case. */
 #define CASE_CAP_CASES_PER_FILE 1000
 #define CASE_CAP_STEPS 500

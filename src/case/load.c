@@ -17,12 +17,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct case_loader {
     struct schema_registry *reg;
@@ -204,12 +207,24 @@ static char *xstrdup(const char *s)
 /* Appends "/" + escaped token to a fixed pointer buffer. */
 static void ptr_join(char *out, size_t size, const char *base, const char *token)
 {
-    struct util_buf b;
-    util_buf_init(&b, size - 1);
-    util_buf_puts(&b, base);
-    json_pointer_append(&b, token);
-    snprintf(out, size, "%s", b.data ? b.data : base);
-    util_buf_finish(&b);
+    /* base + "/" + token escaped (RFC 6901), cut to fit; base may be out. */
+    size_t n = strlen(base);
+    if (n > size - 1)
+        n = size - 1;
+    memmove(out, base, n);
+    if (n + 1 < size)
+        out[n++] = '/';
+    for (const char *t = token; *t && n + 1 < size; t++) {
+        if (*t == '~' || *t == '/') {
+            if (n + 2 >= size)
+                break;
+            out[n++] = '~';
+            out[n++] = *t == '~' ? '0' : '1';
+        } else {
+            out[n++] = *t;
+        }
+    }
+    out[n] = '\0';
 }
 
 static void ptr_index(char *out, size_t size, const char *base, size_t i)
@@ -1401,6 +1416,112 @@ static int collect_dir(const char *dir, struct path_list *out, int depth, struct
     return rc;
 }
 
+/* Case files being loaded by several threads: each takes the next file,
+ * largest first (so that the threads finish together). */
+struct load_job {
+    const struct case_loader *l;
+    const struct path_list *files;
+    size_t *order;             /* file indexes, largest file first */
+    off_t *size;               /* one per file, for the order */
+    struct case_file **out;    /* one per file */
+    int *rc;                   /* one per file */
+    struct util_error *errors; /* one per file */
+    pthread_mutex_t lock;
+    size_t next;
+};
+
+static void *load_worker(void *arg)
+{
+    struct load_job *j = arg;
+    for (;;) {
+        pthread_mutex_lock(&j->lock);
+        size_t next = j->next++;
+        pthread_mutex_unlock(&j->lock);
+        if (next >= j->files->count)
+            return NULL;
+        size_t i = j->order[next];
+        util_error_clear(&j->errors[i]);
+        j->rc[i] = case_file_load(j->l, j->files->items[i], &j->out[i], &j->errors[i]);
+    }
+}
+
+/* Loads every file of files into s, in order, on up to CASE_LOAD_THREADS
+ * threads (the loader is only read); on failure, the error of the first
+ * failing file in order, and s is left as it was. */
+static int load_all(const struct case_loader *l, const struct path_list *files,
+                    struct case_suite *s, struct util_error *err)
+{
+    size_t n = files->count;
+    struct load_job j = {.l = l, .files = files};
+    pthread_t threads[CASE_LOAD_THREADS];
+    size_t started = 0, want = n;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int rc = UTIL_OK;
+    if (cpus >= 1 && want > (size_t)cpus)
+        want = (size_t)cpus;
+    if (want > CASE_LOAD_THREADS)
+        want = CASE_LOAD_THREADS;
+    j.out = calloc(n ? n : 1, sizeof(*j.out));
+    j.rc = calloc(n ? n : 1, sizeof(*j.rc));
+    j.errors = calloc(n ? n : 1, sizeof(*j.errors));
+    j.order = calloc(n ? n : 1, sizeof(*j.order));
+    j.size = calloc(n ? n : 1, sizeof(*j.size));
+    if (!j.out || !j.rc || !j.errors || !j.order || !j.size ||
+        n > SIZE_MAX / sizeof(*s->files) - s->count) {
+        rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        j.size[i] = stat(files->items[i], &st) == 0 ? st.st_size : 0;
+        /* insertion by size, descending; equal sizes keep file order */
+        size_t k = i;
+        for (; k > 0 && j.size[j.order[k - 1]] < j.size[i]; k--)
+            j.order[k] = j.order[k - 1];
+        j.order[k] = i;
+    }
+    pthread_mutex_init(&j.lock, NULL);
+    /* This thread is one of the loaders. */
+    while (started + 1 < want && pthread_create(&threads[started], NULL, load_worker, &j) == 0)
+        started++;
+    load_worker(&j);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    pthread_mutex_destroy(&j.lock);
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (j.rc[i]) {
+            rc = j.rc[i];
+            if (err)
+                *err = j.errors[i];
+        }
+    }
+    if (!rc && s->count + n > s->alloc) {
+        size_t cap = s->alloc ? s->alloc : 16;
+        while (cap < s->count + n)
+            cap *= 2;
+        struct case_file **q = realloc(s->files, cap * sizeof(*q));
+        if (!q)
+            rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+        else {
+            s->files = q;
+            s->alloc = cap;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (rc)
+            case_file_destroy(j.out[i]);
+        else
+            s->files[s->count++] = j.out[i];
+    }
+cleanup:
+    free(j.out);
+    free(j.rc);
+    free(j.errors);
+    free(j.order);
+    free(j.size);
+    return rc;
+}
+
 int case_suite_load(const struct case_loader *l, const char *const *paths, size_t npaths,
                     struct case_suite *s, struct util_error *err)
 {
@@ -1420,24 +1541,8 @@ int case_suite_load(const struct case_loader *l, const char *const *paths, size_
             }
         }
     }
-    for (size_t i = 0; !rc && i < files.count; i++) {
-        struct case_file *f = NULL;
-        rc = case_file_load(l, files.items[i], &f, err);
-        if (rc)
-            break;
-        if (s->count == s->alloc) {
-            size_t n = s->alloc ? s->alloc * 2 : 16;
-            struct case_file **q = realloc(s->files, n * sizeof(*q));
-            if (!q) {
-                case_file_destroy(f);
-                rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
-                break;
-            }
-            s->files = q;
-            s->alloc = n;
-        }
-        s->files[s->count++] = f;
-    }
+    if (!rc)
+        rc = load_all(l, &files, s, err);
     for (size_t i = 0; i < files.count; i++)
         free(files.items[i]);
     free(files.items);

@@ -78,6 +78,17 @@ struct check_contract *check_contract_create(const char *schemas_dir, struct uti
 /* Accepts NULL. */
 void check_contract_destroy(struct check_contract *c);
 
+/* check_contract_create on a thread of its own, so that a command can load
+ * its other inputs meanwhile: start returns at once (NULL only when out of
+ * memory), finish waits and hands over what check_contract_create returned
+ * (NULL with err set on failure; err may be NULL to discard it) and frees
+ * the loader. Every started loader must be finished. schemas_dir must live
+ * until then. */
+struct check_contract_loader;
+struct check_contract_loader *check_contract_load_start(const char *schemas_dir);
+struct check_contract *check_contract_load_finish(struct check_contract_loader *l,
+                                                  struct util_error *err);
+
 /* The operationId whose method and path template match (path without the
  * query string); borrowed, NULL when none. A literal segment beats a
  * template segment (POST /1/tasks/search is searchTasks). */

@@ -8,6 +8,7 @@
 #include "util/file.h"
 #include "json/json.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,6 +173,51 @@ void check_contract_destroy(struct check_contract *c)
     cJSON_Delete(c->ops_doc);
     schema_registry_destroy(c->reg);
     free(c);
+}
+
+struct check_contract_loader {
+    const char *schemas_dir;
+    pthread_t thread;
+    bool threaded;
+    struct check_contract *contract;
+    struct util_error err;
+};
+
+static void *contract_load(void *arg)
+{
+    struct check_contract_loader *l = arg;
+    util_error_clear(&l->err);
+    l->contract = check_contract_create(l->schemas_dir, &l->err);
+    return NULL;
+}
+
+struct check_contract_loader *check_contract_load_start(const char *schemas_dir)
+{
+    struct check_contract_loader *l = calloc(1, sizeof(*l));
+    if (!l)
+        return NULL;
+    l->schemas_dir = schemas_dir;
+    /* Without a thread, finish loads it. */
+    l->threaded = pthread_create(&l->thread, NULL, contract_load, l) == 0;
+    return l;
+}
+
+struct check_contract *check_contract_load_finish(struct check_contract_loader *l,
+                                                  struct util_error *err)
+{
+    if (!l) {
+        util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    if (l->threaded)
+        pthread_join(l->thread, NULL);
+    else
+        contract_load(l);
+    struct check_contract *c = l->contract;
+    if (!c && err)
+        *err = l->err;
+    free(l);
+    return c;
 }
 
 static int split_path(const char *path, struct op_entry *o)

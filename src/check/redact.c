@@ -86,19 +86,25 @@ char *check_secrets_scrub(const struct check_secrets *s, const char *text)
     util_buf_init(&b, (size_t)-1);
     const char *p = text;
     int rc = UTIL_OK;
-    while (*p && !rc) {
-        size_t hit = 0;
-        for (size_t i = 0; i < s->count && !hit; i++) {
-            size_t n = strlen(s->items[i]);
-            if (strncmp(p, s->items[i], n) == 0)
-                hit = n;
+    while (!rc) {
+        /* The earliest secret in the rest; at one place, the first listed. */
+        const char *hit = NULL;
+        size_t len = 0;
+        for (size_t i = 0; i < s->count; i++) {
+            const char *h = strstr(p, s->items[i]);
+            if (h && (!hit || h < hit)) {
+                hit = h;
+                len = strlen(s->items[i]);
+            }
         }
-        if (hit) {
+        if (!hit) {
+            rc = util_buf_puts(&b, p);
+            break;
+        }
+        rc = util_buf_append(&b, p, (size_t)(hit - p));
+        if (!rc)
             rc = util_buf_puts(&b, CHECK_REDACTED);
-            p += hit;
-        } else {
-            rc = util_buf_putc(&b, *p++);
-        }
+        p = hit + len;
     }
     if (rc) {
         util_buf_finish(&b);

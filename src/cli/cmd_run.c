@@ -10,6 +10,7 @@
 #include "run/cassettes.h"
 #include "run/run.h"
 #include "util/buf.h"
+#include "util/file.h"
 
 #include "cassette/cassette.h"
 #include "mock/caps.h"
@@ -47,6 +48,7 @@ enum {
     OPT_REPLAY,
     OPT_REDACT,
     OPT_MOCK_SEED,
+    OPT_WALL_CLOCK,
 };
 
 static const struct cli_option run_options[] = {
@@ -78,7 +80,8 @@ static const struct cli_option run_options[] = {
     {"run-id", 0, CLI_ARG_STRING, "ID", "the run's identifier, {{run.id}} (default: random)",
      OPT_RUN_ID, false},
     {"list", 0, CLI_ARG_NONE, NULL, "list the selected cases and exit", OPT_LIST, false},
-    {"timings", 0, CLI_ARG_NONE, NULL, "show durations on the console", OPT_TIMINGS, false},
+    {"timings", 0, CLI_ARG_NONE, NULL,
+     "show durations on the console, and where the run's time went", OPT_TIMINGS, false},
     {"cassettes", 0, CLI_ARG_STRING, "DIR",
      "record to / replay from one cassette per case file in DIR (default: cases/cassettes)",
      OPT_CASSETTES, false},
@@ -92,6 +95,10 @@ static const struct cli_option run_options[] = {
     {"mock-seed", 0, CLI_ARG_INT, "N",
      "seed the embedded mock (IDs, timestamps, credentials, {{uuid}}): reproducible recordings",
      OPT_MOCK_SEED, false},
+    {"wall-clock", 0, CLI_ARG_NONE, NULL,
+     "sleep each polling interval (until:) even against the embedded mock, instead of moving "
+     "the mock's clock forward",
+     OPT_WALL_CLOCK, false},
     {NULL, 0, CLI_ARG_NONE, NULL, NULL, 0, false},
 };
 
@@ -121,6 +128,12 @@ static void on_case_done(const struct run_case_result *r, size_t total, void *us
     util_buf_finish(&b);
 }
 
+/* Polling against the embedded mock moves its clock (run_clock). */
+static long advance_mock_clock(void *api, long ms)
+{
+    return (long)mock_api_advance_clock(api, ms);
+}
+
 /* Collects the YAML files under dir, recursively, skipping directories
  * called "cassettes" (recordings live next to the cases), sorted. */
 static int collect_cases(const char *dir, char ***files, size_t *n, size_t *alloc, int depth)
@@ -135,14 +148,11 @@ static int collect_cases(const char *dir, char ***files, size_t *n, size_t *allo
     while (!rc && (e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
-        size_t len = strlen(dir) + strlen(e->d_name) + 2;
-        char *p = malloc(len);
+        char *p = util_path_join(dir, e->d_name); /* "cases//" + x: "cases/x" */
         if (!p) {
             rc = UTIL_ERR_NOMEM;
             break;
         }
-        size_t dl = strlen(dir);
-        snprintf(p, len, "%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/", e->d_name);
         struct stat st;
         size_t nl = strlen(e->d_name);
         bool yaml = (nl > 5 && strcmp(e->d_name + nl - 5, ".yaml") == 0) ||
@@ -192,12 +202,23 @@ static size_t values_of(const struct cli_args *a, int id, const char **out, size
     return n;
 }
 
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
 static int run_run(const struct cli_command *cmd, const struct cli_args *args)
 {
+    /* --timings: the phases' ends (loading cases, schemas, target ready,
+     * cases run) from t_start. */
+    double t_start = mono_ms(), t_cases = 0, t_schemas = 0, t_target = 0, t_run = 0;
     int exit_code = CLI_EXIT_USAGE;
     struct util_error err;
     struct case_loader *loader = NULL;
     struct check_contract *contract = NULL;
+    struct check_contract_loader *contract_loader = NULL; /* loads while the cases do */
     struct case_suite suite;
     struct run_plan plan;
     struct run_results results;
@@ -246,6 +267,7 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
     }
 
     /* Cases: refused before anything runs when one file is malformed. */
+    contract_loader = check_contract_load_start(schemas);
     loader = case_loader_create(schemas, &err);
     if (!loader) {
         cli_report_error(&err);
@@ -294,6 +316,7 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         cli_report_error(&err);
         goto cleanup;
     }
+    t_cases = mono_ms();
     struct run_selection sel = {
         .tags = tags,
         .ntags = values_of(args, OPT_TAG, tags, CLI_MAX_VALUES),
@@ -332,11 +355,13 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         cli_error("no case selected (%zu cases loaded)", case_suite_count(&suite));
         goto cleanup;
     }
-    contract = check_contract_create(schemas, &err);
+    contract = check_contract_load_finish(contract_loader, &err);
+    contract_loader = NULL;
     if (!contract) {
         cli_report_error(&err);
         goto cleanup;
     }
+    t_schemas = mono_ms();
 
     /* Cassettes: mode, directory, redaction; every cassette is loaded (and
      * a corrupt one refused) before anything runs. */
@@ -474,10 +499,17 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
     cfg.nsecret_fields = values_of(args, OPT_REDACT, redact_fields, CLI_MAX_VALUES);
     if (cas)
         run_cassettes_configure(cas, &cfg);
+    struct run_clock mock_clock = {.advance = advance_mock_clock};
+    if (mock && !cli_has(args, OPT_WALL_CLOCK)) {
+        mock_clock.user = mock_server_api(mock);
+        cfg.clock = &mock_clock;
+    }
+    t_target = mono_ms();
     if (run_execute(&cfg, &plan, &results, &err)) {
         cli_report_error(&err);
         goto cleanup;
     }
+    t_run = mono_ms();
     size_t saved = 0;
     if (cas && (run_cassettes_save(cas, results.run_id, &saved, &err) ||
                 run_cassettes_report(cas, &results, &err))) {
@@ -495,6 +527,14 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         goto cleanup;
     }
     report_console_summary(&out, &results, &con.opts);
+    if (con.opts.timings)
+        util_buf_printf(&out,
+                        "timings: loading cases %.1f ms, schemas %.1f ms, target %.1f ms; running "
+                        "%.1f ms (waiting on the target %.1f ms, sleeping between polls %.1f ms; "
+                        "the target's clock moved %.0f ms); reports %.1f ms\n",
+                        t_cases - t_start, t_schemas - t_cases, t_target - t_schemas,
+                        results.elapsed_ms, results.transport_ms, results.poll_sleep_ms,
+                        results.clock_advanced_ms, mono_ms() - t_run);
     if (out.data)
         fputs(out.data, stdout);
     if (use_cas && !con.quiet) {
@@ -529,6 +569,8 @@ cleanup:
     run_plan_finish(&plan);
     case_suite_finish(&suite);
     check_contract_destroy(contract);
+    if (contract_loader)
+        check_contract_destroy(check_contract_load_finish(contract_loader, NULL));
     case_loader_destroy(loader);
     mock_server_destroy(mock);
     if (http_ready)
@@ -555,7 +597,10 @@ static const struct cli_command run_command = {
         "replays only, with no socket and no name resolved; every check runs on the replayed "
         "responses. API key, application ID and secret fields are redacted from cassettes. "
         "--mock-seed makes a recording against the embedded mock reproducible (same seed and "
-        "--run-id, -j 1: byte-identical cassettes). Exit 0 when every check passed, 1 when one "
+        "--run-id, -j 1: byte-identical cassettes). Against the embedded mock, polling (until:) "
+        "does not sleep: each interval elapses on the mock's clock, which the runner moves "
+        "forward, as fake timers do (--wall-clock sleeps instead; a --base-url or --region "
+        "target is always polled on the wall clock). Exit 0 when every check passed, 1 when one "
         "failed, 2 for a usage, case-file, cassette or target error (unreachable server, TLS "
         "failure).",
     .options = run_options,

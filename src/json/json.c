@@ -4,6 +4,7 @@
 #include "util/caps.h"
 #include "util/file.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,20 +267,25 @@ const cJSON *json_pointer_get(const cJSON *doc, const char *pointer, bool uri_fr
 int json_pointer_append(struct util_buf *b, const char *token)
 {
     int rc = util_buf_putc(b, '/');
-    for (const char *p = token; !rc && *p; p++) {
-        if (*p == '~')
-            rc = util_buf_puts(b, "~0");
-        else if (*p == '/')
-            rc = util_buf_puts(b, "~1");
-        else
-            rc = util_buf_putc(b, *p);
+    for (const char *p = token; !rc && *p;) {
+        size_t run = strcspn(p, "~/");
+        rc = util_buf_append(b, p, run);
+        p += run;
+        if (!rc && *p)
+            rc = util_buf_append(b, *p++ == '~' ? "~0" : "~1", 2);
     }
     return rc;
 }
 
 int json_pointer_append_index(struct util_buf *b, size_t index)
 {
-    return util_buf_printf(b, "/%zu", index);
+    char text[24], *p = text + sizeof(text);
+    do {
+        *--p = (char)('0' + index % 10);
+        index /= 10;
+    } while (index);
+    *--p = '/';
+    return util_buf_append(b, p, (size_t)(text + sizeof(text) - p));
 }
 
 bool json_is_integer(const cJSON *n)
@@ -346,42 +352,183 @@ bool json_equal(const cJSON *a, const cJSON *b)
     return false;
 }
 
+/* ---- serialization ---- */
+
+/* Appends n bytes; while the text is written the buffer is not kept
+ * NUL-terminated (json_write terminates it), so that most appends are a
+ * bare copy into the room already there. */
+static inline int put(struct util_buf *b, const void *s, size_t n)
+{
+    if (n < b->alloc - b->len && n <= b->limit - b->len) {
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        return UTIL_OK;
+    }
+    return util_buf_append(b, s, n);
+}
+
+static inline int put_c(struct util_buf *b, char c)
+{
+    return put(b, &c, 1);
+}
+
+static int write_string(struct util_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    int rc = put_c(b, '"');
+    const char *p = s ? s : "";
+    while (!rc) {
+        const char *run = p;
+        /* Up to a byte that is escaped, or the terminating NUL. */
+        while ((unsigned char)*p >= 0x20 && *p != '"' && *p != '\\')
+            p++;
+        rc = put(b, run, (size_t)(p - run));
+        if (rc || !*p)
+            break;
+        unsigned char c = (unsigned char)*p++;
+        char e[6] = {'\\', 0};
+        size_t n = 2;
+        switch (c) {
+        case '"':
+        case '\\':
+            e[1] = (char)c;
+            break;
+        case '\b':
+            e[1] = 'b';
+            break;
+        case '\f':
+            e[1] = 'f';
+            break;
+        case '\n':
+            e[1] = 'n';
+            break;
+        case '\r':
+            e[1] = 'r';
+            break;
+        case '\t':
+            e[1] = 't';
+            break;
+        default:
+            memcpy(e + 1, "u00", 3);
+            e[4] = hex[c >> 4];
+            e[5] = hex[c & 15];
+            n = 6;
+        }
+        rc = put(b, e, n);
+    }
+    return rc ? rc : put_c(b, '"');
+}
+
+/* Numbers as cJSON prints them: the shorter of 15 or 17 significant
+ * digits that reads back the same (an integer below 1e15 is its digits,
+ * done here without printf); not finite: null. */
+static int write_number(struct util_buf *b, double d)
+{
+    char text[32];
+    if (isnan(d) || isinf(d))
+        return put(b, "null", 4);
+    if (d > -1e15 && d < 1e15 && d == (double)(long long)d && !(d == 0 && signbit(d))) {
+        char *p = text + sizeof(text);
+        long long v = (long long)d;
+        unsigned long long u = v < 0 ? (unsigned long long)-v : (unsigned long long)v;
+        do {
+            *--p = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (v < 0)
+            *--p = '-';
+        return put(b, p, (size_t)(text + sizeof(text) - p));
+    }
+    snprintf(text, sizeof(text), "%1.15g", d);
+    double back = strtod(text, NULL);
+    double most = fabs(back) > fabs(d) ? fabs(back) : fabs(d);
+    if (!(fabs(back - d) <= most * DBL_EPSILON))
+        snprintf(text, sizeof(text), "%1.17g", d);
+    return put(b, text, strlen(text));
+}
+
+/* A newline and the indentation of depth. */
+static int write_newline(struct util_buf *b, size_t depth)
+{
+    static const char spaces[] =
+        "\n                                                               ";
+    int rc = put(b, spaces, 1);
+    for (size_t n = depth * 2; n && !rc;) {
+        size_t k = n < sizeof(spaces) - 2 ? n : sizeof(spaces) - 2;
+        rc = put(b, spaces + 1, k);
+        n -= k;
+    }
+    return rc;
+}
+
+static int write_value(struct util_buf *b, const cJSON *n, bool pretty, size_t depth)
+{
+    int rc = UTIL_OK;
+    switch (n->type & 0xff) {
+    case cJSON_NULL:
+        return put(b, "null", 4);
+    case cJSON_False:
+        return put(b, "false", 5);
+    case cJSON_True:
+        return put(b, "true", 4);
+    case cJSON_Number:
+        return write_number(b, n->valuedouble);
+    case cJSON_String:
+        return write_string(b, n->valuestring);
+    case cJSON_Raw:
+        return n->valuestring ? put(b, n->valuestring, strlen(n->valuestring)) : UTIL_ERR_INVALID;
+    case cJSON_Array:
+        rc = put_c(b, '[');
+        for (const cJSON *c = n->child; c && !rc; c = c->next) {
+            rc = write_value(b, c, pretty, depth + 1);
+            if (!rc && c->next)
+                rc = put(b, ", ", pretty ? 2 : 1);
+        }
+        return rc ? rc : put_c(b, ']');
+    case cJSON_Object:
+        rc = put_c(b, '{');
+        for (const cJSON *c = n->child; c && !rc; c = c->next) {
+            if (pretty)
+                rc = write_newline(b, depth + 1);
+            if (!rc)
+                rc = write_string(b, c->string);
+            if (!rc)
+                rc = put(b, ":  ", pretty ? 3 : 1);
+            if (!rc)
+                rc = write_value(b, c, pretty, depth + 1);
+            if (!rc && c->next)
+                rc = put_c(b, ',');
+        }
+        if (!rc && pretty)
+            rc = write_newline(b, depth);
+        return rc ? rc : put_c(b, '}');
+    default:
+        return UTIL_ERR_INVALID;
+    }
+}
+
+int json_write(struct util_buf *b, const cJSON *n, bool pretty)
+{
+    return json_write_at(b, n, pretty, 0);
+}
+
+int json_write_at(struct util_buf *b, const cJSON *n, bool pretty, size_t depth)
+{
+    int rc = n ? write_value(b, n, pretty, depth) : UTIL_ERR_INVALID;
+    if (b->data) /* put() leaves the buffer unterminated */
+        b->data[b->len] = '\0';
+    return rc;
+}
+
 char *json_print(const cJSON *n, bool pretty)
 {
-    char *s = pretty ? cJSON_Print(n) : cJSON_PrintUnformatted(n);
-    if (!s || !pretty)
-        return s;
-    /* cJSON indents with tabs; the project's files use two spaces. */
-    size_t tabs = 0, len = 0;
-    for (const char *p = s; *p; p++, len++)
-        tabs += *p == '\t';
-    char *o = malloc(len + tabs + 1);
-    if (!o) {
-        cJSON_free(s);
+    struct util_buf b;
+    util_buf_init(&b, UTIL_CAP_JSON_DOCUMENT);
+    if (json_write(&b, n, pretty)) {
+        util_buf_finish(&b);
         return NULL;
     }
-    char *q = o;
-    bool in_string = false;
-    for (const char *p = s; *p; p++) {
-        if (in_string) {
-            *q++ = *p;
-            if (*p == '\\' && p[1])
-                *q++ = *++p;
-            else if (*p == '"')
-                in_string = false;
-        } else if (*p == '"') {
-            in_string = true;
-            *q++ = *p;
-        } else if (*p == '\t') {
-            *q++ = ' ';
-            *q++ = ' ';
-        } else {
-            *q++ = *p;
-        }
-    }
-    *q = '\0';
-    cJSON_free(s);
-    return o;
+    return util_buf_steal(&b);
 }
 
 int json_print_short(struct util_buf *b, const cJSON *n, size_t max)

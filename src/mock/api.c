@@ -557,16 +557,29 @@ static void set_error_body(struct mock_response *resp, int status, const char *m
     resp->body_len = resp->body ? strlen(resp->body) : 0;
 }
 
+/* The clock of a request: seeded, one step per request; else the real
+ * clock, plus whatever it was moved forward, never going back. */
 static void tick(struct mock_api *api)
 {
     if (api->seeded) {
         api->now += MOCK_SEED_STEP_MS;
     } else {
-        int64_t real = mock_real_now_ms();
+        int64_t real = mock_real_now_ms() + api->advanced;
         if (real > api->now)
             api->now = real;
     }
     mock_runs_advance(api);
+}
+
+int64_t mock_api_advance_clock(struct mock_api *api, int64_t ms)
+{
+    if (!api || ms <= 0 || api->seeded)
+        return 0;
+    pthread_mutex_lock(&api->lock);
+    api->advanced += ms;
+    api->now += ms;
+    pthread_mutex_unlock(&api->lock);
+    return ms;
 }
 
 void mock_handle(struct mock_api *api, const struct mock_request *req, struct mock_response *resp)

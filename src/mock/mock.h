@@ -116,6 +116,15 @@ bool mock_api_credentials_generated(const struct mock_api *api);
 /* Request body cap in bytes. */
 size_t mock_api_max_body(const struct mock_api *api);
 
+/* Moves the API's clock forward by ms, as fake timers do: timestamps, run
+ * progress and cache expiry see the time pass at once; the clock is then
+ * the real clock plus every advance so far. A seeded API ignores advances:
+ * its logical clock moves one step per request and nothing else, so its
+ * state is a function of the requests it received. Returns the ms the
+ * clock moved (0 when seeded or ms <= 0). The runner calls this instead of
+ * sleeping between polls of the embedded mock. */
+int64_t mock_api_advance_clock(struct mock_api *api, int64_t ms);
+
 /* Answers one request: never fails, never crashes on any input; a local
  * failure (out of memory) answers 500. resp must be initialised; its
  * previous content is released. */

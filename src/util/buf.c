@@ -2,6 +2,7 @@
 
 #include "util/error.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,12 +74,27 @@ int util_buf_putc(struct util_buf *b, char c)
 
 int util_buf_vprintf(struct util_buf *b, const char *fmt, va_list ap)
 {
+    /* Formats once into the room already there, or into a small stack
+     * buffer when there is less; only a longer text is measured, the
+     * buffer grown and the text formatted again. */
+    char small[256];
+    size_t room = b->alloc > b->len ? b->alloc - b->len : 0;
+    bool in_place = room >= sizeof(small);
     va_list ap2;
     va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
+    int n =
+        vsnprintf(in_place ? b->data + b->len : small, in_place ? room : sizeof(small), fmt, ap2);
     va_end(ap2);
     if (n < 0)
         return UTIL_ERR_INVALID;
+    if (!in_place && (size_t)n < sizeof(small))
+        return util_buf_append(b, small, (size_t)n);
+    if (in_place && (size_t)n < room && (size_t)n <= b->limit && b->len <= b->limit - (size_t)n) {
+        b->len += (size_t)n;
+        return UTIL_OK;
+    }
+    if (in_place)
+        b->data[b->len] = '\0';
     int rc = reserve(b, (size_t)n);
     if (rc)
         return rc;

@@ -306,6 +306,95 @@ static void test_determinism(void **state)
     mock_api_destroy(b);
 }
 
+/* The createdAt of a new basic authentication, in ms. */
+static int64_t created_at(struct mock_api *api)
+{
+    char *body = answer(api, "POST", "/1/authentications",
+                        "{\"type\":\"basic\",\"name\":\"n\",\"input\":{\"username\":\"u\","
+                        "\"password\":\"p\"}}");
+    cJSON *doc = cJSON_Parse(body);
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(doc, "createdAt");
+    int64_t ms = -1;
+    if (!cJSON_IsString(c) || mock_time_parse(c->valuestring, &ms))
+        fail_msg("no createdAt in %s", body);
+    cJSON_Delete(doc);
+    free(body);
+    return ms;
+}
+
+/* The status of run in api. */
+static char *run_status(struct mock_api *api, const char *run)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/1/runs/%s", run);
+    char *body = answer(api, "GET", path, NULL);
+    cJSON *doc = cJSON_Parse(body);
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(doc, "status");
+    char *out = strdup(cJSON_IsString(st) ? st->valuestring : "?");
+    cJSON_Delete(doc);
+    free(body);
+    return out;
+}
+
+/* mock_api_advance_clock: fake timers for the unseeded clock (timestamps
+ * and run progress jump at once); ignored by the seeded logical clock. */
+static void test_advance_clock(void **state)
+{
+    (void)state;
+    struct util_error err;
+    util_error_clear(&err);
+    struct mock_options o = {.schemas_dir = schemas(),
+                             .app_id = "APP",
+                             .api_key = "KEY",
+                             .preload_tasks = 1,
+                             .run_stage_ms = 60000};
+    struct mock_api *api = mock_api_create(&o, &err);
+    if (!api)
+        fail_msg("mock_api_create: %s", err.message);
+    int64_t t1 = created_at(api);
+    assert_true(mock_api_advance_clock(api, 3600000) == 3600000);
+    assert_true(mock_api_advance_clock(api, 0) == 0);
+    assert_true(mock_api_advance_clock(api, -5) == 0);
+    int64_t t2 = created_at(api);
+    assert_true(t2 - t1 >= 3600000 && t2 - t1 < 3600000 + 60000);
+
+    /* A run (a minute of the clock per stage here) finishes when the clock
+     * is moved, with no time passing on the wall clock. */
+    char *tasks = answer(api, "GET", "/1/tasks?itemsPerPage=1", NULL);
+    cJSON *doc = cJSON_Parse(tasks);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "tasks"), 0), "taskID");
+    assert_true(cJSON_IsString(id));
+    char path[128];
+    snprintf(path, sizeof(path), "/1/tasks/%s/run", id->valuestring);
+    cJSON_Delete(doc);
+    free(tasks);
+    char *ran = answer(api, "POST", path, NULL);
+    doc = cJSON_Parse(ran);
+    const cJSON *rid = cJSON_GetObjectItemCaseSensitive(doc, "runID");
+    assert_true(cJSON_IsString(rid));
+    char run[64];
+    snprintf(run, sizeof(run), "%s", rid->valuestring);
+    cJSON_Delete(doc);
+    free(ran);
+    char *st = run_status(api, run);
+    assert_string_equal(st, "created");
+    free(st);
+    mock_api_advance_clock(api, 3600000);
+    st = run_status(api, run);
+    assert_string_equal(st, "finished");
+    free(st);
+    mock_api_destroy(api);
+
+    /* Seeded: one second per request, whatever is asked. */
+    api = api_new(5, 0);
+    t1 = created_at(api);
+    assert_true(mock_api_advance_clock(api, 3600000) == 0);
+    t2 = created_at(api);
+    assert_true(t2 - t1 == MOCK_SEED_STEP_MS);
+    mock_api_destroy(api);
+}
+
 static double ms_now(void)
 {
     struct timespec ts;
@@ -349,7 +438,7 @@ int main(void)
         cmocka_unit_test(test_time),           cmocka_unit_test(test_cron),
         cmocka_unit_test(test_idmap_and_uuid), cmocka_unit_test(test_query_split),
         cmocka_unit_test(test_garbage),        cmocka_unit_test(test_determinism),
-        cmocka_unit_test(test_scale),
+        cmocka_unit_test(test_scale),          cmocka_unit_test(test_advance_clock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
