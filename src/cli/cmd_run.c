@@ -5,6 +5,7 @@
 
 #include "case/case.h"
 #include "check/check.h"
+#include "coverage/coverage.h"
 #include "http/http.h"
 #include "report/report.h"
 #include "run/run.h"
@@ -50,6 +51,8 @@ enum {
     OPT_REPLAY,
     OPT_REDACT,
     OPT_MOCK_SEED,
+    OPT_FAIL_UNDER,
+    OPT_FAIL_ON_SPEC_GAP,
 };
 
 static const struct cli_option run_options[] = {
@@ -71,7 +74,8 @@ static const struct cli_option run_options[] = {
     {"operation", 0, CLI_ARG_STRING, "ID", "run the cases that call this operationId",
      OPT_OPERATION, true},
     {"reports", 0, CLI_ARG_STRING, "DIR",
-     "write junit.xml and results.json here (default: reports)", OPT_REPORTS, false},
+     "write junit.xml, results.json and the API coverage here (default: reports)", OPT_REPORTS,
+     false},
     {"timeout", 0, CLI_ARG_INT, "MS", "per-request timeout in milliseconds (default 30000)",
      OPT_TIMEOUT, false},
     {"retries", 0, CLI_ARG_INT, "N", "retries of a request after a network error (default 0)",
@@ -95,6 +99,7 @@ static const struct cli_option run_options[] = {
     {"mock-seed", 0, CLI_ARG_INT, "N",
      "seed the embedded mock (IDs, timestamps, credentials, {{uuid}}): reproducible recordings",
      OPT_MOCK_SEED, false},
+    CLI_COVERAGE_GATE_OPTIONS(OPT_FAIL_UNDER, OPT_FAIL_ON_SPEC_GAP),
     {NULL, 0, CLI_ARG_NONE, NULL, NULL, 0, false},
 };
 
@@ -749,6 +754,10 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         cli_error("--timeout must be positive and --retries not negative");
         goto cleanup;
     }
+    struct coverage_gates gates;
+    if (!cli_coverage_gates(cli_get(args, OPT_FAIL_UNDER), cli_has(args, OPT_FAIL_ON_SPEC_GAP),
+                            &gates))
+        goto cleanup;
 
     /* Cases: refused before anything runs when one file is malformed. */
     loader = case_loader_create(schemas, &err);
@@ -1053,11 +1062,13 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
                saved == 1 ? "" : "s");
     }
     fflush(stdout);
+    int cov_exit = cli_coverage_run(schemas, dir, &results, &gates);
     if (results.target_error) {
         cli_error("target error: %s", results.target_message);
         goto cleanup;
     }
     exit_code = results.failed || results.errors ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+    exit_code = cov_exit > exit_code ? cov_exit : exit_code;
 cleanup:
     util_buf_finish(&out);
     run_results_finish(&results);
