@@ -6,8 +6,10 @@
  * The model, per operation of the spec (document order):
  *   calls       responses received for it
  *   statuses    each documented status, seen or not
- *   parameters  each parameter (path, query), sent or not; a path parameter
- *               is sent whenever the operation is called
+ *   parameters  each parameter, sent or not: a path parameter whenever the
+ *               operation is called, a query parameter when the query string
+ *               names it (header and cookie parameters are not observed; the
+ *               Ingestion API declares none)
  *   enums       each value of an enum parameter (array items included) and
  *               of an enum field of the request body (through properties,
  *               items, allOf and every union branch), sent or not
@@ -20,8 +22,8 @@
  *               matching branch counts, and when more than one matches the
  *               body is flagged ambiguous (the spec has overlapping unions)
  *   properties  each property of each documented response schema (through
- *               items and unions; a "*" token of a path is any array item:
- *               "/tasks/STAR/taskID" written with a star), observed or not
+ *               items and unions; the path of a property of array items has
+ *               a "*" token: tasks, *, taskID), observed or not
  * Statuses seen but not documented are spec gaps, listed with the request
  * (method and path) that provoked them and where it came from; requests
  * that match no operation are listed apart.

@@ -23,11 +23,20 @@ const char *cov_where_name(enum cov_where w)
     return (unsigned)w < sizeof(names) / sizeof(names[0]) ? names[w] : "?";
 }
 
-/* Walk state over one operation's request body or response schema. */
+/* What a walk over a schema collects. */
+enum walk_mode {
+    WALK_PARAM,    /* enum values of one parameter (items and unions followed) */
+    WALK_BODY,     /* enum fields and unions of a request body, by body path */
+    WALK_RESPONSE, /* property paths of a response */
+};
+
+/* Walk state over one operation's parameter, request body or response. */
 struct walk {
     struct coverage_context *ctx;
     struct cov_op *op;
-    struct cov_status *status;             /* response walks */
+    enum walk_mode mode;
+    const struct spec_parameter *param;    /* WALK_PARAM */
+    struct cov_status *status;             /* WALK_RESPONSE */
     const char *stack[COVERAGE_CAP_DEPTH]; /* $ref targets being walked */
     size_t depth;
     bool spec_doc_added;
@@ -165,56 +174,6 @@ static int enum_add_values(struct coverage_context *ctx, struct cov_enum *e, con
     return rc;
 }
 
-/* Collects the enum values of a parameter schema (array items, unions and
- * allOf followed) into e. */
-static int param_enum(struct walk *w, struct cov_enum **e, const struct spec_parameter *p,
-                      const cJSON *node, const char *ptr, size_t depth)
-{
-    if (depth >= COVERAGE_CAP_DEPTH)
-        return UTIL_OK;
-    char *at = strdup(ptr);
-    if (!at)
-        return UTIL_ERR_NOMEM;
-    int rc = UTIL_OK;
-    node = resolve(w->ctx, node, &at);
-    if (!node || !cJSON_IsObject(node))
-        goto cleanup;
-    const cJSON *en = cJSON_GetObjectItemCaseSensitive(node, "enum");
-    if (cJSON_IsArray(en)) {
-        if (!*e && !(*e = enum_find_or_add(w->op, p->where == SPEC_IN_PATH ? COV_PATH : COV_QUERY,
-                                           p->name, p->is_array))) {
-            rc = UTIL_ERR_NOMEM;
-            goto cleanup;
-        }
-        if ((rc = enum_add_values(w->ctx, *e, en, at)))
-            goto cleanup;
-    }
-    static const char *const keys[] = {"oneOf", "anyOf", "allOf"};
-    for (size_t k = 0; k < 3 && !rc; k++) {
-        const cJSON *arr = cJSON_GetObjectItemCaseSensitive(node, keys[k]);
-        if (!cJSON_IsArray(arr))
-            continue;
-        char *kp = child_pointer(at, keys[k]);
-        size_t i = 0;
-        for (const cJSON *b = arr->child; b && kp && !rc; b = b->next, i++) {
-            char *bp = child_index(kp, i);
-            rc = bp ? param_enum(w, e, p, b, bp, depth + 1) : UTIL_ERR_NOMEM;
-            free(bp);
-        }
-        rc = rc ? rc : kp ? UTIL_OK : UTIL_ERR_NOMEM;
-        free(kp);
-    }
-    const cJSON *items = cJSON_GetObjectItemCaseSensitive(node, "items");
-    if (!rc && cJSON_IsObject(items)) {
-        char *ip = child_pointer(at, "items");
-        rc = ip ? param_enum(w, e, p, items, ip, depth + 1) : UTIL_ERR_NOMEM;
-        free(ip);
-    }
-cleanup:
-    free(at);
-    return rc;
-}
-
 /* ---- unions ---- */
 
 /* The selector of the union at site ("#/components/schemas/X/properties/p"
@@ -304,12 +263,50 @@ static int compile_branch(struct walk *w, struct cov_branch *br, const cJSON *b)
     return rc;
 }
 
-static int walk_body(struct walk *w, const cJSON *node, const char *ptr, const char *site,
-                     const char *path);
+static int walk_schema(struct walk *w, const cJSON *node, const char *ptr, const char *site,
+                       const char *path);
 
-static int add_union(struct walk *w, const cJSON *arr, const char *at, const char *keyword,
+/* Walks each schema of the array node[keyword] (at pointer at) at path. */
+static int walk_each(struct walk *w, const cJSON *node, const char *at, const char *keyword,
                      const char *site, const char *path)
 {
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(node, keyword);
+    if (!cJSON_IsArray(arr))
+        return UTIL_OK;
+    char *kp = child_pointer(at, keyword);
+    int rc = kp ? UTIL_OK : UTIL_ERR_NOMEM;
+    size_t i = 0;
+    for (const cJSON *b = arr->child; b && !rc; b = b->next, i++) {
+        char *bp = child_index(kp, i);
+        rc = bp ? walk_schema(w, b, bp, site, path) : UTIL_ERR_NOMEM;
+        free(bp);
+    }
+    free(kp);
+    return rc;
+}
+
+/* Walks the schema node[keyword] at path + "/" + token (path itself when
+ * token is NULL). */
+static int walk_child(struct walk *w, const cJSON *node, const char *at, const char *keyword,
+                      const char *token, const char *path)
+{
+    const cJSON *sub = cJSON_GetObjectItemCaseSensitive(node, keyword);
+    if (!cJSON_IsObject(sub))
+        return UTIL_OK;
+    char *cp = child_pointer(at, keyword);
+    char *sp = token ? child_pointer(path, token) : strdup(path);
+    int rc = cp && sp ? walk_schema(w, sub, cp, NULL, sp) : UTIL_ERR_NOMEM;
+    free(cp);
+    free(sp);
+    return rc;
+}
+
+/* Adds a union site of a request body (node[keyword] at pointer at), with
+ * the compiled schema of each branch, then walks the branches. */
+static int add_union(struct walk *w, const cJSON *node, const char *at, const char *keyword,
+                     const char *site, const char *path)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(node, keyword);
     struct cov_op *o = w->op;
     if (o->nunions == o->unions_alloc) {
         size_t na = o->unions_alloc ? o->unions_alloc * 2 : 4;
@@ -362,97 +359,11 @@ static int add_union(struct walk *w, const cJSON *arr, const char *at, const cha
         br->c_ambiguous = w->ctx->ncounters++;
         rc = compile_branch(w, br, b);
     }
+    free(kp);
     /* Nested enums and unions of the branches (the union array may move
      * while walking, so u is not used past this point). */
-    i = 0;
-    for (const cJSON *b = arr->child; b && !rc; b = b->next, i++) {
-        char *bp = child_index(kp, i);
-        rc = bp ? walk_body(w, b, bp, NULL, path) : UTIL_ERR_NOMEM;
-        free(bp);
-    }
-    free(kp);
-    return rc;
+    return rc ? rc : walk_each(w, node, at, keyword, NULL, path);
 }
-
-/* Walks a request body schema: enum fields and unions, by body path. site
- * is the pointer of the property holding node (for union selectors). */
-static int walk_body(struct walk *w, const cJSON *node, const char *ptr, const char *site,
-                     const char *path)
-{
-    if (w->depth >= COVERAGE_CAP_DEPTH)
-        return UTIL_OK;
-    char *at = strdup(ptr);
-    if (!at)
-        return UTIL_ERR_NOMEM;
-    int rc = UTIL_OK;
-    bool pushed = false;
-    node = resolve(w->ctx, node, &at);
-    if (!node || !cJSON_IsObject(node))
-        goto cleanup;
-    for (size_t i = 0; i < w->depth; i++)
-        if (strcmp(w->stack[i], at) == 0)
-            goto cleanup; /* a recursive schema: walked once */
-    w->stack[w->depth++] = at;
-    pushed = true;
-
-    const cJSON *en = cJSON_GetObjectItemCaseSensitive(node, "enum");
-    if (cJSON_IsArray(en)) {
-        struct cov_enum *e = enum_find_or_add(w->op, COV_BODY, path, false);
-        if (!e || (rc = enum_add_values(w->ctx, e, en, at))) {
-            rc = rc ? rc : UTIL_ERR_NOMEM;
-            goto cleanup;
-        }
-    }
-    static const char *const unions[] = {"oneOf", "anyOf"};
-    for (size_t k = 0; k < 2 && !rc; k++) {
-        const cJSON *arr = cJSON_GetObjectItemCaseSensitive(node, unions[k]);
-        if (cJSON_IsArray(arr))
-            rc = add_union(w, arr, at, unions[k], site, path);
-    }
-    const cJSON *all = cJSON_GetObjectItemCaseSensitive(node, "allOf");
-    if (!rc && cJSON_IsArray(all)) {
-        char *kp = child_pointer(at, "allOf");
-        size_t i = 0;
-        for (const cJSON *b = all->child; kp && b && !rc; b = b->next, i++) {
-            char *bp = child_index(kp, i);
-            rc = bp ? walk_body(w, b, bp, site, path) : UTIL_ERR_NOMEM;
-            free(bp);
-        }
-        rc = rc ? rc : kp ? UTIL_OK : UTIL_ERR_NOMEM;
-        free(kp);
-    }
-    const cJSON *props = cJSON_GetObjectItemCaseSensitive(node, "properties"), *p;
-    char *pp = cJSON_IsObject(props) ? child_pointer(at, "properties") : NULL;
-    cJSON_ArrayForEach(p, props)
-    {
-        if (rc)
-            break;
-        char *cp = pp ? child_pointer(pp, p->string) : NULL;
-        char *sub = child_pointer(path, p->string);
-        rc = cp && sub ? walk_body(w, p, cp, cp, sub) : UTIL_ERR_NOMEM;
-        free(cp);
-        free(sub);
-    }
-    free(pp);
-    static const char *const nested[] = {"items", "additionalProperties"};
-    for (size_t k = 0; k < 2 && !rc; k++) {
-        const cJSON *sub = cJSON_GetObjectItemCaseSensitive(node, nested[k]);
-        if (!cJSON_IsObject(sub))
-            continue;
-        char *cp = child_pointer(at, nested[k]);
-        char *sp = child_pointer(path, "*");
-        rc = cp && sp ? walk_body(w, sub, cp, NULL, sp) : UTIL_ERR_NOMEM;
-        free(cp);
-        free(sp);
-    }
-cleanup:
-    if (pushed)
-        w->depth--;
-    free(at);
-    return rc;
-}
-
-/* ---- response properties ---- */
 
 static int add_prop(struct walk *w, const char *path, const char *ptr)
 {
@@ -478,8 +389,25 @@ static int add_prop(struct walk *w, const char *path, const char *ptr)
     return UTIL_OK;
 }
 
-/* Walks a response schema: one property item per property path. */
-static int walk_props(struct walk *w, const cJSON *node, const char *ptr, const char *path)
+/* Adds the values of node's enum to the parameter's enum (WALK_PARAM) or
+ * to the body field at path (WALK_BODY). */
+static int add_enum(struct walk *w, const cJSON *values, const char *at, const char *path)
+{
+    const struct spec_parameter *p = w->param;
+    struct cov_enum *e =
+        w->mode == WALK_PARAM
+            ? enum_find_or_add(w->op, p->where == SPEC_IN_PATH ? COV_PATH : COV_QUERY, p->name,
+                               p->is_array)
+            : enum_find_or_add(w->op, COV_BODY, path, false);
+    return e ? enum_add_values(w->ctx, e, values, at) : UTIL_ERR_NOMEM;
+}
+
+/* Walks one schema (node at pointer ptr, $ref followed, each component at
+ * most once per branch of the walk) for w->mode. path is the instance path
+ * the schema describes; site is the pointer of the property holding node
+ * (the key of union selectors). */
+static int walk_schema(struct walk *w, const cJSON *node, const char *ptr, const char *site,
+                       const char *path)
 {
     if (w->depth >= COVERAGE_CAP_DEPTH)
         return UTIL_OK;
@@ -493,51 +421,63 @@ static int walk_props(struct walk *w, const cJSON *node, const char *ptr, const 
         goto cleanup;
     for (size_t i = 0; i < w->depth; i++)
         if (strcmp(w->stack[i], at) == 0)
-            goto cleanup;
+            goto cleanup; /* a recursive schema: walked once */
     w->stack[w->depth++] = at;
     pushed = true;
-    const cJSON *props = cJSON_GetObjectItemCaseSensitive(node, "properties"), *p;
-    char *pp = cJSON_IsObject(props) ? child_pointer(at, "properties") : NULL;
-    cJSON_ArrayForEach(p, props)
-    {
-        if (rc)
-            break;
+    const cJSON *en = cJSON_GetObjectItemCaseSensitive(node, "enum");
+    if (w->mode != WALK_RESPONSE && cJSON_IsArray(en))
+        rc = add_enum(w, en, at, path);
+    static const char *const unions[] = {"oneOf", "anyOf"};
+    for (size_t k = 0; k < 2 && !rc; k++) {
+        if (w->mode == WALK_BODY &&
+            cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(node, unions[k])))
+            rc = add_union(w, node, at, unions[k], site, path);
+        else
+            rc = walk_each(w, node, at, unions[k], NULL, path);
+    }
+    if (!rc)
+        rc = walk_each(w, node, at, "allOf", site, path);
+    const cJSON *props = cJSON_GetObjectItemCaseSensitive(node, "properties");
+    if (w->mode == WALK_PARAM || !cJSON_IsObject(props))
+        props = NULL;
+    char *pp = props ? child_pointer(at, "properties") : NULL;
+    for (const cJSON *p = props ? props->child : NULL; p && !rc; p = p->next) {
         char *cp = pp ? child_pointer(pp, p->string) : NULL;
         char *sub = child_pointer(path, p->string);
-        rc = cp && sub ? add_prop(w, sub, cp) : UTIL_ERR_NOMEM;
+        rc = cp && sub ? UTIL_OK : UTIL_ERR_NOMEM;
+        if (!rc && w->mode == WALK_RESPONSE)
+            rc = add_prop(w, sub, cp);
         if (!rc)
-            rc = walk_props(w, p, cp, sub);
+            rc = walk_schema(w, p, cp, cp, sub);
         free(cp);
         free(sub);
     }
     free(pp);
-    static const char *const keys[] = {"oneOf", "anyOf", "allOf"};
-    for (size_t k = 0; k < 3 && !rc; k++) {
-        const cJSON *arr = cJSON_GetObjectItemCaseSensitive(node, keys[k]);
-        if (!cJSON_IsArray(arr))
-            continue;
-        char *kp = child_pointer(at, keys[k]);
-        size_t i = 0;
-        for (const cJSON *b = arr->child; kp && b && !rc; b = b->next, i++) {
-            char *bp = child_index(kp, i);
-            rc = bp ? walk_props(w, b, bp, path) : UTIL_ERR_NOMEM;
-            free(bp);
-        }
-        rc = rc ? rc : kp ? UTIL_OK : UTIL_ERR_NOMEM;
-        free(kp);
-    }
-    const cJSON *items = cJSON_GetObjectItemCaseSensitive(node, "items");
-    if (!rc && cJSON_IsObject(items)) {
-        char *cp = child_pointer(at, "items");
-        char *sp = child_pointer(path, "*");
-        rc = cp && sp ? walk_props(w, items, cp, sp) : UTIL_ERR_NOMEM;
-        free(cp);
-        free(sp);
-    }
+    if (!rc)
+        rc = walk_child(w, node, at, "items", w->mode == WALK_PARAM ? NULL : "*", path);
+    if (!rc && w->mode == WALK_BODY)
+        rc = walk_child(w, node, at, "additionalProperties", "*", path);
 cleanup:
     if (pushed)
         w->depth--;
     free(at);
+    return rc;
+}
+
+/* Walks the schema of a media type of the object at base ("content" ->
+ * type -> "schema") in mode. */
+static int walk_media(struct walk *w, enum walk_mode mode, const cJSON *schema, const char *base,
+                      const char *content_type)
+{
+    char *sp = child_pointer(base, "content");
+    char *mp = sp ? child_pointer(sp, content_type) : NULL;
+    char *schema_ptr = mp ? child_pointer(mp, "schema") : NULL;
+    w->mode = mode;
+    w->depth = 0;
+    int rc = schema_ptr ? walk_schema(w, schema, schema_ptr, NULL, "") : UTIL_ERR_NOMEM;
+    free(sp);
+    free(mp);
+    free(schema_ptr);
     return rc;
 }
 
@@ -562,17 +502,9 @@ static int build_op(struct walk *w, const struct spec_operation *op)
         s->line = line_of(ctx, s->r->use_pointer);
         s->c = ctx->ncounters++;
         o->nstatuses = i + 1;
-        if (s->r->schema) {
-            char *sp = child_pointer(s->r->pointer, "content");
-            char *mp = sp ? child_pointer(sp, s->r->content_type) : NULL;
-            char *schema_ptr = mp ? child_pointer(mp, "schema") : NULL;
-            w->status = s;
-            w->depth = 0;
-            rc = schema_ptr ? walk_props(w, s->r->schema, schema_ptr, "") : UTIL_ERR_NOMEM;
-            free(sp);
-            free(mp);
-            free(schema_ptr);
-        }
+        w->status = s;
+        if (s->r->schema && s->r->content_type)
+            rc = walk_media(w, WALK_RESPONSE, s->r->schema, s->r->pointer, s->r->content_type);
     }
     for (size_t i = 0; i < op->nparams && !rc; i++) {
         const struct spec_parameter *p = &op->params[i];
@@ -586,22 +518,16 @@ static int build_op(struct walk *w, const struct spec_operation *op)
         cp->c = ctx->ncounters++;
         o->nparams = i + 1;
         if (p->schema && (cp->where == COV_PATH || cp->where == COV_QUERY)) {
-            struct cov_enum *e = NULL;
             char *sp = child_pointer(p->pointer, "schema");
-            rc = sp ? param_enum(w, &e, p, p->schema, sp, 0) : UTIL_ERR_NOMEM;
+            w->mode = WALK_PARAM;
+            w->param = p;
+            w->depth = 0;
+            rc = sp ? walk_schema(w, p->schema, sp, NULL, "") : UTIL_ERR_NOMEM;
             free(sp);
         }
     }
-    if (!rc && op->body && op->body->schema && op->body->content_type) {
-        char *sp = child_pointer(op->body->pointer, "content");
-        char *mp = sp ? child_pointer(sp, op->body->content_type) : NULL;
-        char *schema_ptr = mp ? child_pointer(mp, "schema") : NULL;
-        w->depth = 0;
-        rc = schema_ptr ? walk_body(w, op->body->schema, schema_ptr, NULL, "") : UTIL_ERR_NOMEM;
-        free(sp);
-        free(mp);
-        free(schema_ptr);
-    }
+    if (!rc && op->body && op->body->schema && op->body->content_type)
+        rc = walk_media(w, WALK_BODY, op->body->schema, op->body->pointer, op->body->content_type);
     return rc;
 }
 

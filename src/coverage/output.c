@@ -70,6 +70,18 @@ static cJSON *jb_push(struct jb *j, cJSON *arr)
     return o;
 }
 
+/* Pushes {key: value, "line", "count"} to arr (value NULL: no key). */
+static cJSON *jb_counted(struct jb *j, cJSON *arr, const char *key, const char *value, int line,
+                         uint64_t count)
+{
+    cJSON *o = jb_push(j, arr);
+    if (value)
+        jb_str(j, o, key, value);
+    jb_num(j, o, "line", line);
+    jb_num(j, o, "count", (double)count);
+    return o;
+}
+
 static double round2(double v)
 {
     return floor(v * 100.0 + 0.5) / 100.0;
@@ -103,27 +115,18 @@ static void op_json(struct jb *j, const struct coverage *cov, const struct cov_o
     cJSON *rs = jb_check(j, cJSON_AddArrayToObject(e, "responses"));
     for (size_t i = 0; i < o->nstatuses; i++) {
         const struct cov_status *s = &o->statuses[i];
-        cJSON *x = jb_push(j, st);
-        jb_str(j, x, "status", s->r->status);
-        jb_num(j, x, "line", s->line);
-        jb_num(j, x, "count", (double)k[s->c]);
+        jb_counted(j, st, "status", s->r->status, s->line, k[s->c]);
         cJSON *r = jb_push(j, rs);
         jb_str(j, r, "status", s->r->status);
         cJSON *props = jb_check(j, cJSON_AddArrayToObject(r, "properties"));
-        for (size_t p = 0; p < s->nprops; p++) {
-            cJSON *y = jb_push(j, props);
-            jb_str(j, y, "path", s->props[p].path);
-            jb_num(j, y, "line", s->props[p].line);
-            jb_num(j, y, "count", (double)k[s->props[p].c]);
-        }
+        for (size_t p = 0; p < s->nprops; p++)
+            jb_counted(j, props, "path", s->props[p].path, s->props[p].line, k[s->props[p].c]);
     }
     cJSON *ps = jb_check(j, cJSON_AddArrayToObject(e, "parameters"));
     for (size_t i = 0; i < o->nparams; i++) {
-        cJSON *x = jb_push(j, ps);
-        jb_str(j, x, "name", o->params[i].p->name);
-        jb_str(j, x, "in", cov_where_name(o->params[i].where));
-        jb_num(j, x, "line", o->params[i].line);
-        jb_num(j, x, "count", (double)k[o->params[i].c]);
+        const struct cov_param *p = &o->params[i];
+        jb_str(j, jb_counted(j, ps, "name", p->p->name, p->line, k[p->c]), "in",
+               cov_where_name(p->where));
     }
     cJSON *es = jb_check(j, cJSON_AddArrayToObject(e, "enums"));
     for (size_t i = 0; i < o->nenums; i++) {
@@ -133,15 +136,13 @@ static void op_json(struct jb *j, const struct coverage *cov, const struct cov_o
         jb_str(j, x, "name", en->name);
         cJSON *vs = jb_check(j, cJSON_AddArrayToObject(x, "values"));
         for (size_t v = 0; v < en->n; v++) {
-            cJSON *y = jb_push(j, vs);
-            cJSON *val = en->values[v].is_string ? cJSON_CreateString(en->values[v].value)
-                                                 : cJSON_Parse(en->values[v].value);
+            const struct cov_value *cv = &en->values[v];
+            cJSON *y = jb_counted(j, vs, NULL, NULL, cv->line, k[cv->c]);
+            cJSON *val = cv->is_string ? cJSON_CreateString(cv->value) : cJSON_Parse(cv->value);
             if (!val || !cJSON_AddItemToObject(y, "value", val)) {
                 cJSON_Delete(val);
                 j->ok = false;
             }
-            jb_num(j, y, "line", en->values[v].line);
-            jb_num(j, y, "count", (double)k[en->values[v].c]);
         }
     }
     cJSON *us = jb_check(j, cJSON_AddArrayToObject(e, "unions"));
@@ -159,12 +160,10 @@ static void op_json(struct jb *j, const struct coverage *cov, const struct cov_o
         jb_num(j, x, "unmatched", (double)k[u->c_unmatched]);
         cJSON *bs = jb_check(j, cJSON_AddArrayToObject(x, "branches"));
         for (size_t b = 0; b < u->n; b++) {
-            cJSON *y = jb_push(j, bs);
-            jb_str(j, y, "name", u->branches[b].name);
-            jb_str(j, y, "location", u->branches[b].pointer);
-            jb_num(j, y, "line", u->branches[b].line);
-            jb_num(j, y, "count", (double)k[u->branches[b].c]);
-            jb_num(j, y, "ambiguous", (double)k[u->branches[b].c_ambiguous]);
+            const struct cov_branch *br = &u->branches[b];
+            cJSON *y = jb_counted(j, bs, "name", br->name, br->line, k[br->c]);
+            jb_str(j, y, "location", br->pointer);
+            jb_num(j, y, "ambiguous", (double)k[br->c_ambiguous]);
         }
     }
 }
