@@ -653,10 +653,14 @@ int coverage_merge(struct coverage *dst, const struct coverage *src, struct util
     return rc;
 }
 
+/* A count read from a document: 0 unless a positive number, at most 2^62
+ * (so that sums of a few documents cannot wrap). */
 static uint64_t count_of(const cJSON *o, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) && v->valuedouble > 0 ? (uint64_t)v->valuedouble : 0;
+    if (!cJSON_IsNumber(v) || !(v->valuedouble > 0))
+        return 0;
+    return v->valuedouble < 4611686018427387904.0 ? (uint64_t)v->valuedouble : (uint64_t)1 << 62;
 }
 
 static const cJSON *find_member(const cJSON *arr, const char *k1, const char *v1, const char *k2,

@@ -11,7 +11,11 @@
 #             the totals row, no console message is logged (a copy of the page
 #             loading a network asset must log one, so the check can fail), and
 #             a screenshot saved as REPORTS/offline/coverage.png is not blank
-# Skips (77) without genhtml, chromium or /usr/bin/python3.
+#   gates     --fail-under and --fail-on-spec-gap on `coverage` and on
+#             `run --replay`: exit 1 naming the dimension and the shortfall
+#             when below, 0 at the suite's own figures, 2 for a bad value
+#             before anything runs
+# genhtml and chromium skip (77) without genhtml, chromium or /usr/bin/python3.
 # Usage: outputs.sh INGESTCHECK SOURCE_DIR REPORTS TEST
 set -u
 if [ -n "${INGESTCHECK_UNDER_VALGRIND:-}" ] && [ -z "${COVERAGE_OUTPUTS_REEXEC:-}" ]; then
@@ -36,7 +40,6 @@ skip() {
     exit 77
 }
 
-[ -x "$py" ] || skip "/usr/bin/python3 is absent"
 work=$(mktemp -d) || exit 1
 trap 'rm -rf "$work"' EXIT
 cd "$src" || exit 1
@@ -44,6 +47,7 @@ mkdir -p "$reports" || exit 1
 
 case "$what" in
 genhtml)
+    [ -x "$py" ] || skip "/usr/bin/python3 is absent"
     command -v genhtml >/dev/null 2>&1 || skip "genhtml (Debian lcov) is absent"
     out="$reports/replay"
     $run "$bin" run --no-color --quiet --replay --reports "$out" cases >"$work/run.out" 2>&1 ||
@@ -103,6 +107,7 @@ EOF
         fail "totals differ"
     ;;
 chromium)
+    [ -x "$py" ] || skip "/usr/bin/python3 is absent"
     chrome=$(command -v chromium || command -v chromium-browser) || skip "chromium is absent"
     out="$reports/offline"
     $run "$bin" coverage --reports "$out" cases/cassettes >"$work/cov.out" 2>&1 ||
@@ -194,6 +199,35 @@ print(f"chromium: matrix of {len(m.rows)} operations rendered, no console messag
       f"screenshot {png_path} ({width}x{height})")
 EOF
         fail "rendering check failed"
+    ;;
+gates)
+    ic() {
+        $run "$bin" "$@" >"$work/out" 2>"$work/err"
+        echo $?
+    }
+    # The suite's figures: 33/33 operations, 56/66 statuses (84.85%), 64/64 parameters.
+    rc=$(ic coverage --reports "$work/a" --fail-under operations=100,statuses=84.84,parameters=100)
+    [ "$rc" = 0 ] || fail "at the suite's figures: exit $rc: $(cat "$work/err")"
+    grep -q '^API coverage: operations 33/33 (100.0%), statuses 56/66 (84.8%)' "$work/out" ||
+        fail "summary line: $(cat "$work/out")"
+    rc=$(ic coverage --reports "$work/a" --fail-under statuses=85,operations=100)
+    [ "$rc" = 1 ] || fail "statuses=85: exit $rc"
+    grep -q 'statuses coverage 84.85% is below 85.00% by 0.15 points (56 of 66 covered; 1 more needed)' \
+        "$work/err" || fail "statuses=85: $(cat "$work/err")"
+    grep -q operations "$work/err" && fail "operations reported although at 100%"
+    rc=$(ic coverage --reports "$work/a" --fail-on-spec-gap)
+    [ "$rc" = 1 ] || fail "--fail-on-spec-gap: exit $rc"
+    grep -q -- '--fail-on-spec-gap: 53 undocumented statuses seen' "$work/err" ||
+        fail "--fail-on-spec-gap: $(cat "$work/err")"
+    rc=$(ic run --no-color --quiet --replay --reports "$work/r" --fail-under enums=100 cases)
+    [ "$rc" = 1 ] || fail "run --fail-under enums=100: exit $rc"
+    grep -q 'enums coverage 78.67% is below 100.00%' "$work/err" || fail "run: $(cat "$work/err")"
+    [ -s "$work/r/coverage.json" ] && [ -s "$work/r/results.json" ] || fail "run wrote no reports"
+    rc=$(ic run --no-color --quiet --replay --reports "$work/bad" --fail-under enum=1 cases)
+    [ "$rc" = 2 ] || fail "a bad --fail-under: exit $rc"
+    grep -q "'enum=1' is not DIMENSION=PERCENT" "$work/err" || fail "bad value: $(cat "$work/err")"
+    [ -e "$work/bad" ] && fail "a bad --fail-under ran the suite"
+    echo "gates: pass at the suite's figures, fail below them, refuse bad values"
     ;;
 *)
     fail "unknown test $what"

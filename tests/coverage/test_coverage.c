@@ -414,6 +414,43 @@ static void test_bad_input(void **state)
     coverage_destroy(cov);
 }
 
+/* coverage.json documents with wrong types, huge and negative counts and
+ * unknown names are read without harm. */
+static void test_odd_coverage_json(void **state)
+{
+    (void)state;
+    struct util_error err;
+    util_error_clear(&err);
+    struct coverage *cov = coverage_create(ctx);
+    cJSON *doc = to_json(cov);
+    const char *sha = get(get(doc, "spec"), "sha256")->valuestring;
+    char text[2048];
+    snprintf(text, sizeof(text),
+             "{\"format\": 1, \"spec\": {\"sha256\": \"%s\"}, \"totals\": {\"exchanges\": 1e300},"
+             " \"operations\": [{\"operationId\": \"listThings\", \"calls\": 1e300,"
+             " \"statuses\": {\"status\": 200}, \"parameters\": [{\"name\": 5}],"
+             " \"enums\": [{\"in\": \"query\", \"name\": \"kind\", \"values\": [{\"value\": "
+             "{\"a\": 1}, \"count\": 3}, {\"value\": \"json\", \"count\": -4}]}],"
+             " \"unions\": \"x\", \"responses\": [1, 2]}, {\"operationId\": \"nope\"}, 7],"
+             " \"gaps\": [{\"operationId\": \"getThing\", \"status\": \"404\", \"requests\": "
+             "[{\"request\": 3}]}, {\"operationId\": \"zzz\"}], \"unmatched\": [{\"method\": "
+             "\"GET\"}]}",
+             sha);
+    cJSON *odd = cJSON_Parse(text);
+    assert_non_null(odd);
+    assert_int_equal(coverage_add_json(cov, odd, &err), UTIL_OK);
+    assert_int_equal(coverage_add_json(cov, odd, &err), UTIL_OK);
+    cJSON *out = to_json(cov);
+    assert_true(num(op_of(out, "listThings"), "calls") > 1e18);
+    assert_int_equal((int)enum_count(out, "listThings", "kind", "json"), 0);
+    assert_int_equal(cJSON_GetArraySize(get(out, "gaps")), 1);
+    assert_int_equal(cJSON_GetArraySize(get(out, "unmatched")), 0);
+    cJSON_Delete(out);
+    cJSON_Delete(odd);
+    cJSON_Delete(doc);
+    coverage_destroy(cov);
+}
+
 static void test_merge_and_json_round_trip(void **state)
 {
     (void)state;
@@ -832,6 +869,7 @@ int main(void)
         cmocka_unit_test(test_gaps),
         cmocka_unit_test(test_gap_cap),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_odd_coverage_json),
         cmocka_unit_test(test_merge_and_json_round_trip),
         cmocka_unit_test(test_run_results),
         cmocka_unit_test(test_cassette),
