@@ -5,6 +5,7 @@
 
 #include "case/case.h"
 #include "check/check.h"
+#include "coverage/coverage.h"
 #include "http/http.h"
 #include "report/report.h"
 #include "run/cassettes.h"
@@ -49,6 +50,8 @@ enum {
     OPT_REDACT,
     OPT_MOCK_SEED,
     OPT_WALL_CLOCK,
+    OPT_FAIL_UNDER,
+    OPT_FAIL_ON_SPEC_GAP,
 };
 
 static const struct cli_option run_options[] = {
@@ -70,7 +73,8 @@ static const struct cli_option run_options[] = {
     {"operation", 0, CLI_ARG_STRING, "ID", "run the cases that call this operationId",
      OPT_OPERATION, true},
     {"reports", 0, CLI_ARG_STRING, "DIR",
-     "write junit.xml and results.json here (default: reports)", OPT_REPORTS, false},
+     "write junit.xml, results.json and the API coverage here (default: reports)", OPT_REPORTS,
+     false},
     {"timeout", 0, CLI_ARG_INT, "MS", "per-request timeout in milliseconds (default 30000)",
      OPT_TIMEOUT, false},
     {"retries", 0, CLI_ARG_INT, "N", "retries of a request after a network error (default 0)",
@@ -99,6 +103,7 @@ static const struct cli_option run_options[] = {
      "sleep each polling interval (until:) even against the embedded mock, instead of moving "
      "the mock's clock forward",
      OPT_WALL_CLOCK, false},
+    CLI_COVERAGE_GATE_OPTIONS(OPT_FAIL_UNDER, OPT_FAIL_ON_SPEC_GAP),
     {NULL, 0, CLI_ARG_NONE, NULL, NULL, 0, false},
 };
 
@@ -265,6 +270,10 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         cli_error("--timeout must be positive and --retries not negative");
         goto cleanup;
     }
+    struct coverage_gates gates;
+    if (!cli_coverage_gates(cli_get(args, OPT_FAIL_UNDER), cli_has(args, OPT_FAIL_ON_SPEC_GAP),
+                            &gates))
+        goto cleanup;
 
     /* Cases: refused before anything runs when one file is malformed. */
     contract_loader = check_contract_load_start(schemas);
@@ -554,11 +563,13 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         fprintf(stderr, "ingestcheck: warning: %s\n", w);
     }
     fflush(stdout);
+    int cov_exit = cli_coverage_run(schemas, dir, &results, &gates);
     if (results.target_error) {
         cli_error("target error: %s", results.target_message);
         goto cleanup;
     }
     exit_code = results.failed || results.errors ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+    exit_code = cov_exit > exit_code ? cov_exit : exit_code;
 cleanup:
     util_buf_finish(&out);
     run_results_finish(&results);

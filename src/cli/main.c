@@ -13,6 +13,7 @@ static const struct cli_command *const *const command_groups[] = {
     cli_serve_commands,
     cli_run_commands,
     cli_cassette_commands,
+    cli_coverage_commands,
 };
 
 #define NGROUPS (sizeof(command_groups) / sizeof(command_groups[0]))
