@@ -555,14 +555,11 @@ static int check_matchers(struct ctx *c, const cJSON *n, const char *pointer)
                     return fail_at(c, p, UTIL_ERR_INVALID, "$regex: expected a string");
                 if (!case_template_has(it->valuestring)) {
                     regex_t re;
-                    int rc = regcomp(&re, it->valuestring, REG_EXTENDED | REG_NOSUB);
-                    if (rc) {
-                        char why[256];
-                        regerror(rc, &re, why, sizeof(why));
-                        regfree(&re);
+                    char why[256];
+                    if (case_regex_compile(&re, it->valuestring, why, sizeof(why)))
                         return fail_at(c, p, UTIL_ERR_INVALID,
-                                       "$regex: not a POSIX extended regular expression: %s", why);
-                    }
+                                       "$regex: not a POSIX extended regular expression: %s",
+                                       why);
                     regfree(&re);
                 }
             } else if (strcmp(m, "$uuid") == 0 || strcmp(m, "$date-time") == 0 ||

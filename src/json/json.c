@@ -4,6 +4,8 @@
 #include "util/caps.h"
 #include "util/file.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,13 +246,15 @@ const cJSON *json_pointer_get(const cJSON *doc, const char *pointer, bool uri_fr
             }
             cur = child;
         } else if (cJSON_IsArray(cur)) {
-            if (n == 0 || (n > 1 && tok[0] == '0')) {
+            /* RFC 6901: "0" or digits without a leading zero (strtoul
+             * alone would take a sign or spaces); past INT_MAX no item. */
+            if (n == 0 || (n > 1 && tok[0] == '0') || strspn(tok, "0123456789") != n) {
                 cur = NULL;
                 break;
             }
-            char *endp = NULL;
-            unsigned long idx = strtoul(tok, &endp, 10);
-            if (*endp) {
+            errno = 0;
+            unsigned long idx = strtoul(tok, NULL, 10);
+            if (errno || idx > (unsigned long)INT_MAX) {
                 cur = NULL;
                 break;
             }
