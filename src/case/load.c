@@ -981,8 +981,8 @@ static int build_step(struct ctx *c, const cJSON *node, const struct cy_step *cy
             long ms = 0;
             char q[1024];
             ptr_join(q, sizeof(q), p, dkeys[i]);
-            if (cJSON_IsNumber(d))
-                ms = (long)d->valuedouble;
+            if (cJSON_IsNumber(d)) /* the schema says an integer >= 0 */
+                ms = d->valuedouble >= (double)LONG_MAX ? LONG_MAX : (long)d->valuedouble;
             else if (case_parse_duration(d->valuestring, &ms) != 0)
                 return fail_at(c, q, UTIL_ERR_INVALID, "%s: expected a duration", dkeys[i]);
             if (i == 0 && ms < CASE_MIN_POLL_INTERVAL_MS)
@@ -996,6 +996,11 @@ static int build_step(struct ctx *c, const cJSON *node, const struct cy_step *cy
             else
                 s->poll_timeout_ms = ms;
         }
+        if (s->poll_interval_ms > s->poll_timeout_ms)
+            return fail_at(c, p, UTIL_ERR_INVALID,
+                           "until: the interval (%ldms) is longer than the timeout (%ldms): the "
+                           "step would poll only once",
+                           s->poll_interval_ms, s->poll_timeout_ms);
     }
     if (cy->allow_count) {
         s->allow_undocumented = malloc(cy->allow_count * sizeof(int));
@@ -1155,6 +1160,13 @@ int case_file_load_text(const struct case_loader *l, const char *text, size_t le
     }
     cyaml_err_t cerr =
         cyaml_load_data((const uint8_t *)text, len, &cfg, &cy_file_schema, (void **)&cy, NULL);
+    if (cerr == CYAML_ERR_OOM || cerr == CYAML_ERR_LIBYAML_PARSER_INIT ||
+        cerr == CYAML_ERR_LIBYAML_EVENT_INIT || cerr == CYAML_ERR_LIBYAML_PARSER) {
+        /* libyaml parsed these bytes once already (spec_yaml_parse): the
+         * second time it can only have run out of memory. */
+        rc = util_error_set(err, UTIL_ERR_NOMEM, "%s: out of memory", name);
+        goto cleanup;
+    }
     if (cerr != CYAML_OK) {
         rc = util_error_set(err, UTIL_ERR_INVALID, "%s:%d:%d: %s", name, log.line, log.column,
                             log.first[0] ? log.first : cyaml_strerror(cerr));

@@ -13,6 +13,7 @@ void util_buf_init(struct util_buf *b, size_t limit)
     b->len = 0;
     b->alloc = 0;
     b->limit = limit;
+    b->error = UTIL_OK;
 }
 
 void util_buf_finish(struct util_buf *b)
@@ -22,19 +23,31 @@ void util_buf_finish(struct util_buf *b)
     free(b->data);
     b->data = NULL;
     b->len = b->alloc = 0;
+    b->error = UTIL_OK;
 }
 
 void util_buf_reset(struct util_buf *b)
 {
     b->len = 0;
+    b->error = UTIL_OK;
     if (b->data)
         b->data[0] = '\0';
 }
 
+/* Records the first failure of b and returns rc. */
+static int failed(struct util_buf *b, int rc)
+{
+    if (b->error == UTIL_OK)
+        b->error = rc;
+    return rc;
+}
+
 static int reserve(struct util_buf *b, size_t extra)
 {
+    if (b->error == UTIL_ERR_NOMEM)
+        return UTIL_ERR_NOMEM;
     if (extra > b->limit || b->len > b->limit - extra)
-        return UTIL_ERR_LIMIT;
+        return failed(b, UTIL_ERR_LIMIT);
     size_t need = b->len + extra + 1;
     if (need <= b->alloc)
         return UTIL_OK;
@@ -43,7 +56,7 @@ static int reserve(struct util_buf *b, size_t extra)
         n = n > SIZE_MAX / 2 ? need : n * 2;
     char *p = realloc(b->data, n);
     if (!p)
-        return UTIL_ERR_NOMEM;
+        return failed(b, UTIL_ERR_NOMEM);
     b->data = p;
     b->alloc = n;
     return UTIL_OK;
@@ -78,7 +91,7 @@ int util_buf_vprintf(struct util_buf *b, const char *fmt, va_list ap)
     int n = vsnprintf(NULL, 0, fmt, ap2);
     va_end(ap2);
     if (n < 0)
-        return UTIL_ERR_INVALID;
+        return failed(b, UTIL_ERR_INVALID);
     int rc = reserve(b, (size_t)n);
     if (rc)
         return rc;
@@ -106,5 +119,6 @@ char *util_buf_steal(struct util_buf *b)
     }
     b->data = NULL;
     b->len = b->alloc = 0;
+    b->error = UTIL_OK;
     return p;
 }

@@ -412,6 +412,27 @@ static void test_captures(void **state)
     cJSON_Delete(doc);
 }
 
+static void test_until_bounds(void **state)
+{
+    (void)state;
+    /* Found by fuzzing: polling every hour for 0 ms. */
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getTasks\n"
+                 "        until: {interval: 1h, timeout: 0}\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:5:9: until: the interval (3600000ms) is longer than the timeout (0ms): "
+                 "the step would poll only once");
+    /* The default interval (500ms) against a short timeout. */
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getTasks\n"
+                 "        until: {timeout: 100ms}\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:5:9: until: the interval (500ms) is longer than the timeout (100ms): the "
+                 "step would poll only once");
+    /* A number past LONG_MAX is capped, not undefined behaviour. */
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getTasks\n"
+                 "        until: {timeout: 1e300}\n",
+                 UTIL_ERR_LIMIT, "t.yaml:5:17: timeout: at most 30 minutes");
+}
+
 static void test_regex_bounds(void **state)
 {
     (void)state;
@@ -476,6 +497,7 @@ int main(void)
         cmocka_unit_test(test_template_expansion),
         cmocka_unit_test(test_captures),
         cmocka_unit_test(test_regex_bounds),
+        cmocka_unit_test(test_until_bounds),
         cmocka_unit_test(test_durations_and_status),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
