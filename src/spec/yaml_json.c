@@ -389,6 +389,11 @@ static int attach(struct builder *b, cJSON *node)
         return UTIL_OK;
     }
     struct frame *f = &b->frames[b->depth - 1];
+    /* An alias copy carries the name the anchored node had. */
+    if (!(node->type & cJSON_StringIsConst))
+        free(node->string);
+    node->type &= ~cJSON_StringIsConst;
+    node->string = NULL;
     if (f->is_map) {
         node->string = f->key; /* freed by cJSON_Delete from now on */
         f->key = NULL;
