@@ -558,8 +558,7 @@ static int check_matchers(struct ctx *c, const cJSON *n, const char *pointer)
                     char why[256];
                     if (case_regex_compile(&re, it->valuestring, why, sizeof(why)))
                         return fail_at(c, p, UTIL_ERR_INVALID,
-                                       "$regex: not a POSIX extended regular expression: %s",
-                                       why);
+                                       "$regex: not a POSIX extended regular expression: %s", why);
                     regfree(&re);
                 }
             } else if (strcmp(m, "$uuid") == 0 || strcmp(m, "$date-time") == 0 ||

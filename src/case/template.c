@@ -140,7 +140,7 @@ enum expr_kind { EXPR_VAR, EXPR_ENV, EXPR_RUN_ID, EXPR_UUID, EXPR_NOW };
 
 struct expr {
     enum expr_kind kind;
-    char name[256]; /* variable or environment name */
+    char name[256];    /* variable or environment name */
     long long shift_s; /* for now */
 };
 

@@ -162,8 +162,7 @@ static int match_matcher(const cJSON *m, const cJSON *act, const char *name, str
             char why[256] = "";
             if (!cJSON_IsString(it) || case_regex_compile(&re, it->valuestring, why, sizeof(why))) {
                 char msg[300];
-                snprintf(msg, sizeof(msg), "invalid regular expression%s%s", *why ? ": " : "",
-                         why);
+                snprintf(msg, sizeof(msg), "invalid regular expression%s%s", *why ? ": " : "", why);
                 r = fail(out, name, ptr->data, act, exp, msg);
             } else {
                 if (!cJSON_IsString(act))

@@ -208,8 +208,7 @@ static int token_char(const char **p, const char *end, bool uri)
 {
     const char *s = *p;
     int c = (unsigned char)*s++;
-    if (uri && c == '%' && end - s >= 2 && util_hex_digit(s[0]) >= 0 &&
-        util_hex_digit(s[1]) >= 0) {
+    if (uri && c == '%' && end - s >= 2 && util_hex_digit(s[0]) >= 0 && util_hex_digit(s[1]) >= 0) {
         c = util_hex_digit(s[0]) * 16 + util_hex_digit(s[1]);
         s += 2;
     }

@@ -164,8 +164,8 @@ static void check_round_trip(const struct cassette *c)
         rc = cassette_save_buf(again, NULL, &second, &err);
         if (rc == UTIL_OK &&
             (first.len != second.len || memcmp(first.data, second.data, first.len) != 0)) {
-            fprintf(stderr, "fuzz oracle: first save:\n%.*s\nsecond save:\n%.*s\n",
-                    (int)first.len, first.data, (int)second.len, second.data);
+            fprintf(stderr, "fuzz oracle: first save:\n%.*s\nsecond save:\n%.*s\n", (int)first.len,
+                    first.data, (int)second.len, second.data);
             fuzz_fail("saving a loaded save gives other bytes");
         }
     }

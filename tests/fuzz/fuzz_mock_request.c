@@ -138,12 +138,10 @@ static void check_answer(const char *method, const char *path, const struct mock
     struct util_error err;
     util_error_clear(&err);
     if (json_parse(r->body, r->body_len, "answer", &doc, &err) != UTIL_OK)
-        fuzz_fail("%s %s: %d answer is not JSON (%s): %.300s", method, path, r->status,
-                  err.message, r->body);
-    if (r->status != 200 &&
-        !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(doc, "message")))
-        fuzz_fail("%s %s: %d answer without a message: %.300s", method, path, r->status,
+        fuzz_fail("%s %s: %d answer is not JSON (%s): %.300s", method, path, r->status, err.message,
                   r->body);
+    if (r->status != 200 && !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(doc, "message")))
+        fuzz_fail("%s %s: %d answer without a message: %.300s", method, path, r->status, r->body);
     cJSON_Delete(doc);
     if (r->status != 200 && r->status != 400)
         return;

@@ -308,8 +308,7 @@ static void test_determinism(void **state)
 
 static int status_of(struct mock_api *api, const char *method, const char *path)
 {
-    struct mock_request req = {
-        .method = method, .path = path, .app_id = "APP", .api_key = "KEY"};
+    struct mock_request req = {.method = method, .path = path, .app_id = "APP", .api_key = "KEY"};
     struct mock_response resp;
     mock_response_init(&resp);
     mock_handle(api, &req, &resp);
