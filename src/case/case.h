@@ -40,6 +40,7 @@
 #include "util/error.h"
 
 #include <cjson/cJSON.h>
+#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -187,6 +188,13 @@ void case_expect_status_text(const struct case_expect *e, char *buf, size_t size
  * {$date-time: true}, {$length: 3} or {$length: {min: 1, max: 5}},
  * {$contains: value}, {$exact: value}, {$absent: true}). */
 bool case_is_matcher(const cJSON *node);
+
+/* Compiles a $regex pattern (POSIX extended, REG_NOSUB) into re, after
+ * refusing what the C library cannot compile in bounded time:
+ * backreferences and repetitions that expand past CASE_CAP_REGEX_NODES.
+ * Returns 0 (regfree(re) later), or -1 with why (size bytes) saying what
+ * is wrong and nothing to free. */
+int case_regex_compile(regex_t *re, const char *pattern, char *why, size_t size);
 
 /* Parses "500ms", "2s", "1m", "1h" or a bare number of milliseconds.
  * Returns 0 and sets *ms, -1 when malformed. */

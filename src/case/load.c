@@ -607,14 +607,10 @@ static int check_matchers(struct ctx *c, const cJSON *n, const char *pointer)
                     return fail_at(c, p, UTIL_ERR_INVALID, "$regex: expected a string");
                 if (!case_template_has(it->valuestring)) {
                     regex_t re;
-                    int rc = regcomp(&re, it->valuestring, REG_EXTENDED | REG_NOSUB);
-                    if (rc) {
-                        char why[256];
-                        regerror(rc, &re, why, sizeof(why));
-                        regfree(&re);
+                    char why[256];
+                    if (case_regex_compile(&re, it->valuestring, why, sizeof(why)))
                         return fail_at(c, p, UTIL_ERR_INVALID,
                                        "$regex: not a POSIX extended regular expression: %s", why);
-                    }
                     regfree(&re);
                 }
             } else if (strcmp(m, "$uuid") == 0 || strcmp(m, "$date-time") == 0 ||
@@ -1036,8 +1032,8 @@ static int build_step(struct ctx *c, const cJSON *node, const struct cy_step *cy
             long ms = 0;
             char q[1024];
             ptr_join(q, sizeof(q), p, dkeys[i]);
-            if (cJSON_IsNumber(d))
-                ms = (long)d->valuedouble;
+            if (cJSON_IsNumber(d)) /* the schema says an integer >= 0 */
+                ms = d->valuedouble >= (double)LONG_MAX ? LONG_MAX : (long)d->valuedouble;
             else if (case_parse_duration(d->valuestring, &ms) != 0)
                 return fail_at(c, q, UTIL_ERR_INVALID, "%s: expected a duration", dkeys[i]);
             if (i == 0 && ms < CASE_MIN_POLL_INTERVAL_MS)
@@ -1051,6 +1047,11 @@ static int build_step(struct ctx *c, const cJSON *node, const struct cy_step *cy
             else
                 s->poll_timeout_ms = ms;
         }
+        if (s->poll_interval_ms > s->poll_timeout_ms)
+            return fail_at(c, p, UTIL_ERR_INVALID,
+                           "until: the interval (%ldms) is longer than the timeout (%ldms): the "
+                           "step would poll only once",
+                           s->poll_interval_ms, s->poll_timeout_ms);
     }
     if (cy->allow_count) {
         s->allow_undocumented = malloc(cy->allow_count * sizeof(int));
@@ -1257,6 +1258,13 @@ int case_file_load_text(const struct case_loader *l, const char *text, size_t le
     }
     cyaml_err_t cerr =
         cyaml_load_data((const uint8_t *)text, len, &cfg, &cy_file_schema, (void **)&cy, NULL);
+    if (cerr == CYAML_ERR_OOM || cerr == CYAML_ERR_LIBYAML_PARSER_INIT ||
+        cerr == CYAML_ERR_LIBYAML_EVENT_INIT || cerr == CYAML_ERR_LIBYAML_PARSER) {
+        /* libyaml parsed these bytes once already (spec_yaml_parse): the
+         * second time it can only have run out of memory. */
+        rc = util_error_set(err, UTIL_ERR_NOMEM, "%s: out of memory", name);
+        goto cleanup;
+    }
     if (cerr != CYAML_OK) {
         rc = util_error_set(err, UTIL_ERR_INVALID, "%s:%d:%d: %s", name, log.line, log.column,
                             log.first[0] ? log.first : cyaml_strerror(cerr));

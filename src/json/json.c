@@ -4,7 +4,9 @@
 #include "util/caps.h"
 #include "util/file.h"
 
+#include <errno.h>
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,7 +137,16 @@ int json_parse(const char *text, size_t len, const char *name, cJSON **out, stru
         return UTIL_ERR_LIMIT;
     }
     const char *end = NULL;
+    /* cJSON answers NULL both for malformed text and when an allocation
+     * failed; only the latter sets errno to ENOMEM (malloc does, and
+     * parsing calls nothing else that would). */
+    errno = 0;
     cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!doc && errno == ENOMEM) {
+        util_error_set(err, UTIL_ERR_NOMEM, "%s: out of memory", name);
+        util_error_at(err, name, 0, 0);
+        return UTIL_ERR_NOMEM;
+    }
     if (!doc) {
         size_t off = end && end >= text ? (size_t)(end - text) : 0;
         if (off > len)
@@ -191,6 +202,47 @@ int json_load_file(const char *path, size_t limit, cJSON **out, struct util_erro
     return rc;
 }
 
+/* The next character of a pointer token at *p (before end), with ~0 and
+ * ~1 (and, in a URI fragment, %XX) decoded; advances *p. -1 for a
+ * malformed escape. */
+static int token_char(const char **p, const char *end, bool uri)
+{
+    const char *s = *p;
+    int c = (unsigned char)*s++;
+    if (uri && c == '%' && end - s >= 2 && util_hex_digit(s[0]) >= 0 && util_hex_digit(s[1]) >= 0) {
+        c = util_hex_digit(s[0]) * 16 + util_hex_digit(s[1]);
+        s += 2;
+    }
+    if (c == '~') {
+        int d = s < end ? (unsigned char)*s : -1;
+        if (uri && d == '%' && end - s >= 3 && util_hex_digit(s[1]) >= 0 &&
+            util_hex_digit(s[2]) >= 0) {
+            d = util_hex_digit(s[1]) * 16 + util_hex_digit(s[2]);
+            s += 2;
+        }
+        if (d != '0' && d != '1')
+            return -1;
+        c = d == '0' ? '~' : '/';
+        s++;
+    }
+    *p = s;
+    return c;
+}
+
+/* Whether the token [tok, end) decodes to exactly name. */
+static bool token_equals(const char *tok, const char *end, bool uri, const char *name)
+{
+    while (tok < end) {
+        int c = token_char(&tok, end, uri);
+        if (c < 0 || !*name || (unsigned char)*name != c)
+            return false;
+        name++;
+    }
+    return *name == '\0';
+}
+
+/* Walks the pointer without allocating (a lookup must not fail for want
+ * of memory, and is on hot paths). */
 const cJSON *json_pointer_get(const cJSON *doc, const char *pointer, bool uri_fragment)
 {
     const cJSON *cur = doc;
@@ -199,68 +251,47 @@ const cJSON *json_pointer_get(const cJSON *doc, const char *pointer, bool uri_fr
         return doc;
     if (*p != '/')
         return NULL;
-    size_t cap = strlen(p) + 1;
-    char *tok = malloc(cap);
-    if (!tok)
-        return NULL;
     while (cur && *p == '/') {
-        p++;
+        const char *tok = ++p, *end = p + strcspn(p, "/");
+        p = end;
+        /* Decode once: malformed escapes fail the lookup; an array index
+         * needs the digits. */
+        char digits[24];
         size_t n = 0;
-        while (*p && *p != '/') {
-            char c = *p++;
-            if (uri_fragment && c == '%' && util_hex_digit(p[0]) >= 0 &&
-                util_hex_digit(p[1]) >= 0) {
-                c = (char)(util_hex_digit(p[0]) * 16 + util_hex_digit(p[1]));
-                p += 2;
-            }
-            if (c == '~') {
-                char d = *p;
-                if (uri_fragment && d == '%' && util_hex_digit(p[1]) >= 0 &&
-                    util_hex_digit(p[2]) >= 0) {
-                    d = (char)(util_hex_digit(p[1]) * 16 + util_hex_digit(p[2]));
-                    p += 2;
-                }
-                if (d == '0')
-                    c = '~';
-                else if (d == '1')
-                    c = '/';
-                else {
-                    cur = NULL;
-                    break;
-                }
-                p++;
-            }
-            tok[n++] = c;
+        bool all_digits = true;
+        for (const char *q = tok; q < end;) {
+            int c = token_char(&q, end, uri_fragment);
+            if (c < 0)
+                return NULL;
+            if (c < '0' || c > '9')
+                all_digits = false;
+            else if (n < sizeof(digits) - 1)
+                digits[n] = (char)c;
+            n++;
         }
-        tok[n] = '\0';
-        if (!cur)
-            break;
         if (cJSON_IsObject(cur)) {
             const cJSON *child = NULL;
             cJSON_ArrayForEach(child, cur)
             {
-                if (child->string && strlen(child->string) == n &&
-                    memcmp(child->string, tok, n) == 0)
+                if (child->string && token_equals(tok, end, uri_fragment, child->string))
                     break;
             }
             cur = child;
         } else if (cJSON_IsArray(cur)) {
-            if (n == 0 || (n > 1 && tok[0] == '0')) {
-                cur = NULL;
-                break;
-            }
-            char *endp = NULL;
-            unsigned long idx = strtoul(tok, &endp, 10);
-            if (*endp) {
-                cur = NULL;
-                break;
-            }
+            /* RFC 6901: "0" or digits without a leading zero (no sign, no
+             * space); past INT_MAX no item. */
+            if (n == 0 || !all_digits || (n > 1 && digits[0] == '0') || n >= sizeof(digits))
+                return NULL;
+            digits[n] = '\0';
+            errno = 0;
+            unsigned long idx = strtoul(digits, NULL, 10);
+            if (errno || idx > (unsigned long)INT_MAX)
+                return NULL;
             cur = cJSON_GetArrayItem(cur, (int)idx);
         } else {
-            cur = NULL;
+            return NULL;
         }
     }
-    free(tok);
     return cur;
 }
 

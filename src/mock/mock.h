@@ -130,6 +130,14 @@ int64_t mock_api_advance_clock(struct mock_api *api, int64_t ms);
  * previous content is released. */
 void mock_handle(struct mock_api *api, const struct mock_request *req, struct mock_response *resp);
 
+/* Empties the store and, for a seeded API, restarts its logical clock and
+ * its ID generator from seed, so that the same requests get the same
+ * answers again: for fuzz targets and tests, which would otherwise pay
+ * mock_api_create (the compilation of every schema) per input. Requests
+ * must not be in flight. UTIL_ERR_NOMEM leaves an API that may only be
+ * destroyed. */
+int mock_api_reset(struct mock_api *api, uint64_t seed);
+
 /* Splits a raw query string ("a=1&b=x%2Cy") in place: percent-decodes keys
  * and values, '+' as space, fills at most max args and sets *n. For tests
  * and fuzz targets (the server gets decoded arguments from its library). */

@@ -14,6 +14,7 @@ void util_buf_init(struct util_buf *b, size_t limit)
     b->len = 0;
     b->alloc = 0;
     b->limit = limit;
+    b->error = UTIL_OK;
 }
 
 void util_buf_finish(struct util_buf *b)
@@ -23,19 +24,31 @@ void util_buf_finish(struct util_buf *b)
     free(b->data);
     b->data = NULL;
     b->len = b->alloc = 0;
+    b->error = UTIL_OK;
 }
 
 void util_buf_reset(struct util_buf *b)
 {
     b->len = 0;
+    b->error = UTIL_OK;
     if (b->data)
         b->data[0] = '\0';
 }
 
+/* Records the first failure of b and returns rc. */
+static int failed(struct util_buf *b, int rc)
+{
+    if (b->error == UTIL_OK)
+        b->error = rc;
+    return rc;
+}
+
 static int reserve(struct util_buf *b, size_t extra)
 {
+    if (b->error == UTIL_ERR_NOMEM)
+        return UTIL_ERR_NOMEM;
     if (extra > b->limit || b->len > b->limit - extra)
-        return UTIL_ERR_LIMIT;
+        return failed(b, UTIL_ERR_LIMIT);
     size_t need = b->len + extra + 1;
     if (need <= b->alloc)
         return UTIL_OK;
@@ -44,7 +57,7 @@ static int reserve(struct util_buf *b, size_t extra)
         n = n > SIZE_MAX / 2 ? need : n * 2;
     char *p = realloc(b->data, n);
     if (!p)
-        return UTIL_ERR_NOMEM;
+        return failed(b, UTIL_ERR_NOMEM);
     b->data = p;
     b->alloc = n;
     return UTIL_OK;
@@ -86,7 +99,7 @@ int util_buf_vprintf(struct util_buf *b, const char *fmt, va_list ap)
         vsnprintf(in_place ? b->data + b->len : small, in_place ? room : sizeof(small), fmt, ap2);
     va_end(ap2);
     if (n < 0)
-        return UTIL_ERR_INVALID;
+        return failed(b, UTIL_ERR_INVALID);
     if (!in_place && (size_t)n < sizeof(small))
         return util_buf_append(b, small, (size_t)n);
     if (in_place && (size_t)n < room && (size_t)n <= b->limit && b->len <= b->limit - (size_t)n) {
@@ -122,5 +135,6 @@ char *util_buf_steal(struct util_buf *b)
     }
     b->data = NULL;
     b->len = b->alloc = 0;
+    b->error = UTIL_OK;
     return p;
 }

@@ -15,7 +15,8 @@ int util_file_read(const char *path, size_t limit, char **out, size_t *len, stru
     size_t used = 0, alloc = 0;
     FILE *f = fopen(path, "rb");
     if (!f) {
-        rc = util_error_set(err, UTIL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        rc = util_error_set(err, errno == ENOMEM ? UTIL_ERR_NOMEM : UTIL_ERR_IO,
+                            "%s: cannot open: %s", path, strerror(errno));
         goto out;
     }
     for (;;) {

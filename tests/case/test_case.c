@@ -382,6 +382,7 @@ static void test_template_expansion(void **state)
     expand(v, "{{ now }}", "2024-04-17T10:00:00Z");
     expand(v, "{{now - 1h}}", "2024-04-17T09:00:00Z");
     expand(v, "{{now + 2d}}", "2024-04-19T10:00:00Z");
+    expand(v, "{{now - 365000d}}", "1024-12-16T10:00:00Z");
     expand(v, "{{env.HOME_X}}/x", "/h/x");
     expand(v, "n={{count}}", "n=42");
     expand(v, "plain", "plain");
@@ -412,6 +413,10 @@ static void test_template_expansion(void **state)
     assert_int_equal(case_template_expand_text(v, "{{env.NOPE}}", &o, &err), UTIL_ERR_NOTFOUND);
     assert_string_equal(err.message, "environment variable NOPE is not set ({{env.NOPE}})");
     assert_int_equal(case_template_expand_text(v, "x {{run.id", &o, &err), UTIL_ERR_PARSE);
+    /* Past 1000 years the time is no RFC 3339 one (year -2735883). */
+    assert_int_equal(case_template_expand_text(v, "{{now - 999999999d}}", &o, &err),
+                     UTIL_ERR_PARSE);
+    assert_non_null(strstr(err.message, "more than 1000 years"));
     assert_null(o);
 
     /* JSON: strings expanded, keys kept. */
@@ -444,7 +449,77 @@ static void test_captures(void **state)
     assert_false(case_capture_valid("$.a[x]"));
     assert_false(case_capture_valid("$..a"));
     assert_false(case_capture_valid("tasks"));
+    /* Array indexes are digits only (RFC 6901 for pointers: no leading
+     * zero); one past INT_MAX names no item rather than wrapping to 0. */
+    assert_null(case_capture_eval(doc, "/tasks/+1"));
+    assert_null(case_capture_eval(doc, "/tasks/ 1"));
+    assert_null(case_capture_eval(doc, "/tasks/01"));
+    assert_null(case_capture_eval(doc, "/tasks/4294967296/taskID"));
+    assert_null(case_capture_eval(doc, "$.tasks[4294967296].taskID"));
+    assert_null(case_capture_eval(doc, "$.tasks[+1]"));
+    assert_false(case_capture_valid("$.tasks[-1]"));
+    assert_false(case_capture_valid("$.tasks[ 1]"));
     cJSON_Delete(doc);
+
+    /* Keys of any length, not cut at a buffer's size. */
+    char key[700], expr[720];
+    memset(key, 'k', sizeof(key) - 1);
+    key[sizeof(key) - 1] = '\0';
+    doc = cJSON_CreateObject();
+    cJSON_AddNumberToObject(doc, key, 7);
+    key[511] = '\0'; /* a key that is a prefix of the long one */
+    cJSON_AddNumberToObject(doc, key, 5);
+    key[511] = 'k';
+    snprintf(expr, sizeof(expr), "/%s", key);
+    assert_int_equal((int)case_capture_eval(doc, expr)->valuedouble, 7);
+    snprintf(expr, sizeof(expr), "$.%s", key);
+    assert_int_equal((int)case_capture_eval(doc, expr)->valuedouble, 7);
+    snprintf(expr, sizeof(expr), "$['%s']", key);
+    assert_int_equal((int)case_capture_eval(doc, expr)->valuedouble, 7);
+    cJSON_Delete(doc);
+}
+
+static void test_until_bounds(void **state)
+{
+    (void)state;
+    /* Found by fuzzing: polling every hour for 0 ms. */
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getTasks\n"
+                 "        until: {interval: 1h, timeout: 0}\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:5:9: until: the interval (3600000ms) is longer than the timeout (0ms): "
+                 "the step would poll only once");
+    /* The default interval (500ms) against a short timeout. */
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getTasks\n"
+                 "        until: {timeout: 100ms}\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:5:9: until: the interval (500ms) is longer than the timeout (100ms): the "
+                 "step would poll only once");
+    /* A number past LONG_MAX is capped, not undefined behaviour. */
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getTasks\n"
+                 "        until: {timeout: 1e300}\n",
+                 UTIL_ERR_LIMIT, "t.yaml:5:17: timeout: at most 30 minutes");
+}
+
+static void test_regex_bounds(void **state)
+{
+    (void)state;
+    regex_t re;
+    char why[256];
+    assert_int_equal(case_regex_compile(&re, "^[0-9a-f]{8}-[0-9a-f]{4}$", why, sizeof(why)), 0);
+    regfree(&re);
+    assert_int_equal(case_regex_compile(&re, "a{2000}", why, sizeof(why)), 0);
+    regfree(&re);
+    /* glibc's regcomp takes minutes over this one (found by fuzzing). */
+    assert_int_equal(case_regex_compile(&re, "((a{0,50}){1,50}){1,50}", why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "expand to more than 2000"));
+    assert_int_equal(case_regex_compile(&re, "(a*)\\1", why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "backreferences"));
+    assert_int_equal(case_regex_compile(&re, "(", why, sizeof(why)), -1);
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getTasks\n"
+                 "        expect:\n          body: {a: {$regex: '(a{0,50}){1,50}'}}\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:6:22: $regex: not a POSIX extended regular expression: its repetitions "
+                 "expand to more than 2000 elements (nested {m,n} multiply)");
 }
 
 static void test_durations_and_status(void **state)
@@ -489,6 +564,8 @@ int main(void)
         cmocka_unit_test(test_suite_directory),
         cmocka_unit_test(test_template_expansion),
         cmocka_unit_test(test_captures),
+        cmocka_unit_test(test_regex_bounds),
+        cmocka_unit_test(test_until_bounds),
         cmocka_unit_test(test_durations_and_status),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -98,6 +98,13 @@ static void test_pointer(void **state)
     assert_true(cJSON_IsTrue(json_pointer_get(doc, "/a~1b/c~0d/2/%25", true)));
     assert_null(json_pointer_get(doc, "/a~1b/c~0d/01", false));
     assert_null(json_pointer_get(doc, "/a~1b/c~0d/3", false));
+    /* Digits only: strtoul would take "+1" and " 1"; past INT_MAX the
+     * index must not wrap around to item 0. */
+    assert_null(json_pointer_get(doc, "/a~1b/c~0d/+1", false));
+    assert_null(json_pointer_get(doc, "/a~1b/c~0d/ 1", false));
+    assert_null(json_pointer_get(doc, "/a~1b/c~0d/-0", false));
+    assert_null(json_pointer_get(doc, "/a~1b/c~0d/4294967296", false));
+    assert_null(json_pointer_get(doc, "/a~1b/c~0d/18446744073709551616", false));
     assert_int_equal(json_pointer_get(doc, "/", false)->valueint, 5);
     assert_ptr_equal(json_pointer_get(doc, "", false), doc);
     struct util_buf b;

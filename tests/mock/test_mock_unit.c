@@ -395,6 +395,58 @@ static void test_advance_clock(void **state)
     mock_api_destroy(api);
 }
 
+static int status_of(struct mock_api *api, const char *method, const char *path)
+{
+    struct mock_request req = {.method = method, .path = path, .app_id = "APP", .api_key = "KEY"};
+    struct mock_response resp;
+    mock_response_init(&resp);
+    mock_handle(api, &req, &resp);
+    int status = resp.status;
+    mock_response_finish(&resp);
+    return status;
+}
+
+/* Paths route as the contract checks match them: a leading '/', no empty
+ * segment, one trailing '/' allowed (the fuzzer found "GET 1/tasks" and
+ * "//1//tasks" answered as getTasks). */
+static void test_path_shapes(void **state)
+{
+    (void)state;
+    struct mock_api *api = api_new(9, 0);
+    assert_int_equal(status_of(api, "GET", "/1/tasks"), 200);
+    assert_int_equal(status_of(api, "GET", "/1/tasks/"), 200);
+    assert_int_equal(status_of(api, "HEAD", "/1/tasks"), 200);
+    assert_int_equal(status_of(api, "GET", "1/tasks"), 404);
+    assert_int_equal(status_of(api, "GET", "//1/tasks"), 404);
+    assert_int_equal(status_of(api, "GET", "/1//tasks"), 404);
+    assert_int_equal(status_of(api, "GET", "/1/tasks//"), 404);
+    assert_int_equal(status_of(api, "GET", "/"), 404);
+    assert_int_equal(status_of(api, "GET", ""), 404);
+    mock_api_destroy(api);
+}
+
+/* mock_api_reset: an empty store, and the answers of a fresh API. */
+static void test_reset(void **state)
+{
+    (void)state;
+    struct mock_api *a = api_new(77, 0), *b = api_new(77, 0);
+    const char *create =
+        "{\"type\":\"basic\",\"name\":\"n\",\"input\":{\"username\":\"u\",\"password\":\"p\"}}";
+    free(answer(a, "POST", "/1/authentications", create));
+    free(answer(a, "POST", "/1/authentications", create));
+    assert_int_equal(mock_api_reset(a, 77), UTIL_OK);
+    struct mock_counts cnt;
+    mock_api_counts(a, &cnt);
+    assert_int_equal(cnt.authentications, 0);
+    char *x = answer(a, "POST", "/1/authentications", create);
+    char *y = answer(b, "POST", "/1/authentications", create);
+    assert_string_equal(x, y);
+    free(x);
+    free(y);
+    mock_api_destroy(a);
+    mock_api_destroy(b);
+}
+
 static double ms_now(void)
 {
     struct timespec ts;
@@ -439,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_idmap_and_uuid), cmocka_unit_test(test_query_split),
         cmocka_unit_test(test_garbage),        cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_scale),          cmocka_unit_test(test_advance_clock),
+        cmocka_unit_test(test_path_shapes),    cmocka_unit_test(test_reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,8 +22,13 @@ static void test_buf_append_and_cap(void **state)
     assert_int_equal(util_buf_puts(&b, "abcd"), UTIL_OK);
     assert_int_equal(util_buf_printf(&b, "%d", 1234), UTIL_OK);
     assert_string_equal(b.data, "abcd1234");
+    assert_int_equal(b.error, UTIL_OK);
     assert_int_equal(util_buf_putc(&b, 'x'), UTIL_ERR_LIMIT);
     assert_string_equal(b.data, "abcd1234");
+    assert_int_equal(b.error, UTIL_ERR_LIMIT); /* recorded for a check at the end */
+    util_buf_reset(&b);
+    assert_int_equal(b.error, UTIL_OK);
+    assert_int_equal(util_buf_puts(&b, "abcd1234"), UTIL_OK);
     char *s = util_buf_steal(&b);
     assert_string_equal(s, "abcd1234");
     free(s);
@@ -87,6 +92,15 @@ static void test_error_prefix(void **state)
     util_error_prefix(&e, "loading %d", 3);
     assert_string_equal(e.message, "loading 3: cannot read x");
     assert_int_equal(util_error_set(NULL, UTIL_ERR_NOMEM, "ignored"), UTIL_ERR_NOMEM);
+    /* One line, whatever the input quoted (a YAML key with line breaks,
+     * found by fuzzing; a terminal escape sequence). */
+    util_error_set(&e, UTIL_ERR_INVALID, "unknown key \"%s\"", "a\nb\r\tc\x1b[31md\x7f");
+    assert_string_equal(e.message, "unknown key \"a\\nb\\r\\tc\\x1b[31md\\x7f\"");
+    util_error_prefix(&e, "f\ng");
+    assert_string_equal(e.message, "f\\ng: unknown key \"a\\nb\\r\\tc\\x1b[31md\\x7f\"");
+    /* The message may be an argument of its own update. */
+    util_error_set(&e, UTIL_ERR_IO, "%s (again)", e.message);
+    assert_non_null(strstr(e.message, "(again)"));
 }
 
 /* util_file_write_parts_atomic writes the concatenation, empty and NULL
