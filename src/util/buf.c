@@ -82,6 +82,12 @@ int util_buf_puts(struct util_buf *b, const char *s)
 
 int util_buf_putc(struct util_buf *b, char c)
 {
+    /* The common case, room already there: no call, no checks beyond it. */
+    if (b->len + 1 < b->alloc && b->len < b->limit && b->error != UTIL_ERR_NOMEM) {
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+        return UTIL_OK;
+    }
     return util_buf_append(b, &c, 1);
 }
 
