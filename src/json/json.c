@@ -36,10 +36,16 @@ static bool nesting_ok(const char *text, size_t len, size_t *where)
     for (size_t i = 0; i < len; i++) {
         char c = text[i];
         if (in_string) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_string = false;
+            /* To the next quote not escaped: one preceded by an odd run of
+             * backslashes is escaped (the run starts inside the string). */
+            const char *q = memchr(text + i, '"', len - i);
+            if (!q)
+                return true;
+            size_t at = (size_t)(q - text), run = 0;
+            while (at - run > i && text[at - run - 1] == '\\')
+                run++;
+            i = at;
+            in_string = run % 2 != 0;
             continue;
         }
         if (c == '"') {
@@ -63,39 +69,61 @@ static int key_cmp(const void *a, const void *b)
     return strcmp((*x)->string, (*y)->string);
 }
 
+/* Whether node, an object, holds a member name twice (its own members
+ * only); sets *dup. Many members are checked by sorting. -1: out of memory. */
+static int object_duplicate(const cJSON *node, const char **dup)
+{
+    size_t n = 0;
+    const cJSON *c;
+    for (c = node->child; c; c = c->next)
+        n++;
+    if (n > 1 && n <= 8) {
+        for (const cJSON *a = node->child; a; a = a->next)
+            for (const cJSON *b = a->next; b; b = b->next)
+                if (strcmp(a->string, b->string) == 0) {
+                    *dup = a->string;
+                    return 1;
+                }
+    } else if (n > 8) {
+        const cJSON **v = malloc(n * sizeof(*v));
+        if (!v)
+            return -1;
+        size_t i = 0;
+        for (c = node->child; c; c = c->next)
+            v[i++] = c;
+        qsort(v, n, sizeof(*v), key_cmp);
+        for (i = 1; i < n; i++)
+            if (strcmp(v[i - 1]->string, v[i]->string) == 0) {
+                *dup = v[i]->string;
+                free(v);
+                return 1;
+            }
+        free(v);
+    }
+    return 0;
+}
+
+/* Whether an object of node's tree holds a member name twice: the pass
+ * without paths, in find_duplicate_key's order. -1: out of memory. */
+static int has_duplicate_key(const cJSON *node)
+{
+    const char *dup;
+    int rc = cJSON_IsObject(node) ? object_duplicate(node, &dup) : 0;
+    for (const cJSON *c = node->child; !rc && c; c = c->next)
+        if (cJSON_IsObject(c) || cJSON_IsArray(c))
+            rc = has_duplicate_key(c);
+    return rc;
+}
+
 /* Finds the first object holding a member name twice; fills where (JSON
  * Pointer of the object) and *dup. Objects with many members are checked by
  * sorting, so the walk is O(n log n) in the document size. */
 static int find_duplicate_key(const cJSON *node, struct util_buf *where, const char **dup)
 {
     if (cJSON_IsObject(node)) {
-        size_t n = 0;
-        const cJSON *c;
-        for (c = node->child; c; c = c->next)
-            n++;
-        if (n > 1 && n <= 8) {
-            for (const cJSON *a = node->child; a; a = a->next)
-                for (const cJSON *b = a->next; b; b = b->next)
-                    if (strcmp(a->string, b->string) == 0) {
-                        *dup = a->string;
-                        return 1;
-                    }
-        } else if (n > 8) {
-            const cJSON **v = malloc(n * sizeof(*v));
-            if (!v)
-                return -1;
-            size_t i = 0;
-            for (c = node->child; c; c = c->next)
-                v[i++] = c;
-            qsort(v, n, sizeof(*v), key_cmp);
-            for (i = 1; i < n; i++)
-                if (strcmp(v[i - 1]->string, v[i]->string) == 0) {
-                    *dup = v[i]->string;
-                    free(v);
-                    return 1;
-                }
-            free(v);
-        }
+        int rc = object_duplicate(node, dup);
+        if (rc)
+            return rc;
     }
     if (!cJSON_IsObject(node) && !cJSON_IsArray(node))
         return 0;
@@ -168,11 +196,18 @@ int json_parse(const char *text, size_t len, const char *name, cJSON **out, stru
         util_error_at(err, name, line, col);
         return UTIL_ERR_PARSE;
     }
+    /* Most documents have no duplicate: only then is the path built. */
+    int found = has_duplicate_key(doc);
+    if (!found) {
+        *out = doc;
+        return UTIL_OK;
+    }
     struct util_buf at;
     util_buf_init(&at, UTIL_CAP_MESSAGE);
     util_buf_puts(&at, "");
     const char *dup = NULL;
-    int found = find_duplicate_key(doc, &at, &dup);
+    if (found > 0)
+        found = find_duplicate_key(doc, &at, &dup);
     if (found) {
         if (found < 0)
             util_error_set(err, UTIL_ERR_NOMEM, "%s: out of memory", name);
