@@ -163,6 +163,8 @@ void check_secrets_finish(struct check_secrets *s);
 int check_secrets_add(struct check_secrets *s, const char *value);
 /* Adds the values of every secret field in doc. */
 int check_secrets_collect(struct check_secrets *s, const cJSON *doc);
+/* Whether text holds one of the secret values of s (s may be NULL). */
+bool check_secrets_hit(const struct check_secrets *s, const char *text);
 /* A copy of text with every secret value replaced by CHECK_REDACTED; NULL
  * on ENOMEM or when text is NULL. Caller frees. */
 char *check_secrets_scrub(const struct check_secrets *s, const char *text);

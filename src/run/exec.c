@@ -479,7 +479,12 @@ static cJSON *headers_json(const struct http_headers *h, const struct check_secr
 {
     cJSON *o = cJSON_CreateObject();
     for (size_t i = 0; o && i < h->count; i++) {
-        char *lower = strdup(h->items[i].name);
+        /* The lower-case name in a stack buffer unless it is long; the value
+         * copied only when it holds a secret to scrub. */
+        char small[64];
+        size_t n = strlen(h->items[i].name);
+        char *lower =
+            n < sizeof(small) ? memcpy(small, h->items[i].name, n + 1) : strdup(h->items[i].name);
         if (!lower) {
             cJSON_Delete(o);
             return NULL;
@@ -487,16 +492,20 @@ static cJSON *headers_json(const struct http_headers *h, const struct check_secr
         for (char *p = lower; *p; p++)
             if (*p >= 'A' && *p <= 'Z')
                 *p = (char)(*p - 'A' + 'a');
-        char *v = check_secret_header(lower) ? strdup(CHECK_REDACTED)
-                                             : check_secrets_scrub(s, h->items[i].value);
-        if (!v || !cJSON_AddStringToObject(o, lower, v)) {
-            free(v);
+        const char *v = h->items[i].value;
+        char *clean = NULL;
+        if (check_secret_header(lower))
+            v = CHECK_REDACTED;
+        else if (v && check_secrets_hit(s, v))
+            v = clean = check_secrets_scrub(s, v); /* NULL: out of memory */
+        bool ok = v && cJSON_AddStringToObject(o, lower, v);
+        free(clean);
+        if (lower != small)
             free(lower);
+        if (!ok) {
             cJSON_Delete(o);
             return NULL;
         }
-        free(v);
-        free(lower);
     }
     return o;
 }
