@@ -97,17 +97,7 @@ static int relay_send(struct http_transport *t, const struct http_request *req,
     int rc = http_send(r->target, &copy, resp, err);
     free(url);
     /* Drop Date: it is the only wall-clock value the mock sends. */
-    struct http_headers *h = &resp->headers;
-    size_t o = 0;
-    for (size_t i = 0; i < h->count; i++) {
-        if (strcasecmp(h->items[i].name, "date") == 0) {
-            free(h->items[i].name);
-            free(h->items[i].value);
-        } else {
-            h->items[o++] = h->items[i];
-        }
-    }
-    h->count = o;
+    http_headers_remove(&resp->headers, "date");
     return rc;
 }
 
