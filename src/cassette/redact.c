@@ -105,10 +105,14 @@ int cassette_redactor_add_field(struct cassette_redactor *r, const char *name,
 
 static char *make_placeholder(const char *label)
 {
-    size_t n = strlen(label) + 16;
-    char *s = malloc(n);
-    if (s)
-        snprintf(s, n, "<REDACTED:%s>", label);
+    static const char head[] = "<REDACTED:";
+    size_t h = sizeof(head) - 1, n = strlen(label);
+    char *s = malloc(h + n + 2);
+    if (s) {
+        memcpy(s, head, h);
+        memcpy(s + h, label, n);
+        memcpy(s + h + n, ">", 2);
+    }
     return s;
 }
 
