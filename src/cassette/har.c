@@ -1,8 +1,9 @@
-/* HAR 1.2 export, and the text helpers (base64, UTF-8) it shares with
+/* HAR 1.2 export, and the base64 helpers it shares with
  * loading and saving. */
 #include "cassette/caps.h"
 #include "cassette/internal.h"
 #include "ingestcheck_config.h"
+#include "util/text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,47 +76,6 @@ bool base64_decode(const char *s, size_t n, struct util_buf *out)
     return true;
 }
 
-/* ---- UTF-8 ---- */
-
-bool utf8_valid(const char *str, size_t n)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        unsigned cp;
-        if (c >= 0xc2 && c <= 0xdf) {
-            len = 2;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            len = 3;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (i + len > n)
-            return false;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += len;
-    }
-    return true;
-}
-
 /* ---- HAR ---- */
 
 static const char *header_value(const struct cassette_header *h, size_t n, const char *name)
@@ -171,7 +131,7 @@ static char *body_text(const char *s, size_t n, bool *base64)
 {
     struct util_buf b;
     util_buf_init(&b, CASSETTE_CAP_BODY * 2u);
-    *base64 = !utf8_valid(s, n) || memchr(s, '\0', n);
+    *base64 = !util_utf8_valid(s, n) || memchr(s, '\0', n);
     int rc = *base64 ? base64_encode((const unsigned char *)s, n, &b) : util_buf_append(&b, s, n);
     if (rc == UTIL_OK && !b.data)
         rc = util_buf_append(&b, "", 0);

@@ -113,6 +113,4 @@ int base64_encode(const unsigned char *p, size_t n, struct util_buf *out);
 /* Returns false on malformed input. Whitespace is skipped. */
 bool base64_decode(const char *s, size_t n, struct util_buf *out);
 
-bool utf8_valid(const char *s, size_t n);
-
 #endif

@@ -4,6 +4,7 @@
 #include "cassette/internal.h"
 #include "ingestcheck_config.h"
 #include "util/file.h"
+#include "util/text.h"
 
 #include <yaml.h>
 
@@ -96,7 +97,7 @@ static bool plain_safe(const char *s, size_t n)
 
 static int scalar(struct emit *em, const char *s, size_t n, const char *what)
 {
-    if (!utf8_valid(s, n) || memchr(s, '\0', n))
+    if (!util_utf8_valid(s, n) || memchr(s, '\0', n))
         return util_error_set(em->err, UTIL_ERR_INVALID, "%s is not UTF-8 text", what);
     yaml_event_t ev;
     yaml_scalar_style_t style =
@@ -169,7 +170,7 @@ static int body(struct emit *em, const char *s, size_t n)
     int rc = redacted(em, s, n, false, &p, &len);
     if (rc)
         return rc;
-    if (utf8_valid(p, len) && !memchr(p, '\0', len))
+    if (util_utf8_valid(p, len) && !memchr(p, '\0', len))
         return scalar(em, p, len, "a body");
     util_buf_reset(&em->b64);
     if ((rc = base64_encode((const unsigned char *)p, len, &em->b64)))

@@ -695,9 +695,14 @@ int check_contract_response(const struct check_contract *c, const char *operatio
 
     /* Well-formed JSON. */
     if (!doc) {
+        bool limit = perr.code == UTIL_ERR_LIMIT;
         rc = check_list_add(out, "contract.json", CHECK_FAIL, NULL, "a JSON document",
-                            has_body ? "malformed JSON" : "an empty body",
-                            has_body ? "body is not JSON: %s" : "body is empty, expected JSON%s",
+                            !has_body ? "an empty body"
+                            : limit   ? "JSON beyond ingestcheck's limits"
+                                      : "malformed JSON",
+                            !has_body ? "body is empty, expected JSON%s"
+                            : limit   ? "body cannot be checked: %s"
+                                      : "body is not JSON: %s",
                             has_body ? perr.message : "");
         goto cleanup;
     }

@@ -103,15 +103,19 @@ static int object_duplicate(const cJSON *node, const char **dup)
     return 0;
 }
 
-/* Whether an object of node's tree holds a member name twice: the pass
- * without paths, in find_duplicate_key's order. -1: out of memory. */
+/* Whether an object of node's tree holds a member name twice, or a number
+ * of it is beyond a double: the pass without paths, in find_duplicate_key's
+ * order. -1: out of memory. */
 static int has_duplicate_key(const cJSON *node)
 {
     const char *dup;
     int rc = cJSON_IsObject(node) ? object_duplicate(node, &dup) : 0;
-    for (const cJSON *c = node->child; !rc && c; c = c->next)
+    for (const cJSON *c = node->child; !rc && c; c = c->next) {
         if (cJSON_IsObject(c) || cJSON_IsArray(c))
             rc = has_duplicate_key(c);
+        else if (cJSON_IsNumber(c) && !isfinite(c->valuedouble))
+            rc = 1; /* a number beyond a double: found the same way */
+    }
     return rc;
 }
 
@@ -144,6 +148,29 @@ static int find_duplicate_key(const cJSON *node, struct util_buf *where, const c
     return 0;
 }
 
+/* Finds the first number that overflowed a double (cJSON reads 1e400 as
+ * infinity); fills where with its JSON Pointer. 1 when found, -1 on
+ * ENOMEM. */
+static int find_overflow(const cJSON *node, struct util_buf *where)
+{
+    size_t mark = where->len, index = 0;
+    for (const cJSON *c = node->child; c; c = c->next, index++) {
+        bool bad = cJSON_IsNumber(c) && !isfinite(c->valuedouble);
+        if (!bad && !cJSON_IsObject(c) && !cJSON_IsArray(c))
+            continue;
+        int rc = cJSON_IsObject(node) ? json_pointer_append(where, c->string)
+                                      : json_pointer_append_index(where, index);
+        if (rc)
+            return -1;
+        rc = bad ? 1 : find_overflow(c, where);
+        if (rc)
+            return rc;
+        where->len = mark;
+        where->data[mark] = '\0';
+    }
+    return 0;
+}
+
 int json_parse(const char *text, size_t len, const char *name, cJSON **out, struct util_error *err)
 {
     int line, col;
@@ -163,6 +190,15 @@ int json_parse(const char *text, size_t len, const char *name, cJSON **out, stru
                        col, UTIL_CAP_NESTING_DEPTH);
         util_error_at(err, name, line, col);
         return UTIL_ERR_LIMIT;
+    }
+    /* RFC 8259 section 8.1: JSON text is UTF-8. */
+    size_t valid = util_utf8_valid_prefix(text, len);
+    if (valid < len) {
+        offset_to_line_col(text, valid, &line, &col);
+        util_error_set(err, UTIL_ERR_PARSE, "%s:%d:%d: byte 0x%02X is not UTF-8", name, line, col,
+                       (unsigned)(unsigned char)text[valid]);
+        util_error_at(err, name, line, col);
+        return UTIL_ERR_PARSE;
     }
     const char *end = NULL;
     /* cJSON answers NULL both for malformed text and when an allocation
@@ -196,8 +232,9 @@ int json_parse(const char *text, size_t len, const char *name, cJSON **out, stru
         util_error_at(err, name, line, col);
         return UTIL_ERR_PARSE;
     }
-    /* Most documents have no duplicate: only then is the path built. */
-    int found = has_duplicate_key(doc);
+    /* Most documents have no duplicate and no number beyond a double: only
+     * then is the path built. */
+    int found = cJSON_IsNumber(doc) ? !isfinite(doc->valuedouble) : has_duplicate_key(doc);
     if (!found) {
         *out = doc;
         return UTIL_OK;
@@ -206,11 +243,23 @@ int json_parse(const char *text, size_t len, const char *name, cJSON **out, stru
     util_buf_init(&at, UTIL_CAP_MESSAGE);
     util_buf_puts(&at, "");
     const char *dup = NULL;
+    bool overflow = false;
     if (found > 0)
         found = find_duplicate_key(doc, &at, &dup);
+    if (!found) {
+        util_buf_reset(&at);
+        util_buf_puts(&at, "");
+        found = cJSON_IsNumber(doc) ? 1 : find_overflow(doc, &at);
+        overflow = found > 0;
+    }
     if (found) {
         if (found < 0)
             util_error_set(err, UTIL_ERR_NOMEM, "%s: out of memory", name);
+        else if (overflow)
+            util_error_set(err, UTIL_ERR_LIMIT,
+                           "%s: the number at %s is beyond the range of a double (about "
+                           "1.8e308)",
+                           name, at.len ? at.data : "/");
         else
             util_error_set(err, UTIL_ERR_PARSE,
                            "%s: duplicate member name \"%s\" in the object at %s", name, dup,
@@ -218,7 +267,7 @@ int json_parse(const char *text, size_t len, const char *name, cJSON **out, stru
         util_error_at(err, name, 0, 0);
         util_buf_finish(&at);
         cJSON_Delete(doc);
-        return found < 0 ? UTIL_ERR_NOMEM : UTIL_ERR_PARSE;
+        return found < 0 ? UTIL_ERR_NOMEM : overflow ? UTIL_ERR_LIMIT : UTIL_ERR_PARSE;
     }
     util_buf_finish(&at);
     *out = doc;

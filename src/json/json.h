@@ -13,9 +13,11 @@
 /* Parses len bytes of text. On success *out is a new tree (caller frees with
  * cJSON_Delete). Rejects trailing garbage, nesting deeper than
  * UTIL_CAP_NESTING_DEPTH, an object naming a member twice (RFC 8259 leaves
- * its meaning open, so a checker refuses it) and input over
- * UTIL_CAP_JSON_DOCUMENT; err gives the
- * 1-based line and column of the first problem (name is used as err->file). */
+ * its meaning open, so a checker refuses it) and text that is not UTF-8
+ * (UTIL_ERR_PARSE); input over UTIL_CAP_JSON_DOCUMENT and numbers beyond the
+ * range of a double, which cJSON would read as infinity (UTIL_ERR_LIMIT).
+ * err gives the 1-based line and column of the first problem where known
+ * (name is used as err->file). */
 int json_parse(const char *text, size_t len, const char *name, cJSON **out, struct util_error *err);
 
 /* Reads and parses a file (capped at limit bytes). */

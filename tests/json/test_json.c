@@ -66,6 +66,32 @@ static void test_parse_duplicate_keys(void **state)
     util_buf_finish(&b);
 }
 
+static void test_parse_utf8_and_number_range(void **state)
+{
+    (void)state;
+    cJSON *doc = NULL;
+    struct util_error e;
+    util_error_clear(&e);
+    /* RFC 8259 text is UTF-8: a stray byte, an overlong form and a
+     * surrogate are refused at their position. */
+    const char *bad[] = {"{\"a\":\n \"x\xffy\"}", "[\"\xc0\xaf\"]", "[\"\xed\xa0\x80\"]"};
+    const char *where[] = {"t:2:4: byte 0xFF", "t:1:3: byte 0xC0", "t:1:3: byte 0xED"};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(json_parse(bad[i], strlen(bad[i]), "t", &doc, &e), UTIL_ERR_PARSE);
+        assert_null(doc);
+        assert_non_null(strstr(e.message, where[i]));
+    }
+    cJSON_Delete(parse("{\"caf\xc3\xa9\": \"\xf0\x9f\x98\x80\"}"));
+    /* 1e400 would be infinity: beyond what a check can compare. */
+    const char *big = "{\"p\": {\"n\": [1, -1e400]}}";
+    assert_int_equal(json_parse(big, strlen(big), "t", &doc, &e), UTIL_ERR_LIMIT);
+    assert_null(doc);
+    assert_string_equal(e.message, "t: the number at /p/n/1 is beyond the range of a double "
+                                   "(about 1.8e308)");
+    assert_int_equal(json_parse("1e999", 5, "t", &doc, &e), UTIL_ERR_LIMIT);
+    cJSON_Delete(parse("[1e308, -1e308, 1e-400]"));
+}
+
 static void test_parse_depth_cap(void **state)
 {
     (void)state;
@@ -246,6 +272,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_errors_have_position),
         cmocka_unit_test(test_parse_duplicate_keys),
+        cmocka_unit_test(test_parse_utf8_and_number_range),
         cmocka_unit_test(test_parse_depth_cap),
         cmocka_unit_test(test_pointer),
         cmocka_unit_test(test_equal),

@@ -2,6 +2,7 @@
 #include "util/caps.h"
 #include "util/error.h"
 #include "util/file.h"
+#include "util/text.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -126,6 +127,32 @@ static void test_file_write_parts(void **state)
     rmdir(dir);
 }
 
+static void test_utf8(void **state)
+{
+    (void)state;
+    assert_true(util_utf8_valid("caf\xc3\xa9 \xf0\x9f\x98\x80", 10));
+    assert_int_equal(util_utf8_valid_prefix("ab\xff"
+                                            "cd",
+                                            5),
+                     2);
+    assert_int_equal(util_utf8_valid_prefix("\xe2\x82", 2), 0);         /* cut sequence */
+    assert_int_equal(util_utf8_valid_prefix("\xc1\xbf", 2), 0);         /* overlong */
+    assert_int_equal(util_utf8_valid_prefix("\xed\xbf\xbf", 3), 0);     /* surrogate */
+    assert_int_equal(util_utf8_valid_prefix("\xf4\x90\x80\x80", 4), 0); /* past U+10FFFF */
+    struct util_buf b;
+    util_buf_init(&b, 64);
+    util_buf_puts(&b, "ok\xff|x\xe2\x82");
+    assert_int_equal(util_utf8_repair(&b, 0), UTIL_OK);
+    assert_string_equal(b.data, "ok\xef\xbf\xbd|x\xef\xbf\xbd\xef\xbf\xbd");
+    assert_true(util_utf8_valid(b.data, b.len));
+    /* Bytes before from are left alone. */
+    util_buf_reset(&b);
+    util_buf_puts(&b, "\xff\xff");
+    assert_int_equal(util_utf8_repair(&b, 1), UTIL_OK);
+    assert_string_equal(b.data, "\xff\xef\xbf\xbd");
+    util_buf_finish(&b);
+}
+
 static void test_file_roundtrip_atomic(void **state)
 {
     (void)state;
@@ -176,6 +203,7 @@ int main(void)
         cmocka_unit_test(test_buf_printf_paths),
         cmocka_unit_test(test_file_write_parts),
         cmocka_unit_test(test_error_prefix),
+        cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_file_roundtrip_atomic),
         cmocka_unit_test(test_file_write_into_missing_dir_fails),
     };
