@@ -123,6 +123,10 @@ int cassette_set_spec_sha256(struct cassette *c, const char *hex);
 /* Placeholders that redaction put into this cassette, sorted, unique. */
 size_t cassette_placeholder_count(const struct cassette *c);
 const char *cassette_placeholder_at(const struct cassette *c, size_t i);
+/* Whether the i-th placeholder names a redacted JSON field,
+ * "<REDACTED:NAME>"; NAME is copied into name (cap bytes; a longer one is
+ * not a field). */
+bool cassette_placeholder_field(const struct cassette *c, size_t i, char *name, size_t cap);
 
 /* Generated values ({{now}}, {{uuid}}) in the order the run drew them.
  * While recording the runner appends each value it generates; on replay it

@@ -187,6 +187,19 @@ int cassette_set_spec_sha256(struct cassette *c, const char *hex)
     return set_str(&c->spec_sha256, hex);
 }
 
+bool cassette_placeholder_field(const struct cassette *c, size_t i, char *name, size_t cap)
+{
+    static const char prefix[] = "<REDACTED:";
+    const char *ph = cassette_placeholder_at(c, i);
+    size_t len = ph ? strlen(ph) : 0, plen = sizeof(prefix) - 1;
+    if (len <= plen + 1 || strncmp(ph, prefix, plen) != 0 || ph[len - 1] != '>' ||
+        len - plen - 1 >= cap)
+        return false;
+    memcpy(name, ph + plen, len - plen - 1);
+    name[len - plen - 1] = '\0';
+    return true;
+}
+
 size_t cassette_placeholder_count(const struct cassette *c)
 {
     return c->nplaceholders;

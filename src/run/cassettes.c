@@ -258,17 +258,11 @@ static struct cas_file *cas_find(struct run_cassettes *cr, const char *case_file
 static int cas_learn_fields(struct cassette_redactor *r, const struct cassette *c,
                             struct util_error *err)
 {
-    static const char prefix[] = "<REDACTED:";
+    char name[256];
     for (size_t i = 0; i < cassette_placeholder_count(c); i++) {
-        const char *ph = cassette_placeholder_at(c, i);
-        size_t len = strlen(ph), plen = sizeof(prefix) - 1;
-        char name[256];
-        if (len <= plen + 1 || strncmp(ph, prefix, plen) != 0 || ph[len - 1] != '>' ||
-            len - plen - 1 >= sizeof(name))
-            continue;
-        memcpy(name, ph + plen, len - plen - 1);
-        name[len - plen - 1] = '\0';
-        int rc = cassette_redactor_add_field(r, name, err);
+        int rc = cassette_placeholder_field(c, i, name, sizeof(name))
+                     ? cassette_redactor_add_field(r, name, err)
+                     : UTIL_OK;
         if (rc)
             return rc;
     }

@@ -591,6 +591,16 @@ static void test_redaction(void **state)
     /* Placeholders are listed in the metadata. */
     struct cassette *d = load(text, len);
     assert_true(cassette_placeholder_count(d) >= 5);
+    /* Field placeholders name the field; others (and short buffers) do not. */
+    bool webhook = false;
+    char field[64];
+    for (size_t i = 0; i < cassette_placeholder_count(d); i++) {
+        if (!cassette_placeholder_field(d, i, field, sizeof(field)))
+            continue;
+        webhook = webhook || strcmp(field, "webhookToken") == 0;
+        assert_false(cassette_placeholder_field(d, i, field, 3));
+    }
+    assert_true(webhook);
     /* Stable: the same traffic redacted by a fresh redactor gives the same
      * file. */
     struct cassette_redactor *r2 = cassette_redactor_create();
