@@ -87,6 +87,17 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints an error struct as "ingestcheck: [file:line:col: ]message". */
 void cli_report_error(const struct util_error *err);
 
+/* File descriptors a run needs besides those open: reports, case files,
+ * cassettes and the embedded mock's own; then per job a socket at each end
+ * of a connection to the embedded mock and libcurl's. */
+#define CLI_FDS_BASE 10
+#define CLI_FDS_PER_JOB 4
+
+/* Whether a run with jobs workers has the descriptors it needs, raising
+ * the soft RLIMIT_NOFILE up to the hard one when that is enough; prints a
+ * one-line error and returns false when it is not. */
+bool cli_ensure_fds(long jobs);
+
 /* Whether stdout gets colour (a TTY, no NO_COLOR, no --no-color). */
 bool cli_color(const struct cli_args *a);
 

@@ -18,6 +18,7 @@
 #include "mock/mock.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +114,27 @@ struct console {
     bool quiet;
     size_t done;
 };
+
+/* SIGINT or SIGTERM during a run: the runner starts no more cases (see
+ * run_config.interrupt); a second one ends the process (SA_RESETHAND). */
+static volatile sig_atomic_t run_interrupt;
+
+static void on_interrupt(int sig)
+{
+    (void)sig;
+    run_interrupt = 1;
+}
+
+static void catch_interrupts(bool on)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on ? on_interrupt : SIG_DFL;
+    sa.sa_flags = on ? SA_RESTART | SA_RESETHAND : 0;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
 
 static void on_case_done(const struct run_case_result *r, size_t total, void *user)
 {
@@ -229,7 +251,7 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
     struct run_results results;
     struct util_buf out;
     char region_url[128];
-    bool http_ready = false;
+    bool http_ready = false, caught = false;
     const char *tags[CLI_MAX_VALUES], *xtags[CLI_MAX_VALUES], *globs[CLI_MAX_VALUES],
         *ops[CLI_MAX_VALUES];
     struct mock_server *mock = NULL;
@@ -266,6 +288,8 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         cli_error("--jobs must be between 1 and %d, got %ld", RUN_CAP_JOBS, jobs);
         goto cleanup;
     }
+    if (!cli_ensure_fds(jobs))
+        goto cleanup;
     if (cli_get_num(args, OPT_TIMEOUT, 30000) < 1 || cli_get_num(args, OPT_RETRIES, 0) < 0) {
         cli_error("--timeout must be positive and --retries not negative");
         goto cleanup;
@@ -514,13 +538,21 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         cfg.clock = &mock_clock;
     }
     t_target = mono_ms();
+    /* Caught until the end: a signal after the last case lets the cassettes
+     * and reports be written as usual. */
+    run_interrupt = 0;
+    cfg.interrupt = &run_interrupt;
+    catch_interrupts(true);
+    caught = true;
     if (run_execute(&cfg, &plan, &results, &err)) {
         cli_report_error(&err);
         goto cleanup;
     }
     t_run = mono_ms();
     size_t saved = 0;
-    if (cas && (run_cassettes_save(cas, results.run_id, &saved, &err) ||
+    /* An interrupted recording is not saved: the cassettes on disk stay
+     * whole. */
+    if (cas && ((!results.interrupted && run_cassettes_save(cas, results.run_id, &saved, &err)) ||
                 run_cassettes_report(cas, &results, &err))) {
         cli_report_error(&err);
         goto cleanup;
@@ -568,9 +600,24 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         cli_error("target error: %s", results.target_message);
         goto cleanup;
     }
+    if (results.interrupted) {
+        /* Exit 1 when a case that finished failed, else 2: the run is
+         * incomplete. */
+        size_t cut = 0;
+        for (size_t i = 0; i < results.count; i++)
+            cut += results.cases[i].interrupted;
+        cli_error("interrupted: %zu of %zu cases not run or cut short%s; reports written to %s",
+                  cut, results.count,
+                  use_cas && cas_opts.mode != CASSETTE_RECORD_NONE ? ", cassettes not saved" : "",
+                  dir);
+        exit_code = results.failed || results.errors ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+        goto cleanup;
+    }
     exit_code = results.failed || results.errors ? CLI_EXIT_FAIL : CLI_EXIT_OK;
     exit_code = cov_exit > exit_code ? cov_exit : exit_code;
 cleanup:
+    if (caught)
+        catch_interrupts(false);
     util_buf_finish(&out);
     run_results_finish(&results);
     run_cassettes_destroy(cas);

@@ -7,6 +7,7 @@
 #include "util/buf.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -258,6 +259,16 @@ static int curl_send(struct http_transport *base, const struct http_request *req
             goto cleanup;
         }
         enum http_failure f = map_code(c, &x);
+        long os_errno = 0;
+        if (f == HTTP_ERR_CONNECT &&
+            curl_easy_getinfo(t->easy, CURLINFO_OS_ERRNO, &os_errno) == CURLE_OK &&
+            (os_errno == EMFILE || os_errno == ENFILE)) {
+            /* Not the target's fault: this process is out of descriptors. */
+            util_buf_finish(&x.body);
+            rc = util_error_set(err, UTIL_ERR_IO, "%s: cannot open a socket: %s (ulimit -n)",
+                                req->url, strerror((int)os_errno));
+            goto cleanup;
+        }
         if (f == HTTP_ERR_NONE) {
             long status = 0;
             curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);

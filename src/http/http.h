@@ -93,7 +93,7 @@ struct http_transport_ops {
     /* Sends req and fills resp. Returns UTIL_OK when the exchange was
      * carried out, even if resp->failure says the network failed (then err
      * holds the one-line reason); an error code only for local failures
-     * (out of memory, bad request struct). */
+     * (out of memory, no file descriptor left, bad request struct). */
     int (*send)(struct http_transport *t, const struct http_request *req,
                 struct http_response *resp, struct util_error *err);
     void (*destroy)(struct http_transport *t);

@@ -9,6 +9,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,9 @@ struct mock_server {
     struct sleeper *sleepers;
     pthread_t timer;
     bool timer_started;
+    /* MHD's last diagnostic while the daemon starts (why it failed). */
+    char start_log[256];
+    atomic_bool starting;
 };
 
 /* State of one request while its body arrives and, for a slow answer,
@@ -267,10 +271,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 static void on_log(void *cls, const char *fmt, va_list ap)
 {
-    /* Library code never prints: MHD's diagnostics are dropped. */
-    (void)cls;
-    (void)fmt;
-    (void)ap;
+    /* Library code never prints: MHD's diagnostics are dropped, but for
+     * the last one at start-up, which explains a failure to start. */
+    struct mock_server *s = cls;
+    if (!s->starting)
+        return;
+    vsnprintf(s->start_log, sizeof(s->start_log), fmt, ap);
+    size_t n = strlen(s->start_log);
+    while (n && (s->start_log[n - 1] == '\n' || s->start_log[n - 1] == '.'))
+        s->start_log[--n] = '\0';
 }
 
 struct mock_server *mock_server_create(const struct mock_options *opts, struct util_error *err)
@@ -325,10 +334,12 @@ struct mock_server *mock_server_create(const struct mock_options *opts, struct u
                                               : (unsigned)cpus;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
                      (v6 ? MHD_USE_IPv6 : 0);
+    s->starting = true;
+    errno = 0;
     s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_EXTERNAL_LOGGER, on_log, s, MHD_OPTION_CONNECTION_LIMIT,
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log, s,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, pool,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)(opts->connection_limit ? opts->connection_limit : MOCK_DEFAULT_CONNECTION_LIMIT),
         MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)(opts->connection_timeout_s ? opts->connection_timeout_s
@@ -337,8 +348,12 @@ struct mock_server *mock_server_create(const struct mock_options *opts, struct u
         (size_t)(opts->connection_memory ? opts->connection_memory
                                          : MOCK_DEFAULT_CONNECTION_MEMORY),
         MHD_OPTION_END);
+    s->starting = false;
     if (!s->daemon) {
-        rc = util_error_set(err, UTIL_ERR_IO, "cannot listen on %s port %u", host, opts->port);
+        rc = util_error_set(err, UTIL_ERR_IO, "cannot listen on %s port %u: %s", host, opts->port,
+                            s->start_log[0] ? s->start_log
+                            : errno         ? strerror(errno)
+                                            : "libmicrohttpd failed to start");
         goto cleanup;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_LISTEN_FD);

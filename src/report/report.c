@@ -3,6 +3,7 @@
 
 #include "run/cassettes.h"
 #include "util/file.h"
+#include "util/text.h"
 #include "json/json.h"
 
 #include <pthread.h>
@@ -41,8 +42,8 @@ static const char *str(const char *s)
     return s ? s : "?";
 }
 
-int report_console_case(struct util_buf *b, const struct run_case_result *r,
-                        const struct report_console_options *o)
+static int build_console_case(struct util_buf *b, const struct run_case_result *r,
+                              const struct report_console_options *o)
 {
     int rc;
     if (o && o->color)
@@ -62,8 +63,8 @@ int report_console_case(struct util_buf *b, const struct run_case_result *r,
     return rc;
 }
 
-int report_console_failure(struct util_buf *b, const struct run_case_result *r,
-                           const struct report_console_options *o)
+static int build_console_failure(struct util_buf *b, const struct run_case_result *r,
+                                 const struct report_console_options *o)
 {
     int rc = UTIL_OK;
     bool c = o && o->color;
@@ -118,8 +119,8 @@ int report_console_failure(struct util_buf *b, const struct run_case_result *r,
     return rc;
 }
 
-int report_console_summary(struct util_buf *b, const struct run_results *r,
-                           const struct report_console_options *o)
+static int build_console_summary(struct util_buf *b, const struct run_results *r,
+                                 const struct report_console_options *o)
 {
     int rc = UTIL_OK;
     bool c = o && o->color;
@@ -216,7 +217,7 @@ static const char *first_failed_check(const struct run_case_result *r)
     return r->outcome == RUN_ERROR ? "transport" : "failure";
 }
 
-int report_junit(struct util_buf *b, const struct run_results *r)
+static int build_junit(struct util_buf *b, const struct run_results *r)
 {
     int rc = util_buf_printf(b,
                              "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -314,6 +315,40 @@ int report_junit(struct util_buf *b, const struct run_results *r)
     if (!rc)
         rc = util_buf_puts(b, "</testsuites>\n");
     return rc;
+}
+
+/* ---- public builders: what comes from a server may be any bytes, and
+ * every report is UTF-8 ---- */
+
+int report_console_case(struct util_buf *b, const struct run_case_result *r,
+                        const struct report_console_options *o)
+{
+    size_t from = b->len;
+    int rc = build_console_case(b, r, o);
+    return rc ? rc : util_utf8_repair(b, from);
+}
+
+int report_console_failure(struct util_buf *b, const struct run_case_result *r,
+                           const struct report_console_options *o)
+{
+    size_t from = b->len;
+    int rc = build_console_failure(b, r, o);
+    return rc ? rc : util_utf8_repair(b, from);
+}
+
+int report_console_summary(struct util_buf *b, const struct run_results *r,
+                           const struct report_console_options *o)
+{
+    size_t from = b->len;
+    int rc = build_console_summary(b, r, o);
+    return rc ? rc : util_utf8_repair(b, from);
+}
+
+int report_junit(struct util_buf *b, const struct run_results *r)
+{
+    size_t from = b->len;
+    int rc = build_junit(b, r);
+    return rc ? rc : util_utf8_repair(b, from);
 }
 
 /* ---- results.json ---- */
@@ -441,8 +476,9 @@ static cJSON *case_json(const struct run_case_result *k)
     }
     ok = ok && add_str(o, "name", k->name) && add_str(o, "file", k->file) &&
          add_num(o, "line", k->line) && add_str(o, "outcome", run_outcome_name(k->outcome)) &&
-         add_str(o, "message", k->message) && add_num(o, "gaps", (double)k->gaps) &&
-         add_num(o, "elapsed_ms", k->elapsed_ms);
+         add_str(o, "message", k->message) &&
+         (!k->interrupted || add_item(o, "interrupted", cJSON_CreateBool(true))) &&
+         add_num(o, "gaps", (double)k->gaps) && add_num(o, "elapsed_ms", k->elapsed_ms);
     if (ok) {
         ok = cJSON_AddItemToObjectCS(o, "tags", tags);
         tags = ok ? NULL : tags;
@@ -532,6 +568,7 @@ static int results_tree(const struct run_results *r, cJSON *cases, cJSON **out,
     ok = ok && add_str(o, "tool", "ingestcheck") && add_str(o, "run_id", r->run_id) &&
          add_str(o, "base_url", r->base_url) &&
          add_item(o, "target_error", cJSON_CreateBool(r->target_error)) &&
+         add_item(o, "interrupted", cJSON_CreateBool(r->interrupted)) &&
          add_str(o, "target_message", r->target_error ? r->target_message : NULL) &&
          add_num(o, "elapsed_ms", r->elapsed_ms) && add_num(o, "transport_ms", r->transport_ms) &&
          add_num(o, "poll_sleep_ms", r->poll_sleep_ms) &&
@@ -648,10 +685,16 @@ static int write_results(const struct run_results *r, const char *path, struct u
     if (threaded)
         pthread_join(t, NULL);
     rc = half[0].rc ? half[0].rc : half[1].rc;
+    /* Texts from a server may hold bytes that are not UTF-8 (strings are
+     * copied as they came): each becomes U+FFFD. */
+    for (int i = 0; i < 2 && !rc; i++)
+        rc = util_utf8_repair(&half[i].text, 0);
     if (!rc)
         rc = results_tree(r, cJSON_CreateRaw(CASES_MARK), &doc, err);
     if (!rc)
         rc = json_write(&rest, doc, true);
+    if (!rc)
+        rc = util_utf8_repair(&rest, 0);
     const char *mark = rc ? NULL : strchr(rest.data, CASES_MARK[0]);
     if (!rc && !mark)
         rc = UTIL_ERR_INVALID;

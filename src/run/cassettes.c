@@ -46,6 +46,13 @@ struct run_cassettes {
      * goes, so each cassette has its own: files run on different threads). */
     const char *const *fields; /* --redact */
     size_t nfields;
+    /* --redact and every field a loaded cassette redacted ("<REDACTED:NAME>"
+     * placeholders): the secret fields of the run's results, so that a
+     * replay masks in its reports what the recording redacted. */
+    const char **secret_fields;
+    size_t nsecret_fields;
+    char **learned;
+    size_t nlearned;
     const char *app_id, *api_key;
     struct cas_file *files;
     size_t nfiles;
@@ -269,6 +276,43 @@ static int cas_learn_fields(struct cassette_redactor *r, const struct cassette *
     return UTIL_OK;
 }
 
+/* Whether name is among the n first of list. */
+static bool listed(const char *const *list, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Fills cr->secret_fields: --redact, then the fields the loaded cassettes
+ * redacted (copies owned by cr->learned). */
+static int cas_secret_fields(struct run_cassettes *cr, struct util_error *err)
+{
+    size_t cap = cr->nfields;
+    for (size_t f = 0; f < cr->nfiles; f++)
+        cap += cr->files[f].c ? cassette_placeholder_count(cr->files[f].c) : 0;
+    cr->secret_fields = calloc(cap ? cap : 1, sizeof(*cr->secret_fields));
+    cr->learned = calloc(cap ? cap : 1, sizeof(*cr->learned));
+    if (!cr->secret_fields || !cr->learned)
+        return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    char name[256];
+    for (size_t i = 0; i < cr->nfields; i++)
+        cr->secret_fields[cr->nsecret_fields++] = cr->fields[i];
+    for (size_t f = 0; f < cr->nfiles; f++) {
+        const struct cassette *c = cr->files[f].c;
+        for (size_t i = 0; c && i < cassette_placeholder_count(c); i++) {
+            if (!cassette_placeholder_field(c, i, name, sizeof(name)) ||
+                listed(cr->secret_fields, cr->nsecret_fields, name))
+                continue;
+            if (!(cr->learned[cr->nlearned] = strdup(name)))
+                return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+            cr->secret_fields[cr->nsecret_fields++] = cr->learned[cr->nlearned++];
+        }
+    }
+    return UTIL_OK;
+}
+
 /* Loads (or creates) the file's cassette and its transport; under f->lock. */
 static int cas_open(struct run_cassettes *cr, struct cas_file *f, struct util_error *err)
 {
@@ -400,6 +444,10 @@ void run_cassettes_destroy(struct run_cassettes *cr)
     }
     free(cr->files);
     free(cr->dir);
+    free(cr->secret_fields);
+    for (size_t i = 0; i < cr->nlearned; i++)
+        free(cr->learned[i]);
+    free(cr->learned);
     free(cr);
 }
 
@@ -583,7 +631,7 @@ int run_cassettes_open(struct run_cassettes *cr, const char *app_id, const char 
         if (rc)
             return rc;
     }
-    return UTIL_OK;
+    return cas_secret_fields(cr, err);
 }
 
 void run_cassettes_configure(struct run_cassettes *cr, struct run_config *cfg)
@@ -592,6 +640,10 @@ void run_cassettes_configure(struct run_cassettes *cr, struct run_config *cfg)
     if (!cr->enabled)
         return;
     cfg->run_hooks = &cr->rhooks;
+    if (cr->secret_fields) {
+        cfg->secret_fields = cr->secret_fields;
+        cfg->nsecret_fields = cr->nsecret_fields;
+    }
     if (cr->mode == CASSETTE_RECORD_NONE)
         cfg->transport_create = make_offline_transport;
     if (!cfg->run_id)

@@ -80,8 +80,10 @@ int run_cassettes_open(struct run_cassettes *s, const char *app_id, const char *
                        const char *mock_url, struct util_error *err);
 
 /* Points cfg at the session: template hooks ({{now}}, {{uuid}}), the
- * runner hooks, the offline transport in mode none, and the recorded run
- * id when cfg->run_id is NULL. s must outlive run_execute. */
+ * runner hooks, the offline transport in mode none, the recorded run id
+ * when cfg->run_id is NULL, and as secret fields --redact plus every field
+ * a loaded cassette redacted (a replay masks them in its reports without
+ * --redact repeated). s must outlive run_execute. */
 void run_cassettes_configure(struct run_cassettes *s, struct run_config *cfg);
 
 /* Saves every cassette that recorded something (all of them in mode all)

@@ -16,6 +16,9 @@
 #include <strings.h>
 #include <time.h>
 
+/* Longest a polling wait goes without looking at cfg->interrupt. */
+#define RUN_INTERRUPT_SLICE_MS 50
+
 struct shared {
     const struct run_config *cfg;
     const struct run_plan *plan;
@@ -44,6 +47,7 @@ struct worker {
     const struct case_case *kase;     /* the case running */
     struct case_vars *vars;
     struct check_secrets secrets;
+    struct util_error err; /* why a transport failed locally */
     pthread_t thread;
     bool clock_waiting;
     long long wake_at; /* on the shared clock_ms, while clock_waiting */
@@ -57,11 +61,21 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
-static void sleep_ms(long ms)
+static bool interrupted(const struct shared *sh)
 {
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
+    return sh->cfg->interrupt && *sh->cfg->interrupt;
+}
+
+/* Sleeps ms, in slices so that an interruption ends the wait early. */
+static void sleep_ms(const struct shared *sh, long ms)
+{
+    while (ms > 0 && !interrupted(sh)) {
+        long slice = ms < RUN_INTERRUPT_SLICE_MS ? ms : RUN_INTERRUPT_SLICE_MS;
+        struct timespec ts = {.tv_sec = slice / 1000, .tv_nsec = (slice % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+        ms -= slice;
+    }
 }
 
 /* ---- waiting between polls ---- */
@@ -108,7 +122,7 @@ static void poll_wait(struct worker *w, long ms, double *advanced)
     struct shared *sh = w->sh;
     double t0 = now_ms();
     if (!sh->cfg->clock) {
-        sleep_ms(ms);
+        sleep_ms(sh, ms);
         w->poll_sleep_ms += now_ms() - t0;
         return;
     }
@@ -653,8 +667,10 @@ static int exec_step(struct worker *w, const struct case_step *s, struct run_ste
         double ts = now_ms();
         rc = http_send(w->current, &b.req, &resp, &err);
         w->transport_ms += now_ms() - ts;
-        if (rc)
+        if (rc) {
+            w->err = err;
             goto cleanup;
+        }
         if (resp.failure != HTTP_ERR_NONE) {
             *target_error = target_failure(resp.failure);
             r->outcome = *target_error ? RUN_ERROR : RUN_FAILED;
@@ -727,6 +743,12 @@ static int exec_step(struct worker *w, const struct case_step *s, struct run_ste
             goto cleanup;
         if (!(hk && hk->skip_wait && hk->skip_wait(hk->user, w->current)))
             poll_wait(w, s->poll_interval_ms, &advanced);
+        if (interrupted(w->sh)) {
+            r->outcome = RUN_SKIPPED;
+            rc = set_message(r, "interrupted while polling (%u attempt%s)", r->attempts,
+                             r->attempts == 1 ? "" : "s");
+            goto record;
+        }
     }
     if (rc)
         goto cleanup;
@@ -890,15 +912,18 @@ static int exec_case(struct worker *w, const struct case_case *k, struct run_cas
             break;
         }
     }
+    bool cut = false; /* the interruption stopped the case */
     for (size_t i = 0; i < k->nsteps; i++) {
         struct run_step_result *sr = &r->steps[r->nsteps++];
-        if (failed || *target_error) {
+        cut = cut || (!failed && !*target_error && interrupted(w->sh));
+        if (failed || *target_error || cut) {
             check_list_init(&sr->checks);
             sr->name = strdup(k->steps[i].name);
             sr->index = i;
             sr->line = k->steps[i].line;
             sr->outcome = RUN_SKIPPED;
-            if (!sr->name || set_message(sr, "skipped: an earlier step failed"))
+            if (!sr->name ||
+                set_message(sr, cut ? "skipped: interrupted" : "skipped: an earlier step failed"))
                 return UTIL_ERR_NOMEM;
             continue;
         }
@@ -907,6 +932,7 @@ static int exec_case(struct worker *w, const struct case_case *k, struct run_cas
             return rc;
         if (sr->outcome == RUN_FAILED || sr->outcome == RUN_ERROR)
             failed = true;
+        cut = cut || (sr->outcome == RUN_SKIPPED && interrupted(w->sh));
     }
     for (size_t i = 0; i < k->nteardown; i++) {
         struct run_step_result *sr = &r->steps[r->nsteps++];
@@ -937,6 +963,13 @@ static int exec_case(struct worker *w, const struct case_case *k, struct run_cas
             if (!(r->message = strdup(buf)))
                 return UTIL_ERR_NOMEM;
         }
+    }
+    r->interrupted = cut;
+    if (cut && r->outcome == RUN_PASSED) {
+        r->outcome = RUN_SKIPPED;
+        free(r->message);
+        if (!(r->message = strdup("interrupted before the case finished")))
+            return UTIL_ERR_NOMEM;
     }
     r->elapsed_ms = now_ms() - t0;
     return UTIL_OK;
@@ -984,15 +1017,27 @@ static void emit_ready(struct shared *sh)
     }
 }
 
-static void mark_not_run(struct shared *sh, size_t i, const char *why)
+/* Records case i as not run. The hooks still see it begin and end, so
+ * that a hook that makes cases take turns (cassettes) passes its turn. */
+static int mark_not_run(struct worker *w, size_t i, const char *why)
 {
+    struct shared *sh = w->sh;
+    const struct run_hooks *hk = sh->cfg->run_hooks;
     struct run_case_result *r = &sh->out->cases[i];
     const struct case_case *k = sh->plan->cases[i];
+    struct util_error err;
+    util_error_clear(&err);
     r->name = strdup(k->name);
     r->file = strdup(k->file);
     r->line = k->line;
     r->outcome = RUN_SKIPPED;
     r->message = strdup(why);
+    if (hk && hk->case_begin) {
+        struct http_transport *t = hk->case_begin(hk->user, k, w->transport, &err);
+        if (t && hk->case_end)
+            hk->case_end(hk->user, k, t, r, &err);
+    }
+    return r->name && r->file && r->message ? UTIL_OK : UTIL_ERR_NOMEM;
 }
 
 static void *worker_main(void *arg)
@@ -1012,15 +1057,21 @@ static void *worker_main(void *arg)
         bool target_error = false;
         int rc = UTIL_OK;
         sh->out->cases[i].index = i;
-        if (stop)
-            mark_not_run(sh, i, "not run: the run stopped early");
-        else
+        bool cut = interrupted(sh);
+        if (stop) {
+            rc = mark_not_run(w, i, "not run: the run stopped early");
+        } else if (cut) {
+            rc = mark_not_run(w, i, "not run: interrupted");
+            sh->out->cases[i].interrupted = true;
+        } else {
             rc = run_one(w, sh->plan->cases[i], &sh->out->cases[i], &target_error);
+        }
 
         pthread_mutex_lock(&sh->lock);
         if (rc && !sh->local_rc) {
             sh->local_rc = rc;
-            util_error_set(&sh->local_err, rc, "%s while running case '%s'", util_status_name(rc),
+            util_error_set(&sh->local_err, rc, "%s while running case '%s'",
+                           w->err.code ? w->err.message : util_status_name(rc),
                            sh->plan->cases[i]->name);
         }
         if (target_error && !sh->abort) {
@@ -1127,6 +1178,7 @@ int run_execute(const struct run_config *cfg, const struct run_plan *plan, struc
         out->failed += c->outcome == RUN_FAILED;
         out->skipped += c->outcome == RUN_SKIPPED;
         out->errors += c->outcome == RUN_ERROR;
+        out->interrupted = out->interrupted || c->interrupted;
         out->gaps += c->gaps;
         for (size_t s = 0; s < c->nsteps; s++)
             out->checks += c->steps[s].checks.count;
@@ -1137,6 +1189,7 @@ int run_execute(const struct run_config *cfg, const struct run_plan *plan, struc
     }
     out->clock_advanced_ms = (double)sh.moved_ms;
     out->target_error = sh.abort;
+
     out->elapsed_ms = now_ms() - t0;
 cleanup:
     for (size_t i = 0; workers && i < nworkers; i++) {

@@ -25,6 +25,7 @@
 #include "util/error.h"
 
 #include <cjson/cJSON.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -112,7 +113,8 @@ struct run_case_result {
     size_t ntags;
     size_t index; /* in the plan */
     enum run_outcome outcome;
-    char *message; /* first failure, one line; NULL when passed */
+    char *message;    /* first failure, one line; NULL when passed */
+    bool interrupted; /* cfg->interrupt cut it short or kept it from running */
     double elapsed_ms;
     size_t gaps;                   /* checks with CHECK_GAP */
     struct run_step_result *steps; /* steps then teardown, in order run */
@@ -141,6 +143,7 @@ struct run_results {
      * how far polling moved the target's clock (run_config.clock). */
     double transport_ms, poll_sleep_ms, clock_advanced_ms;
     bool target_error; /* a target error stopped the run */
+    bool interrupted;  /* cfg->interrupt stopped the run */
     char target_message[UTIL_ERROR_MESSAGE_MAX];
     /* Cassettes (none when ncassettes is 0): the record mode, today's spec
      * SHA-256 (NULL when unknown), the files in plan order. All owned. */
@@ -213,6 +216,12 @@ struct run_config {
      * besides check_secret_field's; borrowed, may be empty. */
     const char *const *secret_fields;
     size_t nsecret_fields;
+    /* Set to non-zero (by a signal handler) to stop early: no case starts
+     * any more (each is "not run: interrupted"), a running case stops
+     * before its next step or polling attempt (its teardown still runs)
+     * and is skipped as interrupted unless a step already failed. May be
+     * NULL. */
+    const volatile sig_atomic_t *interrupt;
     /* Called once per case, in plan order, never concurrently; may be NULL. */
     void (*on_case_done)(const struct run_case_result *r, size_t total, void *user);
     void *user;

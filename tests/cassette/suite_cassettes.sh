@@ -6,8 +6,9 @@
 #   closed-port  replay with --base-url on a closed port: still passes, and
 #                (where strace works) not one socket() or connect() call
 #   unshare      replay inside `unshare -n` (no interfaces); 77 when not permitted
-#   secrets      record with a random API key, app ID and credentials: none of
-#                their bytes appear in any file written (cassettes, reports, logs)
+#   secrets      record with a random API key, app ID and credentials, replay
+#                with another random key, export HAR and lint: none of their
+#                bytes appear in any file written (cassettes, reports, logs)
 #   miss         replay-only miss: a failed step naming the closest recording
 #   matching     the cassette: options of a case file (ignore_query,
 #                ignore_body, ordered) decide a replay with other values
@@ -134,11 +135,26 @@ secrets)
             fail "a secret value appears in the files above"
         fi
     done
-    # Replay with other credentials still matches (placeholders).
-    ic run --no-color --quiet --replay --app-id OTHERAPP01 --api-key other-key-123456 \
+    # Replay with other credentials still matches (placeholders), and its
+    # reports mask what the recording redacted (token, without --redact).
+    KEY2="k$(rnd)"
+    ic run --no-color --replay --app-id OTHERAPP01 --api-key "$KEY2" \
         --cassettes "$work/c" --reports "$work/r2" \
-        "$src/tests/data/cassette/secrets.yaml" >"$work/out2" 2>&1 ||
+        "$src/tests/data/cassette/secrets.yaml" cases/smoke.yaml cases/credentials.yaml \
+        >"$work/out2" 2>&1 ||
         fail "replay with other credentials: $(tail -n 8 "$work/out2")"
+    ic cassette export --har "$work/export.har" "$work/c"/*.yaml >"$work/export.log" 2>&1 ||
+        fail "HAR export: $(tail -n 3 "$work/export.log")"
+    ic cassette lint "$work/c"/*.yaml >"$work/lint.log" 2>&1 ||
+        fail "cassette lint: $(tail -n 3 "$work/lint.log")"
+    n=$(find "$work" -type f | wc -l)
+    for s in "$KEY" "$KEY2" "$PW" "$AK" "$CS" "$TOK"; do
+        if grep -rlF -- "$s" "$work"; then
+            grep -rnoF -- "$s" "$work" | head -3; echo "secret: $s"
+            fail "a secret value appears in the files above (record, replay or report phase)"
+        fi
+    done
+    echo "$n files written by record, replay, HAR export and lint: no secret in any"
     ;;
 miss)
     # Another run id changes the names in request bodies: no recording

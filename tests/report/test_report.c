@@ -4,6 +4,7 @@
 #include "report/report.h"
 
 #include "util/file.h"
+#include "util/text.h"
 #include "json/json.h"
 
 #include <setjmp.h>
@@ -197,6 +198,65 @@ static char *slurp(const char *path)
     return text;
 }
 
+/* A server's bytes that are not UTF-8 (and a quote cut inside a
+ * character) become U+FFFD in every report, so that each stays UTF-8. */
+static void test_reports_stay_utf8(void **state)
+{
+    (void)state;
+    struct run_results r;
+    run_results_init(&r);
+    r.cases = calloc(1, sizeof(*r.cases));
+    r.count = 1;
+    r.failed = 1;
+    struct run_case_result *k = &r.cases[0];
+    k->name = strdup("case \xff");
+    k->file = strdup("t.yaml");
+    k->outcome = RUN_FAILED;
+    k->message = strdup("step 's': contract.json: body is not JSON");
+    k->steps = calloc(1, sizeof(*k->steps));
+    k->nsteps = 1;
+    struct run_step_result *st = &k->steps[0];
+    st->name = strdup("s");
+    st->outcome = RUN_FAILED;
+    st->status = 200;
+    st->method = strdup("GET");
+    st->url = strdup("http://h/1/tasks");
+    check_list_init(&st->checks);
+    check_list_add(&st->checks, "contract.json", CHECK_FAIL, NULL, "a JSON document",
+                   "malformed \xc3", "body is not JSON");
+    /* 399 ASCII bytes then a 2-byte character: the console quote cuts it. */
+    char text[512];
+    memset(text, 'a', 399);
+    memcpy(text + 399, "\xc3\xa9\xfe", 4);
+    st->response_text = strdup(text);
+
+    struct util_buf b;
+    util_buf_init(&b, 1u << 20);
+    assert_int_equal(report_console_case(&b, k, NULL), UTIL_OK);
+    assert_int_equal(report_console_failure(&b, k, NULL), UTIL_OK);
+    assert_int_equal(report_console_summary(&b, &r, NULL), UTIL_OK);
+    assert_true(util_utf8_valid(b.data, b.len));
+    assert_non_null(strstr(b.data, "case \xef\xbf\xbd"));
+    util_buf_finish(&b);
+
+    char dir[] = "/tmp/ic-report-XXXXXX", p[128];
+    assert_non_null(mkdtemp(dir));
+    struct util_error err;
+    util_error_clear(&err);
+    assert_int_equal(report_write(dir, &r, &err), UTIL_OK);
+    const char *names[] = {"junit.xml", "results.json"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+        char *t = slurp(p);
+        assert_true(util_utf8_valid(t, strlen(t)));
+        assert_non_null(strstr(t, "\xef\xbf\xbd"));
+        free(t);
+        unlink(p);
+    }
+    rmdir(dir);
+    run_results_finish(&r);
+}
+
 /* Removes every `time="..."` attribute and the timing members
  * ("elapsed_ms", "transport_ms", "poll_sleep_ms", "clock_advanced_ms"). */
 static void strip_timings(char *s)
@@ -346,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_junit),
         cmocka_unit_test(test_write_and_determinism),
         cmocka_unit_test(test_results_json_text),
+        cmocka_unit_test(test_reports_stay_utf8),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

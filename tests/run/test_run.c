@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -74,6 +75,10 @@ struct fake {
 static pthread_mutex_t fakes_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *all_requests[1024];
 static size_t nall;
+/* run_config.interrupt of execute(); the fake sets it at request number
+ * interrupt_at (0: never), as a SIGINT would. */
+static volatile sig_atomic_t interrupt_flag;
+static size_t interrupt_at;
 
 /* A target clock the runner may move (run_clock): each request logged in
  * all_requests starts with its value. */
@@ -117,6 +122,8 @@ static int fake_send(struct http_transport *t, const struct http_request *req,
             sprintf(entry, "%lld %s", fake_now, line);
         all_requests[nall++] = entry;
     }
+    if (interrupt_at && nall == interrupt_at)
+        interrupt_flag = 1;
     pthread_mutex_unlock(&fakes_lock);
     const char *path = strstr(req->url, "/1/");
     if (fake_delay_us) {
@@ -201,9 +208,11 @@ static void execute_clock(struct case_file *f, unsigned jobs, struct fake_config
         .transport_user = fc,
         .contract = contract,
         .clock = clock,
+        .interrupt = &interrupt_flag,
     };
     run_results_init(out);
     clear_requests();
+    interrupt_flag = 0;
     fake_now = 0;
     fake_advances = 0;
     assert_int_equal(run_execute(&cfg, &plan, out, &err), UTIL_OK);
@@ -495,6 +504,63 @@ static void test_polling_clock_jobs(void **state)
     case_file_destroy(f);
 }
 
+static void test_interrupt(void **state)
+{
+    (void)state;
+    /* After the first request: the case stops before its next step, its
+     * teardown still runs, and the next case is not run. */
+    struct case_file *f = load(lifecycle);
+    struct fake_config fc = {.finish_after = 1};
+    struct run_results r;
+    interrupt_at = 1;
+    execute(f, 1, &fc, &r);
+    assert_true(r.interrupted);
+    assert_int_equal(r.skipped, 2);
+    assert_int_equal(r.failed, 0);
+    const struct run_case_result *c = &r.cases[0];
+    assert_int_equal(c->outcome, RUN_SKIPPED);
+    assert_true(c->interrupted);
+    assert_string_equal(c->message, "interrupted before the case finished");
+    assert_int_equal(c->steps[0].outcome, RUN_PASSED);
+    assert_int_equal(c->steps[1].outcome, RUN_SKIPPED);
+    assert_string_equal(c->steps[1].message, "skipped: interrupted");
+    assert_true(c->steps[3].teardown);
+    assert_int_equal(c->steps[3].outcome, RUN_PASSED);
+    assert_true(r.cases[1].interrupted);
+    assert_string_equal(r.cases[1].message, "not run: interrupted");
+    assert_int_equal(nall, 2);
+    assert_non_null(strstr(all_requests[1], "DELETE"));
+    run_results_finish(&r);
+
+    /* While polling: the wait ends at once, the step is skipped. */
+    case_file_destroy(f);
+    f = load("cases:\n  - name: poll\n    steps:\n      - operation: getRun\n"
+             "        path: {runID: r1}\n        until:\n          body: {message: finished}\n"
+             "          interval: 10ms\n          timeout: 20s\n        expect: {status: 400}\n");
+    fc.finish_after = 1000;
+    interrupt_at = 3;
+    execute(f, 1, &fc, &r);
+    assert_true(r.interrupted);
+    assert_int_equal(r.cases[0].outcome, RUN_SKIPPED);
+    assert_int_equal(r.cases[0].steps[0].outcome, RUN_SKIPPED);
+    assert_string_equal(r.cases[0].steps[0].message, "interrupted while polling (3 attempts)");
+    assert_true(r.elapsed_ms < 10000);
+    run_results_finish(&r);
+
+    /* A case that failed before the interruption stays failed. */
+    case_file_destroy(f);
+    f = load(lifecycle);
+    fc.finish_after = 1;
+    interrupt_at = 3; /* create, getTask (404: fails), delete */
+    execute(f, 1, &fc, &r);
+    assert_int_equal(r.cases[0].outcome, RUN_FAILED);
+    assert_true(r.interrupted);
+    assert_string_equal(r.cases[1].message, "not run: interrupted");
+    interrupt_at = 0;
+    run_results_finish(&r);
+    case_file_destroy(f);
+}
+
 static void test_target_error(void **state)
 {
     (void)state;
@@ -766,6 +832,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_polling),
         cmocka_unit_test(test_polling_clock),
         cmocka_unit_test(test_polling_clock_jobs),
+        cmocka_unit_test(test_interrupt),
         cmocka_unit_test(test_target_error),
         cmocka_unit_test(test_jobs_determinism),
         cmocka_unit_test(test_selection),
