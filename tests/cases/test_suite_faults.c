@@ -7,8 +7,9 @@
  * transport check failing anywhere). With no violation the same run
  * passes.
  *
- * jobs: the whole suite against the embedded mock with -j 1 and -j 4
- * (same --run-id) gives the same console output, junit.xml and
+ * jobs: the whole suite against the embedded mock with -j 1 and -j 4, and
+ * against `ingestcheck serve` (a fresh one per run) with -j 1 and -j 16
+ * (same --run-id), gives the same console output, junit.xml and
  * results.json once what legitimately varies is normalised (see
  * normalise_* below).
  *
@@ -611,7 +612,7 @@ static void assert_same(const char *what, const char *a, const char *b)
     while (a[i] && a[i] == b[i])
         i++;
     size_t from = i > 200 ? i - 200 : 0;
-    print_error("%s differs between -j 1 and -j 4 at byte %zu:\n-j 1: ...%.400s\n-j 4: ...%.400s\n",
+    print_error("%s differs between -j 1 and -j N at byte %zu:\n-j 1: ...%.400s\n-j N: ...%.400s\n",
                 what, i, a + from, b + from);
     fail();
 }
@@ -621,21 +622,35 @@ struct jrun {
     cJSON *results;
 };
 
-static void run_jobs(const char *jobs, struct jrun *r)
+/* Runs the suite with -j jobs against the embedded mock, or, with
+ * serve, against a fresh `ingestcheck serve` of its own. */
+static void run_jobs(const char *jobs, bool serve, struct jrun *r)
 {
-    char reports[4200], out[4200], err[4200], name[64];
-    snprintf(name, sizeof(name), "reports-j%s", jobs);
+    char reports[4200], out[4200], err[4200], name[64], url[512] = "";
+    const char *tag = serve ? "serve-j" : "j";
+    snprintf(name, sizeof(name), "reports-%s%s", tag, jobs);
     path_in_tmp(reports, sizeof(reports), name);
-    snprintf(name, sizeof(name), "j%s.stdout", jobs);
+    snprintf(name, sizeof(name), "%s%s.stdout", tag, jobs);
     path_in_tmp(out, sizeof(out), name);
-    snprintf(name, sizeof(name), "j%s.stderr", jobs);
+    snprintf(name, sizeof(name), "%s%s.stderr", tag, jobs);
     path_in_tmp(err, sizeof(err), name);
-    /* The embedded mock (no --base-url) with fixed credentials: an
-     * unconfigured one generates a random application ID. */
-    const char *args[] = {"run",       "--no-color", "--run-id", "X",  "--app-id",
-                          "A",         "--api-key",  "K",        "-j", jobs,
-                          "--reports", reports,      "cases/",   NULL};
+    if (serve) {
+        const char *sargs[] = {"--port", "0", "--app-id", "A", "--api-key", "K", NULL};
+        start_server(sargs, url, sizeof(url));
+    }
+    /* Fixed credentials: an unconfigured embedded mock generates a random
+     * application ID. */
+    const char *args[] = {"run",       "--no-color",
+                          "--run-id",  "X",
+                          "--app-id",  "A",
+                          "--api-key", "K",
+                          "-j",        jobs,
+                          "--reports", reports,
+                          "cases/",    serve ? "--base-url" : NULL,
+                          url,         NULL};
     int rc = run_ingestcheck(args, out, err);
+    if (serve)
+        assert_int_equal(stop_server(), 0);
     r->console = slurp(out);
     r->errors = slurp(err);
     if (rc != 0)
@@ -648,12 +663,13 @@ static void run_jobs(const char *jobs, struct jrun *r)
     r->results = load_results(reports);
 }
 
-static void test_jobs_do_not_change_results(void **state)
+/* The suite with -j 1 and with -j jobs gives the same normalised console
+ * output, junit.xml and results.json. */
+static void compare_jobs(const char *jobs, bool serve)
 {
-    (void)state;
     struct jrun j1 = {0}, j4 = {0};
-    run_jobs("1", &j1);
-    run_jobs("4", &j4);
+    run_jobs("1", serve, &j1);
+    run_jobs(jobs, serve, &j4);
     struct norm n;
     norm_init(&n);
     char *a, *b;
@@ -708,6 +724,22 @@ static void test_jobs_do_not_change_results(void **state)
     free(j4.errors);
     cJSON_Delete(j1.results);
     cJSON_Delete(j4.results);
+    printf("-j 1 and -j %s%s: same console output, junit.xml and results.json (normalised)\n", jobs,
+           serve ? " against ingestcheck serve" : "");
+}
+
+static void test_jobs_do_not_change_results(void **state)
+{
+    (void)state;
+    compare_jobs("4", false);
+}
+
+/* Issue 7: -j 16 against `ingestcheck serve` (a process of its own, as
+ * a staging server would be), each run with a fresh one. */
+static void test_jobs16_against_serve(void **state)
+{
+    (void)state;
+    compare_jobs("16", true);
 }
 
 /* ---- fixtures ---- */
@@ -773,6 +805,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_slow, test_teardown),
         cmocka_unit_test_teardown(test_drop_connection, test_teardown),
         cmocka_unit_test_teardown(test_jobs_do_not_change_results, test_teardown),
+        cmocka_unit_test_teardown(test_jobs16_against_serve, test_teardown),
     };
     return cmocka_run_group_tests_name("suite-faults", tests, group_setup, group_teardown);
 }
