@@ -225,7 +225,8 @@ static int curl_send(struct http_transport *base, const struct http_request *req
             line.data[strlen(h->name)] = ';';
         struct curl_slist *n = rc ? NULL : curl_slist_append(hdrs, line.data);
         if (!n) {
-            rc = util_error_set(err, rc ? rc : UTIL_ERR_NOMEM, "cannot build header %s", h->name);
+            rc = rc ? rc : UTIL_ERR_NOMEM;
+            util_error_set(err, rc, "%s building header %s", util_status_name(rc), h->name);
             goto cleanup;
         }
         hdrs = n;
