@@ -658,9 +658,14 @@ static const struct cli_command run_command = {
         "--run-id, -j 1: byte-identical cassettes). Against the embedded mock, polling (until:) "
         "does not sleep: each interval elapses on the mock's clock, which the runner moves "
         "forward, as fake timers do (--wall-clock sleeps instead; a --base-url or --region "
-        "target is always polled on the wall clock). Exit 0 when every check passed, 1 when one "
-        "failed, 2 for a usage, case-file, cassette or target error (unreachable server, TLS "
-        "failure).",
+        "target is always polled on the wall clock). SIGINT or SIGTERM stops the run: no case "
+        "starts any more, a running one stops before its next step (its teardown still runs), "
+        "the reports are written with the unfinished cases skipped as \"not run: interrupted\", "
+        "and an interrupted recording is not saved; a second signal ends the process at once. "
+        "Exit 0 when every check passed, 1 when one failed (also when the run was interrupted "
+        "after a case failed), 2 for a usage, case-file, cassette or target error (unreachable "
+        "server, TLS failure), too few file descriptors for -j, or an interrupted run in which "
+        "no finished case failed.",
     .options = run_options,
     .min_positional = 0,
     .max_positional = CLI_MAX_POSITIONAL,

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -78,20 +77,6 @@ pid_t proc_spawn(const char *const *args, const char *out, const char *err,
     if (pid != 0)
         return pid;
     child_setup(out, err);
-    if (lim && lim->nofile) {
-        struct rlimit rl;
-        getrlimit(RLIMIT_NOFILE, &rl);
-        rl.rlim_cur = lim->nofile;
-        if (!lim->nofile_soft_only)
-            rl.rlim_max = lim->nofile;
-        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-            _exit(125);
-    }
-    if (lim && lim->as_kib) {
-        struct rlimit rl = {(rlim_t)lim->as_kib * 1024, (rlim_t)lim->as_kib * 1024};
-        if (setrlimit(RLIMIT_AS, &rl) != 0)
-            _exit(125);
-    }
     char *argv[80];
     size_t n = 0;
     bool vg = proc_under_valgrind() && !(lim && lim->no_valgrind);
@@ -100,6 +85,22 @@ pid_t proc_spawn(const char *const *args, const char *out, const char *err,
                                            "--errors-for-leak-kinds=definite,indirect", "-q"};
         for (size_t i = 0; i < sizeof(wrap) / sizeof(wrap[0]); i++)
             argv[n++] = (char *)(uintptr_t)wrap[i];
+    }
+    /* Limits through the shell's ulimit, as a user sets them: this
+     * process may run under valgrind, which keeps setrlimit for itself. */
+    char script[256] = "";
+    if (lim && (lim->nofile || lim->as_kib)) {
+        int k = 0;
+        if (lim->nofile)
+            k = snprintf(script, sizeof(script), "ulimit -%sn %lu || exit 125; ",
+                         lim->nofile_soft_only ? "S" : "", lim->nofile);
+        if (lim->as_kib)
+            snprintf(script + k, sizeof(script) - (size_t)k, "ulimit -v %lu || exit 125; ",
+                     lim->as_kib);
+        strncat(script, "exec \"$0\" \"$@\"", sizeof(script) - strlen(script) - 1);
+        argv[n++] = (char *)(uintptr_t) "/bin/sh";
+        argv[n++] = (char *)(uintptr_t) "-c";
+        argv[n++] = script;
     }
     argv[n++] = (char *)(uintptr_t)proc_binary;
     for (; *args && n < 79; args++)

@@ -21,7 +21,8 @@ long proc_deadline(long ms);
 long proc_now_ms(void);
 void proc_sleep_ms(long ms);
 
-/* Limits applied in a child before exec; 0 leaves one alone. */
+/* Limits set by `ulimit` in /bin/sh before ingestcheck starts; 0 leaves one
+ * alone. */
 struct proc_limits {
     unsigned long nofile;  /* RLIMIT_NOFILE, soft and hard ... */
     bool nofile_soft_only; /* ... or the soft one only */
