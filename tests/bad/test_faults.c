@@ -74,9 +74,10 @@ static void paths(const struct result *r, char *out, char *err, char *reports)
     snprintf(reports, PROC_PATH_MAX, "%s/reports", r->dir);
 }
 
-/* Runs `ingestcheck run --no-color --reports DIR/reports extra...`. */
-static void run(struct result *r, const char *name, const struct proc_limits *lim,
-                const char *const *extra)
+/* Starts `ingestcheck run --no-color --reports DIR/reports extra...` in the
+ * background, in a fresh directory for r; returns its pid. */
+static pid_t start(struct result *r, const char *name, const struct proc_limits *lim,
+                   const char *const *extra)
 {
     char out[PROC_PATH_MAX], err[PROC_PATH_MAX], reports[PROC_PATH_MAX];
     run_dir(r, name);
@@ -86,8 +87,20 @@ static void run(struct result *r, const char *name, const struct proc_limits *li
     for (; *extra && n < 39; extra++)
         args[n++] = *extra;
     args[n] = NULL;
+    pid_t pid = proc_spawn(args, out, err, lim);
+    assert_true(pid > 0);
+    return pid;
+}
+
+/* Runs it to the end: r gets the exit code, stdout and stderr. */
+static void run(struct result *r, const char *name, const struct proc_limits *lim,
+                const char *const *extra)
+{
+    char out[PROC_PATH_MAX], err[PROC_PATH_MAX], reports[PROC_PATH_MAX];
+    pid_t pid = start(r, name, lim, extra);
+    paths(r, out, err, reports);
     bool hung = false;
-    r->code = proc_run(args, out, err, lim, proc_deadline(RUN_DEADLINE_MS), &hung);
+    r->code = proc_wait(pid, proc_deadline(RUN_DEADLINE_MS), &hung);
     r->out = proc_slurp(out, NULL);
     r->err = proc_slurp(err, NULL);
     if (hung)
@@ -280,22 +293,6 @@ static void test_memory_limit(void **state)
 
 /* ---- SIGINT during a run ---- */
 
-/* Starts a run in the background; returns its pid. */
-static pid_t start(struct result *r, const char *name, const char *const *extra)
-{
-    char out[PROC_PATH_MAX], err[PROC_PATH_MAX], reports[PROC_PATH_MAX];
-    run_dir(r, name);
-    paths(r, out, err, reports);
-    const char *args[40] = {"run", "--no-color", "--reports", reports};
-    size_t n = 4;
-    for (; *extra && n < 39; extra++)
-        args[n++] = *extra;
-    args[n] = NULL;
-    pid_t pid = proc_spawn(args, out, err, NULL);
-    assert_true(pid > 0);
-    return pid;
-}
-
 /* Waits until stdout has count lines starting with prefix. */
 static void wait_for_lines(const struct result *r, pid_t pid, const char *prefix, int count)
 {
@@ -343,6 +340,25 @@ static void assert_case(const cJSON *c, const char *name, const char *outcome, c
     assert_true(cJSON_IsTrue(get(c, "interrupted")) == interrupted);
 }
 
+/* Starts a run, waits for lines lines of stdout starting with prefix and
+ * pause_ms more, interrupts it and checks the exit code and the stderr
+ * line. Returns the reports, which must be there. */
+static cJSON *interrupted_run(struct result *r, const char *name, const char *const *extra,
+                              const char *prefix, int lines, long pause_ms, int code,
+                              const char *line)
+{
+    pid_t pid = start(r, name, NULL, extra);
+    wait_for_lines(r, pid, prefix, lines);
+    proc_sleep_ms(pause_ms);
+    interrupt(r, pid);
+    assert_int_equal(r->code, code);
+    assert_one_line(r, line);
+    cJSON *doc = reports_of(r);
+    assert_non_null(doc);
+    assert_true(cJSON_IsTrue(get(doc, "interrupted")));
+    return doc;
+}
+
 static void test_interrupt(void **state)
 {
     (void)state;
@@ -350,15 +366,10 @@ static void test_interrupt(void **state)
      * fourth never starts. */
     struct result r = {0};
     const char *extra[] = {"-j", "1", source_path("tests/data/bad/interrupt.yaml"), NULL};
-    pid_t pid = start(&r, "interrupt-j1", extra);
-    wait_for_lines(&r, pid, "PASS", 2);
-    proc_sleep_ms(300); /* into the polling case */
-    interrupt(&r, pid);
-    assert_int_equal(r.code, 2);
-    assert_one_line(&r, "interrupted: 2 of 4 cases not run or cut short; reports written to");
-    cJSON *doc = reports_of(&r);
-    assert_non_null(doc);
-    assert_true(cJSON_IsTrue(get(doc, "interrupted")));
+    /* 300 ms: into the polling case. */
+    cJSON *doc = interrupted_run(&r, "interrupt-j1", extra, "PASS", 2, 300, 2,
+                                 "interrupted: 2 of 4 cases not run or cut short; reports "
+                                 "written to");
     const cJSON *s = get(doc, "summary");
     assert_true(num(s, "passed") == 2 && num(s, "skipped") == 2 && num(s, "failed") == 0);
     const cJSON *cases = get(doc, "cases");
@@ -385,14 +396,8 @@ static void test_interrupt(void **state)
 
     /* A case that finished failed: exit 1. */
     const char *extra2[] = {source_path("tests/data/bad/interrupt-failed.yaml"), NULL};
-    pid = start(&r, "interrupt-failed", extra2);
-    wait_for_lines(&r, pid, "FAIL", 1);
-    proc_sleep_ms(300);
-    interrupt(&r, pid);
-    assert_int_equal(r.code, 1);
-    assert_one_line(&r, "interrupted: 2 of 3 cases");
-    doc = reports_of(&r);
-    assert_non_null(doc);
+    doc = interrupted_run(&r, "interrupt-failed", extra2, "FAIL", 1, 300, 1,
+                          "interrupted: 2 of 3 cases");
     cases = get(doc, "cases");
     assert_string_equal(str(cJSON_GetArrayItem(cases, 0), "outcome"), "failed");
     assert_case(cJSON_GetArrayItem(cases, 2), "never started", "skipped", "not run: interrupted",
@@ -403,13 +408,7 @@ static void test_interrupt(void **state)
     /* -j 4 over the whole suite: whatever finished is reported as it
      * ended, everything else is skipped as interrupted. */
     const char *extra3[] = {"-j", "4", source_path("cases"), NULL};
-    pid = start(&r, "interrupt-j4", extra3);
-    wait_for_lines(&r, pid, "PASS", 3);
-    interrupt(&r, pid);
-    assert_int_equal(r.code, 2);
-    assert_one_line(&r, "interrupted: ");
-    doc = reports_of(&r);
-    assert_non_null(doc);
+    doc = interrupted_run(&r, "interrupt-j4", extra3, "PASS", 3, 0, 2, "interrupted: ");
     s = get(doc, "summary");
     double n = num(s, "cases"), cut_short = 0;
     assert_true(num(s, "passed") >= 3 && num(s, "failed") == 0);
@@ -505,7 +504,7 @@ static pid_t start_recording(struct result *r, const char *name, const char *cas
     extra[10] = source_path("cases/smoke.yaml");
     extra[11] = source_path("cases/credentials.yaml");
     extra[12] = source_path("cases/authentications.yaml");
-    return start(r, name, extra);
+    return start(r, name, NULL, extra);
 }
 
 #ifdef __linux__
