@@ -113,8 +113,9 @@ static void assert_one_line(const struct result *r, const char *needle)
     if (!r->err)
         fail_msg("%s: no stderr", r->dir);
     const char *e = r->err;
-    /* GnuTLS (under libcurl) initialises in a library constructor, before
-     * main, and prints its own failure there when memory runs out. */
+    /* GnuTLS (loaded by libmicrohttpd and libcurl) initialises in a
+     * library constructor, before main, and prints its own failure there
+     * when memory runs out. */
     static const char gnutls[] = "Error in GnuTLS initialization: ";
     if (strncmp(e, gnutls, sizeof(gnutls) - 1) == 0 && strchr(e, '\n'))
         e = strchr(e, '\n') + 1;
