@@ -366,7 +366,10 @@ static void test_interrupt(void **state)
     /* -j 1: two cases pass, the third is interrupted while it polls, the
      * fourth never starts. */
     struct result r = {0};
-    const char *extra[] = {"-j", "1", source_path("tests/data/bad/interrupt.yaml"), NULL};
+    /* --wall-clock: polling against the embedded mock would otherwise move
+     * the mock's clock instead of waiting, and the minute pass at once. */
+    const char *extra[] = {"-j", "1", "--wall-clock", source_path("tests/data/bad/interrupt.yaml"),
+                           NULL};
     /* 300 ms: into the polling case. */
     cJSON *doc = interrupted_run(&r, "interrupt-j1", extra, "PASS", 2, 300, 2,
                                  "interrupted: 2 of 4 cases not run or cut short; reports "
@@ -396,7 +399,8 @@ static void test_interrupt(void **state)
     result_finish(&r);
 
     /* A case that finished failed: exit 1. */
-    const char *extra2[] = {source_path("tests/data/bad/interrupt-failed.yaml"), NULL};
+    const char *extra2[] = {"--wall-clock", source_path("tests/data/bad/interrupt-failed.yaml"),
+                            NULL};
     doc = interrupted_run(&r, "interrupt-failed", extra2, "FAIL", 1, 300, 1,
                           "interrupted: 2 of 3 cases");
     cases = get(doc, "cases");
@@ -406,9 +410,15 @@ static void test_interrupt(void **state)
     cJSON_Delete(doc);
     result_finish(&r);
 
-    /* -j 4 over the whole suite: whatever finished is reported as it
-     * ended, everything else is skipped as interrupted. */
-    const char *extra3[] = {"-j", "4", source_path("cases"), NULL};
+    /* -j 4 over the whole suite and interrupt.yaml (its minute-long poll
+     * keeps the run going): whatever finished is reported as it ended,
+     * everything else is skipped as interrupted. */
+    const char *extra3[] = {"-j",
+                            "4",
+                            "--wall-clock",
+                            source_path("cases"),
+                            source_path("tests/data/bad/interrupt.yaml"),
+                            NULL};
     doc = interrupted_run(&r, "interrupt-j4", extra3, "PASS", 3, 0, 2, "interrupted: ");
     s = get(doc, "summary");
     double n = num(s, "cases"), cut_short = 0;
@@ -502,10 +512,19 @@ static pid_t start_recording(struct result *r, const char *name, const char *cas
                            source_path("cases/credentials.yaml"),
                            source_path("cases/authentications.yaml"),
                            NULL};
-    /* With -j > 1: the whole suite (long enough to be interrupted), not
-     * seeded (the seeded mock is for -j 1). */
-    const char *parallel[] = {"--record-mode",      "all", "-j", jobs, "--cassettes", cassettes,
-                              source_path("cases"), NULL};
+    /* With -j > 1: the whole suite and the minute-long poll of
+     * interrupt.yaml on the wall clock (still running when interrupted),
+     * not seeded (the seeded mock is for -j 1). */
+    const char *parallel[] = {"--record-mode",
+                              "all",
+                              "-j",
+                              jobs,
+                              "--cassettes",
+                              cassettes,
+                              "--wall-clock",
+                              source_path("cases"),
+                              source_path("tests/data/bad/interrupt.yaml"),
+                              NULL};
     return start(r, name, NULL, strcmp(jobs, "1") == 0 ? extra : parallel);
 }
 
