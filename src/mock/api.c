@@ -2,6 +2,8 @@
  * then dispatch to the operation handlers (handlers.c). No sockets here. */
 #include "mock/internal.h"
 
+#include "util/text.h"
+
 #include "json/json.h"
 
 #include <ctype.h>
@@ -275,13 +277,20 @@ void mock_fail(struct mock_ctx *c, int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    /* A message quotes the request as it came: bytes that are not UTF-8
+     * (or a character the buffer cut) become U+FFFD, so the answer stays
+     * JSON text. */
+    struct util_buf b;
+    util_buf_init(&b, 4 * sizeof(msg));
+    bool repaired = util_buf_puts(&b, msg) == UTIL_OK && util_utf8_repair(&b, 0) == UTIL_OK;
     cJSON_Delete(c->out);
     c->status = status;
     c->out = cJSON_CreateObject();
-    if (c->out && !cJSON_AddStringToObject(c->out, "message", msg)) {
+    if (c->out && (!repaired || !cJSON_AddStringToObject(c->out, "message", b.data))) {
         cJSON_Delete(c->out);
         c->out = NULL;
     }
+    util_buf_finish(&b);
 }
 
 void mock_ok(struct mock_ctx *c, cJSON *doc)

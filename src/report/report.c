@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define RED "\033[31m"
 #define GREEN "\033[32m"
@@ -746,6 +747,12 @@ int report_write(const char *dir, const struct run_results *r, struct util_error
         rc = junit.rc;
         if (err)
             *err = junit.err;
+    }
+    /* The two go together: when one could not be written, neither is
+     * left, so that no report of another run passes for this one's. */
+    if (rc) {
+        unlink(jpath);
+        unlink(rpath);
     }
 cleanup:
     free(jpath);

@@ -56,7 +56,9 @@ int report_junit(struct util_buf *b, const struct run_results *r);
  * timing. *out is a new tree (caller frees). */
 int report_results_json(const struct run_results *r, cJSON **out, struct util_error *err);
 
-/* Writes dir/junit.xml and dir/results.json atomically (creating dir). */
+/* Writes dir/junit.xml and dir/results.json, each atomically (creating
+ * dir). When one cannot be written, neither is left in dir: no report of
+ * an earlier run can pass for this one's. */
 int report_write(const char *dir, const struct run_results *r, struct util_error *err);
 
 #endif

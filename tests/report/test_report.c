@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -253,6 +254,23 @@ static void test_reports_stay_utf8(void **state)
         free(t);
         unlink(p);
     }
+    rmdir(dir);
+
+    /* results.json cannot be written (a directory is in the way): no
+     * junit.xml is left either, not even an older one. */
+    assert_non_null(mkdtemp(strcpy(dir, "/tmp/ic-report-XXXXXX")));
+    snprintf(p, sizeof(p), "%s/junit.xml", dir);
+    FILE *old = fopen(p, "w");
+    assert_non_null(old);
+    fputs("<testsuites/>\n", old);
+    fclose(old);
+    snprintf(p, sizeof(p), "%s/results.json", dir);
+    assert_int_equal(mkdir(p, 0755), 0);
+    assert_int_not_equal(report_write(dir, &r, &err), UTIL_OK);
+    snprintf(p, sizeof(p), "%s/junit.xml", dir);
+    assert_int_equal(access(p, F_OK), -1);
+    snprintf(p, sizeof(p), "%s/results.json", dir);
+    rmdir(p);
     rmdir(dir);
     run_results_finish(&r);
 }
