@@ -50,6 +50,7 @@ enum {
     OPT_REPLAY,
     OPT_REDACT,
     OPT_MOCK_SEED,
+    OPT_SHARD,
 };
 
 static const struct cli_option run_options[] = {
@@ -95,6 +96,9 @@ static const struct cli_option run_options[] = {
     {"mock-seed", 0, CLI_ARG_INT, "N",
      "seed the embedded mock (IDs, timestamps, credentials, {{uuid}}): reproducible recordings",
      OPT_MOCK_SEED, false},
+    {"shard", 0, CLI_ARG_STRING, "K/N",
+     "run shard K of N: a balanced part of the selected cases (combine with merge)", OPT_SHARD,
+     false},
     {NULL, 0, CLI_ARG_NONE, NULL, NULL, 0, false},
 };
 
@@ -827,10 +831,19 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         cli_report_error(&err);
         goto cleanup;
     }
+    if (cli_has(args, OPT_SHARD) &&
+        cli_shard_plan(cli_get(args, OPT_SHARD), &plan,
+                       !cli_has(args, OPT_LIST) && !cli_has(args, CLI_OPT_QUIET)) != CLI_EXIT_OK)
+        goto cleanup;
     if (cli_has(args, OPT_LIST)) {
         for (size_t i = 0; i < plan.count; i++)
             printf("%s (%s:%d)\n", plan.cases[i]->name, plan.cases[i]->file, plan.cases[i]->line);
         exit_code = CLI_EXIT_OK;
+        goto cleanup;
+    }
+    if (plan.count == 0 && plan.planned) {
+        exit_code = cli_shard_write_empty(&plan, cli_get(args, OPT_RUN_ID), base_url,
+                                          cli_get(args, OPT_REPORTS));
         goto cleanup;
     }
     if (plan.count == 0) {
@@ -1079,7 +1092,8 @@ static const struct cli_command run_command = {
     .name = "run",
     .synopsis = "[--base-url URL | --region us|eu] [-j N] [--tag T] [--exclude-tag T] "
                 "[--case GLOB] [--operation ID] [--reports DIR] [--cassettes DIR] "
-                "[--record-mode MODE | --replay] [--redact FIELD] [--mock-seed N] [CASES...]",
+                "[--record-mode MODE | --replay] [--redact FIELD] [--mock-seed N] [--shard K/N] "
+                "[CASES...]",
     .summary = "run contract-test cases against the embedded mock or a live server",
     .description =
         "Loads the case files (CASES: files or directories, default cases/), refusing a "
@@ -1094,9 +1108,11 @@ static const struct cli_command run_command = {
         "replays only, with no socket and no name resolved; every check runs on the replayed "
         "responses. API key, application ID and secret fields are redacted from cassettes. "
         "--mock-seed makes a recording against the embedded mock reproducible (same seed and "
-        "--run-id, -j 1: byte-identical cassettes). Exit 0 when every check passed, 1 when one "
-        "failed, 2 for a usage, case-file, cassette or target error (unreachable server, TLS "
-        "failure).",
+        "--run-id, -j 1: byte-identical cassettes). --shard K/N runs the K-th of N balanced "
+        "parts of the selected cases (by the durations the cassettes recorded, else by count; "
+        "give every shard the same cases and selection); `ingestcheck merge` combines the "
+        "shards' reports. Exit 0 when every check passed, 1 when one failed, 2 for a usage, "
+        "case-file, cassette or target error (unreachable server, TLS failure).",
     .options = run_options,
     .min_positional = 0,
     .max_positional = CLI_MAX_POSITIONAL,

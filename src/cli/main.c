@@ -12,6 +12,7 @@ static const struct cli_command *const *const command_groups[] = {
     cli_validate_commands,
     cli_serve_commands,
     cli_run_commands,
+    cli_merge_commands,
     cli_cassette_commands,
 };
 

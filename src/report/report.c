@@ -419,6 +419,7 @@ static cJSON *case_json(const struct run_case_result *k)
     }
     ok = ok && add_str(o, "name", k->name) && add_str(o, "file", k->file) &&
          cJSON_AddNumberToObject(o, "line", k->line) &&
+         cJSON_AddNumberToObject(o, "index", (double)k->index) &&
          add_str(o, "outcome", run_outcome_name(k->outcome)) && add_str(o, "message", k->message) &&
          cJSON_AddNumberToObject(o, "gaps", (double)k->gaps) &&
          cJSON_AddNumberToObject(o, "elapsed_ms", k->elapsed_ms);
@@ -463,6 +464,12 @@ int report_results_json(const struct run_results *r, cJSON **out, struct util_er
          cJSON_AddBoolToObject(o, "target_error", r->target_error) &&
          add_str(o, "target_message", r->target_error ? r->target_message : NULL) &&
          cJSON_AddNumberToObject(o, "elapsed_ms", r->elapsed_ms);
+    if (ok && r->shards) {
+        cJSON *sh = cJSON_AddObjectToObject(o, "shard");
+        ok = sh && cJSON_AddNumberToObject(sh, "index", r->shard) &&
+             cJSON_AddNumberToObject(sh, "count", r->shards) &&
+             cJSON_AddNumberToObject(sh, "planned", (double)r->planned);
+    }
     if (ok) {
         ok = cJSON_AddItemToObject(o, "summary", summary);
         summary = ok ? NULL : summary;

@@ -912,7 +912,7 @@ static void *worker_main(void *arg)
 
         bool target_error = false;
         int rc = UTIL_OK;
-        sh->out->cases[i].index = i;
+        sh->out->cases[i].index = sh->plan->indexes ? sh->plan->indexes[i] : i;
         if (stop)
             mark_not_run(sh, i, "not run: the run stopped early");
         else
@@ -968,6 +968,9 @@ int run_execute(const struct run_config *cfg, const struct run_plan *plan, struc
         goto cleanup;
     }
     out->count = plan->count;
+    out->planned = plan->planned > plan->count ? plan->planned : plan->count;
+    out->shard = plan->shard;
+    out->shards = plan->shards;
     out->jobs = (unsigned)nworkers;
     size_t blen = strlen(sh.base_url);
     while (blen && sh.base_url[blen - 1] == '/')
@@ -1008,16 +1011,7 @@ int run_execute(const struct run_config *cfg, const struct run_plan *plan, struc
             *err = sh.local_err;
         goto cleanup;
     }
-    for (size_t i = 0; i < out->count; i++) {
-        const struct run_case_result *c = &out->cases[i];
-        out->passed += c->outcome == RUN_PASSED;
-        out->failed += c->outcome == RUN_FAILED;
-        out->skipped += c->outcome == RUN_SKIPPED;
-        out->errors += c->outcome == RUN_ERROR;
-        out->gaps += c->gaps;
-        for (size_t s = 0; s < c->nsteps; s++)
-            out->checks += c->steps[s].checks.count;
-    }
+    run_results_tally(out);
     out->target_error = sh.abort;
     out->elapsed_ms = now_ms() - t0;
 cleanup:

@@ -119,6 +119,33 @@ static void test_usage_errors_exit_2(void **state)
     assert_non_null(strstr(o.err, "exactly one of"));
 }
 
+/* --shard K/N is refused unless 1 <= K <= N <= the cap, before anything
+ * runs; merge needs at least one directory. */
+static void test_shard_and_merge_usage(void **state)
+{
+    (void)state;
+    static struct outcome o;
+    static const char *const bad[] = {"0/4", "5/4", "1/0",  "x/4",   "1/4x",
+                                      "/4",  "1/",  "-1/4", "1/1025"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        run(&o, "run", "--list", "--shard", bad[i], "cases/smoke.yaml", NULL);
+        assert_int_equal(o.status, 2);
+        assert_non_null(strstr(o.err, "--shard expects K/N with 1 <= K <= N <= 1024"));
+        assert_string_equal(o.out, "");
+    }
+    run(&o, "run", "--list", "--shard", "1/1", "cases/smoke.yaml", NULL);
+    assert_int_equal(o.status, 0);
+    assert_non_null(strstr(o.out, "smoke - "));
+    run(&o, "run", "--list", "--shard", "2/2", "cases/smoke.yaml", NULL);
+    assert_int_equal(o.status, 0);
+    assert_string_equal(o.out, "");
+    run(&o, "merge", NULL);
+    assert_int_equal(o.status, 2);
+    run(&o, "merge", "--help", NULL);
+    assert_int_equal(o.status, 0);
+    assert_non_null(strstr(o.out, "--reports DIR"));
+}
+
 static void test_validate_schema_file(void **state)
 {
     (void)state;
@@ -229,9 +256,10 @@ int main(int argc, char **argv)
     binary = argv[1];
     snprintf(data_dir, sizeof(data_dir), "%s", argv[2]);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_version_and_help),     cmocka_unit_test(test_usage_errors_exit_2),
-        cmocka_unit_test(test_validate_schema_file), cmocka_unit_test(test_validate_operation),
-        cmocka_unit_test(test_validate_bad_input),   cmocka_unit_test(test_man_page),
+        cmocka_unit_test(test_version_and_help),      cmocka_unit_test(test_usage_errors_exit_2),
+        cmocka_unit_test(test_validate_schema_file),  cmocka_unit_test(test_validate_operation),
+        cmocka_unit_test(test_validate_bad_input),    cmocka_unit_test(test_man_page),
+        cmocka_unit_test(test_shard_and_merge_usage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
