@@ -11,7 +11,7 @@
  *     placeholders: ['<REDACTED:x-algolia-api-key>', ...]
  *     values: [{name: now, value: '...'}, {name: uuid, value: '...'}]
  *                                 # (`ingestcheck run` names them now@CASE,
- *                                 #   uuid@CASE and run.id)
+ *                                 #   uuid@CASE, run.id and duration_ms@CASE)
  *   interactions:
  *   - ingestcheck: {case: tasks, step: create}   # vcrpy reads only the
  *     request:                                   #   "request" and "response"
@@ -135,6 +135,17 @@ const struct cassette_value *cassette_value_at(const struct cassette *c, size_t 
 /* The value of name after index *cursor (start with *cursor = 0): returns
  * it (borrowed) and advances *cursor past it, or NULL when none is left. */
 const char *cassette_value_next(const struct cassette *c, const char *name, size_t *cursor);
+
+/* How long a case took when it was recorded is the value named
+ * CASSETTE_DURATION_PREFIX + case name, in whole milliseconds ("1234"):
+ * what `run --shard` balances shards by. */
+#define CASSETTE_DURATION_PREFIX "duration_ms@"
+/* The last duration recorded for case_name, or -1 when none is (or it is
+ * not a non-negative integer). */
+double cassette_case_duration_ms(const struct cassette *c, const char *case_name);
+/* Records ms (rounded) as case_name's duration, replacing the last one. */
+int cassette_set_case_duration_ms(struct cassette *c, const char *case_name, double ms,
+                                  struct util_error *err);
 
 /* Appends a copy of an exchange (redacted by r when r is not NULL; see
  * below) and indexes it. case_name and step may be NULL. resp must have

@@ -91,10 +91,12 @@ void cli_report_error(const struct util_error *err);
 bool cli_color(const struct cli_args *a);
 
 /* --shard K/N of `run` (cmd_merge.c): parses spec and keeps that shard of
- * plan, printing "shard K/N: X of P cases" when announce; prints any error.
- * Returns an exit code (CLI_EXIT_OK to go on). */
+ * plan, balanced by the durations recorded in the cassettes of the
+ * directory cassettes (NULL: the default of --cassettes), else by count;
+ * prints "shard K/N: X of P cases" when announce, and any error. Returns
+ * an exit code (CLI_EXIT_OK to go on). */
 struct run_plan;
-int cli_shard_plan(const char *spec, struct run_plan *plan, bool announce);
+int cli_shard_plan(const char *spec, struct run_plan *plan, const char *cassettes, bool announce);
 /* Writes the reports of a shard that holds no case into reports (NULL:
  * "reports"), so that `merge` finds every shard. Returns an exit code. */
 int cli_shard_write_empty(const struct run_plan *plan, const char *run_id, const char *base_url,

@@ -1,9 +1,11 @@
 /* Sharding across CI jobs: `ingestcheck run --shard K/N` (the plan's
- * partition is run/plan.c's; this file parses K/N and finds the costs) and
+ * partition is run/plan.c's; this file parses K/N and reads the recorded
+ * durations from the cassettes) and
  * `ingestcheck merge DIR...`, which combines the shards' reports into those
  * a single run would write. */
 #include "cli/cli.h"
 
+#include "cassette/cassette.h"
 #include "report/report.h"
 #include "run/run.h"
 #include "util/buf.h"
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Parses "K/N" (decimal, 1 <= K <= N <= RUN_CAP_SHARDS). */
 static bool parse_shard(const char *s, unsigned *k, unsigned *n)
@@ -32,7 +35,57 @@ static bool parse_shard(const char *s, unsigned *k, unsigned *n)
     return true;
 }
 
-int cli_shard_plan(const char *spec, struct run_plan *plan, bool announce)
+/* The cases' costs for sharding: the durations recorded in the cassettes
+ * (dir/<basename of the case file>, dir NULL: "cassettes" next to the
+ * plan's first case file), a case with none costing the mean of the
+ * others (whole milliseconds, so that every shard computes the same). NULL
+ * when no case has a recorded duration: shards balance by count. A
+ * missing or unreadable cassette holds no duration. */
+static double *recorded_costs(const struct run_plan *plan, const char *dir)
+{
+    char dflt[4096], path[8192];
+    double *costs = calloc(plan->count ? plan->count : 1, sizeof(*costs));
+    unsigned long long sum = 0, known = 0;
+    if (!costs || !plan->count)
+        goto none;
+    if (!dir) {
+        const char *first = plan->cases[0]->file, *slash = strrchr(first, '/');
+        snprintf(dflt, sizeof(dflt), "%.*s%scassettes", slash ? (int)(slash - first) : 0, first,
+                 slash ? "/" : "");
+        dir = dflt;
+    }
+    for (size_t i = 0; i < plan->count; i++)
+        costs[i] = -1;
+    for (size_t i = 0; i < plan->count; i++) {
+        const char *file = plan->cases[i]->file, *base = strrchr(file, '/');
+        struct cassette *c = NULL;
+        struct util_error err;
+        if (costs[i] >= 0 || (i && strcmp(plan->cases[i - 1]->file, file) == 0))
+            continue; /* the file's cassette was read already */
+        snprintf(path, sizeof(path), "%s/%s", dir, base ? base + 1 : file);
+        util_error_clear(&err);
+        if (access(path, R_OK) != 0 || cassette_load_file(path, &c, &err))
+            continue;
+        for (size_t j = i; j < plan->count; j++)
+            if (strcmp(plan->cases[j]->file, file) == 0 &&
+                (costs[j] = cassette_case_duration_ms(c, plan->cases[j]->name)) >= 0) {
+                sum += (unsigned long long)costs[j];
+                known++;
+            }
+        cassette_destroy(c);
+    }
+    if (!known)
+        goto none;
+    for (size_t i = 0; i < plan->count; i++)
+        if (costs[i] < 0)
+            costs[i] = (double)(sum / known);
+    return costs;
+none:
+    free(costs);
+    return NULL;
+}
+
+int cli_shard_plan(const char *spec, struct run_plan *plan, const char *cassettes, bool announce)
 {
     unsigned k = 0, n = 0;
     struct util_error err;
@@ -41,12 +94,16 @@ int cli_shard_plan(const char *spec, struct run_plan *plan, bool announce)
         cli_error("--shard expects K/N with 1 <= K <= N <= %u, got '%s'", RUN_CAP_SHARDS, spec);
         return CLI_EXIT_USAGE;
     }
-    if (run_plan_shard(plan, k, n, NULL, &err)) {
+    double *costs = recorded_costs(plan, cassettes);
+    int rc = run_plan_shard(plan, k, n, costs, &err);
+    free(costs);
+    if (rc) {
         cli_report_error(&err);
         return CLI_EXIT_USAGE;
     }
     if (announce)
-        printf("shard %u/%u: %zu of %zu cases\n", k, n, plan->count, plan->planned);
+        printf("shard %u/%u: %zu of %zu cases (balanced by %s)\n", k, n, plan->count, plan->planned,
+               costs ? "recorded durations" : "count");
     return CLI_EXIT_OK;
 }
 

@@ -190,6 +190,7 @@ struct cas_current {
     const struct case_case *kase;
     size_t now_cursor, uuid_cursor;
     uint64_t uuid_n;
+    size_t replayed0, recorded0; /* the file's counts when the case began */
 };
 static _Thread_local struct cas_current cas_cur;
 
@@ -464,6 +465,7 @@ static struct http_transport *cas_case_begin(void *user, const struct case_case 
     if (f->relay)
         ((struct cas_relay *)f->relay)->target = worker;
     cas_cur = (struct cas_current){.run = cr, .file = f, .kase = k};
+    cassette_transport_counts(f->t, &cas_cur.replayed0, &cas_cur.recorded0);
     /* The file stays locked until case_end: one worker at a time. */
     return f->t;
 }
@@ -473,11 +475,16 @@ static int cas_case_end(void *user, const struct case_case *k, struct http_trans
 {
     struct cas_run *cr = user;
     struct cas_file *f = cas_find(cr, k->file);
+    size_t replayed = 0, recorded = 0;
+    int rc = UTIL_OK;
     (void)t;
-    (void)r;
-    (void)err;
     if (!f)
         return UTIL_OK;
+    /* How long a case recorded live took, for --shard (not with a seeded
+     * mock: its recordings stay byte-identical). */
+    cassette_transport_counts(f->t, &replayed, &recorded);
+    if (!cr->seeded && recorded > cas_cur.recorded0 && replayed == cas_cur.replayed0)
+        rc = cassette_set_case_duration_ms(f->c, k->name, r->elapsed_ms, err);
     if (f->relay)
         ((struct cas_relay *)f->relay)->target = NULL;
     cassette_transport_set_context(f->t, NULL, NULL);
@@ -485,7 +492,7 @@ static int cas_case_end(void *user, const struct case_case *k, struct http_trans
     f->next++;
     pthread_cond_broadcast(&f->turn);
     pthread_mutex_unlock(&f->lock);
-    return UTIL_OK;
+    return rc;
 }
 
 static void cas_step_begin(void *user, struct http_transport *t, const struct case_case *k,
@@ -832,7 +839,7 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         goto cleanup;
     }
     if (cli_has(args, OPT_SHARD) &&
-        cli_shard_plan(cli_get(args, OPT_SHARD), &plan,
+        cli_shard_plan(cli_get(args, OPT_SHARD), &plan, cli_get(args, OPT_CASSETTES),
                        !cli_has(args, OPT_LIST) && !cli_has(args, CLI_OPT_QUIET)) != CLI_EXIT_OK)
         goto cleanup;
     if (cli_has(args, OPT_LIST)) {

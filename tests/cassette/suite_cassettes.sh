@@ -11,6 +11,9 @@
 #   miss         replay-only miss: a failed step naming the closest recording
 #   corrupt      a truncated cassette: exit 2 with file:line: reason
 #   lint         `cassette lint` of the shipped cassettes passes; export --har works
+#   durations    an unseeded recording holds each case's duration (the shipped,
+#                seeded ones none); --shard balances by them, the shards
+#                replay and merge into one passing run
 # Usage: suite_cassettes.sh INGESTCHECK SOURCE_DIR TEST
 set -u
 if [ -n "${INGESTCHECK_UNDER_VALGRIND:-}" ] && [ -z "${SUITE_CASSETTES_REEXEC:-}" ]; then
@@ -169,6 +172,23 @@ lint)
     ic cassette export --har "$work/suite.har" cases/cassettes/*.yaml || fail "export failed"
     n=$(grep -c '"startedDateTime"' "$work/suite.har")
     [ "$n" -gt 100 ] || fail "only $n HAR entries"
+    ;;
+durations)
+    grep -q 'duration_ms@' cases/cassettes/*.yaml && fail "a seeded recording holds durations"
+    ic run --no-color --quiet --record-mode all --cassettes "$work/c" --reports "$work/r" cases \
+        >"$work/out" 2>&1 || fail "recording failed: $(tail -n 5 "$work/out")"
+    cases=$(ic run --list cases | wc -l)
+    n=$(cat "$work/c"/*.yaml | grep -c 'name: .*duration_ms@')
+    [ "$n" -eq "$cases" ] || fail "$n durations recorded for $cases cases"
+    for k in 1 2; do
+        ic run --no-color --replay --cassettes "$work/c" --shard $k/2 --reports "$work/s$k" cases \
+            >"$work/out$k" 2>&1 || fail "shard $k/2 failed: $(tail -n 5 "$work/out$k")"
+        grep -q "^shard $k/2: .* cases (balanced by recorded durations)" "$work/out$k" ||
+            fail "shard $k/2 not balanced by durations: $(head -n 1 "$work/out$k")"
+    done
+    ic merge --no-color --reports "$work/m" "$work/s2" "$work/s1" >"$work/out" 2>&1 ||
+        fail "merge failed: $(tail -n 5 "$work/out")"
+    grep -q "^$cases cases: $cases passed, 0 failed" "$work/out" || fail "$(tail -n 2 "$work/out")"
     ;;
 *)
     echo "unknown test $what"

@@ -8,6 +8,7 @@
 #include "json/json.h"
 
 #include <fcntl.h>
+#include <math.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -494,6 +495,42 @@ static void test_mutations(void **state)
     assert_true(loaded > 0 && refused > 0);
     free(buf);
     free(y);
+    cassette_destroy(c);
+}
+
+/* Case durations (for `run --shard`): set, replaced, kept through a save
+ * and load, apart from the other values; a value that is not a whole
+ * number of milliseconds reads as none. */
+static void test_case_durations(void **state)
+{
+    (void)state;
+    struct cassette *c = cassette_create(), *d = NULL;
+    struct util_error e;
+    util_error_clear(&e);
+    assert_true(cassette_case_duration_ms(c, "a") < 0);
+    assert_int_equal(cassette_value_append(c, "now@a", "1700000000", &e), UTIL_OK);
+    assert_int_equal(cassette_set_case_duration_ms(c, "a", 1234.4, &e), UTIL_OK);
+    assert_int_equal(cassette_set_case_duration_ms(c, "a: b", 7, &e), UTIL_OK);
+    assert_int_equal(cassette_set_case_duration_ms(c, "a", 99.6, &e), UTIL_OK); /* replaces */
+    assert_int_equal(cassette_value_count(c), 3);
+    assert_true(cassette_case_duration_ms(c, "a") == 100);
+    assert_true(cassette_case_duration_ms(c, "a: b") == 7);
+    assert_true(cassette_case_duration_ms(c, "now") < 0);
+    assert_int_equal(cassette_set_case_duration_ms(c, "a", -1, &e), UTIL_ERR_USAGE);
+    assert_int_equal(cassette_set_case_duration_ms(c, "a", NAN, &e), UTIL_ERR_USAGE);
+    size_t len, cursor = 0;
+    char *y = save(c, NULL, &len);
+    assert_non_null(strstr(y, "name: 'duration_ms@a: b'"));
+    assert_int_equal(cassette_load_text(y, len, "d.yaml", &d, &e), UTIL_OK);
+    assert_true(cassette_case_duration_ms(d, "a") == 100);
+    assert_true(cassette_case_duration_ms(d, "a: b") == 7);
+    assert_string_equal(cassette_value_next(d, "now@a", &cursor), "1700000000");
+    assert_int_equal(cassette_value_append(d, "duration_ms@x", "12ms", &e), UTIL_OK);
+    assert_int_equal(cassette_value_append(d, "duration_ms@y", "-3", &e), UTIL_OK);
+    assert_true(cassette_case_duration_ms(d, "x") < 0);
+    assert_true(cassette_case_duration_ms(d, "y") < 0);
+    free(y);
+    cassette_destroy(d);
     cassette_destroy(c);
 }
 
@@ -1152,6 +1189,7 @@ int main(void)
         cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_truncation_refused),
         cmocka_unit_test(test_mutations),
+        cmocka_unit_test(test_case_durations),
         cmocka_unit_test(test_redaction),
         cmocka_unit_test(test_match_basics),
         cmocka_unit_test(test_match_options),
