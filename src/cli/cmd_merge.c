@@ -1,8 +1,7 @@
-/* Sharding across CI jobs: `ingestcheck run --shard K/N` (the plan's
- * partition is run/plan.c's; this file parses K/N and reads the recorded
- * durations from the cassettes) and
- * `ingestcheck merge DIR...`, which combines the shards' reports into those
- * a single run would write. */
+/* Sharding across CI jobs: `ingestcheck run --shard K/N` (the partition is
+ * run/plan.c's; this file parses K/N and reads the durations recorded in
+ * the cassettes) and `ingestcheck merge DIR...`, which combines the
+ * shards' reports into those a single run would write. */
 #include "cli/cli.h"
 
 #include "cassette/cassette.h"
@@ -230,7 +229,8 @@ static const struct cli_command merge_command = {
         "Reads results.json from each directory (the --reports of `ingestcheck run --shard K/N`, "
         "K = 1..N, each once, in any order) and writes junit.xml and results.json as a single "
         "run of the same plan would: the cases in plan order, the same totals; run_id and "
-        "base_url are the lowest-numbered shard's, elapsed_ms the longest shard's. Prints the "
+        "base_url are those of the lowest-numbered shard that ran cases, elapsed_ms the longest "
+        "shard's. Prints the "
         "failed cases, the spec gaps and the summary. Exit 0 when every merged case passed, 1 "
         "when one failed, 2 for an unreadable or inconsistent input (a shard missing or given "
         "twice, shards of different plans), naming the file and the reason.",

@@ -379,6 +379,7 @@ int report_merge(struct run_results *in, size_t n, struct run_results *out, size
     out->base_url = strdup(first->base_url ? first->base_url : "");
     if (!out->cases || !out->run_id || !out->base_url)
         return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    unsigned message_from = 0; /* the target message of the lowest-numbered shard */
     for (size_t i = 0; i < n; i++) {
         memcpy(out->cases + out->count, in[i].cases, in[i].count * sizeof(*in[i].cases));
         out->count += in[i].count;
@@ -387,8 +388,9 @@ int report_merge(struct run_results *in, size_t n, struct run_results *out, size
             out->elapsed_ms = in[i].elapsed_ms;
         if (in[i].jobs > out->jobs)
             out->jobs = in[i].jobs;
-        if (in[i].target_error && !out->target_error) {
+        if (in[i].target_error && (!message_from || in[i].shard < message_from)) {
             out->target_error = true;
+            message_from = in[i].shard;
             memcpy(out->target_message, in[i].target_message, sizeof(out->target_message));
         }
     }

@@ -430,6 +430,32 @@ static void test_merge(void **state)
     case_file_destroy(f);
 }
 
+/* A target error in shards 3 and 2: the merged run has one, with shard
+ * 2's message, whatever the order given. */
+static void test_merge_target_error(void **state)
+{
+    (void)state;
+    struct case_file *fs[3] = {0};
+    struct run_results in[3], merged;
+    struct util_error err;
+    size_t culprit = 0;
+    util_error_clear(&err);
+    shards_read_back(3, in, fs);
+    in[2].target_error = in[1].target_error = true;
+    snprintf(in[2].target_message, sizeof(in[2].target_message), "from 3");
+    snprintf(in[1].target_message, sizeof(in[1].target_message), "from 2");
+    struct run_results order[3] = {in[2], in[0], in[1]};
+    run_results_init(&merged);
+    assert_int_equal(report_merge(order, 3, &merged, &culprit, &err), UTIL_OK);
+    assert_true(merged.target_error);
+    assert_string_equal(merged.target_message, "from 2");
+    for (int i = 0; i < 3; i++) {
+        run_results_finish(&order[i]);
+        case_file_destroy(fs[i]);
+    }
+    run_results_finish(&merged);
+}
+
 /* merge(in[0..n-1]) fails with UTIL_ERR_INVALID, blaming input culprit,
  * saying needle. */
 static void assert_merge_refused(struct run_results *in, size_t n, size_t culprit,
@@ -589,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_write_and_determinism),
         cmocka_unit_test(test_read_back),
         cmocka_unit_test(test_merge),
+        cmocka_unit_test(test_merge_target_error),
         cmocka_unit_test(test_merge_refuses),
         cmocka_unit_test(test_read_refuses),
     };
