@@ -16,6 +16,10 @@
  *       teardown:
  *         - operation: deleteTask
  *           path: {taskID: "{{taskID}}"}
+ *       cassette:                          # replay matching (also per step)
+ *         ignore_query: [startDate]
+ *         ignore_body: [/window/startDate] # JSON Pointers
+ *         ordered: true                    # in recorded order
  *
  * The loader reads a file three ways, each for what it is good at: libyaml
  * (spec/yaml_json.h) into a cJSON tree with a line table, validated with the
@@ -36,6 +40,7 @@
 #include "util/error.h"
 
 #include <cjson/cJSON.h>
+#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -58,6 +63,16 @@ struct case_expect {
 struct case_capture {
     char *name; /* owned variable name */
     char *expr; /* owned: "/a/0", "$.a[0]" or "header:NAME" */
+};
+
+/* How a cassette replay matches requests to recordings (`cassette:` of a
+ * case or step; the zero value compares everything, in any order). */
+struct case_match {
+    char **ignore_query; /* owned: query parameter names not compared */
+    size_t nignore_query;
+    char **ignore_body; /* owned: JSON Pointers removed from both bodies */
+    size_t nignore_body;
+    bool ordered; /* the next recording not yet replayed must match */
 };
 
 enum case_step_kind { CASE_STEP_OPERATION, CASE_STEP_RAW };
@@ -85,6 +100,9 @@ struct case_step {
     size_t ncaptures;
     int *allow_undocumented; /* owned */
     size_t nallow;
+    /* The step's cassette: merged with its case's: both ignore lists (the
+     * case's first), the step's ordered when given, else the case's. */
+    struct case_match match;
     bool teardown;    /* a teardown step */
     size_t index;     /* position in steps or teardown, from 0 */
     int line, column; /* where the step starts */
@@ -100,8 +118,9 @@ struct case_case {
     size_t nsteps;
     struct case_step *teardown;
     size_t nteardown;
-    const char *file; /* borrowed from the case_file */
-    size_t index;     /* position in the file */
+    struct case_match match; /* the case's own cassette: block */
+    const char *file;        /* borrowed from the case_file */
+    size_t index;            /* position in the file */
     int line, column;
 };
 
@@ -148,9 +167,10 @@ struct case_suite {
 void case_suite_init(struct case_suite *s);
 void case_suite_finish(struct case_suite *s);
 
-/* Loads each path (file or directory) into s. Stops at the first file that
- * does not load (err says which and where); nothing runs then. A case name
- * used twice in one file is refused. */
+/* Loads each path (file or directory) into s, the files on several threads
+ * (the loader is only read), in order. When a file does not load, err says
+ * which and where (the first such file in order) and s is left as it was;
+ * nothing runs then. A case name used twice in one file is refused. */
 int case_suite_load(const struct case_loader *l, const char *const *paths, size_t npaths,
                     struct case_suite *s, struct util_error *err);
 
@@ -168,6 +188,13 @@ void case_expect_status_text(const struct case_expect *e, char *buf, size_t size
  * {$date-time: true}, {$length: 3} or {$length: {min: 1, max: 5}},
  * {$contains: value}, {$exact: value}, {$absent: true}). */
 bool case_is_matcher(const cJSON *node);
+
+/* Compiles a $regex pattern (POSIX extended, REG_NOSUB) into re, after
+ * refusing what the C library cannot compile in bounded time:
+ * backreferences and repetitions that expand past CASE_CAP_REGEX_NODES.
+ * Returns 0 (regfree(re) later), or -1 with why (size bytes) saying what
+ * is wrong and nothing to free. */
+int case_regex_compile(regex_t *re, const char *pattern, char *why, size_t size);
 
 /* Parses "500ms", "2s", "1m", "1h" or a bare number of milliseconds.
  * Returns 0 and sets *ms, -1 when malformed. */

@@ -17,12 +17,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct case_loader {
     struct schema_registry *reg;
@@ -33,6 +36,14 @@ struct case_loader {
 
 /* ---- the typed skeleton, read with libcyaml ---- */
 
+struct cy_match {
+    char **ignore_query;
+    unsigned ignore_query_count;
+    char **ignore_body;
+    unsigned ignore_body_count;
+    bool *ordered; /* NULL when not given */
+};
+
 struct cy_step {
     char *name;
     char *operation;
@@ -41,6 +52,7 @@ struct cy_step {
     char *content_type;
     int *allow;
     unsigned allow_count;
+    struct cy_match *cassette;
 };
 
 struct cy_case {
@@ -52,6 +64,7 @@ struct cy_case {
     unsigned steps_count;
     struct cy_step *teardown;
     unsigned teardown_count;
+    struct cy_match *cassette;
 };
 
 struct cy_file {
@@ -67,6 +80,16 @@ static const cyaml_schema_value_t cy_int = {
     CYAML_VALUE_INT(CYAML_FLAG_DEFAULT, int),
 };
 
+static const cyaml_schema_field_t cy_match_fields[] = {
+    CYAML_FIELD_SEQUENCE("ignore_query", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct cy_match,
+                         ignore_query, &cy_string, 0, CASE_CAP_MATCH_IGNORES),
+    CYAML_FIELD_SEQUENCE("ignore_body", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct cy_match,
+                         ignore_body, &cy_string, 0, CASE_CAP_MATCH_IGNORES),
+    CYAML_FIELD_BOOL_PTR("ordered", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct cy_match,
+                         ordered),
+    CYAML_FIELD_END,
+};
+
 static const cyaml_schema_field_t cy_step_fields[] = {
     CYAML_FIELD_STRING_PTR("name", CYAML_FLAG_OPTIONAL, struct cy_step, name, 0, CYAML_UNLIMITED),
     CYAML_FIELD_STRING_PTR("operation", CYAML_FLAG_OPTIONAL, struct cy_step, operation, 0,
@@ -79,6 +102,8 @@ static const cyaml_schema_field_t cy_step_fields[] = {
                            CYAML_UNLIMITED),
     CYAML_FIELD_SEQUENCE("allow_undocumented", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
                          struct cy_step, allow, &cy_int, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_MAPPING_PTR("cassette", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct cy_step,
+                            cassette, cy_match_fields),
     /* Free-form values: read from the libyaml tree instead. */
     CYAML_FIELD_IGNORE("path", CYAML_FLAG_OPTIONAL),
     CYAML_FIELD_IGNORE("query", CYAML_FLAG_OPTIONAL),
@@ -104,6 +129,8 @@ static const cyaml_schema_field_t cy_case_fields[] = {
                          CASE_CAP_STEPS),
     CYAML_FIELD_SEQUENCE("teardown", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct cy_case,
                          teardown, &cy_step_schema, 0, CASE_CAP_STEPS),
+    CYAML_FIELD_MAPPING_PTR("cassette", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct cy_case,
+                            cassette, cy_match_fields),
     CYAML_FIELD_IGNORE("vars", CYAML_FLAG_OPTIONAL),
     CYAML_FIELD_END,
 };
@@ -180,12 +207,24 @@ static char *xstrdup(const char *s)
 /* Appends "/" + escaped token to a fixed pointer buffer. */
 static void ptr_join(char *out, size_t size, const char *base, const char *token)
 {
-    struct util_buf b;
-    util_buf_init(&b, size - 1);
-    util_buf_puts(&b, base);
-    json_pointer_append(&b, token);
-    snprintf(out, size, "%s", b.data ? b.data : base);
-    util_buf_finish(&b);
+    /* base + "/" + token escaped (RFC 6901), cut to fit; base may be out. */
+    size_t n = strlen(base);
+    if (n > size - 1)
+        n = size - 1;
+    memmove(out, base, n);
+    if (n + 1 < size)
+        out[n++] = '/';
+    for (const char *t = token; *t && n + 1 < size; t++) {
+        if (*t == '~' || *t == '/') {
+            if (n + 2 >= size)
+                break;
+            out[n++] = '~';
+            out[n++] = *t == '~' ? '0' : '1';
+        } else {
+            out[n++] = *t;
+        }
+    }
+    out[n] = '\0';
 }
 
 static void ptr_index(char *out, size_t size, const char *base, size_t i)
@@ -409,6 +448,17 @@ static void expect_finish(struct case_expect *e)
     memset(e, 0, sizeof(*e));
 }
 
+static void match_finish(struct case_match *m)
+{
+    for (size_t i = 0; i < m->nignore_query; i++)
+        free(m->ignore_query[i]);
+    free(m->ignore_query);
+    for (size_t i = 0; i < m->nignore_body; i++)
+        free(m->ignore_body[i]);
+    free(m->ignore_body);
+    memset(m, 0, sizeof(*m));
+}
+
 static void step_finish(struct case_step *s)
 {
     free(s->name);
@@ -423,6 +473,7 @@ static void step_finish(struct case_step *s)
     }
     free(s->captures);
     free(s->allow_undocumented);
+    match_finish(&s->match);
 }
 
 static void case_finish(struct case_case *k)
@@ -437,6 +488,7 @@ static void case_finish(struct case_case *k)
     for (size_t i = 0; i < k->nteardown; i++)
         step_finish(&k->teardown[i]);
     free(k->teardown);
+    match_finish(&k->match);
 }
 
 void case_file_destroy(struct case_file *f)
@@ -555,14 +607,10 @@ static int check_matchers(struct ctx *c, const cJSON *n, const char *pointer)
                     return fail_at(c, p, UTIL_ERR_INVALID, "$regex: expected a string");
                 if (!case_template_has(it->valuestring)) {
                     regex_t re;
-                    int rc = regcomp(&re, it->valuestring, REG_EXTENDED | REG_NOSUB);
-                    if (rc) {
-                        char why[256];
-                        regerror(rc, &re, why, sizeof(why));
-                        regfree(&re);
+                    char why[256];
+                    if (case_regex_compile(&re, it->valuestring, why, sizeof(why)))
                         return fail_at(c, p, UTIL_ERR_INVALID,
                                        "$regex: not a POSIX extended regular expression: %s", why);
-                    }
                     regfree(&re);
                 }
             } else if (strcmp(m, "$uuid") == 0 || strcmp(m, "$date-time") == 0 ||
@@ -984,8 +1032,8 @@ static int build_step(struct ctx *c, const cJSON *node, const struct cy_step *cy
             long ms = 0;
             char q[1024];
             ptr_join(q, sizeof(q), p, dkeys[i]);
-            if (cJSON_IsNumber(d))
-                ms = (long)d->valuedouble;
+            if (cJSON_IsNumber(d)) /* the schema says an integer >= 0 */
+                ms = d->valuedouble >= (double)LONG_MAX ? LONG_MAX : (long)d->valuedouble;
             else if (case_parse_duration(d->valuestring, &ms) != 0)
                 return fail_at(c, q, UTIL_ERR_INVALID, "%s: expected a duration", dkeys[i]);
             if (i == 0 && ms < CASE_MIN_POLL_INTERVAL_MS)
@@ -999,6 +1047,11 @@ static int build_step(struct ctx *c, const cJSON *node, const struct cy_step *cy
             else
                 s->poll_timeout_ms = ms;
         }
+        if (s->poll_interval_ms > s->poll_timeout_ms)
+            return fail_at(c, p, UTIL_ERR_INVALID,
+                           "until: the interval (%ldms) is longer than the timeout (%ldms): the "
+                           "step would poll only once",
+                           s->poll_interval_ms, s->poll_timeout_ms);
     }
     if (cy->allow_count) {
         s->allow_undocumented = malloc(cy->allow_count * sizeof(int));
@@ -1037,6 +1090,47 @@ static int build_step(struct ctx *c, const cJSON *node, const struct cy_step *cy
     return UTIL_OK;
 }
 
+/* Appends copies of the n strings of items to the list (*list, *count). */
+static int strings_append(char ***list, size_t *count, char *const *items, size_t n)
+{
+    if (!n)
+        return UTIL_OK;
+    char **grown = realloc(*list, (*count + n) * sizeof(char *));
+    if (!grown)
+        return UTIL_ERR_NOMEM;
+    *list = grown;
+    for (size_t i = 0; i < n; i++) {
+        if (!(grown[*count] = strdup(items[i])))
+            return UTIL_ERR_NOMEM;
+        (*count)++;
+    }
+    return UTIL_OK;
+}
+
+/* Sets out (zeroed) to base (may be NULL) merged with the cassette: block
+ * cy (may be NULL): base's ignore lists then cy's, cy's ordered when given. */
+static int build_match(struct ctx *c, const struct case_match *base, const struct cy_match *cy,
+                       struct case_match *out)
+{
+    int rc = UTIL_OK;
+    out->ordered = base && base->ordered;
+    if (base)
+        rc = strings_append(&out->ignore_query, &out->nignore_query, base->ignore_query,
+                            base->nignore_query);
+    if (!rc && base)
+        rc = strings_append(&out->ignore_body, &out->nignore_body, base->ignore_body,
+                            base->nignore_body);
+    if (!rc && cy)
+        rc = strings_append(&out->ignore_query, &out->nignore_query, cy->ignore_query,
+                            cy->ignore_query_count);
+    if (!rc && cy)
+        rc = strings_append(&out->ignore_body, &out->nignore_body, cy->ignore_body,
+                            cy->ignore_body_count);
+    if (cy && cy->ordered)
+        out->ordered = *cy->ordered;
+    return rc ? util_error_set(c->err, rc, "out of memory") : UTIL_OK;
+}
+
 static int build_case(struct ctx *c, const cJSON *node, const struct cy_case *cy,
                       const char *pointer, struct case_case *k)
 {
@@ -1050,6 +1144,8 @@ static int build_case(struct ctx *c, const cJSON *node, const struct cy_case *cy
     k->vars = cJSON_GetObjectItemCaseSensitive(node, "vars");
     if (!k->name)
         return util_error_set(c->err, UTIL_ERR_NOMEM, "out of memory");
+    if ((rc = build_match(c, NULL, cy->cassette, &k->match)))
+        return rc;
     if (cy->tags_count) {
         k->tags = calloc(cy->tags_count, sizeof(char *));
         if (!k->tags)
@@ -1090,6 +1186,8 @@ static int build_case(struct ctx *c, const cJSON *node, const struct cy_case *cy
         k->nsteps++;
         rc = build_step(c, cJSON_GetArrayItem(steps, (int)i), &cy->steps[i], sp, &k->steps[i],
                         &known, false);
+        if (!rc)
+            rc = build_match(c, &k->match, cy->steps[i].cassette, &k->steps[i].match);
         for (size_t j = 0; !rc && j < k->steps[i].ncaptures; j++)
             if (known_add(&known, k->steps[i].captures[j].name))
                 rc = util_error_set(c->err, UTIL_ERR_NOMEM, "out of memory");
@@ -1104,6 +1202,8 @@ static int build_case(struct ctx *c, const cJSON *node, const struct cy_case *cy
         k->nteardown++;
         rc = build_step(c, cJSON_GetArrayItem(teardown, (int)i), &cy->teardown[i], sp,
                         &k->teardown[i], &known, true);
+        if (!rc)
+            rc = build_match(c, &k->match, cy->teardown[i].cassette, &k->teardown[i].match);
         for (size_t j = 0; !rc && j < k->teardown[i].ncaptures; j++)
             if (known_add(&known, k->teardown[i].captures[j].name))
                 rc = util_error_set(c->err, UTIL_ERR_NOMEM, "out of memory");
@@ -1158,6 +1258,13 @@ int case_file_load_text(const struct case_loader *l, const char *text, size_t le
     }
     cyaml_err_t cerr =
         cyaml_load_data((const uint8_t *)text, len, &cfg, &cy_file_schema, (void **)&cy, NULL);
+    if (cerr == CYAML_ERR_OOM || cerr == CYAML_ERR_LIBYAML_PARSER_INIT ||
+        cerr == CYAML_ERR_LIBYAML_EVENT_INIT || cerr == CYAML_ERR_LIBYAML_PARSER) {
+        /* libyaml parsed these bytes once already (spec_yaml_parse): the
+         * second time it can only have run out of memory. */
+        rc = util_error_set(err, UTIL_ERR_NOMEM, "%s: out of memory", name);
+        goto cleanup;
+    }
     if (cerr != CYAML_OK) {
         rc = util_error_set(err, UTIL_ERR_INVALID, "%s:%d:%d: %s", name, log.line, log.column,
                             log.first[0] ? log.first : cyaml_strerror(cerr));
@@ -1317,6 +1424,112 @@ static int collect_dir(const char *dir, struct path_list *out, int depth, struct
     return rc;
 }
 
+/* Case files being loaded by several threads: each takes the next file,
+ * largest first (so that the threads finish together). */
+struct load_job {
+    const struct case_loader *l;
+    const struct path_list *files;
+    size_t *order;             /* file indexes, largest file first */
+    off_t *size;               /* one per file, for the order */
+    struct case_file **out;    /* one per file */
+    int *rc;                   /* one per file */
+    struct util_error *errors; /* one per file */
+    pthread_mutex_t lock;
+    size_t next;
+};
+
+static void *load_worker(void *arg)
+{
+    struct load_job *j = arg;
+    for (;;) {
+        pthread_mutex_lock(&j->lock);
+        size_t next = j->next++;
+        pthread_mutex_unlock(&j->lock);
+        if (next >= j->files->count)
+            return NULL;
+        size_t i = j->order[next];
+        util_error_clear(&j->errors[i]);
+        j->rc[i] = case_file_load(j->l, j->files->items[i], &j->out[i], &j->errors[i]);
+    }
+}
+
+/* Loads every file of files into s, in order, on up to CASE_LOAD_THREADS
+ * threads (the loader is only read); on failure, the error of the first
+ * failing file in order, and s is left as it was. */
+static int load_all(const struct case_loader *l, const struct path_list *files,
+                    struct case_suite *s, struct util_error *err)
+{
+    size_t n = files->count;
+    struct load_job j = {.l = l, .files = files};
+    pthread_t threads[CASE_LOAD_THREADS];
+    size_t started = 0, want = n;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int rc = UTIL_OK;
+    if (cpus >= 1 && want > (size_t)cpus)
+        want = (size_t)cpus;
+    if (want > CASE_LOAD_THREADS)
+        want = CASE_LOAD_THREADS;
+    j.out = calloc(n ? n : 1, sizeof(*j.out));
+    j.rc = calloc(n ? n : 1, sizeof(*j.rc));
+    j.errors = calloc(n ? n : 1, sizeof(*j.errors));
+    j.order = calloc(n ? n : 1, sizeof(*j.order));
+    j.size = calloc(n ? n : 1, sizeof(*j.size));
+    if (!j.out || !j.rc || !j.errors || !j.order || !j.size ||
+        n > SIZE_MAX / sizeof(*s->files) - s->count) {
+        rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        j.size[i] = stat(files->items[i], &st) == 0 ? st.st_size : 0;
+        /* insertion by size, descending; equal sizes keep file order */
+        size_t k = i;
+        for (; k > 0 && j.size[j.order[k - 1]] < j.size[i]; k--)
+            j.order[k] = j.order[k - 1];
+        j.order[k] = i;
+    }
+    pthread_mutex_init(&j.lock, NULL);
+    /* This thread is one of the loaders. */
+    while (started + 1 < want && pthread_create(&threads[started], NULL, load_worker, &j) == 0)
+        started++;
+    load_worker(&j);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    pthread_mutex_destroy(&j.lock);
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (j.rc[i]) {
+            rc = j.rc[i];
+            if (err)
+                *err = j.errors[i];
+        }
+    }
+    if (!rc && s->count + n > s->alloc) {
+        size_t cap = s->alloc ? s->alloc : 16;
+        while (cap < s->count + n)
+            cap *= 2;
+        struct case_file **q = realloc(s->files, cap * sizeof(*q));
+        if (!q)
+            rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+        else {
+            s->files = q;
+            s->alloc = cap;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (rc)
+            case_file_destroy(j.out[i]);
+        else
+            s->files[s->count++] = j.out[i];
+    }
+cleanup:
+    free(j.out);
+    free(j.rc);
+    free(j.errors);
+    free(j.order);
+    free(j.size);
+    return rc;
+}
+
 int case_suite_load(const struct case_loader *l, const char *const *paths, size_t npaths,
                     struct case_suite *s, struct util_error *err)
 {
@@ -1336,24 +1549,8 @@ int case_suite_load(const struct case_loader *l, const char *const *paths, size_
             }
         }
     }
-    for (size_t i = 0; !rc && i < files.count; i++) {
-        struct case_file *f = NULL;
-        rc = case_file_load(l, files.items[i], &f, err);
-        if (rc)
-            break;
-        if (s->count == s->alloc) {
-            size_t n = s->alloc ? s->alloc * 2 : 16;
-            struct case_file **q = realloc(s->files, n * sizeof(*q));
-            if (!q) {
-                case_file_destroy(f);
-                rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
-                break;
-            }
-            s->files = q;
-            s->alloc = n;
-        }
-        s->files[s->count++] = f;
-    }
+    if (!rc)
+        rc = load_all(l, &files, s, err);
     for (size_t i = 0; i < files.count; i++)
         free(files.items[i]);
     free(files.items);

@@ -3,9 +3,10 @@
 
 #include "case/limits.h"
 #include "util/buf.h"
+#include "json/json.h"
 
 #include <ctype.h>
-#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,7 +125,12 @@ const cJSON *case_vars_get(const struct case_vars *v, const char *name)
 void case_format_time(time_t t, char out[32])
 {
     struct tm tm;
-    gmtime_r(&t, &tm);
+    if (!gmtime_r(&t, &tm) || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900) {
+        /* Not reachable from a template (the shift is capped); a clock
+         * hook gave a time RFC 3339 cannot write. */
+        snprintf(out, 32, "%s", t < 0 ? "0000-01-01T00:00:00Z" : "9999-12-31T23:59:59Z");
+        return;
+    }
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
@@ -134,8 +140,8 @@ enum expr_kind { EXPR_VAR, EXPR_ENV, EXPR_RUN_ID, EXPR_UUID, EXPR_NOW };
 
 struct expr {
     enum expr_kind kind;
-    char name[256]; /* variable or environment name */
-    long shift_s;   /* for now */
+    char name[256];    /* variable or environment name */
+    long long shift_s; /* for now */
 };
 
 static bool ident_start(char c)
@@ -210,7 +216,11 @@ static int parse_expr(const char *s, size_t len, struct expr *e, struct util_err
                                   "malformed placeholder {{%.*s}} (expected now, now - 1h, "
                                   "now + 30m: a number and one of s, m, h, d)",
                                   (int)len, s);
-        e->shift_s = (sign == '-' ? -1 : 1) * n * unit;
+        if ((long long)n * unit > CASE_CAP_NOW_SHIFT_S)
+            return util_error_set(err, UTIL_ERR_PARSE,
+                                  "placeholder {{%.*s}} shifts the time by more than 1000 years",
+                                  (int)len, s);
+        e->shift_s = (sign == '-' ? -1 : 1) * (long long)n * unit;
         return UTIL_OK;
     }
     if (len > 4 && strncmp(s, "env.", 4) == 0) {
@@ -449,9 +459,39 @@ int case_template_expand_json(struct case_vars *v, const cJSON *in, cJSON **out,
 
 /* ---- captures ---- */
 
+/* Parses the index of "[N]" at p (digits only: no sign, no space) into
+ * *idx; returns the character after ']' or NULL when malformed. An index
+ * past INT_MAX is well-formed but names no item (*idx = -1). */
+static const char *parse_index(const char *p, long *idx)
+{
+    if (!isdigit((unsigned char)*p))
+        return NULL;
+    long v = 0;
+    for (; isdigit((unsigned char)*p); p++)
+        v = v > INT_MAX ? v : v * 10 + (*p - '0');
+    if (*p != ']')
+        return NULL;
+    *idx = v > INT_MAX ? -1 : v;
+    return p + 1;
+}
+
+/* The member of object o named by the n bytes at k, or NULL. */
+static const cJSON *member(const cJSON *o, const char *k, size_t n)
+{
+    const cJSON *it;
+    if (!cJSON_IsObject(o))
+        return NULL;
+    cJSON_ArrayForEach(it, o)
+    {
+        if (it->string && strlen(it->string) == n && memcmp(it->string, k, n) == 0)
+            return it;
+    }
+    return NULL;
+}
+
 /* Walks a simple JSONPath; returns NULL when absent or malformed. With
  * doc == NULL only checks the syntax (returns a non-NULL sentinel when
- * valid). */
+ * valid). Keys (no escapes) are compared in place: any length works. */
 static const cJSON *jsonpath(const cJSON *doc, const char *p, bool *ok)
 {
     static const cJSON sentinel;
@@ -459,39 +499,31 @@ static const cJSON *jsonpath(const cJSON *doc, const char *p, bool *ok)
     *ok = false;
     if (*p++ != '$')
         return NULL;
-    char key[512];
     while (*p) {
-        size_t n = 0;
+        const char *k;
+        size_t n;
         if (*p == '.') {
-            p++;
-            while (*p && *p != '.' && *p != '[' && n + 1 < sizeof(key))
-                key[n++] = *p++;
+            k = ++p;
+            n = strcspn(p, ".[");
             if (!n)
                 return NULL;
-            key[n] = '\0';
-            if (cur)
-                cur = cJSON_IsObject(cur) ? cJSON_GetObjectItemCaseSensitive(cur, key) : NULL;
+            p += n;
+            cur = cur ? member(cur, k, n) : NULL;
         } else if (*p == '[' && (p[1] == '\'' || p[1] == '"')) {
-            char q = p[1];
-            p += 2;
-            while (*p && *p != q && n + 1 < sizeof(key))
-                key[n++] = *p++;
-            if (*p != q || p[1] != ']')
+            char q[2] = {p[1], '\0'};
+            k = p + 2;
+            n = strcspn(k, q);
+            if (k[n] != q[0] || k[n + 1] != ']')
                 return NULL;
-            p += 2;
-            key[n] = '\0';
-            if (cur)
-                cur = cJSON_IsObject(cur) ? cJSON_GetObjectItemCaseSensitive(cur, key) : NULL;
+            p = k + n + 2;
+            cur = cur ? member(cur, k, n) : NULL;
         } else if (*p == '[') {
-            p++;
-            char *end = NULL;
-            errno = 0;
-            long idx = strtol(p, &end, 10);
-            if (end == p || *end != ']' || errno || idx < 0)
+            long idx = 0;
+            p = parse_index(p + 1, &idx);
+            if (!p)
                 return NULL;
-            p = end + 1;
             if (cur)
-                cur = cJSON_IsArray(cur) ? cJSON_GetArrayItem(cur, (int)idx) : NULL;
+                cur = cJSON_IsArray(cur) && idx >= 0 ? cJSON_GetArrayItem(cur, (int)idx) : NULL;
         } else {
             return NULL;
         }
@@ -507,37 +539,8 @@ const cJSON *case_capture_eval(const cJSON *doc, const char *expr)
         return NULL;
     if (expr[0] == '$')
         return jsonpath(doc, expr, &ok);
-    if (expr[0] == '/' || expr[0] == '\0') {
-        /* JSON Pointer (RFC 6901). */
-        const cJSON *cur = doc;
-        const char *p = expr;
-        char tok[512];
-        while (*p == '/' && cur) {
-            p++;
-            size_t n = 0;
-            while (*p && *p != '/' && n + 1 < sizeof(tok)) {
-                if (*p == '~' && (p[1] == '0' || p[1] == '1')) {
-                    tok[n++] = p[1] == '0' ? '~' : '/';
-                    p += 2;
-                } else {
-                    tok[n++] = *p++;
-                }
-            }
-            tok[n] = '\0';
-            if (cJSON_IsArray(cur)) {
-                char *end = NULL;
-                long idx = strtol(tok, &end, 10);
-                if (!n || *end || idx < 0)
-                    return NULL;
-                cur = cJSON_GetArrayItem(cur, (int)idx);
-            } else if (cJSON_IsObject(cur)) {
-                cur = cJSON_GetObjectItemCaseSensitive(cur, tok);
-            } else {
-                return NULL;
-            }
-        }
-        return cur;
-    }
+    if (expr[0] == '/' || expr[0] == '\0')
+        return json_pointer_get(doc, expr, false); /* RFC 6901 */
     return NULL;
 }
 

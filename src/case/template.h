@@ -6,7 +6,8 @@
  *   run.id          the run's identifier (prefix of resource names)
  *   uuid            a new random UUID v4 at each use
  *   now             the current time, RFC 3339 UTC ("2024-04-17T10:00:00Z")
- *   now - 1h        now shifted by N s, m, h or d (+ or -)
+ *   now - 1h        now shifted by N s, m, h or d (+ or -), at most 1000
+ *                   years (CASE_CAP_NOW_SHIFT_S)
  * A string that is exactly one `{{name}}` takes the variable's JSON value
  * (a number stays a number); otherwise values are spliced in as text.
  *

@@ -235,6 +235,9 @@ struct cassette_match_options {
     const char *const *ignore_body; /* JSON Pointers removed from both bodies */
     size_t ignore_body_count;
     bool ordered; /* the next unreplayed recording must match */
+    /* With ordered: only the recordings labelled with this case count (a
+     * cassette transport sets it from its context when NULL); NULL: all. */
+    const char *ordered_case;
 };
 
 enum cassette_field {
@@ -344,6 +347,10 @@ const struct cassette_miss *cassette_transport_last_miss(const struct http_trans
 /* True when requests are answered from the cassette without sending (the
  * runner then skips polling intervals). */
 bool cassette_transport_replays_only(const struct http_transport *t);
+/* Marks interaction i of t's cassette as replayed already, so that no
+ * request replays it (the recordings of cases that do not run here, such
+ * as another shard's). Does nothing when t matches nothing (mode all). */
+void cassette_transport_mark_replayed(struct http_transport *t, size_t i);
 /* Counters: requests answered from the cassette, requests recorded. */
 void cassette_transport_counts(const struct http_transport *t, size_t *replayed, size_t *recorded);
 

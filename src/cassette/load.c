@@ -809,7 +809,8 @@ int cassette_load_file(const char *path, struct cassette **out, struct util_erro
     struct stat st;
     FILE *f = fopen(path, "rb");
     if (!f) {
-        rc = util_error_set(err, UTIL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        rc = util_error_set(err, errno == ENOMEM ? UTIL_ERR_NOMEM : UTIL_ERR_IO,
+                            "%s: cannot open: %s", path, strerror(errno));
         util_error_at(err, path, 0, 0);
         return rc;
     }

@@ -408,16 +408,18 @@ static uint64_t json_hash(const cJSON *n)
     return 0x9; /* null */
 }
 
-static uint64_t body_hash(const char *s, size_t n)
+/* The hash of body s (n bytes) whose parse, body_json(s, n), is doc. */
+static uint64_t body_hash_parsed(const char *s, size_t n, const cJSON *doc)
 {
     if (!s || blank(s, n))
         return 0x1;
+    return doc ? json_hash(doc) : mix(hash_bytes(HASH_SEED ^ 0xb, s, n));
+}
+
+static uint64_t body_hash(const char *s, size_t n)
+{
     cJSON *doc = body_json(s, n);
-    uint64_t h;
-    if (doc)
-        h = json_hash(doc);
-    else
-        h = mix(hash_bytes(HASH_SEED ^ 0xb, s, n));
+    uint64_t h = body_hash_parsed(s, n, doc);
     cJSON_Delete(doc);
     return h;
 }
@@ -879,16 +881,22 @@ int cassette_match(struct cassette_matcher *m, const struct http_request *req,
     if (opts && opts->ordered) {
         while (m->cursor < m->c->count && m->slots[m->cursor].used)
             m->cursor++;
-        if (m->cursor < m->c->count && compare(m, &p, m->cursor, opts, NULL) == 0) {
-            found = m->cursor;
+        /* The next recording not replayed (of ordered_case, when given). */
+        size_t next = m->cursor;
+        while (opts->ordered_case && next < m->c->count &&
+               (m->slots[next].used || !m->c->items[next].pub.case_name ||
+                strcmp(m->c->items[next].pub.case_name, opts->ordered_case) != 0))
+            next++;
+        if (next < m->c->count && compare(m, &p, next, opts, NULL) == 0) {
+            found = next;
         } else if (miss) {
-            if (m->cursor >= m->c->count) {
+            if (next >= m->c->count) {
                 closest(m, &p, head, opts, miss);
             } else {
                 struct util_buf d;
                 util_buf_init(&d, CASSETTE_MISS_DETAIL_MAX);
-                miss->closest = m->cursor;
-                miss->field = compare(m, &p, m->cursor, opts, &d);
+                miss->closest = next;
+                miss->field = compare(m, &p, next, opts, &d);
                 snprintf(miss->detail, sizeof(miss->detail), "in recorded order, %s",
                          d.data ? d.data : "");
                 util_buf_finish(&d);
@@ -899,7 +907,8 @@ int cassette_match(struct cassette_matcher *m, const struct http_request *req,
         if (fast) {
             if ((rc = full_sync(m)))
                 goto nomem;
-            p.hash = mix(nquery_hash(&p.query) ^ body_hash(p.body, p.body_len));
+            /* Without ignores, p.json is the body's parse as it stands. */
+            p.hash = mix(nquery_hash(&p.query) ^ body_hash_parsed(p.body, p.body_len, p.json));
             struct index_slot *s =
                 m->nfull ? full_slot(m->full, m->nfull, full_hash(p.method, p.path, p.hash)) : NULL;
             if (s && s->head != NO_ENTRY) {

@@ -23,6 +23,9 @@ struct secret {
     size_t len;
     char *placeholder; /* "<REDACTED:label>" */
     char *uri_placeholder;
+    /* The value percent-encoded and JSON-escaped, NULL when the same as
+     * value (computed once: every string of every exchange is searched). */
+    char *uri_form, *json_form;
 };
 
 /* The remembered secrets: grows while recording (longest first, so a
@@ -70,6 +73,8 @@ void cassette_redactor_destroy(struct cassette_redactor *r)
             free(r->known->items[i].value);
             free(r->known->items[i].placeholder);
             free(r->known->items[i].uri_placeholder);
+            free(r->known->items[i].uri_form);
+            free(r->known->items[i].json_form);
         }
         free(r->known->items);
         free(r->known);
@@ -100,11 +105,33 @@ int cassette_redactor_add_field(struct cassette_redactor *r, const char *name,
 
 static char *make_placeholder(const char *label)
 {
-    size_t n = strlen(label) + 16;
-    char *s = malloc(n);
-    if (s)
-        snprintf(s, n, "<REDACTED:%s>", label);
+    static const char head[] = "<REDACTED:";
+    size_t h = sizeof(head) - 1, n = strlen(label);
+    char *s = malloc(h + n + 2);
+    if (s) {
+        memcpy(s, head, h);
+        memcpy(s + h, label, n);
+        memcpy(s + h + n, ">", 2);
+    }
     return s;
+}
+
+static int json_escape(const char *s, size_t n, struct util_buf *out);
+
+/* A heap copy of the encoding of value by enc into *form, left NULL when
+ * the encoding is value itself. */
+static int encoded_form(const char *value, size_t len,
+                        int (*enc)(const char *, size_t, struct util_buf *), char **form)
+{
+    struct util_buf u;
+    util_buf_init(&u, CASSETTE_CAP_SCALAR * 6u);
+    int rc = enc(value, len, &u);
+    *form = NULL;
+    if (rc == UTIL_OK && u.data && (u.len != len || memcmp(u.data, value, len) != 0) &&
+        !(*form = util_buf_steal(&u)))
+        rc = UTIL_ERR_NOMEM;
+    util_buf_finish(&u);
+    return rc;
 }
 
 /* Remembers value under label; a value already known keeps its label. */
@@ -140,11 +167,16 @@ static int learn(const struct cassette_redactor *r, const char *value, size_t le
     if (s.placeholder && uri_encode(s.placeholder, strlen(s.placeholder), &u) == UTIL_OK)
         s.uri_placeholder = util_buf_steal(&u);
     util_buf_finish(&u);
-    if (!s.value || !s.placeholder || !s.uri_placeholder) {
+    int rc = s.value ? encoded_form(s.value, len, uri_encode, &s.uri_form) : UTIL_ERR_NOMEM;
+    if (rc == UTIL_OK)
+        rc = encoded_form(s.value, len, json_escape, &s.json_form);
+    if (rc || !s.placeholder || !s.uri_placeholder) {
         free(s.value);
         free(s.placeholder);
         free(s.uri_placeholder);
-        return UTIL_ERR_NOMEM;
+        free(s.uri_form);
+        free(s.json_form);
+        return rc ? rc : UTIL_ERR_NOMEM;
     }
     /* Longest first. */
     size_t at = 0;
@@ -252,10 +284,9 @@ static int replace_all(const char *needle, size_t nlen, const char *rep, const c
 static int known_pass(const struct cassette_redactor *r, const char *s, size_t n, bool in_uri,
                       struct util_buf *out, bool *changed, struct cassette *c)
 {
-    struct util_buf a, b, form;
+    struct util_buf a, b;
     util_buf_init(&a, CASSETTE_CAP_BODY * 2u);
     util_buf_init(&b, CASSETTE_CAP_BODY * 2u);
-    util_buf_init(&form, CASSETTE_CAP_SCALAR * 6u);
     const char *cur = s;
     size_t len = n;
     int rc = UTIL_OK;
@@ -267,14 +298,10 @@ static int known_pass(const struct cassette_redactor *r, const char *s, size_t n
         const char *rep = in_uri ? k->uri_placeholder : k->placeholder;
         bool hit = false;
         rc = replace_all(k->value, k->len, rep, &cur, &len, &a, &b, &hit);
-        util_buf_reset(&form);
-        if (rc == UTIL_OK && (rc = uri_encode(k->value, k->len, &form)) == UTIL_OK &&
-            (form.len != k->len || memcmp(form.data, k->value, k->len) != 0))
-            rc = replace_all(form.data, form.len, rep, &cur, &len, &a, &b, &hit);
-        util_buf_reset(&form);
-        if (rc == UTIL_OK && (rc = json_escape(k->value, k->len, &form)) == UTIL_OK && form.data &&
-            (form.len != k->len || memcmp(form.data, k->value, k->len) != 0))
-            rc = replace_all(form.data, form.len, rep, &cur, &len, &a, &b, &hit);
+        if (rc == UTIL_OK && k->uri_form)
+            rc = replace_all(k->uri_form, strlen(k->uri_form), rep, &cur, &len, &a, &b, &hit);
+        if (rc == UTIL_OK && k->json_form)
+            rc = replace_all(k->json_form, strlen(k->json_form), rep, &cur, &len, &a, &b, &hit);
         if (rc == UTIL_OK && hit) {
             *changed = true;
             if (c)
@@ -285,7 +312,6 @@ static int known_pass(const struct cassette_redactor *r, const char *s, size_t n
         rc = util_buf_append(out, cur, len);
     util_buf_finish(&a);
     util_buf_finish(&b);
-    util_buf_finish(&form);
     return rc;
 }
 

@@ -56,7 +56,10 @@ static int transport_send(struct http_transport *t, const struct http_request *r
     http_response_init(resp);
     if (!ct->record_all) {
         size_t index = SIZE_MAX;
-        rc = cassette_match(ct->m, req, &ct->opts, &index, &ct->miss, err);
+        struct cassette_match_options o = ct->opts;
+        if (o.ordered && !o.ordered_case)
+            o.ordered_case = ct->case_name;
+        rc = cassette_match(ct->m, req, &o, &index, &ct->miss, err);
         if (rc == UTIL_OK) {
             if ((rc = cassette_interaction_response(ct->c, index, resp, err)))
                 return rc;
@@ -207,6 +210,13 @@ int cassette_transport_set_match_options(struct http_transport *t,
     else
         memset(&ct->opts, 0, sizeof(ct->opts));
     return UTIL_OK;
+}
+
+void cassette_transport_mark_replayed(struct http_transport *t, size_t i)
+{
+    struct cassette_transport *ct = as_cassette(t);
+    if (ct && ct->m && i < cassette_count(ct->c))
+        cassette_matcher_mark_used(ct->m, i);
 }
 
 const struct cassette_miss *cassette_transport_last_miss(const struct http_transport *t)

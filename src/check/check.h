@@ -78,6 +78,17 @@ struct check_contract *check_contract_create(const char *schemas_dir, struct uti
 /* Accepts NULL. */
 void check_contract_destroy(struct check_contract *c);
 
+/* check_contract_create on a thread of its own, so that a command can load
+ * its other inputs meanwhile: start returns at once (NULL only when out of
+ * memory), finish waits and hands over what check_contract_create returned
+ * (NULL with err set on failure; err may be NULL to discard it) and frees
+ * the loader. Every started loader must be finished. schemas_dir must live
+ * until then. */
+struct check_contract_loader;
+struct check_contract_loader *check_contract_load_start(const char *schemas_dir);
+struct check_contract *check_contract_load_finish(struct check_contract_loader *l,
+                                                  struct util_error *err);
+
 /* The operationId whose method and path template match (path without the
  * query string); borrowed, NULL when none. A literal segment beats a
  * template segment (POST /1/tasks/search is searchTasks). */
@@ -86,6 +97,10 @@ const char *check_contract_match(const struct check_contract *c, const char *met
 
 /* Path template of an operation ("/1/tasks/{taskID}"), borrowed, or NULL. */
 const char *check_contract_path(const struct check_contract *c, const char *operation_id);
+
+/* The SHA-256 (64 hex digits) of the spec the schemas were generated
+ * from (operations.json spec.sha256); borrowed, NULL when it is absent. */
+const char *check_contract_spec_sha256(const struct check_contract *c);
 
 /* The response as the contract checks see it. */
 struct check_response {
@@ -148,6 +163,8 @@ void check_secrets_finish(struct check_secrets *s);
 int check_secrets_add(struct check_secrets *s, const char *value);
 /* Adds the values of every secret field in doc. */
 int check_secrets_collect(struct check_secrets *s, const cJSON *doc);
+/* Whether text holds one of the secret values of s (s may be NULL). */
+bool check_secrets_hit(const struct check_secrets *s, const char *text);
 /* A copy of text with every secret value replaced by CHECK_REDACTED; NULL
  * on ENOMEM or when text is NULL. Caller frees. */
 char *check_secrets_scrub(const struct check_secrets *s, const char *text);

@@ -8,6 +8,7 @@
 #include "util/file.h"
 #include "json/json.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,22 +67,121 @@ static int reserve(struct check_list *l)
     return UTIL_OK;
 }
 
+/* Appends s (n bytes) at *pos of out (size bytes); false when it does not
+ * fit with a NUL. */
+static bool put(char *out, size_t size, size_t *pos, const char *s, size_t n)
+{
+    if (n >= size - *pos)
+        return false;
+    memcpy(out + *pos, s, n);
+    *pos += n;
+    return true;
+}
+
+/* Writes v in decimal (with a minus sign when neg) ending just before end;
+ * returns where it starts. Room for 21 characters is needed. */
+static char *decimal(char *end, unsigned long long v, bool neg)
+{
+    do
+        *--end = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    if (neg)
+        *--end = '-';
+    return end;
+}
+
+/* "%d" of v in buf (24 bytes at least), without snprintf. */
+static void int_text(char *buf, size_t size, int v)
+{
+    char tmp[24];
+    unsigned long long m = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    const char *s = decimal(tmp + sizeof(tmp), m, v < 0);
+    size_t n = (size_t)(tmp + sizeof(tmp) - s);
+    if (n >= size)
+        n = size - 1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+}
+
+/* vsnprintf for the conversions check messages mostly use (%s of a string,
+ * %d, %zu, %%), the same text without glibc's general machinery. Returns the
+ * length, or -1 when fmt needs another conversion or the text does not fit:
+ * the caller then formats with vsnprintf. */
+static int format_simple(char *out, size_t size, const char *fmt, va_list ap)
+{
+    size_t pos = 0;
+    char num[32];
+    while (*fmt) {
+        const char *pct = strchr(fmt, '%');
+        size_t lit = pct ? (size_t)(pct - fmt) : strlen(fmt);
+        if (!put(out, size, &pos, fmt, lit))
+            return -1;
+        if (!pct)
+            break;
+        const char *s = num;
+        size_t n;
+        if (pct[1] == 's') {
+            s = va_arg(ap, const char *);
+            if (!s)
+                return -1;
+            n = strlen(s);
+            fmt = pct + 2;
+        } else if (pct[1] == 'd' || (pct[1] == 'z' && pct[2] == 'u')) {
+            bool neg = false;
+            unsigned long long v;
+            if (pct[1] == 'd') {
+                int d = va_arg(ap, int);
+                neg = d < 0;
+                v = neg ? 0ull - (unsigned long long)d : (unsigned long long)d;
+                fmt = pct + 2;
+            } else {
+                v = va_arg(ap, size_t);
+                fmt = pct + 3;
+            }
+            s = decimal(num + sizeof(num), v, neg);
+            n = (size_t)(num + sizeof(num) - s);
+        } else if (pct[1] == '%') {
+            s = "%";
+            n = 1;
+            fmt = pct + 2;
+        } else {
+            return -1;
+        }
+        if (!put(out, size, &pos, s, n))
+            return -1;
+    }
+    out[pos] = '\0';
+    return (int)pos;
+}
+
 int check_list_add(struct check_list *l, const char *name, enum check_outcome outcome,
                    const char *pointer, const char *expected, const char *actual, const char *fmt,
                    ...)
 {
     if (reserve(l))
         return UTIL_ERR_NOMEM;
+    /* A short message is formatted on the stack and copied once. */
+    char small[512];
     struct util_buf b;
     util_buf_init(&b, UTIL_CAP_MESSAGE);
     va_list ap;
     va_start(ap, fmt);
-    util_buf_vprintf(&b, fmt, ap);
+    int n = format_simple(small, sizeof(small), fmt, ap);
     va_end(ap);
+    if (n < 0) {
+        va_start(ap, fmt);
+        n = vsnprintf(small, sizeof(small), fmt, ap);
+        va_end(ap);
+    }
+    if (n < 0 || (size_t)n >= sizeof(small)) {
+        va_start(ap, fmt);
+        util_buf_vprintf(&b, fmt, ap);
+        va_end(ap);
+    }
     struct check_item it = {
         .name = strdup(name),
         .outcome = outcome,
-        .message = util_buf_steal(&b),
+        .message = n >= 0 && (size_t)n < sizeof(small) ? strdup(small) : util_buf_steal(&b),
         .pointer = pointer ? strdup(pointer) : NULL,
         .expected = expected ? strdup(expected) : NULL,
         .actual = actual ? strdup(actual) : NULL,
@@ -172,6 +272,51 @@ void check_contract_destroy(struct check_contract *c)
     cJSON_Delete(c->ops_doc);
     schema_registry_destroy(c->reg);
     free(c);
+}
+
+struct check_contract_loader {
+    const char *schemas_dir;
+    pthread_t thread;
+    bool threaded;
+    struct check_contract *contract;
+    struct util_error err;
+};
+
+static void *contract_load(void *arg)
+{
+    struct check_contract_loader *l = arg;
+    util_error_clear(&l->err);
+    l->contract = check_contract_create(l->schemas_dir, &l->err);
+    return NULL;
+}
+
+struct check_contract_loader *check_contract_load_start(const char *schemas_dir)
+{
+    struct check_contract_loader *l = calloc(1, sizeof(*l));
+    if (!l)
+        return NULL;
+    l->schemas_dir = schemas_dir;
+    /* Without a thread, finish loads it. */
+    l->threaded = pthread_create(&l->thread, NULL, contract_load, l) == 0;
+    return l;
+}
+
+struct check_contract *check_contract_load_finish(struct check_contract_loader *l,
+                                                  struct util_error *err)
+{
+    if (!l) {
+        util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    if (l->threaded)
+        pthread_join(l->thread, NULL);
+    else
+        contract_load(l);
+    struct check_contract *c = l->contract;
+    if (!c && err)
+        *err = l->err;
+    free(l);
+    return c;
 }
 
 static int split_path(const char *path, struct op_entry *o)
@@ -309,6 +454,13 @@ static const struct op_entry *find_op(const struct check_contract *c, const char
     return NULL;
 }
 
+const char *check_contract_spec_sha256(const struct check_contract *c)
+{
+    const cJSON *spec = cJSON_GetObjectItemCaseSensitive(c->ops_doc, "spec");
+    const cJSON *sha = cJSON_GetObjectItemCaseSensitive(spec, "sha256");
+    return cJSON_IsString(sha) && strlen(sha->valuestring) == 64 ? sha->valuestring : NULL;
+}
+
 const char *check_contract_path(const struct check_contract *c, const char *operation_id)
 {
     const struct op_entry *o = find_op(c, operation_id);
@@ -363,8 +515,8 @@ const char *check_contract_match(const struct check_contract *c, const char *met
 
 static const struct resp_entry *find_response(const struct op_entry *o, int status)
 {
-    char code[16];
-    snprintf(code, sizeof(code), "%d", status);
+    char code[24];
+    int_text(code, sizeof(code), status);
     for (size_t i = 0; i < o->nresponses; i++)
         if (strcmp(o->responses[i].status, code) == 0)
             return &o->responses[i];
@@ -399,8 +551,11 @@ static bool is_json_media(const char *mt)
 
 static void documented_list(const struct op_entry *o, struct util_buf *b)
 {
-    for (size_t i = 0; i < o->nresponses; i++)
-        util_buf_printf(b, "%s%s", i ? ", " : "", o->responses[i].status);
+    for (size_t i = 0; i < o->nresponses; i++) {
+        if (i)
+            util_buf_puts(b, ", ");
+        util_buf_puts(b, o->responses[i].status);
+    }
 }
 
 static void quote_value(struct util_buf *b, const cJSON *v)
@@ -466,8 +621,8 @@ int check_contract_response(const struct check_contract *c, const char *operatio
     struct util_buf b;
     util_buf_init(&b, UTIL_CAP_MESSAGE);
     int rc = UTIL_OK;
-    char status_text[16];
-    snprintf(status_text, sizeof(status_text), "%d", resp->status);
+    char status_text[24];
+    int_text(status_text, sizeof(status_text), resp->status);
     if (parsed)
         *parsed = NULL;
     if (operation)

@@ -159,8 +159,11 @@ static int match_matcher(const cJSON *m, const cJSON *act, const char *name, str
         } else if (strcmp(k, "$regex") == 0) {
             snprintf(exp, sizeof(exp), "matches /%s/", cJSON_IsString(it) ? it->valuestring : "");
             regex_t re;
-            if (!cJSON_IsString(it) || regcomp(&re, it->valuestring, REG_EXTENDED | REG_NOSUB)) {
-                r = fail(out, name, ptr->data, act, exp, "invalid regular expression");
+            char why[256] = "";
+            if (!cJSON_IsString(it) || case_regex_compile(&re, it->valuestring, why, sizeof(why))) {
+                char msg[300];
+                snprintf(msg, sizeof(msg), "invalid regular expression%s%s", *why ? ": " : "", why);
+                r = fail(out, name, ptr->data, act, exp, msg);
             } else {
                 if (!cJSON_IsString(act))
                     r = fail(out, name, ptr->data, act, exp, "not a string");

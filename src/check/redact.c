@@ -7,24 +7,40 @@
 #include <string.h>
 #include <strings.h>
 
-bool check_secret_header(const char *name)
+struct name {
+    const char *s;
+    size_t n;
+};
+#define NAME(s)                                                                                    \
+    {                                                                                              \
+        s, sizeof(s) - 1                                                                           \
+    }
+
+/* Whether name equals one of names (case-insensitively); only the names of
+ * its length are compared. */
+static bool in_list(const char *name, const struct name *names, size_t count)
 {
-    static const char *const names[] = {"x-algolia-api-key", "authorization",       "cookie",
-                                        "set-cookie",        "proxy-authorization", NULL};
-    for (size_t i = 0; names[i]; i++)
-        if (strcasecmp(name, names[i]) == 0)
+    size_t n = strlen(name);
+    for (size_t i = 0; i < count; i++)
+        if (names[i].n == n && strcasecmp(name, names[i].s) == 0)
             return true;
     return false;
 }
 
+bool check_secret_header(const char *name)
+{
+    static const struct name names[] = {NAME("x-algolia-api-key"), NAME("authorization"),
+                                        NAME("cookie"), NAME("set-cookie"),
+                                        NAME("proxy-authorization")};
+    return in_list(name, names, sizeof(names) / sizeof(names[0]));
+}
+
 bool check_secret_field(const char *name)
 {
-    static const char *const names[] = {"client_secret", "password",     "key",    "apiKey",
-                                        "privateKey",    "clientSecret", "secret", NULL};
-    for (size_t i = 0; name && names[i]; i++)
-        if (strcasecmp(name, names[i]) == 0)
-            return true;
-    return false;
+    static const struct name names[] = {
+        NAME("client_secret"), NAME("password"),     NAME("key"),   NAME("apiKey"),
+        NAME("privateKey"),    NAME("clientSecret"), NAME("secret")};
+    return name && in_list(name, names, sizeof(names) / sizeof(names[0]));
 }
 
 void check_secrets_init(struct check_secrets *s)
@@ -78,41 +94,49 @@ int check_secrets_collect(struct check_secrets *s, const cJSON *doc)
     return UTIL_OK;
 }
 
+bool check_secrets_hit(const struct check_secrets *s, const char *text)
+{
+    for (size_t i = 0; s && i < s->count; i++)
+        if (strstr(text, s->items[i]))
+            return true;
+    return false;
+}
+
 char *check_secrets_scrub(const struct check_secrets *s, const char *text)
 {
     if (!text)
         return NULL;
+    if (!check_secrets_hit(s, text))
+        return strdup(text);
     struct util_buf b;
     util_buf_init(&b, (size_t)-1);
     const char *p = text;
     int rc = UTIL_OK;
-    while (*p && !rc) {
-        size_t hit = 0;
-        for (size_t i = 0; i < s->count && !hit; i++) {
-            size_t n = strlen(s->items[i]);
-            if (strncmp(p, s->items[i], n) == 0)
-                hit = n;
+    while (!rc) {
+        /* The earliest secret in the rest; at one place, the first listed. */
+        const char *hit = NULL;
+        size_t len = 0;
+        for (size_t i = 0; i < s->count; i++) {
+            const char *h = strstr(p, s->items[i]);
+            if (h && (!hit || h < hit)) {
+                hit = h;
+                len = strlen(s->items[i]);
+            }
         }
-        if (hit) {
+        if (!hit) {
+            rc = util_buf_puts(&b, p);
+            break;
+        }
+        rc = util_buf_append(&b, p, (size_t)(hit - p));
+        if (!rc)
             rc = util_buf_puts(&b, CHECK_REDACTED);
-            p += hit;
-        } else {
-            rc = util_buf_putc(&b, *p++);
-        }
+        p = hit + len;
     }
     if (rc) {
         util_buf_finish(&b);
         return NULL;
     }
     return util_buf_steal(&b);
-}
-
-static bool holds_secret(const struct check_secrets *s, const char *text)
-{
-    for (size_t i = 0; s && i < s->count; i++)
-        if (strstr(text, s->items[i]))
-            return true;
-    return false;
 }
 
 /* Replaces it (a child of parent) by repl, keeping its key. */
@@ -132,7 +156,7 @@ int check_redact_json(const struct check_secrets *s, cJSON *doc)
         if (it->string && check_secret_field(it->string) && !cJSON_IsObject(it) &&
             !cJSON_IsArray(it) && !cJSON_IsNull(it)) {
             repl = cJSON_CreateString(CHECK_REDACTED);
-        } else if (cJSON_IsString(it) && holds_secret(s, it->valuestring)) {
+        } else if (cJSON_IsString(it) && check_secrets_hit(s, it->valuestring)) {
             char *clean = check_secrets_scrub(s, it->valuestring);
             repl = clean ? cJSON_CreateString(clean) : NULL;
             free(clean);
@@ -155,7 +179,7 @@ int check_redact_json(const struct check_secrets *s, cJSON *doc)
 
 static int scrub_field(const struct check_secrets *s, char **field)
 {
-    if (!*field || !holds_secret(s, *field))
+    if (!*field || !check_secrets_hit(s, *field))
         return UTIL_OK;
     char *clean = check_secrets_scrub(s, *field);
     if (!clean)

@@ -102,6 +102,35 @@ int cli_shard_plan(const char *spec, struct run_plan *plan, const char *cassette
 int cli_shard_write_empty(const struct run_plan *plan, const char *run_id, const char *base_url,
                           const char *reports);
 
+/* ---- API coverage (cmd_coverage.c), shared by run and coverage ---- */
+
+struct coverage_gates;
+struct run_results;
+
+/* The option entries of the coverage gates, for a command's table. */
+/* clang-format off */
+#define CLI_COVERAGE_GATE_OPTIONS(fail_under_id, fail_on_gap_id)                                   \
+    {"fail-under", 0, CLI_ARG_STRING, "DIM=P,...",                                                 \
+     "exit 1 when API coverage is below P % (operations, statuses, parameters, enums, branches, " \
+     "properties)",                                                                                \
+     fail_under_id, false},                                                                        \
+    {"fail-on-spec-gap", 0, CLI_ARG_NONE, NULL,                                                    \
+     "exit 1 when a status the spec does not document was seen", fail_on_gap_id, false}
+/* clang-format on */
+
+/* Fills g from the values of --fail-under (may be NULL) and
+ * --fail-on-spec-gap; prints the error and returns false on a bad value. */
+bool cli_coverage_gates(const char *fail_under, bool fail_on_spec_gap, struct coverage_gates *g);
+
+/* Computes the API coverage of a run's results over schemas_dir, writes
+ * coverage.json, coverage.html, coverage.md and api-coverage.info into
+ * dir, prints the coverage summary line and every failed
+ * gate. Returns CLI_EXIT_OK, CLI_EXIT_FAIL when a gate failed, or
+ * CLI_EXIT_USAGE when coverage could not be computed while a gate was
+ * asked for (without gates that is only a warning). */
+int cli_coverage_run(const char *schemas_dir, const char *dir, const struct run_results *r,
+                     const struct coverage_gates *g);
+
 /* Command tables of the subcommand files, NULL-terminated arrays. */
 extern const struct cli_command *const cli_validate_commands[];
 extern const struct cli_command *const cli_schemas_commands[];
@@ -109,5 +138,6 @@ extern const struct cli_command *const cli_serve_commands[];
 extern const struct cli_command *const cli_run_commands[];
 extern const struct cli_command *const cli_cassette_commands[];
 extern const struct cli_command *const cli_merge_commands[];
+extern const struct cli_command *const cli_coverage_commands[];
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "cassette/cassette.h"
 #include "check/check.h"
+#include "run/cassettes.h"
 #include "util/buf.h"
 #include "util/file.h"
 
@@ -191,6 +192,13 @@ static int run_lint(const struct cli_command *cmd, const struct cli_args *args)
             goto cleanup;
         }
         interactions += cassette_count(c);
+        const char *was = cassette_spec_sha256(c), *now = check_contract_spec_sha256(contract);
+        if (was && now && strcmp(was, now) != 0) {
+            char w[1024];
+            run_cassettes_spec_warning(files[i], was, now, w, sizeof(w));
+            fflush(stdout);
+            fprintf(stderr, "ingestcheck: warning: %s\n", w);
+        }
         int rc = lint_one(contract, c, files[i], cli_has(args, OPT_STRICT), &checks, &failed, &gaps,
                           &err);
         cassette_destroy(c);
@@ -289,7 +297,8 @@ static const struct cli_command lint_command = {
         "Loads each cassette (files, or directories of *.yaml; default cases/cassettes) and runs "
         "the contract checks on every recorded response: operation known, status documented, "
         "JSON content type, response schema. Without the cases, an undocumented status counts as "
-        "a spec gap (--strict: a failure). Opens no socket. Exit 0 when every check passed, 1 "
+        "a spec gap (--strict: a failure). A cassette recorded against another spec (its "
+        "spec_sha256) gets a warning on stderr. Opens no socket. Exit 0 when every check passed, 1 "
         "when one failed, 2 for an unreadable or corrupt cassette (file:line: reason).",
     .options = lint_options,
     .min_positional = 0,

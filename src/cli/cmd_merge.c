@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 
 #include "cassette/cassette.h"
+#include "coverage/coverage.h"
 #include "report/report.h"
 #include "run/run.h"
 #include "util/buf.h"
@@ -140,11 +141,13 @@ cleanup:
 
 /* ---- merge ---- */
 
-enum { OPT_REPORTS = 1 };
+enum { OPT_REPORTS = 1, OPT_FAIL_UNDER, OPT_FAIL_ON_SPEC_GAP };
 
 static const struct cli_option merge_options[] = {
     {"reports", 0, CLI_ARG_STRING, "DIR",
-     "write the merged junit.xml and results.json here (default: reports)", OPT_REPORTS, false},
+     "write the merged junit.xml, results.json and API coverage here (default: reports)",
+     OPT_REPORTS, false},
+    CLI_COVERAGE_GATE_OPTIONS(OPT_FAIL_UNDER, OPT_FAIL_ON_SPEC_GAP),
     {NULL, 0, CLI_ARG_NONE, NULL, NULL, 0, false},
 };
 
@@ -156,6 +159,7 @@ static int merge_run(const struct cli_command *cmd, const struct cli_args *args)
     struct util_error err;
     struct util_buf out;
     struct report_console_options opts = {.color = cli_color(args)};
+    struct coverage_gates gates;
     const char *dir = cli_get(args, OPT_REPORTS);
     (void)cmd;
     util_error_clear(&err);
@@ -165,6 +169,9 @@ static int merge_run(const struct cli_command *cmd, const struct cli_args *args)
         cli_error("out of memory");
         goto cleanup;
     }
+    if (!cli_coverage_gates(cli_get(args, OPT_FAIL_UNDER), cli_has(args, OPT_FAIL_ON_SPEC_GAP),
+                            &gates))
+        goto cleanup;
     for (size_t i = 0; i < n; i++) {
         run_results_init(&in[i]);
         if (report_read(args->positional[i], &in[i], &err)) {
@@ -202,16 +209,20 @@ static int merge_run(const struct cli_command *cmd, const struct cli_args *args)
         rc = report_console_summary(&out, &merged, &opts);
     if (out.data)
         fputs(out.data, stdout);
-    if (!cli_has(args, CLI_OPT_QUIET))
-        printf("merged %zu shard%s into %s\n", n, n == 1 ? "" : "s", dir ? dir : "reports");
     fflush(stdout);
     if (rc) {
         cli_error("%s", util_status_name(rc));
         goto cleanup;
     }
+    /* API coverage as the single run computes it: over the merged cases,
+     * in plan order (so gap examples keep the single run's order). */
+    int cov_exit = cli_coverage_run(cli_schemas_dir(args), dir ? dir : "reports", &merged, &gates);
+    if (!cli_has(args, CLI_OPT_QUIET))
+        printf("merged %zu shard%s into %s\n", n, n == 1 ? "" : "s", dir ? dir : "reports");
     if (merged.target_error)
         cli_error("target error in a shard: %s", merged.target_message);
     exit_code = merged.failed || merged.errors ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+    exit_code = cov_exit > exit_code ? cov_exit : exit_code;
 cleanup:
     for (size_t i = 0; in && i < n; i++)
         run_results_finish(&in[i]);
@@ -223,16 +234,19 @@ cleanup:
 
 static const struct cli_command merge_command = {
     .name = "merge",
-    .synopsis = "[--reports DIR] SHARD_REPORTS...",
+    .synopsis = "[--reports DIR] [--fail-under DIM=P,...] [--fail-on-spec-gap] SHARD_REPORTS...",
     .summary = "merge the reports of `run --shard K/N` jobs into those of a single run",
     .description =
         "Reads results.json from each directory (the --reports of `ingestcheck run --shard K/N`, "
-        "K = 1..N, each once, in any order) and writes junit.xml and results.json as a single "
+        "K = 1..N, each once, in any order) and writes junit.xml, results.json and the API "
+        "coverage (coverage.json, coverage.html, coverage.md, api-coverage.info, computed from "
+        "the merged cases; --fail-under and --fail-on-spec-gap gate it) as a single "
         "run of the same plan would: the cases in plan order, the same totals; run_id and "
         "base_url are those of the lowest-numbered shard that ran cases, elapsed_ms the longest "
         "shard's. Prints the "
-        "failed cases, the spec gaps and the summary. Exit 0 when every merged case passed, 1 "
-        "when one failed, 2 for an unreadable or inconsistent input (a shard missing or given "
+        "failed cases, the spec gaps, the summary and the API coverage line. Exit 0 when every "
+        "merged case passed, 1 when one failed or a coverage gate failed, 2 for an unreadable or "
+        "inconsistent input (a shard missing or given "
         "twice, shards of different plans), naming the file and the reason.",
     .options = merge_options,
     .min_positional = 1,

@@ -5,24 +5,23 @@
 
 #include "case/case.h"
 #include "check/check.h"
+#include "coverage/coverage.h"
 #include "http/http.h"
 #include "report/report.h"
+#include "run/cassettes.h"
 #include "run/run.h"
 #include "util/buf.h"
 #include "util/file.h"
 
 #include "cassette/cassette.h"
-#include "ingestcheck_config.h"
 #include "mock/caps.h"
 #include "mock/mock.h"
 
 #include <dirent.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,6 +50,9 @@ enum {
     OPT_REDACT,
     OPT_MOCK_SEED,
     OPT_SHARD,
+    OPT_WALL_CLOCK,
+    OPT_FAIL_UNDER,
+    OPT_FAIL_ON_SPEC_GAP,
 };
 
 static const struct cli_option run_options[] = {
@@ -72,7 +74,8 @@ static const struct cli_option run_options[] = {
     {"operation", 0, CLI_ARG_STRING, "ID", "run the cases that call this operationId",
      OPT_OPERATION, true},
     {"reports", 0, CLI_ARG_STRING, "DIR",
-     "write junit.xml and results.json here (default: reports)", OPT_REPORTS, false},
+     "write junit.xml, results.json and the API coverage here (default: reports)", OPT_REPORTS,
+     false},
     {"timeout", 0, CLI_ARG_INT, "MS", "per-request timeout in milliseconds (default 30000)",
      OPT_TIMEOUT, false},
     {"retries", 0, CLI_ARG_INT, "N", "retries of a request after a network error (default 0)",
@@ -82,7 +85,8 @@ static const struct cli_option run_options[] = {
     {"run-id", 0, CLI_ARG_STRING, "ID", "the run's identifier, {{run.id}} (default: random)",
      OPT_RUN_ID, false},
     {"list", 0, CLI_ARG_NONE, NULL, "list the selected cases and exit", OPT_LIST, false},
-    {"timings", 0, CLI_ARG_NONE, NULL, "show durations on the console", OPT_TIMINGS, false},
+    {"timings", 0, CLI_ARG_NONE, NULL,
+     "show durations on the console, and where the run's time went", OPT_TIMINGS, false},
     {"cassettes", 0, CLI_ARG_STRING, "DIR",
      "record to / replay from one cassette per case file in DIR (default: cases/cassettes)",
      OPT_CASSETTES, false},
@@ -91,14 +95,19 @@ static const struct cli_option run_options[] = {
      OPT_RECORD_MODE, false},
     {"replay", 0, CLI_ARG_NONE, NULL,
      "replay from the cassettes with no network at all (--record-mode none)", OPT_REPLAY, false},
-    {"redact", 0, CLI_ARG_STRING, "FIELD",
-     "also redact the JSON field FIELD from recordings (repeatable)", OPT_REDACT, true},
+    {"redact", 0, CLI_ARG_STRING, "FIELD", "also redact the JSON field FIELD from recordings",
+     OPT_REDACT, true},
     {"mock-seed", 0, CLI_ARG_INT, "N",
      "seed the embedded mock (IDs, timestamps, credentials, {{uuid}}): reproducible recordings",
      OPT_MOCK_SEED, false},
     {"shard", 0, CLI_ARG_STRING, "K/N",
      "run shard K of N: a balanced part of the selected cases (combine with merge)", OPT_SHARD,
      false},
+    {"wall-clock", 0, CLI_ARG_NONE, NULL,
+     "sleep each polling interval (until:) even against the embedded mock, instead of moving "
+     "the mock's clock forward",
+     OPT_WALL_CLOCK, false},
+    CLI_COVERAGE_GATE_OPTIONS(OPT_FAIL_UNDER, OPT_FAIL_ON_SPEC_GAP),
     {NULL, 0, CLI_ARG_NONE, NULL, NULL, 0, false},
 };
 
@@ -128,511 +137,10 @@ static void on_case_done(const struct run_case_result *r, size_t total, void *us
     util_buf_finish(&b);
 }
 
-/* ---- cassettes ----
- *
- * One cassette per case file: cases/tasks.yaml is recorded to and replayed
- * from DIR/tasks.yaml. Each cassette has one record/replay transport for the
- * whole run, so identical requests of different cases replay in recorded
- * order; the cases of one file take turns in plan order (case_begin waits
- * for its turn, case_end passes it on), which makes the cassette used by one
- * worker at a time and the consumption order the same for any -j. The
- * transport sends through a per-file relay whose target is the current
- * worker's live transport. {{now}} and {{uuid}} values are stored in the
- * cassette under "now@CASE" and "uuid@CASE" and reused on replay. */
-
-/* Base URL the runner sees when recording against the embedded mock, so a
- * cassette does not depend on the mock's ephemeral port. */
-#define CAS_MOCK_BASE "http://mock.ingestcheck.invalid"
-/* With --mock-seed, a run stays this long (of the mock's logical clock, one
- * second per request) in each stage, so that the suite sees a new run as
- * `created` for a few requests, as it does against the real-time mock. */
-#define CAS_SEEDED_RUN_STAGE_MS 5000L
-/* The value holding {{run.id}} in a cassette: a replay without --run-id
- * uses the recorded one, so its requests are the recorded requests. */
-#define CAS_RUN_ID "run.id"
-
-/* The clock of {{now}} with --mock-seed: SOURCE_DATE_EPOCH when set, else
- * the start of the seeded mock's logical clock. 0 until run_run sets it. */
-static time_t cas_seeded_clock;
-
-struct cas_file {
-    const char *case_file; /* borrowed from the suite */
-    char *path;            /* DIR/<basename of case_file> */
-    struct cassette *c;
-    struct http_transport *relay; /* sends through the current worker's transport */
-    struct http_transport *t;     /* record/replay transport over c */
-    struct cassette_redactor *redactor;
-    const struct case_case **order; /* the file's cases in plan order */
-    size_t norder, next;
-    pthread_mutex_t lock;
-    pthread_cond_t turn;
-};
-
-struct cas_run {
-    enum cassette_record_mode mode;
-    /* What every file's redactor knows (a redactor learns secrets as it
-     * goes, so each cassette has its own: files run on different threads). */
-    const char *const *fields; /* --redact */
-    size_t nfields;
-    const char *app_id, *api_key;
-    struct cas_file *files;
-    size_t nfiles;
-    char spec_sha256[65];
-    bool seeded; /* --mock-seed: generated uuids derive from the seed */
-    uint64_t seed;
-    const char *mock_url; /* real URL behind CAS_MOCK_BASE, or NULL */
-};
-
-/* The case a worker thread is running (one case stays on one thread). */
-struct cas_current {
-    struct cas_run *run;
-    struct cas_file *file;
-    const struct case_case *kase;
-    size_t now_cursor, uuid_cursor;
-    uint64_t uuid_n;
-    size_t replayed0, recorded0; /* the file's counts when the case began */
-};
-static _Thread_local struct cas_current cas_cur;
-
-/* A transport forwarding to *target; with a mock URL, rewrites
- * CAS_MOCK_BASE to it and drops the Date response header. */
-struct cas_relay {
-    struct http_transport base;
-    struct http_transport *target;
-    const char *mock_url;
-};
-
-static int relay_send(struct http_transport *t, const struct http_request *req,
-                      struct http_response *resp, struct util_error *err)
+/* Polling against the embedded mock moves its clock (run_clock). */
+static long advance_mock_clock(void *api, long ms)
 {
-    struct cas_relay *r = (struct cas_relay *)t;
-    size_t blen = strlen(CAS_MOCK_BASE);
-    if (!r->target)
-        return util_error_set(err, UTIL_ERR_USAGE, "cassette relay used outside a case");
-    if (!r->mock_url || strncmp(req->url, CAS_MOCK_BASE, blen) != 0)
-        return http_send(r->target, req, resp, err);
-    struct http_request copy = *req;
-    size_t n = strlen(r->mock_url) + strlen(req->url + blen) + 1;
-    char *url = malloc(n);
-    if (!url)
-        return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
-    snprintf(url, n, "%s%s", r->mock_url, req->url + blen);
-    copy.url = url;
-    int rc = http_send(r->target, &copy, resp, err);
-    free(url);
-    /* Drop Date: it is the only wall-clock value the mock sends. */
-    struct http_headers *h = &resp->headers;
-    size_t o = 0;
-    for (size_t i = 0; i < h->count; i++) {
-        if (strcasecmp(h->items[i].name, "date") == 0) {
-            free(h->items[i].name);
-            free(h->items[i].value);
-        } else {
-            h->items[o++] = h->items[i];
-        }
-    }
-    h->count = o;
-    return rc;
-}
-
-static void relay_destroy(struct http_transport *t)
-{
-    free(t);
-}
-
-static const struct http_transport_ops relay_ops = {"cassette-relay", relay_send, relay_destroy};
-
-/* The worker transport in replay-only mode: never used for a request
- * (every case gets its cassette's transport), never opens a socket. */
-static int offline_send(struct http_transport *t, const struct http_request *req,
-                        struct http_response *resp, struct util_error *err)
-{
-    (void)t;
-    resp->failure = HTTP_ERR_OTHER;
-    util_error_set(err, UTIL_ERR_USAGE, "%s %s: replay only, no network", req->method, req->url);
-    return UTIL_OK;
-}
-
-static void offline_destroy(struct http_transport *t)
-{
-    free(t);
-}
-
-static const struct http_transport_ops offline_ops = {"offline", offline_send, offline_destroy};
-
-static struct http_transport *make_offline_transport(void *user, struct util_error *err)
-{
-    (void)user;
-    struct http_transport *t = calloc(1, sizeof(*t));
-    if (!t) {
-        util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
-        return NULL;
-    }
-    t->ops = &offline_ops;
-    return t;
-}
-
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-    return h;
-}
-
-/* Draws the next recorded value of name for the current case, or stores
- * fresh (when the cassette records). Returns the value to use in buf. */
-static void cas_value(const char *kind, size_t *cursor, const char *fresh, char *buf, size_t size)
-{
-    struct cas_current *cc = &cas_cur;
-    char name[512];
-    snprintf(name, sizeof(name), "%s@%s", kind, cc->kase->name);
-    const char *v = cassette_value_next(cc->file->c, name, cursor);
-    if (v) {
-        snprintf(buf, size, "%s", v);
-        return;
-    }
-    snprintf(buf, size, "%s", fresh);
-    if (cc->run->mode != CASSETTE_RECORD_NONE) {
-        struct util_error e;
-        util_error_clear(&e);
-        if (cassette_value_append(cc->file->c, name, fresh, &e) == UTIL_OK)
-            *cursor = cassette_value_count(cc->file->c);
-    }
-}
-
-static time_t cas_clock(void)
-{
-    if (cas_seeded_clock)
-        return cas_seeded_clock;
-    const char *sde = getenv("SOURCE_DATE_EPOCH");
-    if (sde && *sde) {
-        char *end = NULL;
-        long long n = strtoll(sde, &end, 10);
-        if (end && !*end && n >= 0)
-            return (time_t)n;
-    }
-    return time(NULL);
-}
-
-static time_t cas_now_hook(void *user)
-{
-    (void)user;
-    char fresh[32], buf[32];
-    if (!cas_cur.run)
-        return cas_clock();
-    snprintf(fresh, sizeof(fresh), "%lld", (long long)cas_clock());
-    cas_value("now", &cas_cur.now_cursor, fresh, buf, sizeof(buf));
-    return (time_t)strtoll(buf, NULL, 10);
-}
-
-static void cas_uuid_hook(void *user, char out[37])
-{
-    (void)user;
-    unsigned char b[16];
-    struct cas_current *cc = &cas_cur;
-    if (cc->run && cc->run->seeded) {
-        uint64_t x = cc->run->seed ^ fnv1a(cc->kase->name);
-        x += cc->uuid_n++ * 0x2545f4914f6cdd1dULL;
-        uint64_t a = splitmix64(&x), c = splitmix64(&x);
-        memcpy(b, &a, 8);
-        memcpy(b + 8, &c, 8);
-    } else {
-        FILE *f = fopen("/dev/urandom", "rb");
-        size_t got = f ? fread(b, 1, sizeof(b), f) : 0;
-        if (f)
-            fclose(f);
-        if (got != sizeof(b)) {
-            uint64_t x = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&b ^ cc->uuid_n++;
-            uint64_t a = splitmix64(&x), c = splitmix64(&x);
-            memcpy(b, &a, 8);
-            memcpy(b + 8, &c, 8);
-        }
-    }
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    char fresh[37];
-    snprintf(fresh, sizeof(fresh),
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-             b[15]);
-    if (!cc->run) {
-        memcpy(out, fresh, 37);
-        return;
-    }
-    cas_value("uuid", &cc->uuid_cursor, fresh, out, 37);
-}
-
-static struct cas_file *cas_find(struct cas_run *cr, const char *case_file)
-{
-    for (size_t i = 0; i < cr->nfiles; i++)
-        if (strcmp(cr->files[i].case_file, case_file) == 0)
-            return &cr->files[i];
-    return NULL;
-}
-
-/* Fields redacted when recording (--redact then) are redacted on replay
- * too, so a request compares equal to its recording without repeating
- * --redact: every "<REDACTED:NAME>" placeholder of c makes NAME a field. */
-static int cas_learn_fields(struct cassette_redactor *r, const struct cassette *c,
-                            struct util_error *err)
-{
-    static const char prefix[] = "<REDACTED:";
-    for (size_t i = 0; i < cassette_placeholder_count(c); i++) {
-        const char *ph = cassette_placeholder_at(c, i);
-        size_t len = strlen(ph), plen = sizeof(prefix) - 1;
-        char name[256];
-        if (len <= plen + 1 || strncmp(ph, prefix, plen) != 0 || ph[len - 1] != '>' ||
-            len - plen - 1 >= sizeof(name))
-            continue;
-        memcpy(name, ph + plen, len - plen - 1);
-        name[len - plen - 1] = '\0';
-        int rc = cassette_redactor_add_field(r, name, err);
-        if (rc)
-            return rc;
-    }
-    return UTIL_OK;
-}
-
-/* Loads (or creates) the file's cassette and its transport; under f->lock. */
-static int cas_open(struct cas_run *cr, struct cas_file *f, struct util_error *err)
-{
-    int rc;
-    bool exists = access(f->path, F_OK) == 0;
-    if (exists && cr->mode != CASSETTE_RECORD_ALL) {
-        if ((rc = cassette_load_file(f->path, &f->c, err)))
-            return rc;
-    } else if (!exists && cr->mode == CASSETTE_RECORD_NONE) {
-        /* Replay only and nothing recorded: every request is a miss. */
-        if (!(f->c = cassette_create()))
-            return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
-    } else if (!(f->c = cassette_create())) {
-        return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
-    }
-    struct cas_relay *relay = NULL;
-    if (cr->mode != CASSETTE_RECORD_NONE) {
-        relay = calloc(1, sizeof(*relay));
-        if (!relay)
-            return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
-        relay->base.ops = &relay_ops;
-        relay->mock_url = cr->mock_url;
-        f->relay = &relay->base;
-    }
-    if (!(f->redactor = cassette_redactor_create()))
-        return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < cr->nfields; i++)
-        if ((rc = cassette_redactor_add_field(f->redactor, cr->fields[i], err)))
-            return rc;
-    if (cr->app_id && (rc = cassette_redactor_add_secret(f->redactor, cr->app_id,
-                                                         "x-algolia-application-id", err)))
-        return rc;
-    if (cr->api_key &&
-        (rc = cassette_redactor_add_secret(f->redactor, cr->api_key, "x-algolia-api-key", err)))
-        return rc;
-    if ((rc = cas_learn_fields(f->redactor, f->c, err)))
-        return rc;
-    struct cassette_transport_options o = {.spec = NULL, .redactor = f->redactor};
-    f->t = cassette_record_transport_create(f->relay, f->c, cr->mode, &o, err);
-    return f->t ? UTIL_OK : (err->code ? err->code : UTIL_ERR_INVALID);
-}
-
-static struct http_transport *cas_case_begin(void *user, const struct case_case *k,
-                                             struct http_transport *worker, struct util_error *err)
-{
-    struct cas_run *cr = user;
-    struct cas_file *f = cas_find(cr, k->file);
-    if (!f) {
-        util_error_set(err, UTIL_ERR_INVALID, "case '%s': no cassette for %s", k->name, k->file);
-        return NULL;
-    }
-    pthread_mutex_lock(&f->lock);
-    while (f->next < f->norder && f->order[f->next] != k)
-        pthread_cond_wait(&f->turn, &f->lock);
-    if (!f->t && cas_open(cr, f, err)) {
-        f->next++;
-        pthread_cond_broadcast(&f->turn);
-        pthread_mutex_unlock(&f->lock);
-        return NULL;
-    }
-    if (f->relay)
-        ((struct cas_relay *)f->relay)->target = worker;
-    cas_cur = (struct cas_current){.run = cr, .file = f, .kase = k};
-    cassette_transport_counts(f->t, &cas_cur.replayed0, &cas_cur.recorded0);
-    /* The file stays locked until case_end: one worker at a time. */
-    return f->t;
-}
-
-static int cas_case_end(void *user, const struct case_case *k, struct http_transport *t,
-                        const struct run_case_result *r, struct util_error *err)
-{
-    struct cas_run *cr = user;
-    struct cas_file *f = cas_find(cr, k->file);
-    size_t replayed = 0, recorded = 0;
-    int rc = UTIL_OK;
-    (void)t;
-    if (!f)
-        return UTIL_OK;
-    /* How long a case recorded live took, for --shard (not with a seeded
-     * mock: its recordings stay byte-identical). */
-    cassette_transport_counts(f->t, &replayed, &recorded);
-    if (!cr->seeded && recorded > cas_cur.recorded0 && replayed == cas_cur.replayed0)
-        rc = cassette_set_case_duration_ms(f->c, k->name, r->elapsed_ms, err);
-    if (f->relay)
-        ((struct cas_relay *)f->relay)->target = NULL;
-    cassette_transport_set_context(f->t, NULL, NULL);
-    memset(&cas_cur, 0, sizeof(cas_cur));
-    f->next++;
-    pthread_cond_broadcast(&f->turn);
-    pthread_mutex_unlock(&f->lock);
-    return rc;
-}
-
-static void cas_step_begin(void *user, struct http_transport *t, const struct case_case *k,
-                           const struct case_step *s)
-{
-    (void)user;
-    cassette_transport_set_context(t, k->name, s->name);
-}
-
-static bool cas_skip_wait(void *user, const struct http_transport *t)
-{
-    (void)user;
-    return cassette_transport_replays_only(t);
-}
-
-static void cas_run_finish(struct cas_run *cr)
-{
-    for (size_t i = 0; cr->files && i < cr->nfiles; i++) {
-        struct cas_file *f = &cr->files[i];
-        http_transport_destroy(f->t);
-        http_transport_destroy(f->relay);
-        cassette_destroy(f->c);
-        cassette_redactor_destroy(f->redactor);
-        free(f->path);
-        free(f->order);
-        pthread_mutex_destroy(&f->lock);
-        pthread_cond_destroy(&f->turn);
-    }
-    free(cr->files);
-    memset(cr, 0, sizeof(*cr));
-}
-
-/* One cas_file per case file of the plan, each with its cases in order. */
-static int cas_run_init(struct cas_run *cr, const struct run_plan *plan, const char *dir,
-                        struct util_error *err)
-{
-    cr->files = calloc(plan->count ? plan->count : 1, sizeof(*cr->files));
-    if (!cr->files)
-        return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < plan->count; i++) {
-        const struct case_case *k = plan->cases[i];
-        struct cas_file *f = cas_find(cr, k->file);
-        if (!f) {
-            f = &cr->files[cr->nfiles++];
-            f->case_file = k->file;
-            pthread_mutex_init(&f->lock, NULL);
-            pthread_cond_init(&f->turn, NULL);
-            const char *base = strrchr(k->file, '/');
-            base = base ? base + 1 : k->file;
-            size_t n = strlen(dir) + strlen(base) + 2;
-            f->order = calloc(plan->count, sizeof(*f->order));
-            f->path = malloc(n);
-            if (!f->order || !f->path)
-                return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
-            snprintf(f->path, n, "%s/%s", dir, base);
-            for (size_t j = 0; j < cr->nfiles - 1; j++)
-                if (strcmp(cr->files[j].path, f->path) == 0)
-                    return util_error_set(err, UTIL_ERR_USAGE,
-                                          "case files %s and %s would share the cassette %s",
-                                          cr->files[j].case_file, k->file, f->path);
-        }
-        f->order[f->norder++] = k;
-    }
-    return UTIL_OK;
-}
-
-/* The run id a cassette was recorded with (the first found), or NULL. */
-static const char *cas_recorded_run_id(const struct cas_run *cr)
-{
-    for (size_t i = 0; i < cr->nfiles; i++) {
-        size_t cursor = 0;
-        const char *v =
-            cr->files[i].c ? cassette_value_next(cr->files[i].c, CAS_RUN_ID, &cursor) : NULL;
-        if (v)
-            return v;
-    }
-    return NULL;
-}
-
-/* Reads the spec's SHA-256 from operations.json (empty when unknown). */
-static void cas_spec_sha(const char *schemas, char out[65])
-{
-    char path[4096], *text = NULL;
-    size_t len = 0;
-    struct util_error e;
-    out[0] = '\0';
-    util_error_clear(&e);
-    snprintf(path, sizeof(path), "%s/operations.json", schemas);
-    if (util_file_read(path, 64u * 1024u * 1024u, &text, &len, &e))
-        return;
-    cJSON *doc = cJSON_ParseWithLength(text, len);
-    const cJSON *sha =
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "spec"), "sha256");
-    if (cJSON_IsString(sha) && strlen(sha->valuestring) == 64)
-        memcpy(out, sha->valuestring, 65);
-    cJSON_Delete(doc);
-    free(text);
-}
-
-/* Saves every cassette that recorded something; returns the first error. */
-static int cas_save_all(struct cas_run *cr, const char *dir, const char *run_id, size_t *saved,
-                        struct util_error *err)
-{
-    char when[32];
-    *saved = 0;
-    if (cas_seeded_clock) {
-        struct tm tm;
-        time_t t = cas_seeded_clock;
-        gmtime_r(&t, &tm);
-        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    } else {
-        cassette_now_iso8601(when, sizeof(when));
-    }
-    for (size_t i = 0; i < cr->nfiles; i++) {
-        struct cas_file *f = &cr->files[i];
-        size_t replayed = 0, recorded = 0;
-        if (!f->t || cr->mode == CASSETTE_RECORD_NONE)
-            continue;
-        cassette_transport_counts(f->t, &replayed, &recorded);
-        if (!recorded && cr->mode != CASSETTE_RECORD_ALL)
-            continue;
-        if (util_mkdir_p(dir, err))
-            return err->code;
-        size_t cursor = 0;
-        int rc = UTIL_OK;
-        if (!cassette_value_next(f->c, CAS_RUN_ID, &cursor))
-            rc = cassette_value_append(f->c, CAS_RUN_ID, run_id, err);
-        if (!rc)
-            rc = cassette_set_recorded_at(f->c, when);
-        if (!rc)
-            rc = cassette_set_ingestcheck_version(f->c, INGESTCHECK_VERSION);
-        if (!rc && cr->spec_sha256[0])
-            rc = cassette_set_spec_sha256(f->c, cr->spec_sha256);
-        if (rc)
-            return util_error_set(err, rc, "out of memory");
-        if ((rc = cassette_save_file(f->c, f->redactor, f->path, err)))
-            return rc;
-        (*saved)++;
-    }
-    return UTIL_OK;
+    return (long)mock_api_advance_clock(api, ms);
 }
 
 /* Collects the YAML files under dir, recursively, skipping directories
@@ -649,14 +157,11 @@ static int collect_cases(const char *dir, char ***files, size_t *n, size_t *allo
     while (!rc && (e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
-        size_t len = strlen(dir) + strlen(e->d_name) + 2;
-        char *p = malloc(len);
+        char *p = util_path_join(dir, e->d_name); /* "cases//" + x: "cases/x" */
         if (!p) {
             rc = UTIL_ERR_NOMEM;
             break;
         }
-        size_t dl = strlen(dir);
-        snprintf(p, len, "%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/", e->d_name);
         struct stat st;
         size_t nl = strlen(e->d_name);
         bool yaml = (nl > 5 && strcmp(e->d_name + nl - 5, ".yaml") == 0) ||
@@ -706,12 +211,23 @@ static size_t values_of(const struct cli_args *a, int id, const char **out, size
     return n;
 }
 
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
 static int run_run(const struct cli_command *cmd, const struct cli_args *args)
 {
+    /* --timings: the phases' ends (loading cases, schemas, target ready,
+     * cases run) from t_start. */
+    double t_start = mono_ms(), t_cases = 0, t_schemas = 0, t_target = 0, t_run = 0;
     int exit_code = CLI_EXIT_USAGE;
     struct util_error err;
     struct case_loader *loader = NULL;
     struct check_contract *contract = NULL;
+    struct check_contract_loader *contract_loader = NULL; /* loads while the cases do */
     struct case_suite suite;
     struct run_plan plan;
     struct run_results results;
@@ -721,15 +237,13 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
     const char *tags[CLI_MAX_VALUES], *xtags[CLI_MAX_VALUES], *globs[CLI_MAX_VALUES],
         *ops[CLI_MAX_VALUES];
     struct mock_server *mock = NULL;
-    struct cas_run cas;
-    bool use_cas = false;
+    const char *mock_url = NULL;
+    struct run_cassettes *cas = NULL;
+    struct run_cassettes_options cas_opts = {.mode = CASSETTE_RECORD_ONCE};
     char **case_files = NULL;
     size_t ncase_files = 0, case_files_alloc = 0;
-    char cas_dir_buf[4096];
     const char *redact_fields[CLI_MAX_VALUES];
-    const char *cas_dir = NULL;
     (void)cmd;
-    memset(&cas, 0, sizeof(cas));
     util_error_clear(&err);
     case_suite_init(&suite);
     run_plan_init(&plan);
@@ -760,8 +274,13 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         cli_error("--timeout must be positive and --retries not negative");
         goto cleanup;
     }
+    struct coverage_gates gates;
+    if (!cli_coverage_gates(cli_get(args, OPT_FAIL_UNDER), cli_has(args, OPT_FAIL_ON_SPEC_GAP),
+                            &gates))
+        goto cleanup;
 
     /* Cases: refused before anything runs when one file is malformed. */
+    contract_loader = check_contract_load_start(schemas);
     loader = case_loader_create(schemas, &err);
     if (!loader) {
         cli_report_error(&err);
@@ -810,6 +329,7 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         cli_report_error(&err);
         goto cleanup;
     }
+    t_cases = mono_ms();
     struct run_selection sel = {
         .tags = tags,
         .ntags = values_of(args, OPT_TAG, tags, CLI_MAX_VALUES),
@@ -857,17 +377,18 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         cli_error("no case selected (%zu cases loaded)", case_suite_count(&suite));
         goto cleanup;
     }
-    contract = check_contract_create(schemas, &err);
+    contract = check_contract_load_finish(contract_loader, &err);
+    contract_loader = NULL;
     if (!contract) {
         cli_report_error(&err);
         goto cleanup;
     }
+    t_schemas = mono_ms();
 
     /* Cassettes: mode, directory, redaction; every cassette is loaded (and
      * a corrupt one refused) before anything runs. */
-    use_cas =
+    cas_opts.enabled =
         cli_has(args, OPT_CASSETTES) || cli_has(args, OPT_RECORD_MODE) || cli_has(args, OPT_REPLAY);
-    cas.mode = CASSETTE_RECORD_ONCE;
     if (cli_has(args, OPT_REPLAY) && cli_has(args, OPT_RECORD_MODE) &&
         cassette_record_mode_parse(cli_get(args, OPT_RECORD_MODE)) != CASSETTE_RECORD_NONE) {
         cli_error("--replay is --record-mode none; it excludes --record-mode %s",
@@ -875,7 +396,7 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         goto cleanup;
     }
     if (cli_has(args, OPT_REPLAY))
-        cas.mode = CASSETTE_RECORD_NONE;
+        cas_opts.mode = CASSETTE_RECORD_NONE;
     if (cli_has(args, OPT_RECORD_MODE)) {
         int m = cassette_record_mode_parse(cli_get(args, OPT_RECORD_MODE));
         if (m < 0) {
@@ -883,9 +404,9 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
                       cli_get(args, OPT_RECORD_MODE));
             goto cleanup;
         }
-        cas.mode = (enum cassette_record_mode)m;
+        cas_opts.mode = (enum cassette_record_mode)m;
     }
-    if (cli_has(args, OPT_REDACT) && !use_cas) {
+    if (cli_has(args, OPT_REDACT) && !cas_opts.enabled) {
         cli_error("--redact applies to recordings: add --cassettes DIR or --record-mode MODE");
         goto cleanup;
     }
@@ -897,40 +418,21 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         cli_error("--mock-seed must not be negative");
         goto cleanup;
     }
-    cas.seeded = cli_has(args, OPT_MOCK_SEED);
-    cas.seed = (uint64_t)cli_get_num(args, OPT_MOCK_SEED, 0);
-    cas_seeded_clock = 0;
-    if (cas.seeded) {
-        const char *sde = getenv("SOURCE_DATE_EPOCH");
-        cas_seeded_clock = sde && *sde ? cas_clock() : (time_t)(MOCK_SEED_EPOCH_MS / 1000);
+    cas_opts.seeded = cli_has(args, OPT_MOCK_SEED);
+    cas_opts.seed = (uint64_t)cli_get_num(args, OPT_MOCK_SEED, 0);
+    cas_opts.seeded_epoch = (time_t)(MOCK_SEED_EPOCH_MS / 1000);
+    cas_opts.dir = cli_get(args, OPT_CASSETTES);
+    cas_opts.redact_fields = redact_fields;
+    cas_opts.nredact_fields = values_of(args, OPT_REDACT, redact_fields, CLI_MAX_VALUES);
+    cas_opts.spec_sha256 = check_contract_spec_sha256(contract);
+    if ((cas_opts.enabled || cas_opts.seeded) &&
+        run_cassettes_create(&cas_opts, &plan, &cas, &err)) {
+        cli_report_error(&err);
+        goto cleanup;
     }
-    if (use_cas) {
-        cas_dir = cli_get(args, OPT_CASSETTES);
-        if (!cas_dir) {
-            /* Next to the first case file: cases/tasks.yaml -> cases/cassettes. */
-            const char *first = plan.cases[0]->file, *slash = strrchr(first, '/');
-            snprintf(cas_dir_buf, sizeof(cas_dir_buf), "%.*s%scassettes",
-                     slash ? (int)(slash - first) : 0, first, slash ? "/" : "");
-            cas_dir = cas_dir_buf;
-        }
-        cas.fields = redact_fields;
-        cas.nfields = values_of(args, OPT_REDACT, redact_fields, CLI_MAX_VALUES);
-        cas_spec_sha(schemas, cas.spec_sha256);
-        if (cas_run_init(&cas, &plan, cas_dir, &err)) {
-            cli_report_error(&err);
-            goto cleanup;
-        }
-        for (size_t i = 0; i < cas.nfiles; i++) {
-            struct cas_file *f = &cas.files[i];
-            if (cas.mode == CASSETTE_RECORD_NONE && access(f->path, F_OK) != 0) {
-                cli_error("%s: no cassette for %s (record it with --record-mode once)", f->path,
-                          f->case_file);
-                goto cleanup;
-            }
-        }
-    }
-    bool offline = use_cas && cas.mode == CASSETTE_RECORD_NONE;
-    if (cas.seeded && use_cas && !offline && jobs > 1)
+    bool use_cas = cas_opts.enabled;
+    bool offline = use_cas && cas_opts.mode == CASSETTE_RECORD_NONE;
+    if (cas_opts.seeded && use_cas && !offline && jobs > 1)
         fprintf(stderr,
                 "ingestcheck: note: with -j %ld the cases share the seeded mock in an "
                 "order that varies; record with -j 1 for reproducible cassettes\n",
@@ -947,7 +449,7 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         /* Replay only: no mock, no name resolution, no socket. The
          * credentials only take part in matching, as placeholders. */
         if (!base_url)
-            base_url = CAS_MOCK_BASE;
+            base_url = RUN_CASSETTES_MOCK_BASE;
         if (!app_id)
             app_id = "REPLAYAPPID";
         if (!api_key)
@@ -956,9 +458,10 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         struct mock_options mo = {.schemas_dir = schemas,
                                   .app_id = app_id,
                                   .api_key = api_key,
-                                  .seeded = cas.seeded,
-                                  .seed = cas.seed,
-                                  .run_stage_ms = cas.seeded ? CAS_SEEDED_RUN_STAGE_MS : 0};
+                                  .seeded = cas_opts.seeded,
+                                  .seed = cas_opts.seed,
+                                  .run_stage_ms =
+                                      cas_opts.seeded ? RUN_CASSETTES_SEEDED_RUN_STAGE_MS : 0};
         mock = mock_server_create(&mo, &err);
         if (!mock) {
             cli_error("cannot start the embedded mock: %s", err.message);
@@ -969,8 +472,8 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         api_key = mock_api_api_key(mock_server_api(mock));
         if (use_cas) {
             /* Recordings name a fixed host, not the mock's ephemeral port. */
-            cas.mock_url = base_url;
-            base_url = CAS_MOCK_BASE;
+            mock_url = base_url;
+            base_url = RUN_CASSETTES_MOCK_BASE;
         }
     } else if (!app_id || !api_key) {
         cli_error("credentials needed for %s: set ALGOLIA_APPLICATION_ID and ALGOLIA_API_KEY "
@@ -978,15 +481,9 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
                   base_url);
         goto cleanup;
     }
-    if (use_cas) {
-        cas.app_id = app_id;
-        cas.api_key = api_key;
-        for (size_t i = 0; i < cas.nfiles; i++) {
-            if (cas_open(&cas, &cas.files[i], &err)) {
-                cli_report_error(&err);
-                goto cleanup;
-            }
-        }
+    if (use_cas && run_cassettes_open(cas, app_id, api_key, mock_url, &err)) {
+        cli_report_error(&err);
+        goto cleanup;
     }
     if (!offline) {
         if (http_global_init(&err)) {
@@ -1012,37 +509,32 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         .base_url = base_url,
         .app_id = app_id,
         .api_key = api_key,
-        .run_id = cli_get(args, OPT_RUN_ID) ? cli_get(args, OPT_RUN_ID)
-                  : use_cas                 ? cas_recorded_run_id(&cas)
-                                            : NULL,
+        .run_id = cli_get(args, OPT_RUN_ID),
         .jobs = (unsigned)jobs,
-        .transport_create = offline ? make_offline_transport : make_transport,
+        .transport_create = make_transport,
         .transport_user = &hopts,
         .contract = contract,
         .on_case_done = on_case_done,
         .user = &con,
     };
-    struct case_template_hooks thooks = {.now = cas_now_hook, .uuid = cas_uuid_hook};
-    struct run_hooks rhooks = {
-        .case_begin = cas_case_begin,
-        .case_end = cas_case_end,
-        .step_begin = cas_step_begin,
-        .skip_wait = cas_skip_wait,
-        .user = &cas,
-    };
     cfg.secret_fields = redact_fields;
     cfg.nsecret_fields = values_of(args, OPT_REDACT, redact_fields, CLI_MAX_VALUES);
-    if (use_cas || cas.seeded)
-        cfg.hooks = &thooks;
-    if (use_cas) {
-        cfg.run_hooks = &rhooks;
+    if (cas)
+        run_cassettes_configure(cas, &cfg);
+    struct run_clock mock_clock = {.advance = advance_mock_clock};
+    if (mock && !cli_has(args, OPT_WALL_CLOCK)) {
+        mock_clock.user = mock_server_api(mock);
+        cfg.clock = &mock_clock;
     }
+    t_target = mono_ms();
     if (run_execute(&cfg, &plan, &results, &err)) {
         cli_report_error(&err);
         goto cleanup;
     }
+    t_run = mono_ms();
     size_t saved = 0;
-    if (use_cas && cas_save_all(&cas, cas_dir, results.run_id, &saved, &err)) {
+    if (cas && (run_cassettes_save(cas, results.run_id, &saved, &err) ||
+                run_cassettes_report(cas, &results, &err))) {
         cli_report_error(&err);
         goto cleanup;
     }
@@ -1057,37 +549,52 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         goto cleanup;
     }
     report_console_summary(&out, &results, &con.opts);
+    if (con.opts.timings)
+        util_buf_printf(&out,
+                        "timings: loading cases %.1f ms, schemas %.1f ms, target %.1f ms; running "
+                        "%.1f ms (waiting on the target %.1f ms, sleeping between polls %.1f ms; "
+                        "the target's clock moved %.0f ms); reports %.1f ms\n",
+                        t_cases - t_start, t_schemas - t_cases, t_target - t_schemas,
+                        results.elapsed_ms, results.transport_ms, results.poll_sleep_ms,
+                        results.clock_advanced_ms, mono_ms() - t_run);
     if (out.data)
         fputs(out.data, stdout);
     if (use_cas && !con.quiet) {
         size_t replayed = 0, recorded = 0;
-        for (size_t i = 0; i < cas.nfiles; i++) {
-            size_t a = 0, b = 0;
-            if (cas.files[i].t)
-                cassette_transport_counts(cas.files[i].t, &a, &b);
-            replayed += a;
-            recorded += b;
-        }
-        printf("cassettes (%s, mode %s): %zu replayed, %zu recorded, %zu file%s written\n", cas_dir,
-               cassette_record_mode_name(cas.mode), replayed, recorded, saved,
-               saved == 1 ? "" : "s");
+        run_cassettes_counts(cas, &replayed, &recorded);
+        printf("cassettes (%s, mode %s): %zu replayed, %zu recorded, %zu file%s written\n",
+               run_cassettes_dir(cas), cassette_record_mode_name(cas_opts.mode), replayed, recorded,
+               saved, saved == 1 ? "" : "s");
+    }
+    for (size_t i = 0; i < results.ncassettes; i++) {
+        char w[1024];
+        if (!results.cassettes[i].spec_changed)
+            continue;
+        run_cassettes_spec_warning(results.cassettes[i].path, results.cassettes[i].spec_sha256,
+                                   results.spec_sha256, w, sizeof(w));
+        fflush(stdout);
+        fprintf(stderr, "ingestcheck: warning: %s\n", w);
     }
     fflush(stdout);
+    int cov_exit = cli_coverage_run(schemas, dir, &results, &gates);
     if (results.target_error) {
         cli_error("target error: %s", results.target_message);
         goto cleanup;
     }
     exit_code = results.failed || results.errors ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+    exit_code = cov_exit > exit_code ? cov_exit : exit_code;
 cleanup:
     util_buf_finish(&out);
     run_results_finish(&results);
-    cas_run_finish(&cas);
+    run_cassettes_destroy(cas);
     for (size_t i = 0; i < ncase_files; i++)
         free(case_files[i]);
     free(case_files);
     run_plan_finish(&plan);
     case_suite_finish(&suite);
     check_contract_destroy(contract);
+    if (contract_loader)
+        check_contract_destroy(check_contract_load_finish(contract_loader, NULL));
     case_loader_destroy(loader);
     mock_server_destroy(mock);
     if (http_ready)
@@ -1115,7 +622,10 @@ static const struct cli_command run_command = {
         "replays only, with no socket and no name resolved; every check runs on the replayed "
         "responses. API key, application ID and secret fields are redacted from cassettes. "
         "--mock-seed makes a recording against the embedded mock reproducible (same seed and "
-        "--run-id, -j 1: byte-identical cassettes). --shard K/N runs the K-th of N balanced "
+        "--run-id, -j 1: byte-identical cassettes). Against the embedded mock, polling (until:) "
+        "does not sleep: each interval elapses on the mock's clock, which the runner moves "
+        "forward, as fake timers do (--wall-clock sleeps instead; a --base-url or --region "
+        "target is always polled on the wall clock). --shard K/N runs the K-th of N balanced "
         "parts of the selected cases (by the durations the cassettes recorded, else by count; "
         "give every shard the same cases and selection); `ingestcheck merge` combines the "
         "shards' reports. Exit 0 when every check passed, 1 when one failed, 2 for a usage, "

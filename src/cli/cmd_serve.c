@@ -23,6 +23,7 @@ enum {
     OPT_PRELOAD,
     OPT_CONN_LIMIT,
     OPT_CONN_TIMEOUT,
+    OPT_RUN_STAGE_MS,
 };
 
 static const struct cli_option serve_options[] = {
@@ -53,6 +54,10 @@ static const struct cli_option serve_options[] = {
      OPT_CONN_LIMIT, false},
     {"connection-timeout", 0, CLI_ARG_INT, "SECONDS", "idle connection timeout (default 30)",
      OPT_CONN_TIMEOUT, false},
+    {"run-stage-ms", 0, CLI_ARG_INT, "MS",
+     "time a run spends in each stage (default 100 ms; with --seed 2000 ms of its logical clock, "
+     "two requests)",
+     OPT_RUN_STAGE_MS, false},
     {NULL, 0, CLI_ARG_NONE, NULL, NULL, 0, false},
 };
 
@@ -89,8 +94,10 @@ static int run_serve(const struct cli_command *cmd, const struct cli_args *args)
         !in_range(args, OPT_MAX_BODY, 1, 1024L * 1024 * 1024, "max-body") ||
         !in_range(args, OPT_PRELOAD, 0, MOCK_CAP_PRELOAD, "preload-tasks") ||
         !in_range(args, OPT_CONN_LIMIT, 1, 65536, "connection-limit") ||
-        !in_range(args, OPT_CONN_TIMEOUT, 1, 86400, "connection-timeout"))
+        !in_range(args, OPT_CONN_TIMEOUT, 1, 86400, "connection-timeout") ||
+        !in_range(args, OPT_RUN_STAGE_MS, 1, 86400000, "run-stage-ms"))
         goto out;
+    opts.run_stage_ms = cli_get_num(args, OPT_RUN_STAGE_MS, 0);
     opts.port = (unsigned)cli_get_num(args, OPT_PORT, 0);
     opts.slow_ms = cli_get_num(args, OPT_SLOW_MS, 0);
     opts.max_body = (size_t)cli_get_num(args, OPT_MAX_BODY, 0);

@@ -27,10 +27,8 @@ void http_headers_finish(struct http_headers *h)
 {
     if (!h)
         return;
-    for (size_t i = 0; i < h->count; i++) {
-        free(h->items[i].name);
-        free(h->items[i].value);
-    }
+    for (size_t i = 0; i < h->count; i++)
+        free(h->items[i].name); /* the value shares its allocation */
     free(h->items);
     http_headers_init(h);
 }
@@ -49,32 +47,37 @@ int http_headers_add(struct http_headers *h, const char *name, const char *value
         h->items = p;
         h->alloc = n;
     }
-    char *n = dup_str(name), *v = dup_str(value);
-    if (!n || !v) {
-        free(n);
-        free(v);
+    /* One allocation for both: name, NUL, value, NUL. */
+    size_t nl = strlen(name), vl = strlen(value);
+    char *n = malloc(nl + vl + 2);
+    if (!n)
         return UTIL_ERR_NOMEM;
-    }
+    memcpy(n, name, nl + 1);
+    memcpy(n + nl + 1, value, vl + 1);
     h->items[h->count].name = n;
-    h->items[h->count].value = v;
+    h->items[h->count].value = n + nl + 1;
     h->count++;
     return UTIL_OK;
+}
+
+void http_headers_remove(struct http_headers *h, const char *name)
+{
+    size_t out = 0;
+    for (size_t i = 0; i < h->count; i++) {
+        if (strcasecmp(h->items[i].name, name) == 0) {
+            free(h->items[i].name);
+            continue;
+        }
+        h->items[out++] = h->items[i];
+    }
+    h->count = out;
 }
 
 int http_headers_set(struct http_headers *h, const char *name, const char *value)
 {
     if (!name || !value)
         return UTIL_ERR_USAGE;
-    size_t out = 0;
-    for (size_t i = 0; i < h->count; i++) {
-        if (strcasecmp(h->items[i].name, name) == 0) {
-            free(h->items[i].name);
-            free(h->items[i].value);
-            continue;
-        }
-        h->items[out++] = h->items[i];
-    }
-    h->count = out;
+    http_headers_remove(h, name);
     return http_headers_add(h, name, value);
 }
 

@@ -11,8 +11,8 @@
 #include <stddef.h>
 
 struct http_header {
-    char *name;  /* owned */
-    char *value; /* owned */
+    char *name;  /* owned: one allocation with value */
+    char *value; /* inside name's allocation; never freed on its own */
 };
 
 /* An ordered header list; names compare case-insensitively. */
@@ -26,6 +26,8 @@ void http_headers_init(struct http_headers *h);
 void http_headers_finish(struct http_headers *h);
 /* Appends a copy of name and value. */
 int http_headers_add(struct http_headers *h, const char *name, const char *value);
+/* Removes every header called name (case-insensitive). */
+void http_headers_remove(struct http_headers *h, const char *name);
 /* Replaces every header called name by one with value (adds when absent). */
 int http_headers_set(struct http_headers *h, const char *name, const char *value);
 /* First value of name (case-insensitive), borrowed, or NULL. */

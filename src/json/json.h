@@ -42,8 +42,19 @@ bool json_is_integer(const cJSON *n);
 const char *json_type_name(const cJSON *n);
 
 /* Serializes compactly (pretty=false) or with two-space indentation; heap
- * string, caller frees with free(); NULL on allocation failure. */
+ * string, caller frees with free(); NULL on allocation failure. The text is
+ * cJSON's (cJSON_Print with two spaces for each tab, or
+ * cJSON_PrintUnformatted), written without cJSON's per-number rescanning. */
 char *json_print(const cJSON *n, bool pretty);
+
+/* Appends n serialized as json_print does to b. UTIL_ERR_LIMIT past b's
+ * limit, UTIL_ERR_NOMEM, UTIL_ERR_INVALID for a node cJSON could not
+ * print either (a raw node without text). */
+int json_write(struct util_buf *b, const cJSON *n, bool pretty);
+/* json_write of n as if it were nested depth levels deep in a pretty
+ * document (its members indented for that depth), to assemble a document
+ * from parts written apart. */
+int json_write_at(struct util_buf *b, const cJSON *n, bool pretty, size_t depth);
 
 /* Serializes n into b truncated to at most max bytes (with "..." when cut),
  * for messages. */

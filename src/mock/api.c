@@ -217,6 +217,19 @@ void mock_api_destroy(struct mock_api *api)
     free(api);
 }
 
+int mock_api_reset(struct mock_api *api, uint64_t seed)
+{
+    pthread_mutex_lock(&api->lock);
+    mock_store_finish(&api->store);
+    int rc = mock_store_init(&api->store);
+    if (api->seeded) {
+        mock_rng_seed(&api->rng, seed);
+        api->now = MOCK_SEED_EPOCH_MS;
+    }
+    pthread_mutex_unlock(&api->lock);
+    return rc;
+}
+
 const char *mock_api_app_id(const struct mock_api *api)
 {
     return api->app_id;
@@ -557,16 +570,29 @@ static void set_error_body(struct mock_response *resp, int status, const char *m
     resp->body_len = resp->body ? strlen(resp->body) : 0;
 }
 
+/* The clock of a request: seeded, one step per request; else the real
+ * clock, plus whatever it was moved forward, never going back. */
 static void tick(struct mock_api *api)
 {
     if (api->seeded) {
         api->now += MOCK_SEED_STEP_MS;
     } else {
-        int64_t real = mock_real_now_ms();
+        int64_t real = mock_real_now_ms() + api->advanced;
         if (real > api->now)
             api->now = real;
     }
     mock_runs_advance(api);
+}
+
+int64_t mock_api_advance_clock(struct mock_api *api, int64_t ms)
+{
+    if (!api || ms <= 0 || api->seeded)
+        return 0;
+    pthread_mutex_lock(&api->lock);
+    api->advanced += ms;
+    api->now += ms;
+    pthread_mutex_unlock(&api->lock);
+    return ms;
 }
 
 void mock_handle(struct mock_api *api, const struct mock_request *req, struct mock_response *resp)
@@ -596,13 +622,17 @@ void mock_handle(struct mock_api *api, const struct mock_request *req, struct mo
         return;
     }
     memcpy(copy, req->path, plen + 1);
-    for (char *p = copy; *p;) {
-        while (*p == '/')
-            *p++ = '\0';
+    /* "/1/tasks" or "/1/tasks/", as the contract checks match paths: no
+     * empty segment ("//1/tasks" names no operation of the spec). */
+    bool well_formed = copy[0] == '/';
+    for (char *p = copy; well_formed && *p == '/';) {
+        *p++ = '\0';
         if (!*p)
             break;
-        if (nsegs > MOCK_CAP_PATH_SEGMENTS)
+        if (*p == '/' || nsegs > MOCK_CAP_PATH_SEGMENTS) {
+            well_formed = false;
             break;
+        }
         segs[nsegs++] = p;
         while (*p && *p != '/')
             p++;
@@ -615,7 +645,7 @@ void mock_handle(struct mock_api *api, const struct mock_request *req, struct mo
     tick(api);
     c.now = api->now;
     const struct mock_op *op =
-        nsegs <= MOCK_CAP_PATH_SEGMENTS
+        well_formed && nsegs <= MOCK_CAP_PATH_SEGMENTS
             ? mock_ops_match(api, req->method, segs, nsegs, values, &path_known)
             : NULL;
     c.op = op;

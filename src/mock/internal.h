@@ -262,7 +262,8 @@ struct mock_api {
     bool generated_credentials;
     bool seeded;
     struct mock_rng rng;
-    int64_t now; /* ms, monotonic */
+    int64_t now;      /* ms, monotonic */
+    int64_t advanced; /* ms the clock was moved forward (mock_api_advance_clock) */
     int64_t stage_ms;
     size_t max_body;
     long slow_ms;

@@ -116,10 +116,27 @@ bool mock_api_credentials_generated(const struct mock_api *api);
 /* Request body cap in bytes. */
 size_t mock_api_max_body(const struct mock_api *api);
 
+/* Moves the API's clock forward by ms, as fake timers do: timestamps, run
+ * progress and cache expiry see the time pass at once; the clock is then
+ * the real clock plus every advance so far. A seeded API ignores advances:
+ * its logical clock moves one step per request and nothing else, so its
+ * state is a function of the requests it received. Returns the ms the
+ * clock moved (0 when seeded or ms <= 0). The runner calls this instead of
+ * sleeping between polls of the embedded mock. */
+int64_t mock_api_advance_clock(struct mock_api *api, int64_t ms);
+
 /* Answers one request: never fails, never crashes on any input; a local
  * failure (out of memory) answers 500. resp must be initialised; its
  * previous content is released. */
 void mock_handle(struct mock_api *api, const struct mock_request *req, struct mock_response *resp);
+
+/* Empties the store and, for a seeded API, restarts its logical clock and
+ * its ID generator from seed, so that the same requests get the same
+ * answers again: for fuzz targets and tests, which would otherwise pay
+ * mock_api_create (the compilation of every schema) per input. Requests
+ * must not be in flight. UTIL_ERR_NOMEM leaves an API that may only be
+ * destroyed. */
+int mock_api_reset(struct mock_api *api, uint64_t seed);
 
 /* Splits a raw query string ("a=1&b=x%2Cy") in place: percent-decodes keys
  * and values, '+' as space, fills at most max args and sets *n. For tests

@@ -66,6 +66,16 @@ static int read_ms(const cJSON *o, const char *key, double *out, const char *whe
     return UTIL_OK;
 }
 
+/* A top-level number that results.json of older versions lack (0 then). */
+static int read_opt_ms(const cJSON *o, const char *key, double *out, struct util_error *err)
+{
+    if (!cJSON_GetObjectItemCaseSensitive(o, key)) {
+        *out = 0;
+        return UTIL_OK;
+    }
+    return read_ms(o, key, out, "", err);
+}
+
 /* A copy of any member; NULL when null (or absent). */
 static int read_any(const cJSON *o, const char *key, bool keep_null, cJSON **out,
                     struct util_error *err)
@@ -257,7 +267,10 @@ int report_results_from_json(const cJSON *doc, struct run_results *out, struct u
                               "/tool: expected \"ingestcheck\" (not an ingestcheck results.json)");
     if ((rc = read_str(doc, "run_id", true, &out->run_id, "", err)) ||
         (rc = read_str(doc, "base_url", true, &out->base_url, "", err)) ||
-        (rc = read_ms(doc, "elapsed_ms", &out->elapsed_ms, "", err)))
+        (rc = read_ms(doc, "elapsed_ms", &out->elapsed_ms, "", err)) ||
+        (rc = read_opt_ms(doc, "transport_ms", &out->transport_ms, err)) ||
+        (rc = read_opt_ms(doc, "poll_sleep_ms", &out->poll_sleep_ms, err)) ||
+        (rc = read_opt_ms(doc, "clock_advanced_ms", &out->clock_advanced_ms, err)))
         return rc;
     v = cJSON_GetObjectItemCaseSensitive(doc, "target_error");
     if (!cJSON_IsBool(v))
@@ -386,6 +399,9 @@ int report_merge(struct run_results *in, size_t n, struct run_results *out, size
         in[i].count = 0; /* moved */
         if (in[i].elapsed_ms > out->elapsed_ms)
             out->elapsed_ms = in[i].elapsed_ms;
+        out->transport_ms += in[i].transport_ms;
+        out->poll_sleep_ms += in[i].poll_sleep_ms;
+        out->clock_advanced_ms += in[i].clock_advanced_ms;
         if (in[i].jobs > out->jobs)
             out->jobs = in[i].jobs;
         if (in[i].target_error && (!message_from || in[i].shard < message_from)) {

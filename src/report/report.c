@@ -1,9 +1,11 @@
 /* Console text, JUnit XML and results.json; see report.h. */
 #include "report/report.h"
 
+#include "run/cassettes.h"
 #include "util/file.h"
 #include "json/json.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,21 +318,42 @@ int report_junit(struct util_buf *b, const struct run_results *r)
 
 /* ---- results.json ---- */
 
-static bool add_str(cJSON *o, const char *k, const char *v)
+/* The tree is built over the results without copying them: keys are
+ * literals, strings and documents are references (valid while the results
+ * live); report_results_json hands out a deep copy. */
+
+/* Adds c as o[k] (k a literal); frees c when it cannot. */
+static bool add_item(cJSON *o, const char *k, cJSON *c)
 {
-    return cJSON_AddItemToObject(o, k, v ? cJSON_CreateString(v) : cJSON_CreateNull());
+    if (c && cJSON_AddItemToObjectCS(o, k, c))
+        return true;
+    cJSON_Delete(c);
+    return false;
 }
 
-static bool add_copy(cJSON *o, const char *k, const cJSON *v)
+static bool add_str(cJSON *o, const char *k, const char *v)
 {
-    cJSON *c = v ? cJSON_Duplicate(v, true) : cJSON_CreateNull();
-    if (!c)
-        return false;
-    if (!cJSON_AddItemToObject(o, k, c)) {
-        cJSON_Delete(c);
-        return false;
-    }
-    return true;
+    return add_item(o, k, v ? cJSON_CreateStringReference(v) : cJSON_CreateNull());
+}
+
+static bool add_num(cJSON *o, const char *k, double v)
+{
+    return add_item(o, k, cJSON_CreateNumber(v));
+}
+
+/* Adds v's content by reference (NULL: null) as o[k]. */
+static bool add_ref(cJSON *o, const char *k, const cJSON *v)
+{
+    cJSON *c;
+    if (!v)
+        c = cJSON_CreateNull();
+    else if (cJSON_IsObject(v))
+        c = cJSON_CreateObjectReference(v->child);
+    else if (cJSON_IsArray(v))
+        c = cJSON_CreateArrayReference(v->child);
+    else
+        c = cJSON_Duplicate(v, true);
+    return add_item(o, k, c);
 }
 
 static cJSON *check_json(const struct check_item *it)
@@ -356,22 +379,21 @@ static cJSON *step_json(const struct run_step_result *s)
     bool ok = o && req && resp && checks;
     ok = ok && add_str(o, "name", s->name) &&
          add_str(o, "phase", s->teardown ? "teardown" : "steps") &&
-         cJSON_AddNumberToObject(o, "index", (double)s->index) &&
-         cJSON_AddNumberToObject(o, "line", s->line) && add_str(o, "operation", s->operation_id) &&
+         add_num(o, "index", (double)s->index) && add_num(o, "line", s->line) &&
+         add_str(o, "operation", s->operation_id) &&
          add_str(o, "outcome", run_outcome_name(s->outcome)) && add_str(o, "message", s->message) &&
-         cJSON_AddNumberToObject(o, "elapsed_ms", s->elapsed_ms) &&
-         cJSON_AddNumberToObject(o, "attempts", s->attempts);
+         add_num(o, "elapsed_ms", s->elapsed_ms) && add_num(o, "attempts", s->attempts);
     ok = ok && add_str(req, "method", s->method) && add_str(req, "url", s->url) &&
-         add_copy(req, "headers", s->request_headers) && add_copy(req, "params", s->params);
+         add_ref(req, "headers", s->request_headers) && add_ref(req, "params", s->params);
     if (ok && s->request_body)
-        ok = add_copy(req, "body", s->request_body);
+        ok = add_ref(req, "body", s->request_body);
     if (ok && s->request_body_raw)
         ok = add_str(req, "body_raw", s->request_body_raw);
-    ok = ok && cJSON_AddNumberToObject(resp, "status", s->status) &&
+    ok = ok && add_num(resp, "status", s->status) &&
          add_str(resp, "content_type", s->content_type) &&
-         add_copy(resp, "headers", s->response_headers);
+         add_ref(resp, "headers", s->response_headers);
     if (ok && s->response_body)
-        ok = add_copy(resp, "body", s->response_body);
+        ok = add_ref(resp, "body", s->response_body);
     if (ok && s->response_text)
         ok = add_str(resp, "text", s->response_text);
     for (size_t i = 0; ok && i < s->checks.count; i++) {
@@ -381,15 +403,15 @@ static cJSON *step_json(const struct run_step_result *s)
             cJSON_Delete(c);
     }
     if (ok) {
-        ok = cJSON_AddItemToObject(o, "request", req);
+        ok = cJSON_AddItemToObjectCS(o, "request", req);
         req = ok ? NULL : req;
     }
     if (ok) {
-        ok = cJSON_AddItemToObject(o, "response", resp);
+        ok = cJSON_AddItemToObjectCS(o, "response", resp);
         resp = ok ? NULL : resp;
     }
     if (ok) {
-        ok = cJSON_AddItemToObject(o, "checks", checks);
+        ok = cJSON_AddItemToObjectCS(o, "checks", checks);
         checks = ok ? NULL : checks;
     }
     cJSON_Delete(req);
@@ -408,7 +430,7 @@ static cJSON *case_json(const struct run_case_result *k)
     cJSON *tags = cJSON_CreateArray(), *steps = cJSON_CreateArray();
     bool ok = o && tags && steps;
     for (size_t i = 0; ok && i < k->ntags; i++) {
-        cJSON *t = cJSON_CreateString(k->tags[i]);
+        cJSON *t = cJSON_CreateStringReference(k->tags[i]);
         ok = t && cJSON_AddItemToArray(tags, t);
     }
     for (size_t i = 0; ok && i < k->nsteps; i++) {
@@ -418,17 +440,15 @@ static cJSON *case_json(const struct run_case_result *k)
             cJSON_Delete(s);
     }
     ok = ok && add_str(o, "name", k->name) && add_str(o, "file", k->file) &&
-         cJSON_AddNumberToObject(o, "line", k->line) &&
-         cJSON_AddNumberToObject(o, "index", (double)k->index) &&
+         add_num(o, "line", k->line) && add_num(o, "index", (double)k->index) &&
          add_str(o, "outcome", run_outcome_name(k->outcome)) && add_str(o, "message", k->message) &&
-         cJSON_AddNumberToObject(o, "gaps", (double)k->gaps) &&
-         cJSON_AddNumberToObject(o, "elapsed_ms", k->elapsed_ms);
+         add_num(o, "gaps", (double)k->gaps) && add_num(o, "elapsed_ms", k->elapsed_ms);
     if (ok) {
-        ok = cJSON_AddItemToObject(o, "tags", tags);
+        ok = cJSON_AddItemToObjectCS(o, "tags", tags);
         tags = ok ? NULL : tags;
     }
     if (ok) {
-        ok = cJSON_AddItemToObject(o, "steps", steps);
+        ok = cJSON_AddItemToObjectCS(o, "steps", steps);
         steps = ok ? NULL : steps;
     }
     cJSON_Delete(tags);
@@ -440,43 +460,100 @@ static cJSON *case_json(const struct run_case_result *k)
     return o;
 }
 
-int report_results_json(const struct run_results *r, cJSON **out, struct util_error *err)
+/* {"mode", "spec_sha256", "files": [...], "warnings": [...]}: the
+ * cassettes of the run, with one warning per cassette recorded against
+ * another spec. NULL when out of memory. */
+static cJSON *cassettes_json(const struct run_results *r)
+{
+    cJSON *o = cJSON_CreateObject(), *files = NULL, *warnings = NULL;
+    bool ok = o && add_str(o, "mode", r->cassette_mode) &&
+              add_str(o, "spec_sha256", r->spec_sha256) &&
+              (files = cJSON_AddArrayToObject(o, "files")) &&
+              (warnings = cJSON_AddArrayToObject(o, "warnings"));
+    for (size_t i = 0; ok && i < r->ncassettes; i++) {
+        const struct run_cassette_file *f = &r->cassettes[i];
+        cJSON *j = cJSON_CreateObject();
+        ok = j && cJSON_AddItemToArray(files, j);
+        if (!ok) {
+            cJSON_Delete(j);
+            break;
+        }
+        ok = add_str(j, "path", f->path) && add_str(j, "spec_sha256", f->spec_sha256) &&
+             cJSON_AddBoolToObject(j, "spec_changed", f->spec_changed) &&
+             cJSON_AddNumberToObject(j, "replayed", (double)f->replayed) &&
+             cJSON_AddNumberToObject(j, "recorded", (double)f->recorded) &&
+             cJSON_AddBoolToObject(j, "written", f->written);
+        if (ok && f->spec_changed) {
+            char w[1024];
+            run_cassettes_spec_warning(f->path, f->spec_sha256, r->spec_sha256, w, sizeof(w));
+            cJSON *s = cJSON_CreateString(w);
+            ok = s && cJSON_AddItemToArray(warnings, s);
+            if (!ok)
+                cJSON_Delete(s);
+        }
+    }
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* The cases of r as an array of case_json; NULL when out of memory. */
+static cJSON *cases_array(const struct run_results *r)
+{
+    cJSON *cases = cJSON_CreateArray();
+    for (size_t i = 0; cases && i < r->count; i++) {
+        cJSON *c = case_json(&r->cases[i]);
+        if (!c || !cJSON_AddItemToArray(cases, c)) {
+            cJSON_Delete(c);
+            cJSON_Delete(cases);
+            return NULL;
+        }
+    }
+    return cases;
+}
+
+/* results.json as a tree over r (see above), with cases (taken, may be
+ * NULL: out of memory) as its "cases". */
+static int results_tree(const struct run_results *r, cJSON *cases, cJSON **out,
+                        struct util_error *err)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON *summary = cJSON_CreateObject(), *cases = cJSON_CreateArray();
+    cJSON *summary = cJSON_CreateObject();
     bool ok = o && summary && cases;
     *out = NULL;
-    ok = ok && cJSON_AddNumberToObject(summary, "cases", (double)r->count) &&
-         cJSON_AddNumberToObject(summary, "passed", (double)r->passed) &&
-         cJSON_AddNumberToObject(summary, "failed", (double)r->failed) &&
-         cJSON_AddNumberToObject(summary, "skipped", (double)r->skipped) &&
-         cJSON_AddNumberToObject(summary, "errors", (double)r->errors) &&
-         cJSON_AddNumberToObject(summary, "gaps", (double)r->gaps) &&
-         cJSON_AddNumberToObject(summary, "checks", (double)r->checks);
-    for (size_t i = 0; ok && i < r->count; i++) {
-        cJSON *c = case_json(&r->cases[i]);
-        ok = c && cJSON_AddItemToArray(cases, c);
-        if (!ok)
-            cJSON_Delete(c);
-    }
+    ok = ok && add_num(summary, "cases", (double)r->count) &&
+         add_num(summary, "passed", (double)r->passed) &&
+         add_num(summary, "failed", (double)r->failed) &&
+         add_num(summary, "skipped", (double)r->skipped) &&
+         add_num(summary, "errors", (double)r->errors) &&
+         add_num(summary, "gaps", (double)r->gaps) && add_num(summary, "checks", (double)r->checks);
     ok = ok && add_str(o, "tool", "ingestcheck") && add_str(o, "run_id", r->run_id) &&
          add_str(o, "base_url", r->base_url) &&
-         cJSON_AddBoolToObject(o, "target_error", r->target_error) &&
+         add_item(o, "target_error", cJSON_CreateBool(r->target_error)) &&
          add_str(o, "target_message", r->target_error ? r->target_message : NULL) &&
-         cJSON_AddNumberToObject(o, "elapsed_ms", r->elapsed_ms);
+         add_num(o, "elapsed_ms", r->elapsed_ms) && add_num(o, "transport_ms", r->transport_ms) &&
+         add_num(o, "poll_sleep_ms", r->poll_sleep_ms) &&
+         add_num(o, "clock_advanced_ms", r->clock_advanced_ms);
     if (ok && r->shards) {
-        cJSON *sh = cJSON_AddObjectToObject(o, "shard");
-        ok = sh && cJSON_AddNumberToObject(sh, "index", r->shard) &&
-             cJSON_AddNumberToObject(sh, "count", r->shards) &&
-             cJSON_AddNumberToObject(sh, "planned", (double)r->planned);
+        cJSON *sh = cJSON_CreateObject();
+        ok = add_item(o, "shard", sh) && add_num(sh, "index", r->shard) &&
+             add_num(sh, "count", r->shards) && add_num(sh, "planned", (double)r->planned);
     }
     if (ok) {
-        ok = cJSON_AddItemToObject(o, "summary", summary);
+        ok = cJSON_AddItemToObjectCS(o, "summary", summary);
         summary = ok ? NULL : summary;
     }
     if (ok) {
-        ok = cJSON_AddItemToObject(o, "cases", cases);
+        ok = cJSON_AddItemToObjectCS(o, "cases", cases);
         cases = ok ? NULL : cases;
+    }
+    if (ok && r->ncassettes) {
+        cJSON *cas = cassettes_json(r);
+        ok = cas && cJSON_AddItemToObject(o, "cassettes", cas);
+        if (!ok)
+            cJSON_Delete(cas);
     }
     cJSON_Delete(summary);
     cJSON_Delete(cases);
@@ -488,13 +565,131 @@ int report_results_json(const struct run_results *r, cJSON **out, struct util_er
     return UTIL_OK;
 }
 
+int report_results_json(const struct run_results *r, cJSON **out, struct util_error *err)
+{
+    cJSON *tree = NULL;
+    int rc = results_tree(r, cases_array(r), &tree, err);
+    if (rc)
+        return rc;
+    *out = cJSON_Duplicate(tree, true);
+    cJSON_Delete(tree);
+    return *out ? UTIL_OK : util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+}
+
+/* ---- writing the reports ----
+ *
+ * junit.xml is built and written on one thread while results.json is
+ * written on this one, its cases serialized in two halves on two threads
+ * as the array the tree writer would have written (elements at depth 2,
+ * ", " between them) and written between the two ends of the rest of the
+ * document, with no copy of the whole. Either thread's work runs here when
+ * a thread cannot be started. */
+
+/* Stands for the cases in the document written around them: a raw byte
+ * that no serialized string holds (control bytes are escaped). */
+#define CASES_MARK "\x01"
+
+struct cases_part {
+    const struct run_results *r;
+    size_t from, to;
+    struct util_buf text; /* the cases, ", "-separated */
+    int rc;
+};
+
+static void *write_cases(void *arg)
+{
+    struct cases_part *p = arg;
+    for (size_t i = p->from; i < p->to && !p->rc; i++) {
+        cJSON *c = case_json(&p->r->cases[i]);
+        if (!c)
+            p->rc = UTIL_ERR_NOMEM;
+        if (!p->rc && i > p->from)
+            p->rc = util_buf_append(&p->text, ", ", 2);
+        if (!p->rc)
+            p->rc = json_write_at(&p->text, c, true, 2);
+        cJSON_Delete(c);
+    }
+    return NULL;
+}
+
+struct junit_job {
+    const struct run_results *r;
+    const char *path;
+    int rc;
+    struct util_error err;
+};
+
+static void *write_junit(void *arg)
+{
+    struct junit_job *j = arg;
+    struct util_buf b;
+    util_buf_init(&b, REPORT_CAP_SIZE);
+    util_error_clear(&j->err);
+    j->rc = report_junit(&b, j->r);
+    if (j->rc)
+        util_error_set(&j->err, j->rc, "junit.xml: %s", util_status_name(j->rc));
+    else
+        j->rc = util_file_write_atomic(j->path, b.data, b.len, &j->err);
+    util_buf_finish(&b);
+    return NULL;
+}
+
+/* Writes results.json to path. */
+static int write_results(const struct run_results *r, const char *path, struct util_error *err)
+{
+    struct cases_part half[2] = {{.r = r, .from = 0, .to = r->count / 2},
+                                 {.r = r, .from = r->count / 2, .to = r->count}};
+    struct util_buf rest;
+    cJSON *doc = NULL;
+    pthread_t t;
+    int rc = UTIL_OK;
+    util_buf_init(&rest, REPORT_CAP_SIZE);
+    for (int i = 0; i < 2; i++)
+        util_buf_init(&half[i].text, REPORT_CAP_SIZE);
+    bool threaded = pthread_create(&t, NULL, write_cases, &half[0]) == 0;
+    if (!threaded)
+        write_cases(&half[0]);
+    write_cases(&half[1]);
+    if (threaded)
+        pthread_join(t, NULL);
+    rc = half[0].rc ? half[0].rc : half[1].rc;
+    if (!rc)
+        rc = results_tree(r, cJSON_CreateRaw(CASES_MARK), &doc, err);
+    if (!rc)
+        rc = json_write(&rest, doc, true);
+    const char *mark = rc ? NULL : strchr(rest.data, CASES_MARK[0]);
+    if (!rc && !mark)
+        rc = UTIL_ERR_INVALID;
+    if (rc) {
+        if (!err || !err->code)
+            util_error_set(err, rc, "results.json: %s", util_status_name(rc));
+        goto cleanup;
+    }
+    bool both = half[0].text.len && half[1].text.len;
+    struct util_file_part parts[] = {
+        {rest.data, (size_t)(mark - rest.data)},
+        {"[", 1},
+        {half[0].text.data, half[0].text.len},
+        {", ", both ? 2u : 0u},
+        {half[1].text.data, half[1].text.len},
+        {"]", 1},
+        {mark + 1, rest.len - (size_t)(mark + 1 - rest.data)},
+    };
+    rc = util_file_write_parts_atomic(path, parts, sizeof(parts) / sizeof(parts[0]), err);
+cleanup:
+    for (int i = 0; i < 2; i++)
+        util_buf_finish(&half[i].text);
+    util_buf_finish(&rest);
+    cJSON_Delete(doc);
+    return rc;
+}
+
 int report_write(const char *dir, const struct run_results *r, struct util_error *err)
 {
-    struct util_buf junit;
-    cJSON *doc = NULL;
-    char *json = NULL, *jpath = util_path_join(dir, "junit.xml"),
-         *rpath = util_path_join(dir, "results.json");
-    util_buf_init(&junit, REPORT_CAP_SIZE);
+    char *jpath = util_path_join(dir, "junit.xml"), *rpath = util_path_join(dir, "results.json");
+    struct junit_job junit = {.r = r, .path = jpath};
+    pthread_t t;
+    bool threaded = false;
     int rc = UTIL_OK;
     if (!jpath || !rpath) {
         rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
@@ -503,26 +698,18 @@ int report_write(const char *dir, const struct run_results *r, struct util_error
     rc = util_mkdir_p(dir, err);
     if (rc)
         goto cleanup;
-    rc = report_junit(&junit, r);
-    if (rc) {
-        util_error_set(err, rc, "junit.xml: %s", util_status_name(rc));
-        goto cleanup;
+    threaded = pthread_create(&t, NULL, write_junit, &junit) == 0;
+    if (!threaded)
+        write_junit(&junit);
+    rc = write_results(r, rpath, err);
+    if (threaded)
+        pthread_join(t, NULL);
+    if (!rc && junit.rc) {
+        rc = junit.rc;
+        if (err)
+            *err = junit.err;
     }
-    rc = report_results_json(r, &doc, err);
-    if (rc)
-        goto cleanup;
-    json = cJSON_Print(doc);
-    if (!json) {
-        rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
-        goto cleanup;
-    }
-    rc = util_file_write_atomic(jpath, junit.data, junit.len, err);
-    if (!rc)
-        rc = util_file_write_atomic(rpath, json, strlen(json), err);
 cleanup:
-    util_buf_finish(&junit);
-    cJSON_Delete(doc);
-    free(json);
     free(jpath);
     free(rpath);
     return rc;

@@ -28,6 +28,13 @@ struct shared {
     bool abort;   /* a target error: take no more cases */
     int local_rc; /* first local failure (ENOMEM, transport creation) */
     struct util_error local_err;
+    /* Polling on cfg->clock (see run_clock), under lock. */
+    struct worker *workers;
+    size_t nworkers;
+    size_t busy;         /* workers neither waiting on the clock nor finished */
+    long long clock_ms;  /* the runner's time of polling: every advance asked */
+    long long moved_ms;  /* how far the target's clock actually moved */
+    pthread_cond_t tick; /* the clock moved or a worker stopped being busy */
 };
 
 struct worker {
@@ -38,6 +45,9 @@ struct worker {
     struct case_vars *vars;
     struct check_secrets secrets;
     pthread_t thread;
+    bool clock_waiting;
+    long long wake_at; /* on the shared clock_ms, while clock_waiting */
+    double transport_ms, poll_sleep_ms;
 };
 
 static double now_ms(void)
@@ -52,6 +62,84 @@ static void sleep_ms(long ms)
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
+}
+
+/* ---- waiting between polls ---- */
+
+/* Moves the target's clock to the earliest wake-up of the waiting workers
+ * and makes the workers due busy again (they go on when they get the lock);
+ * under sh->lock, with no worker busy and at least one waiting. */
+static void clock_step(struct shared *sh)
+{
+    long long next = -1;
+    for (size_t i = 0; i < sh->nworkers; i++) {
+        const struct worker *o = &sh->workers[i];
+        if (o->clock_waiting && (next < 0 || o->wake_at < next))
+            next = o->wake_at;
+    }
+    if (next > sh->clock_ms) {
+        sh->moved_ms += sh->cfg->clock->advance(sh->cfg->clock->user, (long)(next - sh->clock_ms));
+        sh->clock_ms = next;
+    }
+    for (size_t i = 0; i < sh->nworkers; i++) {
+        struct worker *o = &sh->workers[i];
+        if (o->clock_waiting && o->wake_at <= sh->clock_ms) {
+            o->clock_waiting = false;
+            sh->busy++;
+        }
+    }
+    pthread_cond_broadcast(&sh->tick);
+}
+
+/* Marks w as no longer taking part in polling time (it has finished). */
+static void clock_leave(struct worker *w)
+{
+    pthread_mutex_lock(&w->sh->lock);
+    w->sh->busy--;
+    pthread_cond_broadcast(&w->sh->tick);
+    pthread_mutex_unlock(&w->sh->lock);
+}
+
+/* Lets ms pass before the next attempt of a poll: on the target's clock
+ * when there is one (see run_clock), else on the wall clock. Adds to
+ * *advanced the ms that passed on the target's clock. */
+static void poll_wait(struct worker *w, long ms, double *advanced)
+{
+    struct shared *sh = w->sh;
+    double t0 = now_ms();
+    if (!sh->cfg->clock) {
+        sleep_ms(ms);
+        w->poll_sleep_ms += now_ms() - t0;
+        return;
+    }
+    struct timespec limit;
+    clock_gettime(CLOCK_MONOTONIC, &limit);
+    limit.tv_sec += ms / 1000;
+    limit.tv_nsec += (ms % 1000) * 1000000L;
+    if (limit.tv_nsec >= 1000000000L) {
+        limit.tv_sec++;
+        limit.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&sh->lock);
+    w->wake_at = sh->clock_ms + ms;
+    w->clock_waiting = true;
+    sh->busy--;
+    while (w->clock_waiting) {
+        if (sh->busy == 0)
+            clock_step(sh);
+        else if (pthread_cond_timedwait(&sh->tick, &sh->lock, &limit) == ETIMEDOUT)
+            break;
+    }
+    bool reached = !w->clock_waiting;
+    if (!reached) {
+        w->clock_waiting = false;
+        sh->busy++;
+    }
+    pthread_mutex_unlock(&sh->lock);
+    if (reached)
+        *advanced += (double)ms;
+    else
+        w->poll_sleep_ms += now_ms() - t0;
 }
 
 /* ---- building the request ---- */
@@ -391,7 +479,12 @@ static cJSON *headers_json(const struct http_headers *h, const struct check_secr
 {
     cJSON *o = cJSON_CreateObject();
     for (size_t i = 0; o && i < h->count; i++) {
-        char *lower = strdup(h->items[i].name);
+        /* The lower-case name in a stack buffer unless it is long; the value
+         * copied only when it holds a secret to scrub. */
+        char small[64];
+        size_t n = strlen(h->items[i].name);
+        char *lower =
+            n < sizeof(small) ? memcpy(small, h->items[i].name, n + 1) : strdup(h->items[i].name);
         if (!lower) {
             cJSON_Delete(o);
             return NULL;
@@ -399,16 +492,20 @@ static cJSON *headers_json(const struct http_headers *h, const struct check_secr
         for (char *p = lower; *p; p++)
             if (*p >= 'A' && *p <= 'Z')
                 *p = (char)(*p - 'A' + 'a');
-        char *v = check_secret_header(lower) ? strdup(CHECK_REDACTED)
-                                             : check_secrets_scrub(s, h->items[i].value);
-        if (!v || !cJSON_AddStringToObject(o, lower, v)) {
-            free(v);
+        const char *v = h->items[i].value;
+        char *clean = NULL;
+        if (check_secret_header(lower))
+            v = CHECK_REDACTED;
+        else if (v && check_secrets_hit(s, v))
+            v = clean = check_secrets_scrub(s, v); /* NULL: out of memory */
+        bool ok = v && cJSON_AddStringToObject(o, lower, v);
+        free(clean);
+        if (lower != small)
             free(lower);
+        if (!ok) {
             cJSON_Delete(o);
             return NULL;
         }
-        free(v);
-        free(lower);
     }
     return o;
 }
@@ -541,7 +638,8 @@ static int exec_step(struct worker *w, const struct case_step *s, struct run_ste
         goto record;
     }
 
-    double deadline = now_ms() + (double)s->poll_timeout_ms;
+    /* The poll's time: the wall clock plus what passed on the target's. */
+    double deadline = now_ms() + (double)s->poll_timeout_ms, advanced = 0.0;
     for (;;) {
         r->attempts++;
         http_response_finish(&resp);
@@ -552,7 +650,9 @@ static int exec_step(struct worker *w, const struct case_step *s, struct run_ste
         const struct run_hooks *hk = cfg->run_hooks;
         if (hk && hk->step_begin)
             hk->step_begin(hk->user, w->current, w->kase, s);
+        double ts = now_ms();
         rc = http_send(w->current, &b.req, &resp, &err);
+        w->transport_ms += now_ms() - ts;
         if (rc)
             goto cleanup;
         if (resp.failure != HTTP_ERR_NONE) {
@@ -597,15 +697,14 @@ static int exec_step(struct worker *w, const struct case_step *s, struct run_ste
             break;
         }
         if (holds) {
-            rc = check_list_add(&attempt, "until", CHECK_PASS, NULL, NULL, NULL,
-                                "condition met after %u attempt%s", r->attempts,
-                                r->attempts == 1 ? "" : "s");
+            /* How many attempts it took is in r->attempts: it varies with
+             * timing, the message does not. */
+            rc = check_list_add(&attempt, "until", CHECK_PASS, NULL, NULL, NULL, "condition met");
             break;
         }
-        if (now_ms() + (double)s->poll_interval_ms > deadline) {
+        if (now_ms() + advanced + (double)s->poll_interval_ms > deadline) {
             rc = check_list_add(&attempt, "until", CHECK_FAIL, NULL, NULL, NULL,
-                                "condition not met after %u attempt%s in %ld ms", r->attempts,
-                                r->attempts == 1 ? "" : "s", s->poll_timeout_ms);
+                                "condition not met within %ld ms", s->poll_timeout_ms);
             if (!rc) {
                 /* The mismatches that kept the condition false. */
                 for (size_t i = 0; i < why.count && !rc; i++) {
@@ -627,7 +726,7 @@ static int exec_step(struct worker *w, const struct case_step *s, struct run_ste
         if (rc)
             goto cleanup;
         if (!(hk && hk->skip_wait && hk->skip_wait(hk->user, w->current)))
-            sleep_ms(s->poll_interval_ms);
+            poll_wait(w, s->poll_interval_ms, &advanced);
     }
     if (rc)
         goto cleanup;
@@ -934,6 +1033,7 @@ static void *worker_main(void *arg)
         emit_ready(sh);
         pthread_mutex_unlock(&sh->lock);
     }
+    clock_leave(w);
     return NULL;
 }
 
@@ -957,12 +1057,20 @@ int run_execute(const struct run_config *cfg, const struct run_plan *plan, struc
     sh.plan = plan;
     sh.out = out;
     pthread_mutex_init(&sh.lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&sh.tick, &ca);
+    pthread_condattr_destroy(&ca);
     out->run_id = strdup(cfg->run_id ? cfg->run_id : id);
     sh.base_url = strdup(cfg->base_url ? cfg->base_url : "");
     out->base_url = sh.base_url ? strdup(sh.base_url) : NULL;
     out->cases = calloc(plan->count ? plan->count : 1, sizeof(*out->cases));
     sh.done = calloc(plan->count ? plan->count : 1, sizeof(bool));
     workers = calloc(nworkers, sizeof(*workers));
+    sh.workers = workers;
+    sh.nworkers = nworkers;
+    sh.busy = nworkers;
     if (!out->run_id || !sh.base_url || !out->base_url || !out->cases || !sh.done || !workers) {
         rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
         goto cleanup;
@@ -996,7 +1104,12 @@ int run_execute(const struct run_config *cfg, const struct run_plan *plan, struc
     } else {
         for (started = 0; started < nworkers; started++) {
             if (pthread_create(&workers[started].thread, NULL, worker_main, &workers[started])) {
-                /* The workers already started finish the plan. */
+                /* The workers already started finish the plan (or this
+                 * thread, as worker 0, when none did). */
+                pthread_mutex_lock(&sh.lock);
+                sh.busy -= nworkers - (started ? started : 1);
+                pthread_cond_broadcast(&sh.tick);
+                pthread_mutex_unlock(&sh.lock);
                 if (started == 0)
                     worker_main(&workers[0]);
                 break;
@@ -1012,6 +1125,11 @@ int run_execute(const struct run_config *cfg, const struct run_plan *plan, struc
         goto cleanup;
     }
     run_results_tally(out);
+    for (size_t i = 0; i < nworkers; i++) {
+        out->transport_ms += workers[i].transport_ms;
+        out->poll_sleep_ms += workers[i].poll_sleep_ms;
+    }
+    out->clock_advanced_ms = (double)sh.moved_ms;
     out->target_error = sh.abort;
     out->elapsed_ms = now_ms() - t0;
 cleanup:
@@ -1023,6 +1141,7 @@ cleanup:
     free(workers);
     free(sh.done);
     free(sh.base_url);
+    pthread_cond_destroy(&sh.tick);
     pthread_mutex_destroy(&sh.lock);
     return rc;
 }

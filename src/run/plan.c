@@ -234,5 +234,12 @@ void run_results_finish(struct run_results *r)
     free(r->cases);
     free(r->run_id);
     free(r->base_url);
+    for (size_t i = 0; i < r->ncassettes; i++) {
+        free(r->cassettes[i].path);
+        free(r->cassettes[i].spec_sha256);
+    }
+    free(r->cassettes);
+    free(r->cassette_mode);
+    free(r->spec_sha256);
     memset(r, 0, sizeof(*r));
 }

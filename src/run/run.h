@@ -139,6 +139,15 @@ struct run_case_result {
     size_t nsteps;
 };
 
+/* A cassette the run recorded to or replayed from (run/cassettes.h). */
+struct run_cassette_file {
+    char *path;
+    char *spec_sha256; /* the spec it was recorded against; NULL when unknown */
+    bool spec_changed; /* both known and different from today's */
+    size_t replayed, recorded;
+    bool written;
+};
+
 struct run_results {
     struct run_case_result *cases; /* plan order */
     size_t count;
@@ -149,8 +158,18 @@ struct run_results {
     double elapsed_ms;
     unsigned jobs;
     size_t passed, failed, skipped, errors, gaps, checks;
+    /* Where the time went: waiting for the target to answer (inside the
+     * transport) and sleeping between polls, summed over the workers, and
+     * how far polling moved the target's clock (run_config.clock). */
+    double transport_ms, poll_sleep_ms, clock_advanced_ms;
     bool target_error; /* a target error stopped the run */
     char target_message[UTIL_ERROR_MESSAGE_MAX];
+    /* Cassettes (none when ncassettes is 0): the record mode, today's spec
+     * SHA-256 (NULL when unknown), the files in plan order. All owned. */
+    char *cassette_mode;
+    char *spec_sha256;
+    struct run_cassette_file *cassettes;
+    size_t ncassettes;
 };
 
 void run_results_init(struct run_results *r);
@@ -185,6 +204,24 @@ struct run_hooks {
     void *user;
 };
 
+/* A target whose clock the runner may move (the embedded mock). With one,
+ * polling does not sleep on the wall clock: an until: interval elapses on
+ * the target's clock, which the runner moves forward instead (fake timers).
+ * With several workers, time passes only when no worker has anything else
+ * to do: a waiting worker blocks until every other one waits too or has
+ * finished, then the clock moves to the earliest wake-up and the workers due
+ * go on, so no case sees the clock jump between two of its requests because
+ * another case polled. A worker never blocks longer than its interval on the
+ * wall clock (the others stayed busy): the interval has then elapsed on the
+ * wall clock instead, and the target's clock is not moved for it. */
+struct run_clock {
+    /* Moves the target's clock forward by ms (> 0) and returns how far it
+     * moved (0 when the target keeps its own time, as a seeded mock does);
+     * called under the runner's lock, never concurrently. */
+    long (*advance)(void *user, long ms);
+    void *user;
+};
+
 struct run_config {
     const char *base_url; /* "http://127.0.0.1:8080"; a trailing '/' is dropped */
     const char *app_id;   /* sent as x-algolia-application-id; may be NULL */
@@ -196,6 +233,7 @@ struct run_config {
     const struct check_contract *contract;
     const struct case_template_hooks *hooks; /* may be NULL */
     const struct run_hooks *run_hooks;       /* may be NULL */
+    const struct run_clock *clock;           /* NULL: polls sleep on the wall clock */
     /* More JSON member names whose string values are secrets (--redact),
      * besides check_secret_field's; borrowed, may be empty. */
     const char *const *secret_fields;

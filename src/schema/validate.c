@@ -298,6 +298,17 @@ static void report_msg(struct ctx *c, const struct frame *f, const char *kw, con
     }
 }
 
+/* Records the message built in b as report_msg does, or out of memory
+ * when building it failed: never a message with a piece missing. */
+static void report_buf(struct ctx *c, const struct frame *f, const char *kw, const char *kw_key,
+                       const struct util_buf *b, size_t pos)
+{
+    if (b->error == UTIL_ERR_NOMEM)
+        set_nomem(c);
+    else
+        report_msg(c, f, kw, kw_key, b->data ? b->data : "", pos);
+}
+
 __attribute__((format(printf, 5, 6))) static void report(struct ctx *c, const struct frame *f,
                                                          const char *kw, const char *kw_key,
                                                          const char *fmt, ...)
@@ -308,12 +319,9 @@ __attribute__((format(printf, 5, 6))) static void report(struct ctx *c, const st
         return;
     util_buf_init(&b, UTIL_CAP_MESSAGE);
     va_start(ap, fmt);
-    int rc = util_buf_vprintf(&b, fmt, ap);
+    util_buf_vprintf(&b, fmt, ap);
     va_end(ap);
-    if (rc == UTIL_ERR_NOMEM)
-        set_nomem(c);
-    else
-        report_msg(c, f, kw, kw_key, b.data ? b.data : "", SIZE_MAX);
+    report_buf(c, f, kw, kw_key, &b, SIZE_MAX);
     util_buf_finish(&b);
 }
 
@@ -508,7 +516,7 @@ static void report_type(struct ctx *c, const struct frame *f)
     util_buf_puts(&b, "expected ");
     put_types(&b, f->s->types | (f->s->nullable ? T_NULL : 0u));
     util_buf_printf(&b, ", got %s", json_type_name(f->inst));
-    report_msg(c, f, "type", NULL, b.data ? b.data : "", SIZE_MAX);
+    report_buf(c, f, "type", NULL, &b, SIZE_MAX);
     util_buf_finish(&b);
 }
 
@@ -528,7 +536,7 @@ static void report_enum(struct ctx *c, const struct frame *f)
     }
     if (s->n_enum > SC_ENUM_LIST_MAX)
         util_buf_printf(&b, ", ... (%zu more)", s->n_enum - SC_ENUM_LIST_MAX);
-    report_msg(c, f, "enum", NULL, b.data ? b.data : "", SIZE_MAX);
+    report_buf(c, f, "enum", NULL, &b, SIZE_MAX);
     util_buf_finish(&b);
 }
 
@@ -542,7 +550,7 @@ static void report_const(struct ctx *c, const struct frame *f)
     put_value(&b, f->s->const_val, true);
     util_buf_puts(&b, ", got ");
     put_value(&b, f->inst, true);
-    report_msg(c, f, "const", NULL, b.data ? b.data : "", SIZE_MAX);
+    report_buf(c, f, "const", NULL, &b, SIZE_MAX);
     util_buf_finish(&b);
 }
 
@@ -557,7 +565,7 @@ static void report_number(struct ctx *c, const struct frame *f, const char *kw, 
     put_number(&b, f->inst->valuedouble);
     util_buf_puts(&b, text);
     put_number(&b, limit);
-    report_msg(c, f, kw, NULL, b.data ? b.data : "", SIZE_MAX);
+    report_buf(c, f, kw, NULL, &b, SIZE_MAX);
     util_buf_finish(&b);
 }
 
@@ -660,7 +668,7 @@ static bool eval_string(struct ctx *c, const struct frame *f)
             put_value(&b, f->inst, true);
             util_buf_puts(&b, " does not match the pattern ");
             put_string(&b, s->pattern_src, 200, false);
-            report_msg(c, f, "pattern", NULL, b.data ? b.data : "", SIZE_MAX);
+            report_buf(c, f, "pattern", NULL, &b, SIZE_MAX);
             util_buf_finish(&b);
         }
         if (!m)
@@ -675,7 +683,7 @@ static bool eval_string(struct ctx *c, const struct frame *f)
                 util_buf_init(&b, UTIL_CAP_MESSAGE);
                 put_value(&b, f->inst, true);
                 util_buf_printf(&b, " is not a valid %s", s->format_name);
-                report_msg(c, f, "format", NULL, b.data ? b.data : "", SIZE_MAX);
+                report_buf(c, f, "format", NULL, &b, SIZE_MAX);
                 util_buf_finish(&b);
             }
             FAIL();
@@ -730,7 +738,7 @@ static bool eval_property_name(struct ctx *c, const struct frame *f, const cJSON
             util_buf_printf(&b, ": %s", why + 2);
     }
     rollback_to(c, m);
-    report_msg(c, f, "propertyNames", NULL, b.data ? b.data : "", SIZE_MAX);
+    report_buf(c, f, "propertyNames", NULL, &b, SIZE_MAX);
     util_buf_finish(&b);
     return false;
 }
@@ -1646,7 +1654,7 @@ static bool choice_pass(struct ctx *c, const struct frame *f, struct annot *a, b
             util_buf_putc(&b, ')');
         }
     }
-    report_msg(c, f, kw, NULL, b.data ? b.data : "", m0.count);
+    report_buf(c, f, kw, NULL, &b, m0.count);
     util_buf_finish(&b);
     free(here);
     return false;

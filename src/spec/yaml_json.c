@@ -378,7 +378,10 @@ static void restore_path(struct builder *b, size_t len)
         b->path.data[len] = '\0';
 }
 
-/* Attaches node (ownership passes to the tree) to the innermost container. */
+/* Attaches node to the innermost container; the tree owns it, or on
+ * failure it is freed. A member takes the pending key as its name (no
+ * copy: cJSON_AddItemToObject would strdup it, and when that failed the
+ * member would silently be left out, and leaked). */
 static int attach(struct builder *b, cJSON *node)
 {
     if (b->depth == 0) {
@@ -386,12 +389,18 @@ static int attach(struct builder *b, cJSON *node)
         return UTIL_OK;
     }
     struct frame *f = &b->frames[b->depth - 1];
+    /* An alias copy carries the name the anchored node had. */
+    if (!(node->type & cJSON_StringIsConst))
+        free(node->string);
+    node->type &= ~cJSON_StringIsConst;
+    node->string = NULL;
     if (f->is_map) {
-        cJSON_AddItemToObject(f->node, f->key, node);
-        free(f->key);
+        node->string = f->key; /* freed by cJSON_Delete from now on */
         f->key = NULL;
-    } else {
-        cJSON_AddItemToArray(f->node, node);
+    }
+    if (!cJSON_AddItemToArray(f->node, node)) {
+        cJSON_Delete(node);
+        return UTIL_ERR_NOMEM;
     }
     return UTIL_OK;
 }
@@ -480,9 +489,8 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
     if ((rc = begin_child(b, ev->start_mark, &saved)))
         return rc;
     cJSON *node = NULL;
-    if ((rc = scalar_node(b, ev, &node)))
+    if ((rc = scalar_node(b, ev, &node)) || (rc = attach(b, node)))
         return rc;
-    attach(b, node);
     restore_path(b, saved);
     if (ev->data.scalar.anchor)
         rc = add_anchor(b, (const char *)ev->data.scalar.anchor, node);
@@ -521,9 +529,8 @@ static int on_alias(struct builder *b, const yaml_event_t *ev)
     if ((rc = begin_child(b, ev->start_mark, &saved)))
         return rc;
     cJSON *copy = cJSON_Duplicate(target, 1);
-    if (!copy)
-        return UTIL_ERR_NOMEM;
-    attach(b, copy);
+    if (!copy || (rc = attach(b, copy)))
+        return copy ? rc : UTIL_ERR_NOMEM;
     restore_path(b, saved);
     return UTIL_OK;
 }
@@ -552,7 +559,8 @@ static int on_start(struct builder *b, const yaml_event_t *ev, bool is_map)
     cJSON *node = is_map ? cJSON_CreateObject() : cJSON_CreateArray();
     if (!node)
         return UTIL_ERR_NOMEM;
-    attach(b, node);
+    if ((rc = attach(b, node)))
+        return rc;
     struct frame *f = &b->frames[b->depth];
     memset(f, 0, sizeof(*f));
     f->node = node;

@@ -11,10 +11,15 @@ struct util_buf {
     size_t len;   /* bytes used, excluding the terminating NUL */
     size_t alloc; /* bytes allocated */
     size_t limit; /* cap on len; appends past it fail with UTIL_ERR_LIMIT */
+    int error;    /* the first append failure (UTIL_OK: none). After
+                     UTIL_ERR_NOMEM every append fails too, so text built
+                     without checking each append is a prefix, never a
+                     string with a piece missing; check error at the end. */
 };
 
 void util_buf_init(struct util_buf *b, size_t limit);
 void util_buf_finish(struct util_buf *b);
+/* Empties b (keeping its storage) and clears error. */
 void util_buf_reset(struct util_buf *b);
 
 /* Appends n bytes; returns UTIL_OK, UTIL_ERR_NOMEM or UTIL_ERR_LIMIT. */

@@ -10,15 +10,45 @@ void util_error_clear(struct util_error *err)
         memset(err, 0, sizeof(*err));
 }
 
+/* Copies src into dst (size bytes) as one line of text: control
+ * characters (a newline inside a quoted YAML key, an escape sequence of a
+ * file's content) are written as \n, \r, \t or \xNN, so that a message
+ * is one line and cannot drive a terminal. Cut at size - 1 bytes. */
+static void one_line(char *dst, size_t size, const char *src)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)src; *p; p++) {
+        char esc[5];
+        if (*p >= 0x20 && *p != 0x7f) {
+            esc[0] = (char)*p;
+            esc[1] = '\0';
+        } else if (*p == '\n' || *p == '\r' || *p == '\t') {
+            esc[0] = '\\';
+            esc[1] = *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't';
+            esc[2] = '\0';
+        } else {
+            snprintf(esc, sizeof(esc), "\\x%02x", *p);
+        }
+        size_t m = strlen(esc);
+        if (n + m >= size)
+            break;
+        memcpy(dst + n, esc, m);
+        n += m;
+    }
+    dst[n] = '\0';
+}
+
 int util_error_set(struct util_error *err, int code, const char *fmt, ...)
 {
     if (!err)
         return code;
+    char text[UTIL_ERROR_MESSAGE_MAX];
     err->code = code;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
+    one_line(err->message, sizeof(err->message), text);
     return code;
 }
 
@@ -38,9 +68,11 @@ void util_error_prefix(struct util_error *err, const char *fmt, ...)
     char prefix[UTIL_ERROR_MESSAGE_MAX];
     char old[UTIL_ERROR_MESSAGE_MAX];
     va_list ap;
+    char text[UTIL_ERROR_MESSAGE_MAX];
     va_start(ap, fmt);
-    vsnprintf(prefix, sizeof(prefix), fmt, ap);
+    vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
+    one_line(prefix, sizeof(prefix), text);
     memcpy(old, err->message, sizeof(old));
     size_t n = strlen(prefix);
     if (n > sizeof(err->message) - 3)

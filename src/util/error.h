@@ -18,7 +18,8 @@ enum util_status {
 
 #define UTIL_ERROR_MESSAGE_MAX 1024
 
-/* One error: a code, a one-line message for a person, and where it applies
+/* One error: a code, a one-line message for a person (util_error_set and
+ * util_error_prefix escape control characters: \n, \xNN), and where it applies
  * (file and 1-based line/column; 0 when unknown). */
 struct util_error {
     int code;

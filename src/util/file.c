@@ -15,7 +15,8 @@ int util_file_read(const char *path, size_t limit, char **out, size_t *len, stru
     size_t used = 0, alloc = 0;
     FILE *f = fopen(path, "rb");
     if (!f) {
-        rc = util_error_set(err, UTIL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        rc = util_error_set(err, errno == ENOMEM ? UTIL_ERR_NOMEM : UTIL_ERR_IO,
+                            "%s: cannot open: %s", path, strerror(errno));
         goto out;
     }
     for (;;) {
@@ -80,6 +81,13 @@ out:
 
 int util_file_write_atomic(const char *path, const void *data, size_t len, struct util_error *err)
 {
+    struct util_file_part part = {data, len};
+    return util_file_write_parts_atomic(path, &part, 1, err);
+}
+
+int util_file_write_parts_atomic(const char *path, const struct util_file_part *parts, size_t n,
+                                 struct util_error *err)
+{
     int rc = UTIL_OK;
     int fd = -1;
     size_t plen = strlen(path);
@@ -94,18 +102,21 @@ int util_file_write_atomic(const char *path, const void *data, size_t len, struc
                             strerror(errno));
         goto out;
     }
-    const char *p = data;
-    size_t left = len;
-    while (left) {
-        ssize_t n = write(fd, p, left);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = util_error_set(err, UTIL_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-            goto out;
+    for (size_t i = 0; i < n; i++) {
+        const char *p = parts[i].data;
+        size_t left = parts[i].len;
+        while (left) {
+            ssize_t w = write(fd, p, left);
+            if (w < 0) {
+                if (errno == EINTR)
+                    continue;
+                rc =
+                    util_error_set(err, UTIL_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+                goto out;
+            }
+            p += w;
+            left -= (size_t)w;
         }
-        p += n;
-        left -= (size_t)n;
     }
     if (fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
         rc = util_error_set(err, UTIL_ERR_IO, "%s: cannot flush: %s", path, strerror(errno));

@@ -17,6 +17,17 @@ int util_file_read(const char *path, size_t limit, char **out, size_t *len, stru
  * the old or the new content, never a part. */
 int util_file_write_atomic(const char *path, const void *data, size_t len, struct util_error *err);
 
+/* One piece of a file written by util_file_write_parts_atomic. */
+struct util_file_part {
+    const void *data;
+    size_t len;
+};
+
+/* util_file_write_atomic of the concatenation of n parts, without building
+ * it in memory. */
+int util_file_write_parts_atomic(const char *path, const struct util_file_part *parts, size_t n,
+                                 struct util_error *err);
+
 /* Creates dir and its parents (mode 0777 & ~umask); existing dirs are fine. */
 int util_mkdir_p(const char *dir, struct util_error *err);
 

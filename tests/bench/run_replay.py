@@ -4,8 +4,12 @@ config, the statistics of a run, the callgrind share of the checks, and the
 final summary.
 
   run_replay.py curlcfg RESULTS BASE_URL API_KEY BAD_KEY CONFIG EXPECTED
-  run_replay.py stats RESULTS              (key=value lines)
-  run_replay.py callgrind ANNOTATE_OUTPUT  (key=value lines)
+  run_replay.py stats RESULTS [STDOUT]     (key=value lines; STDOUT: the
+                                           run's console, with --timings)
+  run_replay.py callgrind PROFILE...       (key=value lines; PROFILE: each
+                                           thread's callgrind.out, main first)
+  run_replay.py probe RESULTS|-            (the probe's ID and createdAt, from the
+                                           reference run or from curl's answer)
   run_replay.py summary MEASUREMENTS       (the report's figures)
 
 The request list is every step's recorded request in results.json order
@@ -23,10 +27,14 @@ recorded one, so a wrong guess shows. Masked secrets inside bodies
 string there, and the statuses are checked.
 """
 import json
+import re
 import statistics
+import subprocess
 import sys
 
 MASK = "****"
+# The case the reference run ends with (tests/bench/run); not replayed.
+PROBE_CASE = "bench probe"
 
 
 def load(path):
@@ -36,8 +44,22 @@ def load(path):
 
 def steps(doc):
     for case in doc.get("cases") or []:
+        if case.get("name") == PROBE_CASE:
+            continue
         for step in case.get("steps") or []:
             yield case, step
+
+
+def probe(source):
+    if source == "-":
+        body = json.load(sys.stdin)
+    else:
+        body = None
+        for case in load(source).get("cases") or []:
+            if case.get("name") == PROBE_CASE:
+                body = ((case.get("steps") or [{}])[0].get("response") or {}).get("body")
+    body = body or {}
+    print(f"{body.get('authenticationID')} {body.get('createdAt')}")
 
 
 def sent(step):
@@ -137,9 +159,15 @@ def curlcfg(results, base_url, api_key, bad_key, config, expected):
     print(n)
 
 
-def stats(results):
+# The --timings line of `ingestcheck run` (src/cli/cmd_run.c).
+TIMINGS = re.compile(
+    r"timings: loading cases ([0-9.]+) ms, schemas ([0-9.]+) ms, target ([0-9.]+) ms; "
+    r"running ([0-9.]+) ms \(waiting on the target ([0-9.]+) ms, sleeping between polls "
+    r"([0-9.]+) ms; the target's clock moved ([0-9.]+) ms\); reports ([0-9.]+) ms")
+
+
+def stats(results, console=None):
     doc = load(results)
-    single = []
     polls = []
     nsteps = requests = 0
     for _, step in steps(doc):
@@ -148,15 +176,8 @@ def stats(results):
         nsteps += 1
         a = max(1, int(step.get("attempts") or 1))
         requests += a
-        ms = float(step.get("elapsed_ms") or 0.0)
-        if a == 1:
-            single.append(ms)
-        else:
-            polls.append((a, ms))
-    per = statistics.median(single) if single else 0.0
-    # The runner sleeps the step's interval between attempts; what a step
-    # took beyond `attempts` ordinary requests is that sleep.
-    wait = sum(max(0.0, ms - a * per) for a, ms in polls)
+        if a > 1:
+            polls.append(a)
     s = doc.get("summary") or {}
     out = {
         "cases": s.get("cases", 0),
@@ -169,11 +190,17 @@ def stats(results):
         "steps_sent": nsteps,
         "requests": requests,
         "poll_steps": len(polls),
-        "poll_extra": sum(a - 1 for a, _ in polls),
-        "poll_wait_ms": f"{wait:.3f}",
-        "step_median_ms": f"{per:.4f}",
-        "elapsed_ms": f"{float(doc.get('elapsed_ms') or 0.0):.3f}",
+        "poll_extra": sum(a - 1 for a in polls),
     }
+    for k in ("elapsed_ms", "transport_ms", "poll_sleep_ms", "clock_advanced_ms"):
+        out[k] = f"{float(doc.get(k) or 0.0):.3f}"
+    if console:
+        with open(console, encoding="utf-8", errors="replace") as f:
+            m = TIMINGS.search(f.read())
+        if m:
+            for k, v in zip(("load_cases_ms", "load_schemas_ms", "start_target_ms"), m.groups()[:3]):
+                out[k] = v
+            out["reports_ms"] = m.group(8)
     for k, v in out.items():
         print(f"{k}={v}")
 
@@ -182,33 +209,64 @@ def stats(results):
 # (operation, status, content type, JSON parse, schema) and the case's
 # expectations (also called by until: conditions). Neither calls the other.
 CHECK_FUNCS = ("check_contract_response", "check_expect")
-# Where the rest of the runner's instructions go (inclusive, may overlap:
-# run_execute holds curl_send and the checks).
-PART_FUNCS = ("case_suite_load", "check_contract_create", "run_execute", "curl_send",
-              "check_redact_json", "check_secrets_scrub", "report_write")
+# Where the instructions go, inclusive, summed over the threads: each part
+# is its entry function on the main thread and on the threads it starts.
+PARTS = {
+    "load": ("case_suite_load", "load_worker"),
+    "schemas": ("check_contract_create", "contract_load"),
+    "mock_start": ("mock_server_create",),
+    "execute": ("run_execute",),
+    "transport": ("curl_send",),
+    "scrub": ("check_secrets_scrub",),
+    "redact": ("check_redact_json",),
+    "reports": ("report_write", "write_cases", "write_junit"),
+}
 
 
-def callgrind(path):
-    total = None
-    found = {}
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            parts = line.split()
-            if not parts:
+def annotate(profile):
+    """Inclusive instructions by function name, and the profile's total."""
+    out = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", profile],
+                         capture_output=True, text=True, errors="replace").stdout
+    total, found = 0, {}
+    for line in out.splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        num = parts[0].replace(",", "")
+        if not num.isdigit():
+            continue
+        if "PROGRAM TOTALS" in line:
+            total = int(num)
+            continue
+        for p in parts[1:]:
+            # "src/check/expect.c:check_expect [/path]", recursion as "f'2"
+            name = p.rsplit(":", 1)[-1]
+            if "'" in name or name.startswith("["):
                 continue
-            num = parts[0].replace(",", "")
-            if "PROGRAM TOTALS" in line and num.isdigit():
-                total = int(num)
-                continue
-            if not num.isdigit():
-                continue
-            for fn in CHECK_FUNCS + PART_FUNCS:
-                # "  1,234 (12.3%)  src/check/expect.c:check_expect [/path]"
-                if any(p == fn or p.endswith(":" + fn) for p in parts):
-                    found[fn] = max(found.get(fn, 0), int(num))
-    print(f"total_ir={total or 0}")
-    for fn in CHECK_FUNCS + PART_FUNCS:
-        print(f"{fn}_ir={found.get(fn, 0)}")
+            found[name] = max(found.get(name, 0), int(num))
+    return total, found
+
+
+def callgrind(main, *others):
+    total, m = annotate(main)
+    every = total
+    parts = {k: m.get(fns[0], 0) for k, fns in PARTS.items()}
+    parts["mock_threads"] = 0
+    for prof in others:
+        t, f = annotate(prof)
+        every += t
+        for k, fns in PARTS.items():
+            # on a started thread, its entry function (what the main thread
+            # calls itself is in the main thread's figure already)
+            parts[k] += max((f.get(fn, 0) for fn in fns[1:]), default=0)
+        if "mock_handle" in f:  # a libmicrohttpd thread of the embedded mock
+            parts["mock_threads"] += t
+    print(f"total_ir={every}")
+    print(f"main_ir={total}")
+    for fn in CHECK_FUNCS:
+        print(f"{fn}_ir={m.get(fn, 0)}")
+    for k, v in parts.items():
+        print(f"part_{k}_ir={v}")
 
 
 def fmt_ms(x):
@@ -241,52 +299,67 @@ def summary(path):
     run_w, curl_w = med("run", 0), med("curl", 0)
     run_cpu = med("run", 1) + med("run", 2)
     curl_cpu = med("curl", 1) + med("curl", 2)
-    wait = med("run", 4)
-    inner = med("run", 3)
-    print(f"timed runs: {n} of each, alternating, each against a fresh mock (seed 1)")
+    # run columns: wall user sys elapsed transport poll_sleep cases schemas target reports
+    inner, transport, slept = med("run", 3), med("run", 4), med("run", 5)
+    cases, schemas, target, reports = (med("run", c) for c in (6, 7, 8, 9))
+    startup = cases + schemas + target
+    own = inner - transport - slept
+    rest = run_w - startup - inner - reports
+    print(f"timed runs: {n} of each, alternating; curl against a fresh `serve --seed 1` each time")
     print(f"                       median     min        max        spread  CPU (user+sys)")
     for kind, label in (("run", "ingestcheck run"), ("curl", "curl replay")):
         v = [r[0] for r in rows[kind]]
         cpu = med(kind, 1) + med(kind, 2)
         print(f"  {label:<18} {fmt_ms(med(kind, 0))} {fmt_ms(min(v))} {fmt_ms(max(v))} "
               f"{spread(kind, 0):5.1f}%  {fmt_ms(cpu)}")
-    print(f"  runner's own elapsed_ms (results.json, cases only): {inner:.1f} ms; "
-          f"startup + loading + reports ~ {run_w - inner:.1f} ms")
     ratio = run_w / curl_w if curl_w else float("nan")
-    print(f"requests: {req}")
+    print(f"requests: {req} ({kv['poll_extra']} of them repeated attempts of {kv['poll_steps']} "
+          f"until: steps)")
     print(f"ratio run/curl: {ratio:.2f}x (goal <= 1.3x); of the minimums "
           f"{min(r[0] for r in rows['run']) / min(r[0] for r in rows['curl']):.2f}x")
     print(f"per-request overhead (run - curl) / requests: {(run_w - curl_w) / req * 1000:.1f} us")
-    print(f"polling: the runner slept ~{wait:.1f} ms between the {kv['poll_extra']} extra attempts "
-          f"of {kv['poll_steps']} until: steps (curl replays those attempts back to back)")
-    nw = run_w - wait
-    print(f"  without the poll sleeps: run ~{nw:.1f} ms, ratio {nw / curl_w:.2f}x, "
-          f"overhead {(nw - curl_w) / req * 1000:.1f} us/request")
-    print(f"CPU per request: runner {run_cpu / req * 1000:.1f} us, curl {curl_cpu / req * 1000:.1f} us "
-          f"(the mock's CPU is in neither)")
+    print("where the runner's time goes (medians of its --timings line):")
+    print(f"  startup                      {fmt_ms(startup)}  (loading cases {cases:.1f}, "
+          f"then waiting for the schemas {schemas:.1f} (they load alongside), starting the "
+          f"embedded mock {target:.1f})")
+    print(f"  running the cases            {fmt_ms(inner)}")
+    print(f"    waiting on the target      {fmt_ms(transport)}  (inside the transport: the mock "
+          f"answering, loopback, libcurl)")
+    print(f"    sleeping between polls     {fmt_ms(slept)}")
+    print(f"    the runner's own work      {fmt_ms(own)}  ({own / req * 1000:.1f} us/request: "
+          f"requests, checks, captures, results)")
+    print(f"  writing the reports          {fmt_ms(reports)}")
+    print(f"  process start and exit       {fmt_ms(rest)}  (wall - the above)")
+    print(f"CPU per request: runner {run_cpu / req * 1000:.1f} us (with its in-process mock), "
+          f"curl {curl_cpu / req * 1000:.1f} us (the served mock's CPU not counted)")
     tot = int(kv.get("total_ir", 0))
+    user = med("run", 1)
     if tot:
         cr = int(kv.get("check_contract_response_ir", 0))
         ce = int(kv.get("check_expect_ir", 0))
-        user = med("run", 1)
+        main = int(kv.get("main_ir", 0))
         us = lambda ir: ir / tot * user * 1000 / req
-        print(f"check cost (callgrind, inclusive instructions x median runner user CPU {user:.1f} ms):")
+        print(f"check cost (callgrind of the whole process, every thread, x the median user CPU "
+              f"{user:.1f} ms; the runner's main thread {main / tot * 100:.1f}% of the "
+              f"instructions):")
         print(f"  contract (match, status, content type, JSON parse, schema): "
               f"{cr / tot * 100:5.1f}% ~ {us(cr):.1f} us/request")
         print(f"  expectations (expect: and until:):                           "
               f"{ce / tot * 100:5.1f}% ~ {us(ce):.1f} us/request")
-        print(f"  checks in all: {(cr + ce) / tot * 100:.1f}% of the runner's instructions "
+        print(f"  checks in all: {(cr + ce) / tot * 100:.1f}% of the instructions "
               f"~ {us(cr + ce):.1f} us/request")
-        print("where the runner's instructions go (inclusive; execution holds transport and checks):")
-        labels = (("case_suite_load", "loading the case files"),
-                  ("check_contract_create", "loading the schemas"),
-                  ("run_execute", "executing the cases"),
-                  ("curl_send", "  of which transport (libcurl)"),
-                  ("check_secrets_scrub", "  of which masking secrets in text"),
-                  ("check_redact_json", "  of which redacting JSON"),
-                  ("report_write", "writing junit.xml and results.json"))
-        for fn, label in labels:
-            ir = int(kv.get(fn + "_ir", 0))
+        print("where the instructions go (inclusive, summed over threads; CPU, not wall time):")
+        labels = (("load", "loading the case files"),
+                  ("schemas", "loading the schemas"),
+                  ("mock_start", "starting the embedded mock"),
+                  ("execute", "executing the cases"),
+                  ("transport", "  of which transport (libcurl)"),
+                  ("scrub", "  of which masking secrets in text"),
+                  ("redact", "  of which redacting JSON"),
+                  ("reports", "writing junit.xml and results.json"),
+                  ("mock_threads", "the embedded mock's threads (answering)"))
+        for k, label in labels:
+            ir = int(kv.get(f"part_{k}_ir", 0))
             print(f"  {label:<38} {ir / tot * 100:5.1f}% ~ {ir / tot * user:6.1f} ms")
     else:
         print(f"check cost: {kv.get('callgrind_note', 'not measured')}")
@@ -307,10 +380,12 @@ def main(argv):
     cmd, args = argv[1], argv[2:]
     if cmd == "curlcfg" and len(args) == 6:
         curlcfg(*args)
-    elif cmd == "stats" and len(args) == 1:
+    elif cmd == "stats" and len(args) in (1, 2):
         stats(*args)
-    elif cmd == "callgrind" and len(args) == 1:
+    elif cmd == "callgrind" and len(args) >= 1 and args[0] != "-":
         callgrind(*args)
+    elif cmd == "probe" and len(args) == 1:
+        probe(*args)
     elif cmd == "summary" and len(args) == 1:
         summary(*args)
     else:

@@ -139,10 +139,10 @@ static void test_unknown_key(void **state)
                  UTIL_ERR_INVALID,
                  "t.yaml:5:9: unknown key 'expct' in step (expected one of: name, operation, "
                  "method, path, query, headers, body, body_raw, content_type, expect, until, "
-                 "capture, allow_undocumented)");
+                 "capture, allow_undocumented, cassette)");
     expect_error("cases:\n  - name: a\n    stps: []\n", UTIL_ERR_INVALID,
                  "t.yaml:3:5: unknown key 'stps' in case (expected one of: name, description, "
-                 "tags, vars, steps, teardown)");
+                 "tags, vars, steps, teardown, cassette)");
 }
 
 static void test_wrong_types(void **state)
@@ -166,6 +166,73 @@ static void test_wrong_types(void **state)
                  UTIL_ERR_INVALID,
                  "t.yaml:5:17: interval: expected a duration such as 500ms, 2s, 1m or a number "
                  "of milliseconds, got \"5 s\"");
+}
+
+/* cassette: of a case and of its steps: the step's lists add to the
+ * case's, the step's ordered overrides; malformed blocks are refused. */
+static void test_cassette_match(void **state)
+{
+    (void)state;
+    struct case_file *f = load_ok("cases:\n"
+                                  "  - name: a\n"
+                                  "    cassette: {ignore_query: [startDate], ordered: true}\n"
+                                  "    steps:\n"
+                                  "      - operation: getTasks\n"
+                                  "      - operation: createTask\n"
+                                  "        body: {sourceID: s, destinationID: d, action: replace}\n"
+                                  "        cassette:\n"
+                                  "          ignore_query: [x]\n"
+                                  "          ignore_body: [/input/a~1b, /name]\n"
+                                  "          ordered: false\n"
+                                  "    teardown:\n"
+                                  "      - operation: getTasks\n"
+                                  "  - name: b\n"
+                                  "    steps:\n"
+                                  "      - operation: getTasks\n");
+    const struct case_case *k = &f->cases[0];
+    assert_int_equal(k->match.nignore_query, 1);
+    assert_true(k->match.ordered);
+    const struct case_match *m0 = &k->steps[0].match;
+    assert_int_equal(m0->nignore_query, 1);
+    assert_string_equal(m0->ignore_query[0], "startDate");
+    assert_int_equal(m0->nignore_body, 0);
+    assert_true(m0->ordered);
+    const struct case_match *m1 = &k->steps[1].match;
+    assert_int_equal(m1->nignore_query, 2);
+    assert_string_equal(m1->ignore_query[0], "startDate");
+    assert_string_equal(m1->ignore_query[1], "x");
+    assert_int_equal(m1->nignore_body, 2);
+    assert_string_equal(m1->ignore_body[0], "/input/a~1b");
+    assert_string_equal(m1->ignore_body[1], "/name");
+    assert_false(m1->ordered);
+    assert_int_equal(k->teardown[0].match.nignore_query, 1);
+    assert_true(k->teardown[0].match.ordered);
+    const struct case_match *mb = &f->cases[1].steps[0].match;
+    assert_int_equal(mb->nignore_query + mb->nignore_body, 0);
+    assert_false(mb->ordered);
+    case_file_destroy(f);
+
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getTasks\n"
+                 "        cassette: {ignore_body: [name]}\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:5:34: ignore_body[0]: expected a JSON Pointer such as "
+                 "/window/startDate, got \"name\"");
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getTasks\n"
+                 "        cassette: {ignore_body: [/a~2]}\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:5:34: ignore_body[0]: expected a JSON Pointer such as "
+                 "/window/startDate, got \"/a~2\"");
+    expect_error("cases:\n  - name: a\n    cassette: {ordred: true}\n    steps:\n"
+                 "      - operation: getTasks\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:3:16: unknown key 'ordred' in cassette (expected one of: "
+                 "ignore_query, ignore_body, ordered)");
+    expect_error("cases:\n  - name: a\n    cassette: {ordered: yes please}\n    steps:\n"
+                 "      - operation: getTasks\n",
+                 UTIL_ERR_INVALID, "t.yaml:3:16: ordered: expected boolean, got string");
+    expect_error("cases:\n  - name: a\n    cassette: {ignore_query: x}\n    steps:\n"
+                 "      - operation: getTasks\n",
+                 UTIL_ERR_INVALID, "t.yaml:3:16: ignore_query: expected array, got string");
 }
 
 static void test_parameters(void **state)
@@ -315,6 +382,7 @@ static void test_template_expansion(void **state)
     expand(v, "{{ now }}", "2024-04-17T10:00:00Z");
     expand(v, "{{now - 1h}}", "2024-04-17T09:00:00Z");
     expand(v, "{{now + 2d}}", "2024-04-19T10:00:00Z");
+    expand(v, "{{now - 365000d}}", "1024-12-16T10:00:00Z");
     expand(v, "{{env.HOME_X}}/x", "/h/x");
     expand(v, "n={{count}}", "n=42");
     expand(v, "plain", "plain");
@@ -345,6 +413,10 @@ static void test_template_expansion(void **state)
     assert_int_equal(case_template_expand_text(v, "{{env.NOPE}}", &o, &err), UTIL_ERR_NOTFOUND);
     assert_string_equal(err.message, "environment variable NOPE is not set ({{env.NOPE}})");
     assert_int_equal(case_template_expand_text(v, "x {{run.id", &o, &err), UTIL_ERR_PARSE);
+    /* Past 1000 years the time is no RFC 3339 one (year -2735883). */
+    assert_int_equal(case_template_expand_text(v, "{{now - 999999999d}}", &o, &err),
+                     UTIL_ERR_PARSE);
+    assert_non_null(strstr(err.message, "more than 1000 years"));
     assert_null(o);
 
     /* JSON: strings expanded, keys kept. */
@@ -377,7 +449,77 @@ static void test_captures(void **state)
     assert_false(case_capture_valid("$.a[x]"));
     assert_false(case_capture_valid("$..a"));
     assert_false(case_capture_valid("tasks"));
+    /* Array indexes are digits only (RFC 6901 for pointers: no leading
+     * zero); one past INT_MAX names no item rather than wrapping to 0. */
+    assert_null(case_capture_eval(doc, "/tasks/+1"));
+    assert_null(case_capture_eval(doc, "/tasks/ 1"));
+    assert_null(case_capture_eval(doc, "/tasks/01"));
+    assert_null(case_capture_eval(doc, "/tasks/4294967296/taskID"));
+    assert_null(case_capture_eval(doc, "$.tasks[4294967296].taskID"));
+    assert_null(case_capture_eval(doc, "$.tasks[+1]"));
+    assert_false(case_capture_valid("$.tasks[-1]"));
+    assert_false(case_capture_valid("$.tasks[ 1]"));
     cJSON_Delete(doc);
+
+    /* Keys of any length, not cut at a buffer's size. */
+    char key[700], expr[720];
+    memset(key, 'k', sizeof(key) - 1);
+    key[sizeof(key) - 1] = '\0';
+    doc = cJSON_CreateObject();
+    cJSON_AddNumberToObject(doc, key, 7);
+    key[511] = '\0'; /* a key that is a prefix of the long one */
+    cJSON_AddNumberToObject(doc, key, 5);
+    key[511] = 'k';
+    snprintf(expr, sizeof(expr), "/%s", key);
+    assert_int_equal((int)case_capture_eval(doc, expr)->valuedouble, 7);
+    snprintf(expr, sizeof(expr), "$.%s", key);
+    assert_int_equal((int)case_capture_eval(doc, expr)->valuedouble, 7);
+    snprintf(expr, sizeof(expr), "$['%s']", key);
+    assert_int_equal((int)case_capture_eval(doc, expr)->valuedouble, 7);
+    cJSON_Delete(doc);
+}
+
+static void test_until_bounds(void **state)
+{
+    (void)state;
+    /* Found by fuzzing: polling every hour for 0 ms. */
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getTasks\n"
+                 "        until: {interval: 1h, timeout: 0}\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:5:9: until: the interval (3600000ms) is longer than the timeout (0ms): "
+                 "the step would poll only once");
+    /* The default interval (500ms) against a short timeout. */
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getTasks\n"
+                 "        until: {timeout: 100ms}\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:5:9: until: the interval (500ms) is longer than the timeout (100ms): the "
+                 "step would poll only once");
+    /* A number past LONG_MAX is capped, not undefined behaviour. */
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getTasks\n"
+                 "        until: {timeout: 1e300}\n",
+                 UTIL_ERR_LIMIT, "t.yaml:5:17: timeout: at most 30 minutes");
+}
+
+static void test_regex_bounds(void **state)
+{
+    (void)state;
+    regex_t re;
+    char why[256];
+    assert_int_equal(case_regex_compile(&re, "^[0-9a-f]{8}-[0-9a-f]{4}$", why, sizeof(why)), 0);
+    regfree(&re);
+    assert_int_equal(case_regex_compile(&re, "a{2000}", why, sizeof(why)), 0);
+    regfree(&re);
+    /* glibc's regcomp takes minutes over this one (found by fuzzing). */
+    assert_int_equal(case_regex_compile(&re, "((a{0,50}){1,50}){1,50}", why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "expand to more than 2000"));
+    assert_int_equal(case_regex_compile(&re, "(a*)\\1", why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "backreferences"));
+    assert_int_equal(case_regex_compile(&re, "(", why, sizeof(why)), -1);
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getTasks\n"
+                 "        expect:\n          body: {a: {$regex: '(a{0,50}){1,50}'}}\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:6:22: $regex: not a POSIX extended regular expression: its repetitions "
+                 "expand to more than 2000 elements (nested {m,n} multiply)");
 }
 
 static void test_durations_and_status(void **state)
@@ -415,12 +557,15 @@ int main(void)
         cmocka_unit_test(test_unknown_operation),
         cmocka_unit_test(test_unknown_key),
         cmocka_unit_test(test_wrong_types),
+        cmocka_unit_test(test_cassette_match),
         cmocka_unit_test(test_parameters),
         cmocka_unit_test(test_templates_and_matchers),
         cmocka_unit_test(test_duplicate_case_and_cap),
         cmocka_unit_test(test_suite_directory),
         cmocka_unit_test(test_template_expansion),
         cmocka_unit_test(test_captures),
+        cmocka_unit_test(test_regex_bounds),
+        cmocka_unit_test(test_until_bounds),
         cmocka_unit_test(test_durations_and_status),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

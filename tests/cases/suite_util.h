@@ -45,6 +45,8 @@ int run_ingestcheck(const char *const *args, const char *out_path, const char *e
 
 /* ---- results.json ---- */
 
+/* reports/name (a JSON report) parsed (caller frees); fails when absent. */
+cJSON *load_report(const char *reports, const char *name);
 /* reports/results.json parsed (caller frees); fails when absent. */
 cJSON *load_results(const char *reports);
 const cJSON *get(const cJSON *o, const char *k);
@@ -57,7 +59,7 @@ double num(const cJSON *o, const char *k);
 
 /* What legitimately varies between two runs of the suite, normalised. */
 struct norm {
-    regex_t host, date, uuid, time_attr, polls;
+    regex_t host, date, uuid, time_attr;
     char **uuids; /* first-seen order within one document */
     size_t nuuids;
 };

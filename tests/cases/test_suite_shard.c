@@ -1,7 +1,7 @@
 /* The Ingestion suite in cases/ run as 4 shards (`run --shard K/4`, at the
  * same time, each against its own embedded mock, as CI jobs would) and as
  * one run: `ingestcheck merge` of the shards' reports gives the single
- * run's junit.xml and results.json once what legitimately varies is
+ * run's junit.xml, results.json and coverage.json once what legitimately varies is
  * normalised (timings, ports, IDs: see suite_util.h), and its console
  * summary. The shards' --list partition the plan. merge refuses
  * incomplete or inconsistent input with exit 2 naming the file, and exits
@@ -104,6 +104,40 @@ static void test_lists_partition_the_plan(void **state)
     }
 }
 
+/* The API coverage of the merged shards is the single run's: coverage.json
+ * the same once normalised (gap examples name requests, with IDs), with
+ * operations called, and the other outputs written. */
+static void assert_same_coverage(void)
+{
+    static const char *const outputs[] = {"coverage.html", "coverage.md", "api-coverage.info"};
+    struct norm n;
+    cJSON *a = load_report(single, "coverage.json"), *b = load_report(merged, "coverage.json");
+    const cJSON *ops = get(get(b, "totals"), "operations");
+    if (num(ops, "covered") <= 0)
+        fail_msg("merged coverage.json: no operation covered");
+    norm_init(&n);
+    normalise_json(&n, a);
+    norm_reset(&n);
+    normalise_json(&n, b);
+    norm_finish(&n);
+    char *x = cJSON_Print(a), *y = cJSON_Print(b);
+    assert_non_null(x);
+    assert_non_null(y);
+    assert_same("coverage.json", "one run", x, "4 shards merged", y);
+    free(x);
+    free(y);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    for (size_t i = 0; i < sizeof(outputs) / sizeof(*outputs); i++) {
+        char p[4300];
+        snprintf(p, sizeof(p), "%s/%s", merged, outputs[i]);
+        char *text = slurp(p);
+        if (!text || !*text)
+            fail_msg("merge wrote no %s", p);
+        free(text);
+    }
+}
+
 static void test_merged_shards_equal_one_run(void **state)
 {
     (void)state;
@@ -143,6 +177,7 @@ static void test_merged_shards_equal_one_run(void **state)
     assert_string_equal(merr, "");
 
     assert_same_reports("one run", single, "4 shards merged", merged);
+    assert_same_coverage();
     cJSON *doc = load_results(merged);
     assert_null(get(doc, "shard"));
     assert_string_equal(str(doc, "run_id"), "X");
@@ -152,8 +187,8 @@ static void test_merged_shards_equal_one_run(void **state)
     assert_int_equal((int)num(get(doc, "shard"), "count"), SHARDS);
     cJSON_Delete(doc);
 
-    /* The console: the single run's (--quiet: spec gaps and summary), then
-     * where the merged reports went. */
+    /* The console: the single run's (--quiet: spec gaps, summary and API
+     * coverage line), then where the merged reports went. */
     char *tail = strstr(mout, "merged 4 shards into ");
     assert_non_null(tail);
     *tail = '\0';

@@ -30,6 +30,13 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+static double cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 static const char b64a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static char *b64(const char *p, size_t n)
@@ -259,22 +266,22 @@ static int cmd_load(const char *path, bool replay)
         return 1;
     }
     long rss0 = peak_rss_kb();
-    double t0 = now_ms();
+    double c0 = cpu_ms(), t0 = now_ms();
     struct cassette *c = NULL;
     if (cassette_load_file(path, &c, &e))
         return die(&e);
-    double t1 = now_ms();
+    double t1 = now_ms(), c1 = cpu_ms();
     long rss1 = peak_rss_kb();
-    printf("file_bytes %lld\ninteractions %zu\nload_ms %.1f\nload_mb_per_s %.1f\n"
+    printf("file_bytes %lld\ninteractions %zu\nload_ms %.1f\nload_cpu_ms %.1f\nload_mb_per_s %.1f\n"
            "peak_rss_kb_before %ld\npeak_rss_kb_after_load %ld\nrss_ratio_to_file %.2f\n",
-           (long long)st.st_size, cassette_count(c), t1 - t0,
+           (long long)st.st_size, cassette_count(c), t1 - t0, c1 - c0,
            (double)st.st_size / 1048576.0 / ((t1 - t0) / 1000.0), rss0, rss1,
            (double)rss1 * 1024.0 / (double)st.st_size);
     if (replay) {
         struct cassette_matcher *m = cassette_matcher_create(c, NULL, NULL);
         struct http_request rq;
         http_request_init(&rq);
-        double t2 = now_ms();
+        double c2 = cpu_ms(), t2 = now_ms();
         for (size_t i = 0; i < cassette_count(c); i++) {
             size_t idx;
             struct cassette_miss miss;
@@ -282,9 +289,10 @@ static int cmd_load(const char *path, bool replay)
                 cassette_match(m, &rq, NULL, &idx, &miss, &e))
                 return die(&e);
         }
-        double t3 = now_ms();
-        printf("replay_ms %.1f\nmatches_per_s %.0f\npeak_rss_kb_after_replay %ld\n", t3 - t2,
-               (double)cassette_count(c) / ((t3 - t2) / 1000.0), peak_rss_kb());
+        double t3 = now_ms(), c3 = cpu_ms();
+        printf("replay_ms %.1f\nreplay_cpu_ms %.1f\nmatches_per_s %.0f\n"
+               "peak_rss_kb_after_replay %ld\n",
+               t3 - t2, c3 - c2, (double)cassette_count(c) / ((t3 - t2) / 1000.0), peak_rss_kb());
         http_request_finish(&rq);
         cassette_matcher_destroy(m);
     }

@@ -9,6 +9,14 @@
 #   secrets      record with a random API key, app ID and credentials: none of
 #                their bytes appear in any file written (cassettes, reports, logs)
 #   miss         replay-only miss: a failed step naming the closest recording
+#   matching     the cassette: options of a case file (ignore_query,
+#                ignore_body, ordered) decide a replay with other values
+#   spec-change  a cassette recorded against another spec: a warning on
+#                replay and lint (and in results.json); today's schemas decide
+#   once         --record-mode once: records a missing cassette, replays an
+#                existing one with no network
+#   new-episodes --record-mode new_episodes: records only the new interactions
+#   newer-format a cassette of a newer format version: exit 2, file:line: reason
 #   corrupt      a truncated cassette: exit 2 with file:line: reason
 #   lint         `cassette lint` of the shipped cassettes passes; export --har works
 #   durations    an unseeded recording holds each case's duration (the shipped,
@@ -147,6 +155,159 @@ miss)
         fail "the miss does not name the closest recording"
     grep -q 'body at "/name": recorded "ic-0000000042-smoke-auth", got "ic-ffffffffff-smoke-auth"' \
         "$work/out" || fail "the miss does not name the differing field"
+    ;;
+matching)
+    # tests/data/cassette/matching.yaml: record with one set of values,
+    # replay with another; the cassette: options decide.
+    m="$src/tests/data/cassette/matching.yaml"
+    rec() {
+        IC_MATCH_DATE=2024-01-01T00:00:00Z IC_MATCH_FIRST=tasks IC_MATCH_SECOND=destinations \
+            ic run --no-color --quiet "$@"
+    }
+    other() {
+        IC_MATCH_DATE=2024-02-02T00:00:00Z IC_MATCH_FIRST=destinations IC_MATCH_SECOND=tasks \
+            ic run --no-color "$@"
+    }
+    rec --mock-seed $SEED --record-mode all --cassettes "$work/c" --reports "$work/r" "$m" \
+        >"$work/out" 2>&1 || fail "recording failed: $(tail -n 5 "$work/out")"
+    rec --replay --cassettes "$work/c" --reports "$work/r" "$m" >"$work/out" 2>&1 ||
+        fail "replay with the recorded values failed: $(tail -n 8 "$work/out")"
+    other --replay --cassettes "$work/c" --reports "$work/r" "$m" >"$work/out" 2>&1
+    rc=$?
+    cat "$work/out"
+    [ $rc -eq 1 ] || fail "replay with other values exited $rc, expected 1 (ordered fails)"
+    grep -q '3 passed, 1 failed' "$work/out" || fail "expected 3 passed, 1 failed"
+    grep -q 'recorded order.*in recorded order, path: recorded /1/tasks, got /1/destinations' \
+        "$work/out" || fail "the ordered miss does not say so"
+    # Ordered counts the case's own recordings: a replay of that case alone
+    # (the other cases' recordings unused) passes with the recorded order.
+    rec --replay --case '*recorded order' --cassettes "$work/c" --reports "$work/r" "$m" \
+        >"$work/out" 2>&1 || fail "ordered replay of one case: $(tail -n 8 "$work/out")"
+    # The same cases without their cassette: blocks miss on the ignored values.
+    mkdir -p "$work/plain"
+    grep -v 'cassette:' "$m" >"$work/plain/matching.yaml"
+    other --replay --cassettes "$work/c" --reports "$work/r" --case '*ignore*' \
+        "$work/plain/matching.yaml" >"$work/out" 2>&1
+    rc=$?
+    cat "$work/out"
+    [ $rc -eq 1 ] || fail "replay without the ignore options exited $rc, expected 1"
+    grep -q '0 passed, 2 failed' "$work/out" || fail "expected both ignore cases to fail"
+    grep -q 'query parameter "startDate": recorded "2024-01-01T00:00:00Z"' "$work/out" ||
+        fail "the query miss does not name startDate"
+    grep -q 'body at "/name"' "$work/out" || fail "the body miss does not name /name"
+    ;;
+spec-change)
+    # A cassette whose spec SHA-256 was hand-edited: replay and lint say so
+    # (stderr and results.json) and still pass against today's schemas.
+    mkdir -p "$work/c"
+    sed 's/^  spec_sha256: .*/  spec_sha256: '"'"'0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'"'"'/' \
+        cases/cassettes/smoke.yaml >"$work/c/smoke.yaml"
+    cmp -s cases/cassettes/smoke.yaml "$work/c/smoke.yaml" && fail "the hash was not edited"
+    ic run --no-color --quiet --replay --cassettes "$work/c" --reports "$work/r" cases/smoke.yaml \
+        >"$work/out" 2>"$work/err" || fail "replay failed: $(tail -n 5 "$work/out" "$work/err")"
+    cat "$work/err"
+    grep -q "warning: $work/c/smoke.yaml: recorded against spec sha256 0123456789ab\.\.\., today's is 49db3fa29c5a\.\.\." \
+        "$work/err" || fail "no spec warning on replay"
+    grep -Eq '"spec_changed":[[:space:]]*true' "$work/r/results.json" || fail "results.json: no spec_changed"
+    grep -A1 '"warnings"' "$work/r/results.json" | grep -q 'recorded against spec sha256 0123456789ab' ||
+        fail "results.json: no warning"
+    ic cassette lint "$work/c/smoke.yaml" >"$work/out" 2>"$work/err" || fail "lint failed"
+    grep -q "warning: $work/c/smoke.yaml: recorded against spec sha256 0123456789ab" "$work/err" ||
+        fail "no spec warning from lint"
+    # The shipped cassettes carry today's hash: no warning.
+    ic run --no-color --quiet --replay --reports "$work/r" cases/smoke.yaml >"$work/out" 2>"$work/err" ||
+        fail "replay of the shipped cassette failed"
+    grep -q warning "$work/err" && fail "a warning for an unchanged spec: $(cat "$work/err")"
+    grep -Eq '"spec_changed":[[:space:]]*true' "$work/r/results.json" && fail "spec_changed for an unchanged spec"
+    # Today's schemas decide: a spec that now requires a field the recorded
+    # response lacks fails the replay and the lint, offline.
+    cp -r "$src/schemas" "$work/s"
+    sed -i 's/"required":  \["authenticationID", "name", "createdAt"\]/"required": ["authenticationID", "name", "createdAt", "scope"]/' \
+        "$work/s/components/AuthenticationCreateResponse.json"
+    grep -q '"scope"' "$work/s/components/AuthenticationCreateResponse.json" || fail "schema not edited"
+    sed -i 's/"sha256": *"[0-9a-f]*"/"sha256": "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"/' \
+        "$work/s/operations.json"
+    ic run --no-color --replay --schemas "$work/s" --reports "$work/r" cases/smoke.yaml \
+        >"$work/out" 2>"$work/err"
+    rc=$?
+    cat "$work/out" "$work/err"
+    [ $rc -eq 1 ] || fail "replay against a changed spec exited $rc, expected 1"
+    grep -q "scope" "$work/out" || fail "the failure does not name the missing field"
+    grep -q "today's is fedcba987654" "$work/err" || fail "no spec warning against the changed spec"
+    ic cassette lint --schemas "$work/s" cases/cassettes/smoke.yaml >"$work/out" 2>&1
+    rc=$?
+    [ $rc -eq 1 ] || fail "lint against a changed spec exited $rc, expected 1"
+    grep -q "scope" "$work/out" || fail "lint does not name the missing field"
+    ;;
+once)
+    # once: a missing cassette is recorded, an existing one replayed with no
+    # network (the base URL is a closed port: any request would fail).
+    ic run --no-color --record-mode once --mock-seed $SEED --run-id $RUN_ID --cassettes "$work/c" \
+        --reports "$work/r" cases/smoke.yaml >"$work/out" 2>&1 ||
+        fail "recording failed: $(tail -n 5 "$work/out")"
+    tail -n 1 "$work/out"
+    grep -q 'mode once): 0 replayed, 5 recorded, 1 file written' "$work/out" ||
+        fail "once did not record the missing cassette"
+    [ -s "$work/c/smoke.yaml" ] || fail "no cassette written"
+    cp "$work/c/smoke.yaml" "$work/before.yaml"
+    ic run --no-color --record-mode once --base-url http://127.0.0.1:9 --app-id X1 --api-key k1 \
+        --cassettes "$work/c" --reports "$work/r" cases/smoke.yaml >"$work/out" 2>&1 ||
+        fail "once over an existing cassette: $(tail -n 8 "$work/out")"
+    tail -n 1 "$work/out"
+    grep -q 'mode once): 5 replayed, 0 recorded, 0 files written' "$work/out" ||
+        fail "once did not replay the existing cassette"
+    cmp "$work/before.yaml" "$work/c/smoke.yaml" || fail "once rewrote an existing cassette"
+    ;;
+new-episodes)
+    # new_episodes: what matches is replayed, only the new case is recorded
+    # and appended; the recorded interactions stay byte for byte.
+    mkdir -p "$work/cases" "$work/c"
+    cp cases/smoke.yaml "$work/cases/smoke.yaml"
+    cp cases/cassettes/smoke.yaml "$work/c/smoke.yaml"
+    cat >>"$work/cases/smoke.yaml" <<'YAML'
+  - name: smoke - a new episode
+    steps:
+      - operation: getTasks
+        query: {itemsPerPage: 5}
+YAML
+    ic run --no-color --record-mode new_episodes --mock-seed $SEED --run-id $RUN_ID \
+        --cassettes "$work/c" --reports "$work/r" "$work/cases/smoke.yaml" >"$work/out" 2>&1 ||
+        fail "new_episodes failed: $(tail -n 8 "$work/out")"
+    tail -n 1 "$work/out"
+    grep -q 'mode new_episodes): 5 replayed, 1 recorded, 1 file written' "$work/out" ||
+        fail "new_episodes did not record exactly the new interaction"
+    n1=$(grep -c '^- ingestcheck:' cases/cassettes/smoke.yaml)
+    n2=$(grep -c '^- ingestcheck:' "$work/c/smoke.yaml")
+    [ "$n2" -eq $((n1 + 1)) ] || fail "$n1 interactions before, $n2 after (expected one more)"
+    sed -n '/^interactions:/,$p' cases/cassettes/smoke.yaml | grep -v '^version:' >"$work/old"
+    sed -n '/^interactions:/,$p' "$work/c/smoke.yaml" >"$work/new"
+    head -n "$(wc -l <"$work/old")" "$work/new" | cmp -s - "$work/old" ||
+        fail "the recorded interactions changed"
+    grep -q 'case: smoke - a new episode' "$work/c/smoke.yaml" || fail "the new case is not labelled"
+    # The result replays offline, the new episode included.
+    ic run --no-color --quiet --replay --cassettes "$work/c" --reports "$work/r" \
+        "$work/cases/smoke.yaml" >"$work/out" 2>&1 || fail "replay after new_episodes failed"
+    grep -q '2 cases: 2 passed' "$work/out" || fail "replay after new_episodes: $(tail -n 2 "$work/out")"
+    ;;
+newer-format)
+    # A cassette from a newer format version: refused with file:line, exit 2.
+    mkdir -p "$work/c" "$work/d"
+    sed 's/^version: 1$/version: 2/' cases/cassettes/smoke.yaml >"$work/c/smoke.yaml"
+    sed 's/^  format: 1$/  format: 2/' cases/cassettes/smoke.yaml >"$work/d/smoke.yaml"
+    for dir in "$work/c" "$work/d"; do
+        cmp -s cases/cassettes/smoke.yaml "$dir/smoke.yaml" && fail "the version was not edited"
+        for mode in none once new_episodes; do
+            ic run --no-color --record-mode $mode --cassettes "$dir" --reports "$work/r" \
+                cases/smoke.yaml >"$work/out" 2>&1
+            rc=$?
+            [ $rc -eq 2 ] || fail "mode $mode: a newer cassette exited $rc, expected 2"
+            grep -Eq "$dir/smoke.yaml:[0-9]+:[0-9]+: .*2 is newer than this ingestcheck reads \(1\)" \
+                "$work/out" || fail "mode $mode: no file:line: reason: $(cat "$work/out")"
+        done
+        ic cassette lint "$dir/smoke.yaml" >"$work/out" 2>&1
+        [ $? -eq 2 ] || fail "cassette lint accepted a newer cassette"
+    done
+    cat "$work/out"
     ;;
 corrupt)
     mkdir -p "$work/c"

@@ -841,6 +841,53 @@ static void test_match_options(void **state)
     cassette_destroy(c);
 }
 
+/* Appends a bodiless GET of case_name answered with 200 "{}". */
+static void add_in_case(struct cassette *c, const char *case_name, const char *url)
+{
+    struct http_request rq;
+    struct http_response rs;
+    struct util_error e;
+    http_request_init(&rq);
+    http_response_init(&rs);
+    util_error_clear(&e);
+    req_set(&rq, "GET", url, NULL);
+    resp_set(&rs, 200, "{}");
+    assert_int_equal(cassette_append(c, &rq, &rs, case_name, "step", NULL, &e), UTIL_OK);
+    http_request_finish(&rq);
+    http_response_finish(&rs);
+}
+
+/* Ordered matching scoped to a case: the recordings of other cases, even
+ * unreplayed ones before, do not count (a replay of a subset of cases). */
+static void test_match_ordered_case(void **state)
+{
+    (void)state;
+    struct cassette *c = cassette_create();
+    add_in_case(c, "a", "http://h/1/x");
+    add_in_case(c, "b", "http://h/1/y");
+    add_in_case(c, "b", "http://h/1/z");
+    add_in_case(c, "a", "http://h/1/w");
+    struct cassette_matcher *m = cassette_matcher_create(c, NULL, NULL);
+    struct cassette_match_options b = {.ordered = true, .ordered_case = "b"};
+    struct cassette_miss miss = match_miss(m, "GET", "http://h/1/z", NULL, &b, NULL, 0);
+    assert_int_equal(miss.closest, 1);
+    assert_int_equal(miss.field, CASSETTE_FIELD_PATH);
+    assert_int_equal(match_ok(m, "GET", "http://h/1/y", NULL, &b), 1);
+    assert_int_equal(match_ok(m, "GET", "http://h/1/z", NULL, &b), 2);
+    struct cassette_match_options a = {.ordered = true, .ordered_case = "a"};
+    match_miss(m, "GET", "http://h/1/w", NULL, &a, NULL, 0);
+    assert_int_equal(match_ok(m, "GET", "http://h/1/x", NULL, &a), 0);
+    assert_int_equal(match_ok(m, "GET", "http://h/1/w", NULL, &a), 3);
+    cassette_matcher_destroy(m);
+    /* Unscoped, the next recording of any case must match. */
+    m = cassette_matcher_create(c, NULL, NULL);
+    struct cassette_match_options any = {.ordered = true};
+    miss = match_miss(m, "GET", "http://h/1/y", NULL, &any, NULL, 0);
+    assert_int_equal(miss.closest, 0);
+    cassette_matcher_destroy(m);
+    cassette_destroy(c);
+}
+
 static void test_match_with_spec(void **state)
 {
     (void)state;
@@ -1193,6 +1240,7 @@ int main(void)
         cmocka_unit_test(test_redaction),
         cmocka_unit_test(test_match_basics),
         cmocka_unit_test(test_match_options),
+        cmocka_unit_test(test_match_ordered_case),
         cmocka_unit_test(test_match_with_spec),
         cmocka_unit_test(test_transports),
         cmocka_unit_test(test_killed_save_keeps_previous),

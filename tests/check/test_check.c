@@ -340,6 +340,22 @@ static void test_redaction(void **state)
     char *t = check_secrets_scrub(&s, "url?k=APIKEY-0123456789&p=hunter22 ab");
     assert_string_equal(t, "url?k=****&p=**** ab");
     free(t);
+    /* Back to back, at both ends, nothing around, nothing at all. */
+    t = check_secrets_scrub(&s, "hunter22hunter22 mid APIKEY-0123456789");
+    assert_string_equal(t, "******** mid ****");
+    free(t);
+    t = check_secrets_scrub(&s, "");
+    assert_string_equal(t, "");
+    free(t);
+    /* Where two secrets start at one place, the first listed wins. */
+    struct check_secrets two;
+    check_secrets_init(&two);
+    assert_int_equal(check_secrets_add(&two, "abcd"), UTIL_OK);
+    assert_int_equal(check_secrets_add(&two, "abcdefgh"), UTIL_OK);
+    t = check_secrets_scrub(&two, "xabcdefghx");
+    assert_string_equal(t, "x****efghx");
+    free(t);
+    check_secrets_finish(&two);
     cJSON *resp = cJSON_Parse("{\"echo\":\"was s3cr3t-value\",\"key\":\"k\",\"input\":{"
                               "\"password\":null}}");
     assert_int_equal(check_redact_json(&s, body), UTIL_OK);
@@ -365,6 +381,28 @@ static void test_redaction(void **state)
     check_secrets_finish(&s);
 }
 
+/* check_contract_load_start/finish: the contract of check_contract_create,
+ * loaded on a thread; a bad directory's error comes out of finish. */
+static void test_contract_loader(void **state)
+{
+    (void)state;
+    const char *src = getenv("INGESTCHECK_SOURCE_DIR");
+    char schemas[4200];
+    snprintf(schemas, sizeof(schemas), "%s/schemas", src ? src : ".");
+    struct util_error err;
+    util_error_clear(&err);
+    struct check_contract *c = check_contract_load_finish(check_contract_load_start(schemas), &err);
+    assert_non_null(c);
+    assert_string_equal(check_contract_match(c, "GET", "/1/tasks/abc"), "getTask");
+    check_contract_destroy(c);
+    c = check_contract_load_finish(check_contract_load_start("/nonexistent/schemas"), &err);
+    assert_null(c);
+    assert_int_not_equal(err.code, UTIL_OK);
+    assert_non_null(strstr(err.message, "/nonexistent/schemas"));
+    /* Started and abandoned (a command that stops early). */
+    check_contract_destroy(check_contract_load_finish(check_contract_load_start(schemas), NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -377,6 +415,7 @@ int main(void)
         cmocka_unit_test(test_matchers),
         cmocka_unit_test(test_expect_status_headers_body),
         cmocka_unit_test(test_redaction),
+        cmocka_unit_test(test_contract_loader),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -341,6 +341,34 @@ static void test_man_page(void **state)
     assert_non_null(strstr(o.out, "EXIT STATUS"));
 }
 
+/* A case directory given with trailing slashes: the files are named
+ * "DIR/x.yaml", never "DIR//x.yaml"; --wall-clock is documented. */
+static void test_run_case_paths(void **state)
+{
+    (void)state;
+    static struct outcome o;
+    char dir[] = "/tmp/ic-cli-cases-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char file[128], arg[128], want[160];
+    snprintf(file, sizeof(file), "%s/a.yaml", dir);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fputs("cases:\n  - name: one\n    steps:\n      - operation: getTasks\n", f);
+    fclose(f);
+    snprintf(want, sizeof(want), "one (%s/a.yaml:2)", dir);
+    for (int slashes = 0; slashes <= 2; slashes++) {
+        snprintf(arg, sizeof(arg), "%s%.*s", dir, slashes, "//");
+        run(&o, "run", "--list", arg, NULL);
+        assert_int_equal(o.status, 0);
+        assert_non_null(strstr(o.out, want));
+        assert_null(strstr(o.out, "//"));
+    }
+    run(&o, "run", "--help", NULL);
+    assert_non_null(strstr(o.out, "--wall-clock"));
+    unlink(file);
+    rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -354,6 +382,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_validate_schema_file),  cmocka_unit_test(test_validate_operation),
         cmocka_unit_test(test_validate_bad_input),    cmocka_unit_test(test_man_page),
         cmocka_unit_test(test_shard_and_merge_usage), cmocka_unit_test(test_schemas_commands),
+        cmocka_unit_test(test_run_case_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,7 @@
 #include "fuzz_common.h"
 
+#include "ingestcheck_config.h"
+
 #include "util/error.h"
 #include "json/json.h"
 
@@ -17,6 +19,22 @@ uint32_t fuzz_hash(const uint8_t *data, size_t size)
         h *= 16777619u;
     }
     return h;
+}
+
+const char *fuzz_schemas_dir(void)
+{
+    static char dir[4096];
+    if (!dir[0]) {
+        const char *src = getenv("INGESTCHECK_SOURCE_DIR");
+        snprintf(dir, sizeof dir, "%s/schemas", src && *src ? src : INGESTCHECK_SOURCE_DIR);
+    }
+    return dir;
+}
+
+bool fuzz_one_line_with_prefix(const char *text, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return text && strncmp(text, prefix, n) == 0 && text[n] != '\0' && !strchr(text, '\n');
 }
 
 void fuzz_fail(const char *fmt, ...)

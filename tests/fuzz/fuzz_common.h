@@ -6,6 +6,7 @@
 #include "schema/schema.h"
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,16 @@ uint32_t fuzz_hash(const uint8_t *data, size_t size);
  *    err->code unset.
  * what names the case in the report. */
 void fuzz_check_validate(const struct schema *s, const cJSON *instance, const char *what);
+
+/* The schemas/ directory of the source tree (operations.json,
+ * case.schema.json, components/): $INGESTCHECK_SOURCE_DIR/schemas when the
+ * variable is set (meson test sets it), else the source dir this binary
+ * was configured from. Borrowed, static. */
+const char *fuzz_schemas_dir(void);
+
+/* Whether text is one line (no '\n'), starts with prefix and has more
+ * after it: the shape of every error message of a loader. */
+bool fuzz_one_line_with_prefix(const char *text, const char *prefix);
 
 /* abort()s with a message: the oracle failed. */
 void fuzz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

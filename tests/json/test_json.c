@@ -1,7 +1,9 @@
 #include "json/json.h"
 
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -96,6 +98,13 @@ static void test_pointer(void **state)
     assert_true(cJSON_IsTrue(json_pointer_get(doc, "/a~1b/c~0d/2/%25", true)));
     assert_null(json_pointer_get(doc, "/a~1b/c~0d/01", false));
     assert_null(json_pointer_get(doc, "/a~1b/c~0d/3", false));
+    /* Digits only: strtoul would take "+1" and " 1"; past INT_MAX the
+     * index must not wrap around to item 0. */
+    assert_null(json_pointer_get(doc, "/a~1b/c~0d/+1", false));
+    assert_null(json_pointer_get(doc, "/a~1b/c~0d/ 1", false));
+    assert_null(json_pointer_get(doc, "/a~1b/c~0d/-0", false));
+    assert_null(json_pointer_get(doc, "/a~1b/c~0d/4294967296", false));
+    assert_null(json_pointer_get(doc, "/a~1b/c~0d/18446744073709551616", false));
     assert_int_equal(json_pointer_get(doc, "/", false)->valueint, 5);
     assert_ptr_equal(json_pointer_get(doc, "", false), doc);
     struct util_buf b;
@@ -149,6 +158,89 @@ static void test_types_and_print(void **state)
     cJSON_Delete(doc);
 }
 
+/* cJSON_Print with each tab outside strings as two spaces: what
+ * json_print wrote before it had its own writer. */
+static char *cjson_reference(const cJSON *n, bool pretty)
+{
+    char *s = pretty ? cJSON_Print(n) : cJSON_PrintUnformatted(n);
+    assert_non_null(s);
+    if (!pretty)
+        return s;
+    char *o = malloc(strlen(s) * 2 + 1), *q = o;
+    bool in_string = false;
+    for (const char *p = s; *p; p++) {
+        if (in_string) {
+            *q++ = *p;
+            if (*p == '\\' && p[1])
+                *q++ = *++p;
+            else if (*p == '"')
+                in_string = false;
+        } else if (*p == '"') {
+            in_string = true;
+            *q++ = *p;
+        } else if (*p == '\t') {
+            *q++ = ' ';
+            *q++ = ' ';
+        } else {
+            *q++ = *p;
+        }
+    }
+    *q = '\0';
+    cJSON_free(s);
+    return o;
+}
+
+/* json_print/json_write give cJSON's text byte for byte, compact and
+ * pretty: numbers (ints, int limits, fractions that need 17 digits, huge,
+ * tiny, negative zero), escapes, nesting, empty containers. */
+static void test_write_is_cjson_text(void **state)
+{
+    (void)state;
+    const char *docs[] = {
+        "[0, -0, 1, -1, 2147483647, -2147483648, 2147483648, -2147483649, 1e300, -1e-300, 0.1,"
+        " 0.3, 1.5, 123456789.123456789, 9007199254740993, 1e21, 3.141592653589793, 5e-324]",
+        "{\"a\": \"quote \\\" back \\\\ nl \\n cr \\r tab \\t bs \\b ff \\f nul-ish \\u0001"
+        " \\u001f del \\u007f \\u00e9 \\ud83d\\ude00\", \"\": {}, \"e\": [], \"n\": null,"
+        " \"t\": true, \"f\": false}",
+        "{\"deep\": [{\"x\": [[1, {\"y\": {}}], []]}, {\"z\": [{}]}], \"s\": \"\"}",
+        "\"top\"",
+        "42",
+        "[]",
+        "{}",
+    };
+    for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+        cJSON *doc = parse(docs[i]);
+        for (int pretty = 0; pretty < 2; pretty++) {
+            char *want = cjson_reference(doc, pretty);
+            char *got = json_print(doc, pretty);
+            assert_non_null(got);
+            assert_string_equal(got, want);
+            free(want);
+            free(got);
+        }
+        cJSON_Delete(doc);
+    }
+    /* Built in code: numbers set past their int, references, a raw node. */
+    cJSON *o = cJSON_CreateObject();
+    cJSON *big = cJSON_CreateArray();
+    for (int i = 0; i < 300; i++)
+        cJSON_AddItemToArray(big, cJSON_CreateNumber(i * 1.25 - 7));
+    cJSON_AddItemToObject(o, "numbers", big);
+    cJSON_AddItemReferenceToObject(o, "again", big);
+    cJSON_AddRawToObject(o, "raw", "[1,2]");
+    cJSON_AddNumberToObject(o, "nan", NAN);
+    char *want = cjson_reference(o, true), *got = json_print(o, true);
+    assert_string_equal(got, want);
+    free(want);
+    free(got);
+    /* Past the buffer's limit: UTIL_ERR_LIMIT, nothing half-written read. */
+    struct util_buf b;
+    util_buf_init(&b, 100);
+    assert_int_equal(json_write(&b, o, false), UTIL_ERR_LIMIT);
+    util_buf_finish(&b);
+    cJSON_Delete(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -158,6 +250,7 @@ int main(void)
         cmocka_unit_test(test_pointer),
         cmocka_unit_test(test_equal),
         cmocka_unit_test(test_types_and_print),
+        cmocka_unit_test(test_write_is_cjson_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

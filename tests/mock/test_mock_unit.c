@@ -306,6 +306,147 @@ static void test_determinism(void **state)
     mock_api_destroy(b);
 }
 
+/* The createdAt of a new basic authentication, in ms. */
+static int64_t created_at(struct mock_api *api)
+{
+    char *body = answer(api, "POST", "/1/authentications",
+                        "{\"type\":\"basic\",\"name\":\"n\",\"input\":{\"username\":\"u\","
+                        "\"password\":\"p\"}}");
+    cJSON *doc = cJSON_Parse(body);
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(doc, "createdAt");
+    int64_t ms = -1;
+    if (!cJSON_IsString(c) || mock_time_parse(c->valuestring, &ms))
+        fail_msg("no createdAt in %s", body);
+    cJSON_Delete(doc);
+    free(body);
+    return ms;
+}
+
+/* The status of run in api. */
+static char *run_status(struct mock_api *api, const char *run)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/1/runs/%s", run);
+    char *body = answer(api, "GET", path, NULL);
+    cJSON *doc = cJSON_Parse(body);
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(doc, "status");
+    char *out = strdup(cJSON_IsString(st) ? st->valuestring : "?");
+    cJSON_Delete(doc);
+    free(body);
+    return out;
+}
+
+/* mock_api_advance_clock: fake timers for the unseeded clock (timestamps
+ * and run progress jump at once); ignored by the seeded logical clock. */
+static void test_advance_clock(void **state)
+{
+    (void)state;
+    struct util_error err;
+    util_error_clear(&err);
+    struct mock_options o = {.schemas_dir = schemas(),
+                             .app_id = "APP",
+                             .api_key = "KEY",
+                             .preload_tasks = 1,
+                             .run_stage_ms = 60000};
+    struct mock_api *api = mock_api_create(&o, &err);
+    if (!api)
+        fail_msg("mock_api_create: %s", err.message);
+    int64_t t1 = created_at(api);
+    assert_true(mock_api_advance_clock(api, 3600000) == 3600000);
+    assert_true(mock_api_advance_clock(api, 0) == 0);
+    assert_true(mock_api_advance_clock(api, -5) == 0);
+    int64_t t2 = created_at(api);
+    assert_true(t2 - t1 >= 3600000 && t2 - t1 < 3600000 + 60000);
+
+    /* A run (a minute of the clock per stage here) finishes when the clock
+     * is moved, with no time passing on the wall clock. */
+    char *tasks = answer(api, "GET", "/1/tasks?itemsPerPage=1", NULL);
+    cJSON *doc = cJSON_Parse(tasks);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "tasks"), 0), "taskID");
+    assert_true(cJSON_IsString(id));
+    char path[128];
+    snprintf(path, sizeof(path), "/1/tasks/%s/run", id->valuestring);
+    cJSON_Delete(doc);
+    free(tasks);
+    char *ran = answer(api, "POST", path, NULL);
+    doc = cJSON_Parse(ran);
+    const cJSON *rid = cJSON_GetObjectItemCaseSensitive(doc, "runID");
+    assert_true(cJSON_IsString(rid));
+    char run[64];
+    snprintf(run, sizeof(run), "%s", rid->valuestring);
+    cJSON_Delete(doc);
+    free(ran);
+    char *st = run_status(api, run);
+    assert_string_equal(st, "created");
+    free(st);
+    mock_api_advance_clock(api, 3600000);
+    st = run_status(api, run);
+    assert_string_equal(st, "finished");
+    free(st);
+    mock_api_destroy(api);
+
+    /* Seeded: one second per request, whatever is asked. */
+    api = api_new(5, 0);
+    t1 = created_at(api);
+    assert_true(mock_api_advance_clock(api, 3600000) == 0);
+    t2 = created_at(api);
+    assert_true(t2 - t1 == MOCK_SEED_STEP_MS);
+    mock_api_destroy(api);
+}
+
+static int status_of(struct mock_api *api, const char *method, const char *path)
+{
+    struct mock_request req = {.method = method, .path = path, .app_id = "APP", .api_key = "KEY"};
+    struct mock_response resp;
+    mock_response_init(&resp);
+    mock_handle(api, &req, &resp);
+    int status = resp.status;
+    mock_response_finish(&resp);
+    return status;
+}
+
+/* Paths route as the contract checks match them: a leading '/', no empty
+ * segment, one trailing '/' allowed (the fuzzer found "GET 1/tasks" and
+ * "//1//tasks" answered as getTasks). */
+static void test_path_shapes(void **state)
+{
+    (void)state;
+    struct mock_api *api = api_new(9, 0);
+    assert_int_equal(status_of(api, "GET", "/1/tasks"), 200);
+    assert_int_equal(status_of(api, "GET", "/1/tasks/"), 200);
+    assert_int_equal(status_of(api, "HEAD", "/1/tasks"), 200);
+    assert_int_equal(status_of(api, "GET", "1/tasks"), 404);
+    assert_int_equal(status_of(api, "GET", "//1/tasks"), 404);
+    assert_int_equal(status_of(api, "GET", "/1//tasks"), 404);
+    assert_int_equal(status_of(api, "GET", "/1/tasks//"), 404);
+    assert_int_equal(status_of(api, "GET", "/"), 404);
+    assert_int_equal(status_of(api, "GET", ""), 404);
+    mock_api_destroy(api);
+}
+
+/* mock_api_reset: an empty store, and the answers of a fresh API. */
+static void test_reset(void **state)
+{
+    (void)state;
+    struct mock_api *a = api_new(77, 0), *b = api_new(77, 0);
+    const char *create =
+        "{\"type\":\"basic\",\"name\":\"n\",\"input\":{\"username\":\"u\",\"password\":\"p\"}}";
+    free(answer(a, "POST", "/1/authentications", create));
+    free(answer(a, "POST", "/1/authentications", create));
+    assert_int_equal(mock_api_reset(a, 77), UTIL_OK);
+    struct mock_counts cnt;
+    mock_api_counts(a, &cnt);
+    assert_int_equal(cnt.authentications, 0);
+    char *x = answer(a, "POST", "/1/authentications", create);
+    char *y = answer(b, "POST", "/1/authentications", create);
+    assert_string_equal(x, y);
+    free(x);
+    free(y);
+    mock_api_destroy(a);
+    mock_api_destroy(b);
+}
+
 static double ms_now(void)
 {
     struct timespec ts;
@@ -349,7 +490,8 @@ int main(void)
         cmocka_unit_test(test_time),           cmocka_unit_test(test_cron),
         cmocka_unit_test(test_idmap_and_uuid), cmocka_unit_test(test_query_split),
         cmocka_unit_test(test_garbage),        cmocka_unit_test(test_determinism),
-        cmocka_unit_test(test_scale),
+        cmocka_unit_test(test_scale),          cmocka_unit_test(test_advance_clock),
+        cmocka_unit_test(test_path_shapes),    cmocka_unit_test(test_reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

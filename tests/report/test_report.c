@@ -206,19 +206,24 @@ static char *slurp(const char *path)
     return text;
 }
 
-/* Removes every `time="..."` attribute and "elapsed_ms" member. */
+/* Removes every `time="..."` attribute and the timing members
+ * ("elapsed_ms", "transport_ms", "poll_sleep_ms", "clock_advanced_ms"). */
 static void strip_timings(char *s)
 {
+    static const char *const keys[] = {
+        "\"elapsed_ms\":", "\"transport_ms\":", "\"poll_sleep_ms\":", "\"clock_advanced_ms\":"};
     char *p;
     while ((p = strstr(s, "time=\"")) != NULL) {
         char *end = strchr(p + 6, '"');
         memmove(p, end + 1, strlen(end + 1) + 1);
     }
-    while ((p = strstr(s, "\"elapsed_ms\":")) != NULL) {
-        char *end = p + 13;
-        while (*end && *end != ',' && *end != '\n' && *end != '}')
-            end++;
-        memmove(p, end, strlen(end) + 1);
+    for (size_t k = 0; k < sizeof(keys) / sizeof(*keys); k++) {
+        while ((p = strstr(s, keys[k])) != NULL) {
+            char *end = p + strlen(keys[k]);
+            while (*end && *end != ',' && *end != '\n' && *end != '}')
+                end++;
+            memmove(p, end, strlen(end) + 1);
+        }
     }
 }
 
@@ -308,7 +313,7 @@ static void test_write_and_determinism(void **state)
 /* Sets every duration to 0, so that two runs' reports compare equal. */
 static void zero_timings(struct run_results *r)
 {
-    r->elapsed_ms = 0;
+    r->elapsed_ms = r->transport_ms = r->poll_sleep_ms = r->clock_advanced_ms = 0;
     for (size_t i = 0; i < r->count; i++) {
         r->cases[i].elapsed_ms = 0;
         for (size_t s = 0; s < r->cases[i].nsteps; s++)
@@ -607,6 +612,44 @@ static void test_read_refuses(void **state)
     run_results_finish(&r);
 }
 
+/* results.json as written (cases serialized apart, in halves, and put
+ * between the ends of the rest) is exactly the text of the whole tree, for
+ * 3, 1 and 0 cases. */
+static void test_results_json_text(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ic-report-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct case_file *f = NULL;
+    struct run_results r;
+    struct util_error err;
+    util_error_clear(&err);
+    execute(1, &f, &r);
+    size_t count = r.count;
+    const size_t counts[] = {count, 1, 0};
+    for (size_t k = 0; k < sizeof(counts) / sizeof(*counts); k++) {
+        r.count = counts[k];
+        assert_int_equal(report_write(dir, &r, &err), UTIL_OK);
+        char p[128];
+        snprintf(p, sizeof(p), "%s/results.json", dir);
+        char *written = slurp(p);
+        cJSON *tree = NULL;
+        assert_int_equal(report_results_json(&r, &tree, &err), UTIL_OK);
+        char *want = json_print(tree, true);
+        assert_non_null(want);
+        assert_string_equal(written, want);
+        free(want);
+        free(written);
+        cJSON_Delete(tree);
+    }
+    r.count = count;
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    run_results_finish(&r);
+    case_file_destroy(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -618,6 +661,7 @@ int main(void)
         cmocka_unit_test(test_merge_target_error),
         cmocka_unit_test(test_merge_refuses),
         cmocka_unit_test(test_read_refuses),
+        cmocka_unit_test(test_results_json_text),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -75,6 +76,23 @@ static pthread_mutex_t fakes_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *all_requests[1024];
 static size_t nall;
 
+/* A target clock the runner may move (run_clock): each request logged in
+ * all_requests starts with its value. */
+static long long fake_now;
+static unsigned fake_advances;
+/* Each answer takes this long (so that workers overlap). */
+static unsigned fake_delay_us;
+
+static long fake_advance(void *user, long ms)
+{
+    (void)user;
+    pthread_mutex_lock(&fakes_lock);
+    fake_now += ms;
+    fake_advances++;
+    pthread_mutex_unlock(&fakes_lock);
+    return ms;
+}
+
 static void answer(struct http_response *resp, int status, const char *ct, const char *body)
 {
     resp->status = status;
@@ -94,10 +112,18 @@ static int fake_send(struct http_transport *t, const struct http_request *req,
     if (f->nlog < FAKE_LOG)
         f->log[f->nlog++] = strdup(line);
     pthread_mutex_lock(&fakes_lock);
-    if (nall < 1024)
-        all_requests[nall++] = strdup(line);
+    if (nall < 1024) {
+        char *entry = malloc(strlen(line) + 32);
+        if (entry)
+            sprintf(entry, "%lld %s", fake_now, line);
+        all_requests[nall++] = entry;
+    }
     pthread_mutex_unlock(&fakes_lock);
     const char *path = strstr(req->url, "/1/");
+    if (fake_delay_us) {
+        struct timespec ts = {0, (long)fake_delay_us * 1000L};
+        nanosleep(&ts, NULL);
+    }
     if (f->fail_with) {
         resp->failure = f->fail_with;
         util_error_set(err, UTIL_ERR_IO, "Connection refused");
@@ -157,8 +183,8 @@ static void clear_requests(void)
     nall = 0;
 }
 
-static void execute(struct case_file *f, unsigned jobs, struct fake_config *fc,
-                    struct run_results *out)
+static void execute_clock(struct case_file *f, unsigned jobs, struct fake_config *fc,
+                          const struct run_clock *clock, struct run_results *out)
 {
     struct run_plan plan;
     struct case_suite s = {.files = &f, .count = 1, .alloc = 1};
@@ -175,11 +201,20 @@ static void execute(struct case_file *f, unsigned jobs, struct fake_config *fc,
         .transport_create = fake_create,
         .transport_user = fc,
         .contract = contract,
+        .clock = clock,
     };
     run_results_init(out);
     clear_requests();
+    fake_now = 0;
+    fake_advances = 0;
     assert_int_equal(run_execute(&cfg, &plan, out, &err), UTIL_OK);
     run_plan_finish(&plan);
+}
+
+static void execute(struct case_file *f, unsigned jobs, struct fake_config *fc,
+                    struct run_results *out)
+{
+    execute_clock(f, jobs, fc, NULL, out);
 }
 
 static const char *const lifecycle =
@@ -343,13 +378,120 @@ static void test_polling(void **state)
     for (size_t i = 0; i < s->checks.count; i++) {
         const struct check_item *it = &s->checks.items[i];
         timeout = timeout || (strcmp(it->name, "until") == 0 && it->outcome == CHECK_FAIL &&
-                              strstr(it->message, "condition not met after") &&
-                              strstr(it->message, "in 100 ms"));
+                              strcmp(it->message, "condition not met within 100 ms") == 0);
         why = why || (strcmp(it->name, "until") == 0 && it->pointer &&
                       strcmp(it->pointer, "/message") == 0);
     }
     assert_true(timeout);
     assert_true(why);
+    run_results_finish(&r);
+    case_file_destroy(f);
+}
+
+/* With a target clock, polling moves it instead of sleeping: each wait is
+ * one advance by the interval, and the poll's timeout counts that time. */
+static void test_polling_clock(void **state)
+{
+    (void)state;
+    struct run_clock clock = {.advance = fake_advance};
+    struct case_file *f = load(polling);
+    struct fake_config fc = {.finish_after = 3};
+    struct run_results r;
+    execute_clock(f, 1, &fc, &clock, &r);
+    assert_int_equal(r.cases[0].outcome, RUN_PASSED);
+    assert_int_equal(r.cases[0].steps[0].attempts, 3);
+    assert_int_equal(fake_advances, 2);
+    assert_int_equal(fake_now, 20);
+    assert_true(r.clock_advanced_ms == 20.0);
+    assert_true(r.poll_sleep_ms == 0.0);
+    assert_true(r.transport_ms >= 0.0);
+    /* The message does not depend on how many attempts it took. */
+    bool met = false;
+    for (size_t i = 0; i < r.cases[0].steps[0].checks.count; i++) {
+        const struct check_item *it = &r.cases[0].steps[0].checks.items[i];
+        met = met || (strcmp(it->name, "until") == 0 && strcmp(it->message, "condition met") == 0);
+    }
+    assert_true(met);
+    run_results_finish(&r);
+    case_file_destroy(f);
+
+    /* Never finished: the 5 s timeout is reached on the target's clock (a
+     * second per wait), not by sleeping. */
+    fc.finish_after = 1000;
+    f = load("cases:\n  - name: poll\n    steps:\n      - operation: getRun\n"
+             "        path: {runID: r1}\n        until:\n          body: {message: finished}\n"
+             "          interval: 1s\n          timeout: 5s\n        expect: {status: 400}\n");
+    execute_clock(f, 1, &fc, &clock, &r);
+    const struct run_step_result *st = &r.cases[0].steps[0];
+    assert_int_equal(st->outcome, RUN_FAILED);
+    assert_true(st->attempts >= 5 && st->attempts <= 6);
+    assert_int_equal(fake_advances, st->attempts - 1);
+    assert_int_equal(fake_now, 1000LL * (st->attempts - 1));
+    assert_true(r.poll_sleep_ms == 0.0);
+    run_results_finish(&r);
+    case_file_destroy(f);
+}
+
+/* With -j 4 and a target clock, time passes only when no worker has
+ * anything else to do: a case never sees the clock move between two of its
+ * requests unless it waited in between itself. Each case logs
+ * "CLOCK POST .../1/tasks {sourceID:cNN}", then "CLOCK GET .../1/runs/cNN"
+ * per attempt, then "CLOCK DELETE .../1/tasks/cNN". */
+static void test_polling_clock_jobs(void **state)
+{
+    (void)state;
+    char text[16384];
+    size_t n = (size_t)snprintf(text, sizeof(text), "cases:\n");
+    for (int i = 0; i < 12; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n,
+                              "  - name: case %02d\n    steps:\n"
+                              "      - operation: createTask\n"
+                              "        body: {sourceID: c%02d, destinationID: d, action: replace,"
+                              " trigger: {type: onDemand}}\n"
+                              "      - operation: getRun\n        path: {runID: c%02d}\n"
+                              "        until: {body: {message: finished}, interval: %dms}\n"
+                              "        expect: {status: 400}\n"
+                              "    teardown:\n      - operation: deleteTask\n"
+                              "        path: {taskID: c%02d}\n",
+                              i, i, i, 10 + 7 * (i % 3), i);
+    struct case_file *f = load(text);
+    struct fake_config fc = {.finish_after = 3};
+    struct run_clock clock = {.advance = fake_advance};
+    struct run_results r;
+    fake_delay_us = 300;
+    execute_clock(f, 4, &fc, &clock, &r);
+    fake_delay_us = 0;
+    assert_int_equal(r.passed, 12);
+    assert_int_equal(nall, 12 * 5);
+    for (int i = 0; i < 12; i++) {
+        char tag[16], run[32], del[32];
+        snprintf(tag, sizeof(tag), "\"c%02d\"", i);
+        snprintf(run, sizeof(run), "/1/runs/c%02d ", i);
+        snprintf(del, sizeof(del), "/1/tasks/c%02d ", i);
+        long long created = -1, first_poll = -1, last_poll = -1, deleted = -1;
+        for (size_t k = 0; k < nall; k++) {
+            long long at = strtoll(all_requests[k], NULL, 10);
+            if (strstr(all_requests[k], " POST ") && strstr(all_requests[k], tag))
+                created = at;
+            else if (strstr(all_requests[k], run)) {
+                if (first_poll < 0)
+                    first_poll = at;
+                last_poll = at;
+            } else if (strstr(all_requests[k], del)) {
+                deleted = at;
+            }
+        }
+        assert_true(created >= 0 && deleted >= 0);
+        if (created != first_poll || last_poll != deleted)
+            fail_msg("case %02d saw the clock move without waiting: created at %lld, polled "
+                     "from %lld to %lld, deleted at %lld",
+                     i, created, first_poll, last_poll, deleted);
+        /* Two waits of its interval between the three polls, at least,
+         * unless a wait ended on the wall clock (the others stayed busy). */
+        if (r.poll_sleep_ms == 0.0)
+            assert_true(last_poll - first_poll >= 2LL * (10 + 7 * (i % 3)));
+    }
+    assert_true(r.clock_advanced_ms == (double)fake_now);
     run_results_finish(&r);
     case_file_destroy(f);
 }
@@ -772,6 +914,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_teardown_and_captures),
         cmocka_unit_test(test_query_serialization),
         cmocka_unit_test(test_polling),
+        cmocka_unit_test(test_polling_clock),
+        cmocka_unit_test(test_polling_clock_jobs),
         cmocka_unit_test(test_target_error),
         cmocka_unit_test(test_jobs_determinism),
         cmocka_unit_test(test_selection),

@@ -22,8 +22,13 @@ static void test_buf_append_and_cap(void **state)
     assert_int_equal(util_buf_puts(&b, "abcd"), UTIL_OK);
     assert_int_equal(util_buf_printf(&b, "%d", 1234), UTIL_OK);
     assert_string_equal(b.data, "abcd1234");
+    assert_int_equal(b.error, UTIL_OK);
     assert_int_equal(util_buf_putc(&b, 'x'), UTIL_ERR_LIMIT);
     assert_string_equal(b.data, "abcd1234");
+    assert_int_equal(b.error, UTIL_ERR_LIMIT); /* recorded for a check at the end */
+    util_buf_reset(&b);
+    assert_int_equal(b.error, UTIL_OK);
+    assert_int_equal(util_buf_puts(&b, "abcd1234"), UTIL_OK);
     char *s = util_buf_steal(&b);
     assert_string_equal(s, "abcd1234");
     free(s);
@@ -43,6 +48,41 @@ static void test_buf_grows(void **state)
     util_buf_finish(&b);
 }
 
+/* util_buf_printf's paths: short text via the stack, long text measured
+ * first, text formatted in the room already there, and the limit kept in
+ * each (the buffer left as it was, terminated). */
+static void test_buf_printf_paths(void **state)
+{
+    (void)state;
+    char long_text[1000];
+    memset(long_text, 'x', sizeof(long_text) - 1);
+    long_text[sizeof(long_text) - 1] = '\0';
+    struct util_buf b;
+    util_buf_init(&b, 4096);
+    assert_int_equal(util_buf_printf(&b, "<%s>", long_text), UTIL_OK);
+    assert_int_equal(b.len, 1001);
+    assert_int_equal(b.data[0], '<');
+    assert_int_equal(b.data[1000], '>');
+    util_buf_reset(&b);
+    assert_int_equal(util_buf_printf(&b, "%s-%d", "in room", 7), UTIL_OK);
+    assert_string_equal(b.data, "in room-7");
+    util_buf_finish(&b);
+
+    util_buf_init(&b, 600);
+    assert_int_equal(util_buf_puts(&b, "keep"), UTIL_OK);
+    assert_int_equal(util_buf_printf(&b, "%s", long_text), UTIL_ERR_LIMIT); /* measured */
+    assert_string_equal(b.data, "keep");
+    assert_int_equal(util_buf_printf(&b, "%.590s", long_text), UTIL_OK); /* grows */
+    assert_int_equal(b.len, 594);
+    util_buf_reset(&b);
+    assert_int_equal(util_buf_puts(&b, "ab"), UTIL_OK);
+    /* 599 fits in the room allocated (1024) but not under the limit */
+    assert_int_equal(util_buf_printf(&b, "%.599s", long_text), UTIL_ERR_LIMIT);
+    assert_string_equal(b.data, "ab");
+    assert_int_equal(b.len, 2);
+    util_buf_finish(&b);
+}
+
 static void test_error_prefix(void **state)
 {
     (void)state;
@@ -52,6 +92,38 @@ static void test_error_prefix(void **state)
     util_error_prefix(&e, "loading %d", 3);
     assert_string_equal(e.message, "loading 3: cannot read x");
     assert_int_equal(util_error_set(NULL, UTIL_ERR_NOMEM, "ignored"), UTIL_ERR_NOMEM);
+    /* One line, whatever the input quoted (a YAML key with line breaks,
+     * found by fuzzing; a terminal escape sequence). */
+    util_error_set(&e, UTIL_ERR_INVALID, "unknown key \"%s\"", "a\nb\r\tc\x1b[31md\x7f");
+    assert_string_equal(e.message, "unknown key \"a\\nb\\r\\tc\\x1b[31md\\x7f\"");
+    util_error_prefix(&e, "f\ng");
+    assert_string_equal(e.message, "f\\ng: unknown key \"a\\nb\\r\\tc\\x1b[31md\\x7f\"");
+    /* The message may be an argument of its own update. */
+    util_error_set(&e, UTIL_ERR_IO, "%s (again)", e.message);
+    assert_non_null(strstr(e.message, "(again)"));
+}
+
+/* util_file_write_parts_atomic writes the concatenation, empty and NULL
+ * parts included. */
+static void test_file_write_parts(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ic-util-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[64];
+    snprintf(path, sizeof(path), "%s/parts.txt", dir);
+    struct util_file_part parts[] = {{"ab", 2}, {NULL, 0}, {"", 0}, {"cde", 3}};
+    struct util_error e;
+    util_error_clear(&e);
+    assert_int_equal(util_file_write_parts_atomic(path, parts, 4, &e), UTIL_OK);
+    char *text = NULL;
+    size_t len = 0;
+    assert_int_equal(util_file_read(path, 100, &text, &len, &e), UTIL_OK);
+    assert_int_equal(len, 5);
+    assert_string_equal(text, "abcde");
+    free(text);
+    unlink(path);
+    rmdir(dir);
 }
 
 static void test_file_roundtrip_atomic(void **state)
@@ -195,6 +267,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buf_append_and_cap),
         cmocka_unit_test(test_buf_grows),
+        cmocka_unit_test(test_buf_printf_paths),
+        cmocka_unit_test(test_file_write_parts),
         cmocka_unit_test(test_error_prefix),
         cmocka_unit_test(test_file_roundtrip_atomic),
         cmocka_unit_test(test_file_write_into_missing_dir_fails),
