@@ -11,7 +11,7 @@
  *     placeholders: ['<REDACTED:x-algolia-api-key>', ...]
  *     values: [{name: now, value: '...'}, {name: uuid, value: '...'}]
  *                                 # (`ingestcheck run` names them now@CASE,
- *                                 #   uuid@CASE and run.id)
+ *                                 #   uuid@CASE, run.id and duration_ms@CASE)
  *   interactions:
  *   - ingestcheck: {case: tasks, step: create}   # vcrpy reads only the
  *     request:                                   #   "request" and "response"
@@ -140,6 +140,17 @@ const struct cassette_value *cassette_value_at(const struct cassette *c, size_t 
  * it (borrowed) and advances *cursor past it, or NULL when none is left. */
 const char *cassette_value_next(const struct cassette *c, const char *name, size_t *cursor);
 
+/* How long a case took when it was recorded is the value named
+ * CASSETTE_DURATION_PREFIX + case name, in whole milliseconds ("1234"):
+ * what `run --shard` balances shards by. */
+#define CASSETTE_DURATION_PREFIX "duration_ms@"
+/* The last duration recorded for case_name, or -1 when none is (or it is
+ * not a non-negative integer). */
+double cassette_case_duration_ms(const struct cassette *c, const char *case_name);
+/* Records ms (rounded) as case_name's duration, replacing the last one. */
+int cassette_set_case_duration_ms(struct cassette *c, const char *case_name, double ms,
+                                  struct util_error *err);
+
 /* Appends a copy of an exchange (redacted by r when r is not NULL; see
  * below) and indexes it. case_name and step may be NULL. resp must have
  * failure == HTTP_ERR_NONE. */
@@ -147,6 +158,22 @@ struct cassette_redactor;
 int cassette_append(struct cassette *c, const struct http_request *req,
                     const struct http_response *resp, const char *case_name, const char *step,
                     const struct cassette_redactor *r, struct util_error *err);
+
+/* Re-recording some of a file's cases (--record-mode all with --case,
+ * --tag, --shard...) must not lose the recordings of the others. Whether
+ * old holds an interaction or a value ("KIND@CASE") of a case not among
+ * ran[0..nran-1]. */
+bool cassette_holds_other_cases(const struct cassette *old, const char *const *ran, size_t nran);
+/* A new cassette (*out, the caller's to destroy) holding fresh's
+ * recordings of the cases that ran and old's of the others: interactions
+ * and values in old's order, a re-recorded case's fresh items in place of
+ * its first old one, fresh's items of cases old lacked at the end;
+ * run-wide values ("run.id") and the metadata fresh's, placeholders of
+ * both. old's interactions without a case are dropped, as a whole
+ * re-recording drops them. */
+int cassette_merge_kept(const struct cassette *fresh, const struct cassette *old,
+                        const char *const *ran, size_t nran, struct cassette **out,
+                        struct util_error *err);
 
 /* Removes every interaction (metadata other than placeholders stays).
  * Matchers and transports over c must be created after, not before. */
@@ -340,6 +367,10 @@ const struct cassette_miss *cassette_transport_last_miss(const struct http_trans
 /* True when requests are answered from the cassette without sending (the
  * runner then skips polling intervals). */
 bool cassette_transport_replays_only(const struct http_transport *t);
+/* Marks interaction i of t's cassette as replayed already, so that no
+ * request replays it (the recordings of cases that do not run here, such
+ * as another shard's). Does nothing when t matches nothing (mode all). */
+void cassette_transport_mark_replayed(struct http_transport *t, size_t i);
 /* Counters: requests answered from the cassette, requests recorded. */
 void cassette_transport_counts(const struct http_transport *t, size_t *replayed, size_t *recorded);
 

@@ -3,6 +3,7 @@
 #include "cassette/caps.h"
 #include "cassette/internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,6 +290,56 @@ const char *cassette_value_next(const struct cassette *c, const char *name, size
     }
     *cursor = c->nvalues;
     return NULL;
+}
+
+/* The index of the last duration value of case_name, or SIZE_MAX. */
+static size_t duration_index(const struct cassette *c, const char *case_name)
+{
+    size_t plen = strlen(CASSETTE_DURATION_PREFIX);
+    for (size_t i = c->nvalues; i-- > 0;) {
+        const char *n = c->values[i].name;
+        if (strncmp(n, CASSETTE_DURATION_PREFIX, plen) == 0 && strcmp(n + plen, case_name) == 0)
+            return i;
+    }
+    return SIZE_MAX;
+}
+
+int cassette_set_case_duration_ms(struct cassette *c, const char *case_name, double ms,
+                                  struct util_error *err)
+{
+    char v[32];
+    size_t i = duration_index(c, case_name);
+    if (!(ms >= 0 && ms < 1e15))
+        return util_error_set(err, UTIL_ERR_USAGE, "case '%s': duration %g ms out of range",
+                              case_name, ms);
+    snprintf(v, sizeof(v), "%.0f", ms);
+    if (i == SIZE_MAX) {
+        size_t n = strlen(CASSETTE_DURATION_PREFIX) + strlen(case_name) + 1;
+        char *name = malloc(n);
+        if (!name)
+            return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+        snprintf(name, n, "%s%s", CASSETTE_DURATION_PREFIX, case_name);
+        int rc = cassette_value_append(c, name, v, err);
+        free(name);
+        return rc;
+    }
+    const char *copy = arena_strndup(&c->arena, v, strlen(v));
+    if (!copy)
+        return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    c->values[i].value = copy;
+    return UTIL_OK;
+}
+
+double cassette_case_duration_ms(const struct cassette *c, const char *case_name)
+{
+    size_t i = duration_index(c, case_name);
+    if (i == SIZE_MAX)
+        return -1;
+    const char *v = c->values[i].value;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long ms = *v >= '0' && *v <= '9' ? strtoull(v, &end, 10) : 0;
+    return end && !*end && !errno ? (double)ms : -1;
 }
 
 /* ---- index ---- */

@@ -212,6 +212,13 @@ int cassette_transport_set_match_options(struct http_transport *t,
     return UTIL_OK;
 }
 
+void cassette_transport_mark_replayed(struct http_transport *t, size_t i)
+{
+    struct cassette_transport *ct = as_cassette(t);
+    if (ct && ct->m && i < cassette_count(ct->c))
+        cassette_matcher_mark_used(ct->m, i);
+}
+
 const struct cassette_miss *cassette_transport_last_miss(const struct http_transport *t)
 {
     const struct cassette_transport *ct = as_cassette(t);

@@ -101,6 +101,18 @@ bool cli_ensure_fds(long jobs);
 /* Whether stdout gets colour (a TTY, no NO_COLOR, no --no-color). */
 bool cli_color(const struct cli_args *a);
 
+/* --shard K/N of `run` (cmd_merge.c): parses spec and keeps that shard of
+ * plan, balanced by the durations recorded in the cassettes of the
+ * directory cassettes (NULL: the default of --cassettes), else by count;
+ * prints "shard K/N: X of P cases" when announce, and any error. Returns
+ * an exit code (CLI_EXIT_OK to go on). */
+struct run_plan;
+int cli_shard_plan(const char *spec, struct run_plan *plan, const char *cassettes, bool announce);
+/* Writes the reports of a shard that holds no case into reports (NULL:
+ * "reports"), so that `merge` finds every shard. Returns an exit code. */
+int cli_shard_write_empty(const struct run_plan *plan, const char *run_id, const char *base_url,
+                          const char *reports);
+
 /* ---- API coverage (cmd_coverage.c), shared by run and coverage ---- */
 
 struct coverage_gates;
@@ -136,6 +148,7 @@ extern const struct cli_command *const cli_schemas_commands[];
 extern const struct cli_command *const cli_serve_commands[];
 extern const struct cli_command *const cli_run_commands[];
 extern const struct cli_command *const cli_cassette_commands[];
+extern const struct cli_command *const cli_merge_commands[];
 extern const struct cli_command *const cli_coverage_commands[];
 
 #endif

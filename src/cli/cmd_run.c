@@ -50,6 +50,7 @@ enum {
     OPT_REPLAY,
     OPT_REDACT,
     OPT_MOCK_SEED,
+    OPT_SHARD,
     OPT_WALL_CLOCK,
     OPT_FAIL_UNDER,
     OPT_FAIL_ON_SPEC_GAP,
@@ -100,6 +101,9 @@ static const struct cli_option run_options[] = {
     {"mock-seed", 0, CLI_ARG_INT, "N",
      "seed the embedded mock (IDs, timestamps, credentials, {{uuid}}): reproducible recordings",
      OPT_MOCK_SEED, false},
+    {"shard", 0, CLI_ARG_STRING, "K/N",
+     "run shard K of N: a balanced part of the selected cases (combine with merge)", OPT_SHARD,
+     false},
     {"wall-clock", 0, CLI_ARG_NONE, NULL,
      "sleep each polling interval (until:) even against the embedded mock, instead of moving "
      "the mock's clock forward",
@@ -378,10 +382,19 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         cli_report_error(&err);
         goto cleanup;
     }
+    if (cli_has(args, OPT_SHARD) &&
+        cli_shard_plan(cli_get(args, OPT_SHARD), &plan, cli_get(args, OPT_CASSETTES),
+                       !cli_has(args, OPT_LIST) && !cli_has(args, CLI_OPT_QUIET)) != CLI_EXIT_OK)
+        goto cleanup;
     if (cli_has(args, OPT_LIST)) {
         for (size_t i = 0; i < plan.count; i++)
             printf("%s (%s:%d)\n", plan.cases[i]->name, plan.cases[i]->file, plan.cases[i]->line);
         exit_code = CLI_EXIT_OK;
+        goto cleanup;
+    }
+    if (plan.count == 0 && plan.planned) {
+        exit_code = cli_shard_write_empty(&plan, cli_get(args, OPT_RUN_ID), base_url,
+                                          cli_get(args, OPT_REPORTS));
         goto cleanup;
     }
     if (plan.count == 0) {
@@ -433,6 +446,7 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
     cas_opts.seed = (uint64_t)cli_get_num(args, OPT_MOCK_SEED, 0);
     cas_opts.seeded_epoch = (time_t)(MOCK_SEED_EPOCH_MS / 1000);
     cas_opts.dir = cli_get(args, OPT_CASSETTES);
+    cas_opts.run_id = cli_get(args, OPT_RUN_ID);
     cas_opts.redact_fields = redact_fields;
     cas_opts.nredact_fields = values_of(args, OPT_REDACT, redact_fields, CLI_MAX_VALUES);
     cas_opts.spec_sha256 = check_contract_spec_sha256(contract);
@@ -603,11 +617,8 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
     if (results.interrupted) {
         /* Exit 1 when a case that finished failed, else 2: the run is
          * incomplete. */
-        size_t cut = 0;
-        for (size_t i = 0; i < results.count; i++)
-            cut += results.cases[i].interrupted;
         cli_error("interrupted: %zu of %zu cases not run or cut short%s; reports written to %s",
-                  cut, results.count,
+                  run_results_cut_count(&results), results.count,
                   use_cas && cas_opts.mode != CASSETTE_RECORD_NONE ? ", cassettes not saved" : "",
                   dir);
         exit_code = results.failed || results.errors ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
@@ -640,7 +651,8 @@ static const struct cli_command run_command = {
     .name = "run",
     .synopsis = "[--base-url URL | --region us|eu] [-j N] [--tag T] [--exclude-tag T] "
                 "[--case GLOB] [--operation ID] [--reports DIR] [--cassettes DIR] "
-                "[--record-mode MODE | --replay] [--redact FIELD] [--mock-seed N] [CASES...]",
+                "[--record-mode MODE | --replay] [--redact FIELD] [--mock-seed N] [--shard K/N] "
+                "[CASES...]",
     .summary = "run contract-test cases against the embedded mock or a live server",
     .description =
         "Loads the case files (CASES: files or directories, default cases/), refusing a "
@@ -651,14 +663,18 @@ static const struct cli_command run_command = {
         "into the reports directory. With --cassettes, --record-mode or --replay, each case file "
         "records to and replays from one cassette (cases/tasks.yaml: DIR/tasks.yaml, default "
         "cases/cassettes): once records a missing cassette and replays an existing one, "
-        "new_episodes replays what matches and records the rest, all re-records, none (--replay) "
+        "new_episodes replays what matches and records the rest, all re-records the cases that run "
+        "(a file's other cases keep their recordings, and its run id), none (--replay) "
         "replays only, with no socket and no name resolved; every check runs on the replayed "
         "responses. API key, application ID and secret fields are redacted from cassettes. "
         "--mock-seed makes a recording against the embedded mock reproducible (same seed and "
         "--run-id, -j 1: byte-identical cassettes). Against the embedded mock, polling (until:) "
         "does not sleep: each interval elapses on the mock's clock, which the runner moves "
         "forward, as fake timers do (--wall-clock sleeps instead; a --base-url or --region "
-        "target is always polled on the wall clock). SIGINT or SIGTERM stops the run: no case "
+        "target is always polled on the wall clock). --shard K/N runs the K-th of N balanced "
+        "parts of the selected cases (by the durations the cassettes recorded, else by count; "
+        "give every shard the same cases and selection); `ingestcheck merge` combines the "
+        "shards' reports. SIGINT or SIGTERM stops the run: no case "
         "starts any more, a running one stops before its next step (its teardown still runs), "
         "the reports are written with the unfinished cases skipped as \"not run: interrupted\", "
         "and an interrupted recording is not saved; a second signal ends the process at once. "

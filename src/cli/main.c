@@ -8,12 +8,8 @@
 #include <string.h>
 
 static const struct cli_command *const *const command_groups[] = {
-    cli_schemas_commands,
-    cli_validate_commands,
-    cli_serve_commands,
-    cli_run_commands,
-    cli_cassette_commands,
-    cli_coverage_commands,
+    cli_schemas_commands, cli_validate_commands, cli_serve_commands,    cli_run_commands,
+    cli_merge_commands,   cli_cassette_commands, cli_coverage_commands,
 };
 
 #define NGROUPS (sizeof(command_groups) / sizeof(command_groups[0]))

@@ -476,8 +476,8 @@ static cJSON *case_json(const struct run_case_result *k)
             cJSON_Delete(s);
     }
     ok = ok && add_str(o, "name", k->name) && add_str(o, "file", k->file) &&
-         add_num(o, "line", k->line) && add_str(o, "outcome", run_outcome_name(k->outcome)) &&
-         add_str(o, "message", k->message) &&
+         add_num(o, "line", k->line) && add_num(o, "index", (double)k->index) &&
+         add_str(o, "outcome", run_outcome_name(k->outcome)) && add_str(o, "message", k->message) &&
          (!k->interrupted || add_item(o, "interrupted", cJSON_CreateBool(true))) &&
          add_num(o, "gaps", (double)k->gaps) && add_num(o, "elapsed_ms", k->elapsed_ms);
     if (ok) {
@@ -574,6 +574,11 @@ static int results_tree(const struct run_results *r, cJSON *cases, cJSON **out,
          add_num(o, "elapsed_ms", r->elapsed_ms) && add_num(o, "transport_ms", r->transport_ms) &&
          add_num(o, "poll_sleep_ms", r->poll_sleep_ms) &&
          add_num(o, "clock_advanced_ms", r->clock_advanced_ms);
+    if (ok && r->shards) {
+        cJSON *sh = cJSON_CreateObject();
+        ok = add_item(o, "shard", sh) && add_num(sh, "index", r->shard) &&
+             add_num(sh, "count", r->shards) && add_num(sh, "planned", (double)r->planned);
+    }
     if (ok) {
         ok = cJSON_AddItemToObjectCS(o, "summary", summary);
         summary = ok ? NULL : summary;

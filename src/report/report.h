@@ -61,4 +61,29 @@ int report_results_json(const struct run_results *r, cJSON **out, struct util_er
  * an earlier run can pass for this one's. */
 int report_write(const char *dir, const struct run_results *r, struct util_error *err);
 
+/* ---- reading back and merging (merge.c) ---- */
+
+/* Reads a results.json document, as report_results_json writes it, back
+ * into out (initialised, empty; run_results_finish frees it on failure
+ * too): report_results_json(out) gives the same document. The totals are
+ * recomputed from the cases. UTIL_ERR_INVALID naming the JSON Pointer of
+ * the first member of the wrong type. */
+int report_results_from_json(const cJSON *doc, struct run_results *out, struct util_error *err);
+
+/* Reads dir/results.json into out as report_results_from_json does; err
+ * names the file. */
+int report_read(const char *dir, struct run_results *out, struct util_error *err);
+
+/* Merges the results of the n shards of one run (--shard K/N, K = 1..N,
+ * each exactly once, in any order) into out (initialised, empty): every
+ * case at its position in the whole plan, so the reports are those a
+ * single run would write, timings aside. The cases are moved out of in
+ * (left with none); run_id and base_url are those of the lowest-numbered
+ * shard that ran cases, elapsed_ms the longest shard's, totals recomputed.
+ * On UTIL_ERR_INVALID (not the shards of one plan) *culprit is the index
+ * in in of the offending input, or SIZE_MAX when the set as a whole is
+ * wrong (a shard missing). */
+int report_merge(struct run_results *in, size_t n, struct run_results *out, size_t *culprit,
+                 struct util_error *err);
+
 #endif

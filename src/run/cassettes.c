@@ -31,6 +31,10 @@ struct cas_file {
     struct http_transport *t;     /* record/replay transport over c */
     struct cassette_redactor *redactor;
     char *loaded_sha256; /* spec_sha256 of the loaded cassette, or NULL */
+    /* --record-mode all over a file that holds recordings of cases this
+     * plan does not run: the file as it was, whose other cases' recordings
+     * the save keeps; NULL otherwise. */
+    struct cassette *old;
     bool written;
     const struct case_case **order; /* the file's cases in plan order */
     size_t norder, next;
@@ -46,6 +50,7 @@ struct run_cassettes {
      * goes, so each cassette has its own: files run on different threads). */
     const char *const *fields; /* --redact */
     size_t nfields;
+    const char *run_id; /* --run-id, or NULL */
     /* --redact and every field a loaded cassette redacted ("<REDACTED:NAME>"
      * placeholders): the secret fields of the run's results, so that a
      * replay masks in its reports what the recording redacted. */
@@ -57,7 +62,8 @@ struct run_cassettes {
     struct cas_file *files;
     size_t nfiles;
     char spec_sha256[65];
-    bool seeded; /* generated uuids derive from the seed */
+    bool sharded; /* the plan is one shard of a run (--shard K/N) */
+    bool seeded;  /* generated uuids derive from the seed */
     uint64_t seed;
     /* The clock of {{now}} when seeded: SOURCE_DATE_EPOCH when set, else
      * the start of the seeded mock's logical clock; 0 when not seeded. */
@@ -74,6 +80,7 @@ struct cas_current {
     const struct case_case *kase;
     size_t now_cursor, uuid_cursor;
     uint64_t uuid_n;
+    size_t replayed0, recorded0; /* the file's counts when the case began */
 };
 static _Thread_local struct cas_current cas_cur;
 
@@ -313,6 +320,53 @@ static int cas_secret_fields(struct run_cassettes *cr, struct util_error *err)
     return UTIL_OK;
 }
 
+/* In a shard, the recordings of the file's cases that run in another
+ * shard are never replayed here: an identical request of a case of this
+ * shard takes its own recording, as in the whole run. */
+static void skip_other_cases(struct cas_file *f)
+{
+    for (size_t i = 0; i < cassette_count(f->c); i++) {
+        const char *name = cassette_at(f->c, i)->case_name;
+        bool here = !name;
+        for (size_t j = 0; !here && j < f->norder; j++)
+            here = strcmp(f->order[j]->name, name) == 0;
+        if (!here)
+            cassette_transport_mark_replayed(f->t, i);
+    }
+}
+
+/* The names of the file's cases in this plan (caller frees the array). */
+static const char **ran_names(const struct cas_file *f)
+{
+    const char **names = calloc(f->norder ? f->norder : 1, sizeof(*names));
+    for (size_t i = 0; names && i < f->norder; i++)
+        names[i] = f->order[i]->name;
+    return names;
+}
+
+/* Re-recording (mode all) a file that exists: f->old is the file as it
+ * was when it holds recordings of cases this plan does not run. A file
+ * that does not load is not kept (mode all overwrites it, as before). */
+static int cas_load_old(struct cas_file *f, struct util_error *err)
+{
+    struct util_error ignored;
+    const char **names = ran_names(f);
+    if (!names)
+        return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    util_error_clear(&ignored);
+    if (cassette_load_file(f->path, &f->old, &ignored) == UTIL_OK &&
+        !cassette_holds_other_cases(f->old, names, f->norder)) {
+        cassette_destroy(f->old);
+        f->old = NULL;
+    }
+    free((void *)names);
+    if (ignored.code == UTIL_ERR_NOMEM)
+        return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    if (!(f->c = cassette_create()))
+        return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    return UTIL_OK;
+}
+
 /* Loads (or creates) the file's cassette and its transport; under f->lock. */
 static int cas_open(struct run_cassettes *cr, struct cas_file *f, struct util_error *err)
 {
@@ -324,6 +378,8 @@ static int cas_open(struct run_cassettes *cr, struct cas_file *f, struct util_er
         const char *sha = cassette_spec_sha256(f->c);
         if (sha && !(f->loaded_sha256 = strdup(sha)))
             return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    } else if (exists && cr->mode == CASSETTE_RECORD_ALL && (rc = cas_load_old(f, err))) {
+        return rc;
     } else if (!exists && cr->mode == CASSETTE_RECORD_NONE) {
         /* Replay only and nothing recorded: every request is a miss. */
         if (!(f->c = cassette_create()))
@@ -351,11 +407,16 @@ static int cas_open(struct run_cassettes *cr, struct cas_file *f, struct util_er
     if (cr->api_key &&
         (rc = cassette_redactor_add_secret(f->redactor, cr->api_key, "x-algolia-api-key", err)))
         return rc;
-    if ((rc = cas_learn_fields(f->redactor, f->c, err)))
+    if ((rc = cas_learn_fields(f->redactor, f->c, err)) ||
+        (f->old && (rc = cas_learn_fields(f->redactor, f->old, err))))
         return rc;
     struct cassette_transport_options o = {.spec = NULL, .redactor = f->redactor};
     f->t = cassette_record_transport_create(f->relay, f->c, cr->mode, &o, err);
-    return f->t ? UTIL_OK : (err->code ? err->code : UTIL_ERR_INVALID);
+    if (!f->t)
+        return err->code ? err->code : UTIL_ERR_INVALID;
+    if (cr->sharded)
+        skip_other_cases(f);
+    return UTIL_OK;
 }
 
 static struct http_transport *cas_case_begin(void *user, const struct case_case *k,
@@ -379,6 +440,7 @@ static struct http_transport *cas_case_begin(void *user, const struct case_case 
     if (f->relay)
         ((struct cas_relay *)f->relay)->target = worker;
     cas_cur = (struct cas_current){.run = cr, .file = f, .kase = k};
+    cassette_transport_counts(f->t, &cas_cur.replayed0, &cas_cur.recorded0);
     /* The file stays locked until case_end: one worker at a time. */
     return f->t;
 }
@@ -388,11 +450,16 @@ static int cas_case_end(void *user, const struct case_case *k, struct http_trans
 {
     struct run_cassettes *cr = user;
     struct cas_file *f = cas_find(cr, k->file);
+    size_t replayed = 0, recorded = 0;
+    int rc = UTIL_OK;
     (void)t;
-    (void)r;
-    (void)err;
     if (!f)
         return UTIL_OK;
+    /* How long a case recorded live took, for --shard (not with a seeded
+     * mock: its recordings stay byte-identical). */
+    cassette_transport_counts(f->t, &replayed, &recorded);
+    if (!cr->seeded && recorded > cas_cur.recorded0 && replayed == cas_cur.replayed0)
+        rc = cassette_set_case_duration_ms(f->c, k->name, r->elapsed_ms, err);
     if (f->relay)
         ((struct cas_relay *)f->relay)->target = NULL;
     cassette_transport_set_context(f->t, NULL, NULL);
@@ -401,7 +468,7 @@ static int cas_case_end(void *user, const struct case_case *k, struct http_trans
     f->next++;
     pthread_cond_broadcast(&f->turn);
     pthread_mutex_unlock(&f->lock);
-    return UTIL_OK;
+    return rc;
 }
 
 static void cas_step_begin(void *user, struct http_transport *t, const struct case_case *k,
@@ -435,6 +502,7 @@ void run_cassettes_destroy(struct run_cassettes *cr)
         http_transport_destroy(f->t);
         http_transport_destroy(f->relay);
         cassette_destroy(f->c);
+        cassette_destroy(f->old);
         cassette_redactor_destroy(f->redactor);
         free(f->path);
         free(f->loaded_sha256);
@@ -489,9 +557,11 @@ static int cas_files_init(struct run_cassettes *cr, const struct run_plan *plan,
 static const char *cas_recorded_run_id(const struct run_cassettes *cr)
 {
     for (size_t i = 0; i < cr->nfiles; i++) {
-        size_t cursor = 0;
-        const char *v =
-            cr->files[i].c ? cassette_value_next(cr->files[i].c, CAS_RUN_ID, &cursor) : NULL;
+        size_t cursor = 0, old_cursor = 0;
+        const struct cas_file *f = &cr->files[i];
+        const char *v = f->c ? cassette_value_next(f->c, CAS_RUN_ID, &cursor) : NULL;
+        if (!v && f->old)
+            v = cassette_value_next(f->old, CAS_RUN_ID, &old_cursor);
         if (v)
             return v;
     }
@@ -535,7 +605,19 @@ int run_cassettes_save(struct run_cassettes *cr, const char *run_id, size_t *sav
             rc = cassette_set_spec_sha256(f->c, cr->spec_sha256);
         if (rc)
             return util_error_set(err, rc, "out of memory");
-        if ((rc = cassette_save_file(f->c, f->redactor, f->path, err)))
+        struct cassette *kept = NULL;
+        if (f->old) {
+            const char **names = ran_names(f);
+            if (!names)
+                return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+            rc = cassette_merge_kept(f->c, f->old, names, f->norder, &kept, err);
+            free((void *)names);
+            if (rc)
+                return rc;
+        }
+        rc = cassette_save_file(kept ? kept : f->c, f->redactor, f->path, err);
+        cassette_destroy(kept);
+        if (rc)
             return rc;
         f->written = true;
         (*saved)++;
@@ -567,6 +649,8 @@ int run_cassettes_create(const struct run_cassettes_options *o, const struct run
     cr->mode = o->mode;
     cr->fields = o->redact_fields;
     cr->nfields = o->nredact_fields;
+    cr->run_id = o->run_id;
+    cr->sharded = plan->shards > 0;
     cr->seeded = o->seeded;
     cr->seed = o->seed;
     if (o->seeded) {
@@ -620,6 +704,38 @@ const char *run_cassettes_dir(const struct run_cassettes *cr)
     return cr && cr->enabled ? cr->dir : NULL;
 }
 
+/* The recordings kept by a partial re-recording replay with their file's
+ * run id ({{run.id}} is in their requests): the run must use it. */
+static int cas_kept_run_id(const struct run_cassettes *cr, struct util_error *err)
+{
+    const char *want = cr->run_id;
+    const struct cas_file *from = NULL;
+    for (size_t i = 0; i < cr->nfiles; i++) {
+        const struct cas_file *f = &cr->files[i];
+        size_t cursor = 0;
+        const char *v = f->old ? cassette_value_next(f->old, CAS_RUN_ID, &cursor) : NULL;
+        if (!v)
+            continue;
+        if (want && strcmp(want, v) != 0 && from)
+            return util_error_set(err, UTIL_ERR_USAGE,
+                                  "%s and %s: re-recording some of their cases, but their other "
+                                  "cases were recorded with the run ids %s and %s: re-record "
+                                  "them in separate runs, or all of their cases",
+                                  from->path, f->path, want, v);
+        if (want && strcmp(want, v) != 0)
+            return util_error_set(
+                err, UTIL_ERR_USAGE,
+                "%s: re-recording some of its cases, but its other cases were recorded with "
+                "run id %s, not %s: give --run-id %s, or re-record all of %s's cases",
+                f->path, v, want, v, f->case_file);
+        if (!want) {
+            want = v;
+            from = f;
+        }
+    }
+    return UTIL_OK;
+}
+
 int run_cassettes_open(struct run_cassettes *cr, const char *app_id, const char *api_key,
                        const char *mock_url, struct util_error *err)
 {
@@ -631,7 +747,8 @@ int run_cassettes_open(struct run_cassettes *cr, const char *app_id, const char 
         if (rc)
             return rc;
     }
-    return cas_secret_fields(cr, err);
+    int rc = cas_kept_run_id(cr, err);
+    return rc ? rc : cas_secret_fields(cr, err);
 }
 
 void run_cassettes_configure(struct run_cassettes *cr, struct run_config *cfg)

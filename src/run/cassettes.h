@@ -8,7 +8,9 @@
  * at a time and the consumption order the same for any number of jobs.
  * {{now}} and {{uuid}} values are stored in the cassette under "now@CASE"
  * and "uuid@CASE", the run id under "run.id", and reused on replay, so a
- * replayed run sends the recorded requests.
+ * replayed run sends the recorded requests. A case recorded live (not
+ * against a seeded mock) also stores its duration (duration_ms@CASE), by
+ * which `run --shard` balances its shards.
  *
  * Use: run_cassettes_create (before any target is started: a missing
  * cassette in replay-only mode is refused there), run_cassettes_open once
@@ -47,6 +49,11 @@ struct run_cassettes_options {
     /* More JSON member names to redact (--redact), borrowed. */
     const char *const *redact_fields;
     size_t nredact_fields;
+    /* --run-id, or NULL (borrowed). Re-recording some of a file's cases
+     * keeps the others' recordings, which need the file's run id: without
+     * --run-id the run takes it, with another one run_cassettes_open
+     * refuses (UTIL_ERR_USAGE). */
+    const char *run_id;
     /* Today's spec (check_contract_spec_sha256), written into recordings
      * and compared with the replayed ones; NULL when unknown. */
     const char *spec_sha256;

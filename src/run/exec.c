@@ -1056,7 +1056,7 @@ static void *worker_main(void *arg)
 
         bool target_error = false;
         int rc = UTIL_OK;
-        sh->out->cases[i].index = i;
+        sh->out->cases[i].index = sh->plan->indexes ? sh->plan->indexes[i] : i;
         bool cut = interrupted(sh);
         if (stop) {
             rc = mark_not_run(w, i, "not run: the run stopped early");
@@ -1127,6 +1127,9 @@ int run_execute(const struct run_config *cfg, const struct run_plan *plan, struc
         goto cleanup;
     }
     out->count = plan->count;
+    out->planned = plan->planned > plan->count ? plan->planned : plan->count;
+    out->shard = plan->shard;
+    out->shards = plan->shards;
     out->jobs = (unsigned)nworkers;
     size_t blen = strlen(sh.base_url);
     while (blen && sh.base_url[blen - 1] == '/')
@@ -1172,17 +1175,7 @@ int run_execute(const struct run_config *cfg, const struct run_plan *plan, struc
             *err = sh.local_err;
         goto cleanup;
     }
-    for (size_t i = 0; i < out->count; i++) {
-        const struct run_case_result *c = &out->cases[i];
-        out->passed += c->outcome == RUN_PASSED;
-        out->failed += c->outcome == RUN_FAILED;
-        out->skipped += c->outcome == RUN_SKIPPED;
-        out->errors += c->outcome == RUN_ERROR;
-        out->interrupted = out->interrupted || c->interrupted;
-        out->gaps += c->gaps;
-        for (size_t s = 0; s < c->nsteps; s++)
-            out->checks += c->steps[s].checks.count;
-    }
+    run_results_tally(out);
     for (size_t i = 0; i < nworkers; i++) {
         out->transport_ms += workers[i].transport_ms;
         out->poll_sleep_ms += workers[i].poll_sleep_ms;

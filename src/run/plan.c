@@ -57,6 +57,7 @@ void run_plan_init(struct run_plan *p)
 void run_plan_finish(struct run_plan *p)
 {
     free(p->cases);
+    free(p->indexes);
     memset(p, 0, sizeof(*p));
 }
 
@@ -71,7 +72,85 @@ int run_plan_build(const struct case_suite *s, const struct run_selection *sel, 
         for (size_t i = 0; i < s->files[f]->ncases; i++)
             if (run_case_selected(&s->files[f]->cases[i], sel))
                 p->cases[p->count++] = &s->files[f]->cases[i];
+    p->planned = p->count;
     return UTIL_OK;
+}
+
+/* ---- sharding ---- */
+
+struct shard_item {
+    double cost;
+    const struct case_case *k;
+    size_t pos; /* in the plan */
+};
+
+/* Decreasing cost, then name, file and plan position: a total order. */
+static int cmp_shard_item(const void *a, const void *b)
+{
+    const struct shard_item *x = a, *y = b;
+    if (x->cost != y->cost)
+        return x->cost > y->cost ? -1 : 1;
+    int c = strcmp(x->k->name, y->k->name);
+    if (!c)
+        c = strcmp(x->k->file, y->k->file);
+    if (!c)
+        c = x->pos < y->pos ? -1 : x->pos > y->pos;
+    return c;
+}
+
+int run_plan_shard(struct run_plan *p, unsigned k, unsigned n, const double *costs,
+                   struct util_error *err)
+{
+    struct shard_item *items = NULL;
+    double *load = NULL;
+    bool *keep = NULL;
+    size_t *indexes = NULL, kept = 0;
+    int rc = UTIL_OK;
+    if (n < 1 || n > RUN_CAP_SHARDS || k < 1 || k > n)
+        return util_error_set(err, UTIL_ERR_USAGE, "shard %u/%u: expected 1 <= K <= N <= %u", k, n,
+                              RUN_CAP_SHARDS);
+    if (p->shards)
+        return util_error_set(err, UTIL_ERR_USAGE, "the plan is already a shard");
+    for (size_t i = 0; costs && i < p->count; i++)
+        if (!(costs[i] >= 0 && costs[i] <= 1e15)) /* also refuses NaN */
+            return util_error_set(err, UTIL_ERR_USAGE, "case '%s': cost %g out of range",
+                                  p->cases[i]->name, costs[i]);
+    items = calloc(p->count ? p->count : 1, sizeof(*items));
+    load = calloc(n, sizeof(*load));
+    keep = calloc(p->count ? p->count : 1, sizeof(*keep));
+    indexes = calloc(p->count ? p->count : 1, sizeof(*indexes));
+    if (!items || !load || !keep || !indexes) {
+        rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < p->count; i++)
+        items[i] = (struct shard_item){costs ? costs[i] : 1.0, p->cases[i], i};
+    qsort(items, p->count, sizeof(*items), cmp_shard_item);
+    for (size_t i = 0; i < p->count; i++) {
+        unsigned least = 0;
+        for (unsigned s = 1; s < n; s++)
+            if (load[s] < load[least])
+                least = s;
+        load[least] += items[i].cost;
+        keep[items[i].pos] = least == k - 1;
+    }
+    for (size_t i = 0; i < p->count; i++)
+        if (keep[i]) {
+            p->cases[kept] = p->cases[i];
+            indexes[kept++] = i;
+        }
+    p->planned = p->count;
+    p->count = kept;
+    p->indexes = indexes;
+    indexes = NULL;
+    p->shard = k;
+    p->shards = n;
+cleanup:
+    free(items);
+    free(load);
+    free(keep);
+    free(indexes);
+    return rc;
 }
 
 const char *run_outcome_name(enum run_outcome o)
@@ -121,6 +200,30 @@ static void step_result_finish(struct run_step_result *s)
     free(s->response_text);
     free(s->message);
     check_list_finish(&s->checks);
+}
+
+void run_results_tally(struct run_results *r)
+{
+    r->passed = r->failed = r->skipped = r->errors = r->gaps = r->checks = 0;
+    for (size_t i = 0; i < r->count; i++) {
+        const struct run_case_result *c = &r->cases[i];
+        r->passed += c->outcome == RUN_PASSED;
+        r->failed += c->outcome == RUN_FAILED;
+        r->skipped += c->outcome == RUN_SKIPPED;
+        r->errors += c->outcome == RUN_ERROR;
+        r->interrupted = r->interrupted || c->interrupted;
+        r->gaps += c->gaps;
+        for (size_t s = 0; s < c->nsteps; s++)
+            r->checks += c->steps[s].checks.count;
+    }
+}
+
+size_t run_results_cut_count(const struct run_results *r)
+{
+    size_t cut = 0;
+    for (size_t i = 0; i < r->count; i++)
+        cut += r->cases[i].interrupted;
+    return cut;
 }
 
 void run_results_finish(struct run_results *r)

@@ -35,6 +35,8 @@
 #define RUN_CAP_JOBS 64
 /* A request URL. */
 #define RUN_CAP_URL (64u * 1024u)
+/* Shards of a plan (--shard K/N). */
+#define RUN_CAP_SHARDS 1024
 
 /* ---- selection and plan ---- */
 
@@ -59,12 +61,30 @@ bool run_case_selected(const struct case_case *k, const struct run_selection *se
 struct run_plan {
     const struct case_case **cases; /* owned array; cases borrowed from the suite */
     size_t count;
+    size_t planned;  /* cases of the whole plan (before sharding) */
+    size_t *indexes; /* owned; after run_plan_shard, each case's position in
+                        the whole plan; NULL when not sharded */
+    unsigned shard;  /* 1-based shard kept, 0 when not sharded */
+    unsigned shards; /* number of shards, 0 when not sharded */
 };
 
 void run_plan_init(struct run_plan *p);
 void run_plan_finish(struct run_plan *p);
 /* Fills p (initialised, empty) with the selected cases of s. */
 int run_plan_build(const struct case_suite *s, const struct run_selection *sel, struct run_plan *p,
+                   struct util_error *err);
+
+/* Keeps in p (built, not yet sharded) only the cases of shard k of n
+ * (1 <= k <= n <= RUN_CAP_SHARDS). The partition is longest processing time
+ * first: cases are taken by decreasing cost (costs[i] is the cost of
+ * p->cases[i], e.g. a recorded duration; NULL: every case costs 1), ties
+ * broken by case name, then file, then plan position, and each goes to the
+ * shard with the least total cost so far (the lowest-numbered on a tie).
+ * It depends only on the plan, the costs and n, so the n shards of one
+ * plan hold every case exactly once. The kept cases stay in plan order;
+ * p->indexes holds their positions in the whole plan. A shard may be empty
+ * (n above the number of cases). UTIL_ERR_USAGE for a bad k, n or cost. */
+int run_plan_shard(struct run_plan *p, unsigned k, unsigned n, const double *costs,
                    struct util_error *err);
 
 /* ---- results ---- */
@@ -111,7 +131,7 @@ struct run_case_result {
     int line;
     char **tags;
     size_t ntags;
-    size_t index; /* in the plan */
+    size_t index; /* in the whole plan (a shard's cases keep their positions) */
     enum run_outcome outcome;
     char *message;    /* first failure, one line; NULL when passed */
     bool interrupted; /* cfg->interrupt cut it short or kept it from running */
@@ -133,6 +153,8 @@ struct run_cassette_file {
 struct run_results {
     struct run_case_result *cases; /* plan order */
     size_t count;
+    size_t planned;         /* cases of the whole plan (more than count in a shard) */
+    unsigned shard, shards; /* the plan's shard (1-based) and shards; 0 when not sharded */
     char *run_id;
     char *base_url;
     double elapsed_ms;
@@ -155,6 +177,11 @@ struct run_results {
 
 void run_results_init(struct run_results *r);
 void run_results_finish(struct run_results *r);
+/* Recomputes the totals (passed, failed, skipped, errors, gaps, checks)
+ * from the cases. */
+void run_results_tally(struct run_results *r);
+/* The cases an interrupt (SIGINT) kept from running or cut short. */
+size_t run_results_cut_count(const struct run_results *r);
 
 /* ---- execution ---- */
 

@@ -25,6 +25,9 @@ int util_file_read(const char *path, size_t limit, char **out, size_t *len, stru
             if (n > limit + 1)
                 n = limit + 1 > alloc ? limit + 1 : alloc;
             if (n <= alloc) {
+                /* Exactly limit bytes read: over the cap only if more follow. */
+                if (fgetc(f) == EOF && !ferror(f))
+                    break;
                 rc = util_error_set(err, UTIL_ERR_LIMIT, "%s: larger than the cap of %zu bytes",
                                     path, limit);
                 goto out;

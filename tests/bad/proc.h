@@ -4,6 +4,8 @@
 #ifndef INGESTCHECK_TESTS_BAD_PROC_H
 #define INGESTCHECK_TESTS_BAD_PROC_H
 
+#include "slurp.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -44,9 +46,6 @@ int proc_wait(pid_t pid, long deadline_ms, bool *hung);
 int proc_run(const char *const *args, const char *out, const char *err,
              const struct proc_limits *lim, long deadline_ms, bool *hung);
 
-/* The whole file, NUL-terminated (NULL when it cannot be read); *len its
- * size when len is not NULL. Caller frees. */
-char *proc_slurp(const char *path, size_t *len);
 /* Writes len bytes to path; false on failure. */
 bool proc_write(const char *path, const void *data, size_t len);
 /* Removes a directory tree. */

@@ -504,7 +504,7 @@ static char *gzip_of(const char *data, size_t n, size_t *out_len)
     snprintf(cmd, sizeof(cmd), "gzip -c -9 < '%s' > '%s' 2>/dev/null", in, out);
     int rc = system(cmd);
     unlink(in);
-    char *z = rc == 0 ? proc_slurp(out, out_len) : NULL;
+    char *z = rc == 0 ? test_slurp(out, out_len) : NULL;
     unlink(out);
     return z;
 }
@@ -574,7 +574,7 @@ static bool tls_start(struct tls_server *t, const char *cert)
     t->pid = proc_spawn_tool(argv, out, NULL);
     t->port = 0;
     for (long end = proc_now_ms() + 10000; t->pid > 0 && proc_now_ms() < end;) {
-        char *text = proc_slurp(out, NULL);
+        char *text = test_slurp(out, NULL);
         const char *a = text ? strstr(text, "ACCEPT 127.0.0.1:") : NULL;
         if (a && strchr(a, '\n'))
             t->port = (unsigned)strtoul(a + 17, NULL, 10);
@@ -646,7 +646,7 @@ static bool make_cassette(const struct row *r, struct outcome *o)
     if (r->edit == E_MISSING)
         return true;
     size_t n = 0;
-    char *text = proc_slurp(shipped, &n);
+    char *text = test_slurp(shipped, &n);
     if (!text)
         return false;
     struct {
@@ -708,7 +708,7 @@ static cJSON *check_reports(struct outcome *o)
     char rj[PROC_PATH_MAX + 64], ju[PROC_PATH_MAX + 64];
     snprintf(rj, sizeof(rj), "%s/reports/results.json", o->dir);
     snprintf(ju, sizeof(ju), "%s/reports/junit.xml", o->dir);
-    char *results = proc_slurp(rj, NULL), *junit = proc_slurp(ju, NULL);
+    char *results = test_slurp(rj, NULL), *junit = test_slurp(ju, NULL);
     cJSON *doc = results ? cJSON_Parse(results) : NULL;
     if (results && !doc)
         broken(o, "reports/results.json is not JSON (a partial file?)");
@@ -806,7 +806,7 @@ static void judge(const struct row *r, struct outcome *o)
         broken(o, "%zu temporary file(s) left behind", temps);
     if (o->cassette_before) {
         size_t n = 0;
-        char *now = proc_slurp(o->cassette, &n);
+        char *now = test_slurp(o->cassette, &n);
         if (!now || n != o->cassette_len || memcmp(now, o->cassette_before, n) != 0)
             broken(o, "the replay changed the cassette");
         free(now);
@@ -902,8 +902,8 @@ static void run_row(size_t index, const struct row *r, struct outcome *o)
         close(srv.fd);
     }
     tls_stop(&tls);
-    o->out = proc_slurp(out, NULL);
-    o->err = proc_slurp(err, NULL);
+    o->out = test_slurp(out, NULL);
+    o->err = test_slurp(err, NULL);
     judge(r, o);
 }
 

@@ -101,8 +101,8 @@ static void run(struct result *r, const char *name, const struct proc_limits *li
     paths(r, out, err, reports);
     bool hung = false;
     r->code = proc_wait(pid, proc_deadline(RUN_DEADLINE_MS), &hung);
-    r->out = proc_slurp(out, NULL);
-    r->err = proc_slurp(err, NULL);
+    r->out = test_slurp(out, NULL);
+    r->err = test_slurp(err, NULL);
     if (hung)
         fail_msg("%s: killed after %ld ms", name, proc_deadline(RUN_DEADLINE_MS));
 }
@@ -132,9 +132,9 @@ static cJSON *reports_of(const struct result *r)
 {
     char p[PROC_PATH_MAX];
     snprintf(p, sizeof(p), "%s/reports/results.json", r->dir);
-    char *json = proc_slurp(p, NULL);
+    char *json = test_slurp(p, NULL);
     snprintf(p, sizeof(p), "%s/reports/junit.xml", r->dir);
-    char *junit = proc_slurp(p, NULL);
+    char *junit = test_slurp(p, NULL);
     if (!json != !junit)
         fail_msg("%s: only one of results.json and junit.xml was written", r->dir);
     cJSON *doc = json ? cJSON_Parse(json) : NULL;
@@ -301,7 +301,7 @@ static void wait_for_lines(const struct result *r, pid_t pid, const char *prefix
     snprintf(out, sizeof(out), "%s/stdout", r->dir);
     long end = proc_now_ms() + proc_deadline(60000);
     while (proc_now_ms() < end) {
-        char *text = proc_slurp(out, NULL);
+        char *text = test_slurp(out, NULL);
         int n = 0;
         for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : "")
             n += strncmp(p, prefix, strlen(prefix)) == 0;
@@ -323,8 +323,8 @@ static void interrupt(struct result *r, pid_t pid)
     kill(pid, SIGINT);
     bool hung = false;
     r->code = proc_wait(pid, proc_deadline(15000), &hung);
-    r->out = proc_slurp(out, NULL);
-    r->err = proc_slurp(err, NULL);
+    r->out = test_slurp(out, NULL);
+    r->err = test_slurp(err, NULL);
     if (hung)
         fail_msg("%s: still running %ld ms after SIGINT", r->dir, proc_deadline(15000));
     printf("%s: exit %d %ld ms after SIGINT: %s", r->dir + strlen(tmp) + 1, r->code,
@@ -392,7 +392,7 @@ static void test_interrupt(void **state)
     cJSON_Delete(doc);
     char p[PROC_PATH_MAX];
     snprintf(p, sizeof(p), "%s/reports/junit.xml", r.dir);
-    char *junit = proc_slurp(p, NULL);
+    char *junit = test_slurp(p, NULL);
     assert_non_null(strstr(junit, "skipped=\"2\""));
     assert_non_null(strstr(junit, "<skipped message=\"not run: interrupted\"/>"));
     free(junit);
@@ -450,7 +450,7 @@ static void read_cassettes(const char *dir, char *texts[CASSETTE_FILES],
     for (size_t i = 0; i < CASSETTE_FILES; i++) {
         char p[PROC_PATH_MAX];
         snprintf(p, sizeof(p), "%s/%s.yaml", dir, recorded[i]);
-        texts[i] = proc_slurp(p, &lens[i]);
+        texts[i] = test_slurp(p, &lens[i]);
     }
 }
 

@@ -20,6 +20,13 @@
 #   newer-format a cassette of a newer format version: exit 2, file:line: reason
 #   corrupt      a truncated cassette: exit 2 with file:line: reason
 #   lint         `cassette lint` of the shipped cassettes passes; export --har works
+#   durations    an unseeded recording holds each case's duration (the shipped,
+#                seeded ones none); --shard balances by them, the shards
+#                replay and merge into one passing run
+#   partial-rerecord  --record-mode all of some cases (--case, --shard) keeps
+#                the other cases' recordings byte for byte (the whole suite
+#                still replays), twice gives the same file, and a --run-id
+#                other than the kept recordings' is refused (exit 2)
 # Usage: suite_cassettes.sh INGESTCHECK SOURCE_DIR TEST
 set -u
 if [ -n "${INGESTCHECK_UNDER_VALGRIND:-}" ] && [ -z "${SUITE_CASSETTES_REEXEC:-}" ]; then
@@ -346,6 +353,78 @@ lint)
     ic cassette export --har "$work/suite.har" cases/cassettes/*.yaml || fail "export failed"
     n=$(grep -c '"startedDateTime"' "$work/suite.har")
     [ "$n" -gt 100 ] || fail "only $n HAR entries"
+    ;;
+durations)
+    grep -q 'duration_ms@' cases/cassettes/*.yaml && fail "a seeded recording holds durations"
+    ic run --no-color --quiet --record-mode all --cassettes "$work/c" --reports "$work/r" cases \
+        >"$work/out" 2>&1 || fail "recording failed: $(tail -n 5 "$work/out")"
+    cases=$(ic run --list cases | wc -l)
+    n=$(cat "$work/c"/*.yaml | grep -c 'name: .*duration_ms@')
+    [ "$n" -eq "$cases" ] || fail "$n durations recorded for $cases cases"
+    for k in 1 2; do
+        ic run --no-color --replay --cassettes "$work/c" --shard $k/2 --reports "$work/s$k" cases \
+            >"$work/out$k" 2>&1 || fail "shard $k/2 failed: $(tail -n 5 "$work/out$k")"
+        grep -q "^shard $k/2: .* cases (balanced by recorded durations)" "$work/out$k" ||
+            fail "shard $k/2 not balanced by durations: $(head -n 1 "$work/out$k")"
+    done
+    ic merge --no-color --reports "$work/m" "$work/s2" "$work/s1" >"$work/out" 2>&1 ||
+        fail "merge failed: $(tail -n 5 "$work/out")"
+    grep -q "^$cases cases: $cases passed, 0 failed" "$work/out" || fail "$(tail -n 2 "$work/out")"
+    ;;
+partial-rerecord)
+    # The interactions and values of every case but $1 in cassette $2, one
+    # line per block (a block starts at "- ingestcheck:" or "- name:").
+    others() {
+        awk -v skip="$1" '
+            /^(- ingestcheck:|  - name: |interactions:)/ { flush(); }
+            { blk = blk $0 "\n" }
+            /^    case: / { if (substr($0, 11) == skip) drop = 1 }
+            /^  - name: / { n = $0; sub(/^  - name: [^@]*@?/, "", n); if (index($0, "@") && n == skip) drop = 1 }
+            function flush() { if (!drop) printf "%s", blk; blk = ""; drop = 0 }
+            END { flush() }' "$2"
+    }
+    mkdir -p "$work/s" && cp -r cases "$work/s/" || fail "copy"
+    one="tasks - schedule triggers"
+    # -j 1: the seeded mock's IDs follow the order of the requests.
+    (cd "$work/s" && ic run --no-color --quiet --mock-seed $SEED --record-mode all \
+        --schemas "$src/schemas" --case "$one" --reports "$work/r1" cases) >"$work/out" 2>&1 ||
+        fail "re-recording one case failed: $(tail -n 5 "$work/out")"
+    for f in cases/cassettes/*.yaml; do
+        b=$(basename "$f")
+        [ "$b" = tasks.yaml ] && continue
+        cmp "$f" "$work/s/cases/cassettes/$b" || fail "$b changed by re-recording a case of tasks.yaml"
+    done
+    others "$one" cases/cassettes/tasks.yaml >"$work/before"
+    others "$one" "$work/s/cases/cassettes/tasks.yaml" >"$work/after"
+    [ -s "$work/before" ] || fail "no other case found in tasks.yaml (awk)"
+    grep -q "^    case: $one\$" "$work/s/cases/cassettes/tasks.yaml" ||
+        fail "the re-recorded case is not in tasks.yaml"
+    diff -u "$work/before" "$work/after" >"$work/diff" ||
+        fail "the other cases' recordings changed: $(head -n 20 "$work/diff")"
+    cp "$work/s/cases/cassettes/tasks.yaml" "$work/first"
+    (cd "$work/s" && ic run --no-color --quiet --mock-seed $SEED --record-mode all \
+        --schemas "$src/schemas" --case "$one" --reports "$work/r2" cases) >"$work/out" 2>&1 ||
+        fail "re-recording again failed: $(tail -n 5 "$work/out")"
+    cmp "$work/first" "$work/s/cases/cassettes/tasks.yaml" ||
+        fail "re-recording the same case twice gives different files"
+    # Another run id than the kept recordings': refused, nothing written.
+    (cd "$work/s" && ic run --no-color --quiet --mock-seed $SEED --record-mode all \
+        --run-id other --schemas "$src/schemas" --case "$one" --reports "$work/r3" cases) \
+        >"$work/out" 2>&1
+    rc=$?
+    [ $rc -eq 2 ] || fail "--run-id other: exit $rc, expected 2: $(tail -n 3 "$work/out")"
+    grep -q "cases/cassettes/tasks.yaml: re-recording some of its cases, but its other cases were recorded with run id $RUN_ID, not other: give --run-id $RUN_ID" "$work/out" ||
+        fail "--run-id other: $(tail -n 3 "$work/out")"
+    cmp "$work/first" "$work/s/cases/cassettes/tasks.yaml" || fail "a refused run wrote tasks.yaml"
+    # A shard re-recorded: the whole suite still replays from its cassettes.
+    (cd "$work/s" && ic run --no-color --quiet --mock-seed $SEED --record-mode all --shard 1/4 \
+        --schemas "$src/schemas" --reports "$work/r4" cases) >"$work/out" 2>&1 ||
+        fail "re-recording shard 1/4 failed: $(tail -n 5 "$work/out")"
+    (cd "$work/s" && ic run --no-color --quiet --replay --schemas "$src/schemas" \
+        --reports "$work/r5" cases) >"$work/out" 2>&1 ||
+        fail "the whole suite does not replay after re-recording shard 1/4: $(tail -n 5 "$work/out")"
+    cases=$(ic run --list cases | wc -l)
+    grep -q "^$cases cases: $cases passed, 0 failed" "$work/out" || fail "$(tail -n 2 "$work/out")"
     ;;
 *)
     echo "unknown test $what"

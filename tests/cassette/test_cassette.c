@@ -2,12 +2,14 @@
  * transports in every record mode, atomic saving, HAR export. */
 #include "cassette/caps.h"
 #include "cassette/cassette.h"
+#include "cassette/internal.h" /* cassette_note_placeholder */
 #include "schema/schema.h"
 #include "spec/spec.h"
 #include "util/file.h"
 #include "json/json.h"
 
 #include <fcntl.h>
+#include <math.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -497,6 +499,42 @@ static void test_mutations(void **state)
     cassette_destroy(c);
 }
 
+/* Case durations (for `run --shard`): set, replaced, kept through a save
+ * and load, apart from the other values; a value that is not a whole
+ * number of milliseconds reads as none. */
+static void test_case_durations(void **state)
+{
+    (void)state;
+    struct cassette *c = cassette_create(), *d = NULL;
+    struct util_error e;
+    util_error_clear(&e);
+    assert_true(cassette_case_duration_ms(c, "a") < 0);
+    assert_int_equal(cassette_value_append(c, "now@a", "1700000000", &e), UTIL_OK);
+    assert_int_equal(cassette_set_case_duration_ms(c, "a", 1234.4, &e), UTIL_OK);
+    assert_int_equal(cassette_set_case_duration_ms(c, "a: b", 7, &e), UTIL_OK);
+    assert_int_equal(cassette_set_case_duration_ms(c, "a", 99.6, &e), UTIL_OK); /* replaces */
+    assert_int_equal(cassette_value_count(c), 3);
+    assert_true(cassette_case_duration_ms(c, "a") == 100);
+    assert_true(cassette_case_duration_ms(c, "a: b") == 7);
+    assert_true(cassette_case_duration_ms(c, "now") < 0);
+    assert_int_equal(cassette_set_case_duration_ms(c, "a", -1, &e), UTIL_ERR_USAGE);
+    assert_int_equal(cassette_set_case_duration_ms(c, "a", NAN, &e), UTIL_ERR_USAGE);
+    size_t len, cursor = 0;
+    char *y = save(c, NULL, &len);
+    assert_non_null(strstr(y, "name: 'duration_ms@a: b'"));
+    assert_int_equal(cassette_load_text(y, len, "d.yaml", &d, &e), UTIL_OK);
+    assert_true(cassette_case_duration_ms(d, "a") == 100);
+    assert_true(cassette_case_duration_ms(d, "a: b") == 7);
+    assert_string_equal(cassette_value_next(d, "now@a", &cursor), "1700000000");
+    assert_int_equal(cassette_value_append(d, "duration_ms@x", "12ms", &e), UTIL_OK);
+    assert_int_equal(cassette_value_append(d, "duration_ms@y", "-3", &e), UTIL_OK);
+    assert_true(cassette_case_duration_ms(d, "x") < 0);
+    assert_true(cassette_case_duration_ms(d, "y") < 0);
+    free(y);
+    cassette_destroy(d);
+    cassette_destroy(c);
+}
+
 /* ---- redaction ---- */
 
 static void random_token(char *out, size_t n)
@@ -828,6 +866,81 @@ static void add_in_case(struct cassette *c, const char *case_name, const char *u
     assert_int_equal(cassette_append(c, &rq, &rs, case_name, "step", NULL, &e), UTIL_OK);
     http_request_finish(&rq);
     http_response_finish(&rs);
+}
+
+/* Re-recording cases B and D of a cassette holding A, B, C (and values of
+ * each): A's and C's recordings and values are kept byte for byte and in
+ * place, B's fresh ones replace its old ones, D (new) comes last; the
+ * run-wide value is fresh's; placeholders of both are kept. */
+static void test_merge_kept(void **state)
+{
+    (void)state;
+    struct cassette *old = cassette_create(), *fresh = cassette_create(), *m = NULL;
+    struct util_error e;
+    util_error_clear(&e);
+    assert_non_null(old);
+    assert_non_null(fresh);
+    add_in_case(old, "A", "http://x/1/a1");
+    add_in_case(old, "B", "http://x/1/b-old");
+    add_in_case(old, "A", "http://x/1/a2");
+    add_in_case(old, "C", "http://x/1/c");
+    add_in_case(old, NULL, "http://x/1/caseless");
+    assert_int_equal(cassette_value_append(old, "uuid@A", "ua", &e), UTIL_OK);
+    assert_int_equal(cassette_value_append(old, "uuid@B", "ub-old", &e), UTIL_OK);
+    assert_int_equal(cassette_value_append(old, "duration_ms@C", "12", &e), UTIL_OK);
+    assert_int_equal(cassette_value_append(old, "run.id", "R", &e), UTIL_OK);
+    assert_int_equal(cassette_value_append(old, "only.old", "O", &e), UTIL_OK);
+    assert_int_equal(cassette_note_placeholder(old, "<REDACTED:password>"), UTIL_OK);
+    add_in_case(fresh, "D", "http://x/1/d");
+    add_in_case(fresh, "B", "http://x/1/b-new1");
+    add_in_case(fresh, "B", "http://x/1/b-new2");
+    assert_int_equal(cassette_value_append(fresh, "uuid@B", "ub-new", &e), UTIL_OK);
+    assert_int_equal(cassette_value_append(fresh, "run.id", "R", &e), UTIL_OK);
+    assert_int_equal(cassette_note_placeholder(fresh, "<REDACTED:x-algolia-api-key>"), UTIL_OK);
+    assert_int_equal(cassette_set_spec_sha256(fresh, "abc"), UTIL_OK);
+
+    const char *ran[] = {"B", "D"}, *all[] = {"A", "B", "C"};
+    assert_true(cassette_holds_other_cases(old, ran, 2));
+    assert_false(cassette_holds_other_cases(old, all, 3));
+    assert_int_equal(cassette_merge_kept(fresh, old, ran, 2, &m, &e), UTIL_OK);
+    static const char *const uris[] = {"http://x/1/a1", "http://x/1/b-new1", "http://x/1/b-new2",
+                                       "http://x/1/a2", "http://x/1/c",      "http://x/1/d"};
+    assert_int_equal(cassette_count(m), 6);
+    for (size_t i = 0; i < 6; i++)
+        assert_string_equal(cassette_at(m, i)->uri, uris[i]);
+    static const char *const values[][2] = {{"uuid@A", "ua"},
+                                            {"uuid@B", "ub-new"},
+                                            {"duration_ms@C", "12"},
+                                            {"only.old", "O"},
+                                            {"run.id", "R"}};
+    assert_int_equal(cassette_value_count(m), 5);
+    for (size_t i = 0; i < 5; i++) {
+        assert_string_equal(cassette_value_at(m, i)->name, values[i][0]);
+        assert_string_equal(cassette_value_at(m, i)->value, values[i][1]);
+    }
+    assert_int_equal(cassette_placeholder_count(m), 2);
+    assert_string_equal(cassette_spec_sha256(m), "abc");
+    /* The kept interactions are those of old, byte for byte. */
+    assert_same_interaction(cassette_at(m, 0), cassette_at(old, 0));
+    assert_same_interaction(cassette_at(m, 4), cassette_at(old, 3));
+    /* The matcher finds them (the index was built). */
+    struct cassette_matcher *mm = cassette_matcher_create(m, NULL, NULL);
+    assert_non_null(mm);
+    assert_int_equal(match_ok(mm, "GET", "http://x/1/c", NULL, NULL), 4);
+    cassette_matcher_destroy(mm);
+    /* Saved and loaded back: the same text (deterministic). */
+    size_t n1, n2;
+    char *t1 = save(m, NULL, &n1);
+    struct cassette *back = load(t1, n1);
+    char *t2 = save(back, NULL, &n2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(t1, t2, n1);
+    free(t1);
+    free(t2);
+    cassette_destroy(back);
+    cassette_destroy(m);
+    cassette_destroy(old);
+    cassette_destroy(fresh);
 }
 
 /* Ordered matching scoped to a case: the recordings of other cases, even
@@ -1209,10 +1322,12 @@ int main(void)
         cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_truncation_refused),
         cmocka_unit_test(test_mutations),
+        cmocka_unit_test(test_case_durations),
         cmocka_unit_test(test_redaction),
         cmocka_unit_test(test_match_basics),
         cmocka_unit_test(test_match_options),
         cmocka_unit_test(test_match_ordered_case),
+        cmocka_unit_test(test_merge_kept),
         cmocka_unit_test(test_match_with_spec),
         cmocka_unit_test(test_transports),
         cmocka_unit_test(test_killed_save_keeps_previous),

@@ -119,6 +119,127 @@ static void test_usage_errors_exit_2(void **state)
     assert_non_null(strstr(o.err, "exactly one of"));
 }
 
+/* --shard K/N is refused unless 1 <= K <= N <= the cap, before anything
+ * runs; merge needs at least one directory. */
+static void test_shard_and_merge_usage(void **state)
+{
+    (void)state;
+    static struct outcome o;
+    static const char *const bad[] = {"0/4", "5/4", "1/0",  "x/4",   "1/4x",
+                                      "/4",  "1/",  "-1/4", "1/1025"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        run(&o, "run", "--list", "--shard", bad[i], "cases/smoke.yaml", NULL);
+        assert_int_equal(o.status, 2);
+        assert_non_null(strstr(o.err, "--shard expects K/N with 1 <= K <= N <= 1024"));
+        assert_string_equal(o.out, "");
+    }
+    run(&o, "run", "--list", "--shard", "1/1", "cases/smoke.yaml", NULL);
+    assert_int_equal(o.status, 0);
+    assert_non_null(strstr(o.out, "smoke - "));
+    run(&o, "run", "--list", "--shard", "2/2", "cases/smoke.yaml", NULL);
+    assert_int_equal(o.status, 0);
+    assert_string_equal(o.out, "");
+    run(&o, "merge", NULL);
+    assert_int_equal(o.status, 2);
+    run(&o, "merge", "--help", NULL);
+    assert_int_equal(o.status, 0);
+    assert_non_null(strstr(o.out, "--reports DIR"));
+}
+
+static char *read_all(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strdup(buf);
+}
+
+/* schemas generate reproduces the committed files; check finds a changed,
+ * a missing and an extra file (exit 1); lint and examples print, write
+ * their reports and gate (--strict; an invalid example not listed in
+ * defects.json). */
+static void test_schemas_commands(void **state)
+{
+    (void)state;
+    static struct outcome o;
+    char dir[] = "/tmp/ic-cli-schemas-XXXXXX", path[256], cmd[512];
+    const char *spec = "schemas/openapi/ingestion.yml";
+    assert_non_null(mkdtemp(dir));
+    run(&o, "schemas", "generate", "--out", dir, NULL);
+    assert_int_equal(o.status, 0);
+    assert_non_null(strstr(o.out, "wrote "));
+    snprintf(path, sizeof(path), "%s/operations.json", dir);
+    char *generated = read_all(path), *committed = read_all("schemas/operations.json");
+    assert_non_null(generated);
+    assert_non_null(committed);
+    assert_string_equal(generated, committed);
+    free(generated);
+    free(committed);
+    run(&o, "schemas", "check", NULL);
+    assert_int_equal(o.status, 0);
+    assert_non_null(strstr(o.out, "is up to date"));
+    run(&o, "schemas", "check", "--schemas", dir, "--spec", spec, NULL);
+    assert_int_equal(o.status, 0);
+
+    /* The committed defects.json, emptied: every invalid example is now
+     * unlisted. */
+    snprintf(path, sizeof(path), "%s/defects.json", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"defects\": []}\n", f);
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/operations.json", dir);
+    assert_int_equal(remove(path), 0);
+    snprintf(path, sizeof(path), "%s/components/Extra.json", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{}\n", f);
+    fclose(f);
+    run(&o, "schemas", "check", "--schemas", dir, "--spec", spec, NULL);
+    assert_int_equal(o.status, 1);
+    assert_non_null(strstr(o.out, "/defects.json: changed"));
+    assert_non_null(strstr(o.out, "/operations.json: missing"));
+    assert_non_null(strstr(o.out, "/components/Extra.json: extra"));
+    assert_non_null(strstr(o.out, "3 of the generated files differ"));
+
+    run(&o, "schemas", "examples", "--schemas", dir, "--spec", spec, NULL);
+    assert_int_equal(o.status, 1);
+    assert_non_null(strstr(o.out, "NOT listed in defects.json"));
+    run(&o, "schemas", "examples", "--json", "--reports", dir, NULL);
+    assert_int_equal(o.status, 0);
+    assert_true(o.out[0] == '[');
+    snprintf(path, sizeof(path), "%s/examples-junit.xml", dir);
+    char *junit = read_all(path);
+    assert_non_null(junit);
+    assert_non_null(strstr(junit, "<testsuite name=\"spec-examples\""));
+    assert_non_null(strstr(junit, "<skipped message=\"known spec defect: "));
+    free(junit);
+
+    run(&o, "schemas", "lint", "--reports", dir, NULL);
+    assert_int_equal(o.status, 0);
+    assert_non_null(strstr(o.out, "overlapping-union: oneOf "));
+    assert_non_null(strstr(o.out, " defects in schemas/openapi/ingestion.yml"));
+    snprintf(path, sizeof(path), "%s/lint.json", dir);
+    char *lint = read_all(path);
+    assert_non_null(lint);
+    assert_true(lint[0] == '[');
+    free(lint);
+    run(&o, "schemas", "lint", "--json", NULL);
+    assert_int_equal(o.status, 0);
+    assert_non_null(strstr(o.out, "\"kind\""));
+    run(&o, "schemas", "lint", "--strict", NULL);
+    assert_int_equal(o.status, 1);
+    run(&o, "schemas", "lint", "--spec", "/nonexistent-ic.yml", NULL);
+    assert_int_equal(o.status, 2);
+    assert_non_null(strstr(o.err, "/nonexistent-ic.yml"));
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_validate_schema_file(void **state)
 {
     (void)state;
@@ -257,9 +378,10 @@ int main(int argc, char **argv)
     binary = argv[1];
     snprintf(data_dir, sizeof(data_dir), "%s", argv[2]);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_version_and_help),     cmocka_unit_test(test_usage_errors_exit_2),
-        cmocka_unit_test(test_validate_schema_file), cmocka_unit_test(test_validate_operation),
-        cmocka_unit_test(test_validate_bad_input),   cmocka_unit_test(test_man_page),
+        cmocka_unit_test(test_version_and_help),      cmocka_unit_test(test_usage_errors_exit_2),
+        cmocka_unit_test(test_validate_schema_file),  cmocka_unit_test(test_validate_operation),
+        cmocka_unit_test(test_validate_bad_input),    cmocka_unit_test(test_man_page),
+        cmocka_unit_test(test_shard_and_merge_usage), cmocka_unit_test(test_schemas_commands),
         cmocka_unit_test(test_run_case_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

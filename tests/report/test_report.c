@@ -104,7 +104,9 @@ static const char *const cases_text =
     "        body: {type: basic, name: n, input: {username: u, password: hunter2-secret}}\n"
     "        expect: {status: 400}\n";
 
-static void execute(unsigned jobs, struct case_file **f, struct run_results *r)
+/* Runs shard k of n of cases_text (n = 0: the whole plan). */
+static void execute_shard(unsigned jobs, unsigned k, unsigned n, struct case_file **f,
+                          struct run_results *r)
 {
     struct util_error err;
     util_error_clear(&err);
@@ -114,6 +116,8 @@ static void execute(unsigned jobs, struct case_file **f, struct run_results *r)
     struct run_plan plan;
     run_plan_init(&plan);
     assert_int_equal(run_plan_build(&s, NULL, &plan, &err), UTIL_OK);
+    if (n)
+        assert_int_equal(run_plan_shard(&plan, k, n, NULL, &err), UTIL_OK);
     struct run_config cfg = {.base_url = "http://fake.invalid",
                              .app_id = "APP",
                              .api_key = API_KEY,
@@ -124,6 +128,11 @@ static void execute(unsigned jobs, struct case_file **f, struct run_results *r)
     run_results_init(r);
     assert_int_equal(run_execute(&cfg, &plan, r, &err), UTIL_OK);
     run_plan_finish(&plan);
+}
+
+static void execute(unsigned jobs, struct case_file **f, struct run_results *r)
+{
+    execute_shard(jobs, 0, 0, f, r);
 }
 
 static void test_console(void **state)
@@ -379,6 +388,338 @@ static void test_write_and_determinism(void **state)
     case_file_destroy(f3);
 }
 
+/* Sets every duration to 0, so that two runs' reports compare equal. */
+static void zero_timings(struct run_results *r)
+{
+    r->elapsed_ms = r->transport_ms = r->poll_sleep_ms = r->clock_advanced_ms = 0;
+    for (size_t i = 0; i < r->count; i++) {
+        r->cases[i].elapsed_ms = 0;
+        for (size_t s = 0; s < r->cases[i].nsteps; s++)
+            r->cases[i].steps[s].elapsed_ms = 0;
+    }
+}
+
+/* junit.xml and results.json of r, as text (caller frees). */
+static void render(const struct run_results *r, char **junit, char **json)
+{
+    struct util_buf b;
+    struct util_error err;
+    cJSON *doc = NULL;
+    util_error_clear(&err);
+    util_buf_init(&b, 1u << 24);
+    assert_int_equal(report_junit(&b, r), UTIL_OK);
+    *junit = util_buf_steal(&b);
+    util_buf_finish(&b);
+    assert_int_equal(report_results_json(r, &doc, &err), UTIL_OK);
+    *json = cJSON_Print(doc);
+    assert_non_null(*json);
+    cJSON_Delete(doc);
+}
+
+/* The results of the suite of execute(), written to results.json and
+ * read back, render to the same junit.xml and results.json byte for byte
+ * (timings included); with interrupted, one case and the run were cut
+ * short by SIGINT and stay so. */
+static void read_back(bool interrupted)
+{
+    struct case_file *f = NULL;
+    struct run_results r, back;
+    struct util_error err;
+    cJSON *doc = NULL;
+    char *j1, *x1, *j2, *x2;
+    util_error_clear(&err);
+    execute(1, &f, &r);
+    r.cases[2].interrupted = r.interrupted = interrupted;
+    assert_int_equal(report_results_json(&r, &doc, &err), UTIL_OK);
+    run_results_init(&back);
+    assert_int_equal(report_results_from_json(doc, &back, &err), UTIL_OK);
+    cJSON_Delete(doc);
+    assert_int_equal(back.count, 3);
+    assert_int_equal(back.failed, r.failed);
+    assert_int_equal(back.checks, r.checks);
+    assert_int_equal(back.gaps, r.gaps);
+    assert_int_equal(back.shards, 0);
+    assert_string_equal(back.cases[1].steps[1].name, r.cases[1].steps[1].name);
+    assert_true(back.cases[1].steps[1].teardown);
+    assert_int_equal(back.interrupted, interrupted);
+    assert_false(back.cases[1].interrupted);
+    assert_int_equal(back.cases[2].interrupted, interrupted);
+    render(&r, &j1, &x1);
+    render(&back, &j2, &x2);
+    assert_int_equal(strstr(x2, "\"interrupted\":\ttrue") != NULL, interrupted);
+    assert_string_equal(j1, j2);
+    assert_string_equal(x1, x2);
+    free(j1);
+    free(j2);
+    free(x1);
+    free(x2);
+    run_results_finish(&back);
+    run_results_finish(&r);
+    case_file_destroy(f);
+}
+
+static void test_read_back(void **state)
+{
+    (void)state;
+    read_back(false);
+}
+
+/* Merging an interrupted shard keeps it interrupted. */
+static void test_read_back_interrupted(void **state)
+{
+    (void)state;
+    read_back(true);
+}
+
+/* Runs shards 1..n into in[] and reads them back from results.json, as
+ * `merge` does. */
+static void shards_read_back(unsigned n, struct run_results *in, struct case_file **f)
+{
+    struct util_error err;
+    util_error_clear(&err);
+    for (unsigned k = 1; k <= n; k++) {
+        struct run_results r;
+        cJSON *doc = NULL;
+        execute_shard(1, k, n, &f[k - 1], &r);
+        assert_int_equal(r.shard, k);
+        assert_int_equal(r.shards, n);
+        assert_int_equal(r.planned, 3);
+        assert_int_equal(report_results_json(&r, &doc, &err), UTIL_OK);
+        run_results_init(&in[k - 1]);
+        assert_int_equal(report_results_from_json(doc, &in[k - 1], &err), UTIL_OK);
+        cJSON_Delete(doc);
+        run_results_finish(&r);
+    }
+}
+
+static void test_merge(void **state)
+{
+    (void)state;
+    struct case_file *f = NULL, *fs[3] = {0};
+    struct run_results whole, in[3], swapped[3], merged;
+    struct util_error err;
+    size_t culprit = 0;
+    char *j1, *x1, *j2, *x2;
+    util_error_clear(&err);
+    execute(1, &f, &whole);
+    shards_read_back(3, in, fs);
+    /* Given in any order. */
+    swapped[0] = in[2];
+    swapped[1] = in[0];
+    swapped[2] = in[1];
+    run_results_init(&merged);
+    assert_int_equal(report_merge(swapped, 3, &merged, &culprit, &err), UTIL_OK);
+    assert_int_equal(merged.count, 3);
+    assert_int_equal(merged.shards, 0);
+    assert_int_equal(merged.failed, 1);
+    assert_int_equal(merged.checks, whole.checks);
+    zero_timings(&whole);
+    zero_timings(&merged);
+    render(&whole, &j1, &x1);
+    render(&merged, &j2, &x2);
+    assert_string_equal(j1, j2);
+    assert_string_equal(x1, x2);
+    free(j1);
+    free(j2);
+    free(x1);
+    free(x2);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(swapped[i].count, 0); /* moved */
+        run_results_finish(&swapped[i]);
+        case_file_destroy(fs[i]);
+    }
+    run_results_finish(&merged);
+    run_results_finish(&whole);
+    case_file_destroy(f);
+}
+
+/* A target error in shards 3 and 2: the merged run has one, with shard
+ * 2's message, whatever the order given. */
+static void test_merge_target_error(void **state)
+{
+    (void)state;
+    struct case_file *fs[3] = {0};
+    struct run_results in[3], merged;
+    struct util_error err;
+    size_t culprit = 0;
+    util_error_clear(&err);
+    shards_read_back(3, in, fs);
+    in[2].target_error = in[1].target_error = true;
+    snprintf(in[2].target_message, sizeof(in[2].target_message), "from 3");
+    snprintf(in[1].target_message, sizeof(in[1].target_message), "from 2");
+    struct run_results order[3] = {in[2], in[0], in[1]};
+    run_results_init(&merged);
+    assert_int_equal(report_merge(order, 3, &merged, &culprit, &err), UTIL_OK);
+    assert_true(merged.target_error);
+    assert_string_equal(merged.target_message, "from 2");
+    assert_false(merged.interrupted);
+    for (int i = 0; i < 3; i++) {
+        run_results_finish(&order[i]);
+        case_file_destroy(fs[i]);
+    }
+    run_results_finish(&merged);
+}
+
+/* merge(in[0..n-1]) fails with UTIL_ERR_INVALID, blaming input culprit,
+ * saying needle. */
+static void assert_merge_refused(struct run_results *in, size_t n, size_t culprit,
+                                 const char *needle)
+{
+    struct run_results merged;
+    struct util_error err;
+    size_t got = 0;
+    util_error_clear(&err);
+    run_results_init(&merged);
+    assert_int_equal(report_merge(in, n, &merged, &got, &err), UTIL_ERR_INVALID);
+    assert_int_equal(got, culprit);
+    if (!strstr(err.message, needle))
+        fail_msg("'%s' does not say '%s'", err.message, needle);
+    run_results_finish(&merged);
+}
+
+static void test_merge_refuses(void **state)
+{
+    (void)state;
+    struct case_file *fs[3] = {0}, *f4[4] = {0};
+    struct run_results in[3], of4[4], set[4];
+    shards_read_back(3, in, fs);
+    shards_read_back(4, of4, f4);
+    /* A shard missing, one given twice, shards of two partitions. */
+    set[0] = in[0];
+    set[1] = in[2];
+    assert_merge_refused(set, 2, SIZE_MAX, "shard 2/3 missing (2 of 3 given)");
+    set[1] = in[0];
+    set[2] = in[1];
+    assert_merge_refused(set, 3, 1, "shard 1/3 given twice");
+    set[0] = in[0];
+    set[1] = of4[1];
+    assert_merge_refused(set, 2, 1,
+                         "shard 2/4 of a plan of 3 cases, but the first is a shard "
+                         "of 3");
+    /* Shards that do not hold one plan: two hold the same position. */
+    size_t saved = in[2].cases[0].index;
+    in[2].cases[0].index = in[0].cases[0].index;
+    assert_merge_refused(in, 3, SIZE_MAX, "not one plan");
+    in[2].cases[0].index = saved;
+    /* A run without --shard. */
+    unsigned s = in[1].shards;
+    in[1].shards = 0;
+    assert_merge_refused(in, 3, 1, "without --shard");
+    in[1].shards = s;
+    /* Nothing given. */
+    struct run_results merged;
+    struct util_error err;
+    size_t culprit;
+    run_results_init(&merged);
+    assert_int_equal(report_merge(in, 0, &merged, &culprit, &err), UTIL_ERR_USAGE);
+    for (int i = 0; i < 3; i++) {
+        run_results_finish(&in[i]);
+        case_file_destroy(fs[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        run_results_finish(&of4[i]);
+        case_file_destroy(f4[i]);
+    }
+}
+
+/* results.json documents that are not what report_results_json writes:
+ * refused naming the member. */
+static void test_read_refuses(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *doc, *says;
+    } bad[] = {
+        {"[]", "expected an object"},
+        {"{\"tool\": \"other\"}", "/tool: expected \"ingestcheck\""},
+        {"{\"tool\": \"ingestcheck\", \"run_id\": 1}", "/run_id: expected a string or null"},
+        {"{\"tool\": \"ingestcheck\", \"run_id\": \"x\", \"base_url\": null}",
+         "/elapsed_ms: expected a number"},
+        {"{\"tool\": \"ingestcheck\", \"run_id\": null, \"base_url\": null, \"elapsed_ms\": 1, "
+         "\"target_error\": 0}",
+         "/target_error: expected true or false"},
+        {"{\"tool\": \"ingestcheck\", \"run_id\": null, \"base_url\": null, \"elapsed_ms\": 1, "
+         "\"target_error\": false, \"interrupted\": 1}",
+         "/interrupted: expected true or false"},
+        {"{\"tool\": \"ingestcheck\", \"run_id\": null, \"base_url\": null, \"elapsed_ms\": 1, "
+         "\"target_error\": false, "
+         "\"cases\": [{\"name\": \"n\", \"file\": \"f\", \"line\": 1, \"index\": 0, "
+         "\"outcome\": \"skipped\", \"message\": null, \"gaps\": 0, \"elapsed_ms\": 1, "
+         "\"interrupted\": \"yes\", \"tags\": [], \"steps\": []}]}",
+         "/cases/0/interrupted: expected true or false"},
+        {"{\"tool\": \"ingestcheck\", \"run_id\": null, \"base_url\": null, \"elapsed_ms\": 1, "
+         "\"target_error\": true, "
+         "\"target_message\": 2}",
+         "/target_message: expected a string or null"},
+        {"{\"tool\": \"ingestcheck\", \"run_id\": null, \"base_url\": null, \"elapsed_ms\": 1, "
+         "\"target_error\": false, "
+         "\"cases\": {}}",
+         "/cases: expected an array"},
+        {"{\"tool\": \"ingestcheck\", \"run_id\": null, \"base_url\": null, \"elapsed_ms\": 1, "
+         "\"target_error\": false, "
+         "\"cases\": [{\"name\": \"n\", \"file\": \"f\", \"line\": -1}]}",
+         "/cases/0/line: expected a non-negative integer"},
+        {"{\"tool\": \"ingestcheck\", \"run_id\": null, \"base_url\": null, \"elapsed_ms\": 1, "
+         "\"target_error\": false, "
+         "\"cases\": [{\"name\": \"n\", \"file\": \"f\", \"line\": 1, \"index\": 0, "
+         "\"outcome\": \"won\"}]}",
+         "/cases/0/outcome: expected passed, failed, skipped or error"},
+        {"{\"tool\": \"ingestcheck\", \"run_id\": null, \"base_url\": null, \"elapsed_ms\": 1, "
+         "\"target_error\": false, "
+         "\"cases\": [{\"name\": \"n\", \"file\": \"f\", \"line\": 1, \"index\": 0, "
+         "\"outcome\": \"passed\", \"message\": null, \"gaps\": 0, \"elapsed_ms\": 1, "
+         "\"tags\": [1], \"steps\": []}]}",
+         "/cases/0/tags/0: expected a string"},
+        {"{\"tool\": \"ingestcheck\", \"run_id\": null, \"base_url\": null, \"elapsed_ms\": 1, "
+         "\"target_error\": false, "
+         "\"cases\": [{\"name\": \"n\", \"file\": \"f\", \"line\": 1, \"index\": 0, "
+         "\"outcome\": \"passed\", \"message\": null, \"gaps\": 0, \"elapsed_ms\": 1, "
+         "\"tags\": [], \"steps\": [{\"phase\": \"before\"}]}]}",
+         "/cases/0/steps/0/phase: expected steps or teardown"},
+        {"{\"tool\": \"ingestcheck\", \"run_id\": null, \"base_url\": null, \"elapsed_ms\": 1, "
+         "\"target_error\": false, "
+         "\"cases\": [{\"name\": \"n\", \"file\": \"f\", \"line\": 1, \"index\": 0, "
+         "\"outcome\": \"passed\", \"message\": null, \"gaps\": 0, \"elapsed_ms\": 1, "
+         "\"tags\": [], \"steps\": [{\"phase\": \"steps\", \"name\": \"s\", \"index\": 0, "
+         "\"line\": 1, \"operation\": null, \"outcome\": \"passed\", \"message\": null, "
+         "\"elapsed_ms\": 0, \"attempts\": 1, \"request\": {\"method\": null, \"url\": null}, "
+         "\"response\": {\"status\": 200, \"content_type\": null}, \"checks\": [{\"name\": \"c\", "
+         "\"outcome\": \"maybe\"}]}]}]}",
+         "/cases/0/steps/0/checks/0/outcome: expected pass, fail, gap or skip"},
+        {"{\"tool\": \"ingestcheck\", \"run_id\": null, \"base_url\": null, \"elapsed_ms\": 1, "
+         "\"target_error\": false, "
+         "\"cases\": [{\"name\": \"n\", \"file\": \"f\", \"line\": 1, \"index\": 5, "
+         "\"outcome\": \"passed\", \"message\": null, \"gaps\": 0, \"elapsed_ms\": 1, "
+         "\"tags\": [], \"steps\": []}]}",
+         "/cases/0/index: 5, but the plan has 1 cases"},
+        {"{\"tool\": \"ingestcheck\", \"run_id\": null, \"base_url\": null, \"elapsed_ms\": 1, "
+         "\"target_error\": false, "
+         "\"cases\": [], \"shard\": {\"index\": 3, \"count\": 2, \"planned\": 0}}",
+         "/shard: shard 3 of 2"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct run_results r;
+        struct util_error err;
+        cJSON *doc = cJSON_Parse(bad[i].doc);
+        assert_non_null(doc);
+        util_error_clear(&err);
+        run_results_init(&r);
+        assert_int_equal(report_results_from_json(doc, &r, &err), UTIL_ERR_INVALID);
+        if (!strstr(err.message, bad[i].says))
+            fail_msg("document %zu: '%s' does not say '%s'", i, err.message, bad[i].says);
+        run_results_finish(&r);
+        cJSON_Delete(doc);
+    }
+    /* report_read names the file. */
+    struct run_results r;
+    struct util_error err;
+    util_error_clear(&err);
+    run_results_init(&r);
+    assert_int_equal(report_read("/nonexistent-ic-dir", &r, &err), UTIL_ERR_IO);
+    assert_non_null(strstr(err.message, "/nonexistent-ic-dir/results.json"));
+    run_results_finish(&r);
+}
+
 /* results.json as written (cases serialized apart, in halves, and put
  * between the ends of the rest) is exactly the text of the whole tree, for
  * 3, 1 and 0 cases. */
@@ -423,6 +764,12 @@ int main(void)
         cmocka_unit_test(test_console),
         cmocka_unit_test(test_junit),
         cmocka_unit_test(test_write_and_determinism),
+        cmocka_unit_test(test_read_back),
+        cmocka_unit_test(test_read_back_interrupted),
+        cmocka_unit_test(test_merge),
+        cmocka_unit_test(test_merge_target_error),
+        cmocka_unit_test(test_merge_refuses),
+        cmocka_unit_test(test_read_refuses),
         cmocka_unit_test(test_results_json_text),
         cmocka_unit_test(test_reports_stay_utf8),
     };

@@ -7,6 +7,7 @@
 #include "http/http.h"
 #include "mock/mock.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -689,6 +690,155 @@ static void test_selection(void **state)
     case_suite_finish(&s);
 }
 
+/* ---- shards ---- */
+
+/* A plan of n cases named by names (the order of the file). */
+static struct case_file *named_cases(const char *const *names, size_t n)
+{
+    char text[4096];
+    size_t len = (size_t)snprintf(text, sizeof(text), "cases:\n");
+    for (size_t i = 0; i < n; i++)
+        len +=
+            (size_t)snprintf(text + len, sizeof(text) - len,
+                             "  - name: %s\n    steps:\n      - operation: getTasks\n", names[i]);
+    return load(text);
+}
+
+/* Shard k of n of f's plan with costs: "name,name,..." of the kept cases,
+ * checking that indexes point back at them. */
+static void shard_names(struct case_file *f, unsigned k, unsigned n, const double *costs, char *out,
+                        size_t cap)
+{
+    struct case_suite s = {.files = &f, .count = 1, .alloc = 1};
+    struct run_plan p, whole;
+    struct util_error err;
+    util_error_clear(&err);
+    run_plan_init(&p);
+    run_plan_init(&whole);
+    assert_int_equal(run_plan_build(&s, NULL, &whole, &err), UTIL_OK);
+    assert_int_equal(run_plan_build(&s, NULL, &p, &err), UTIL_OK);
+    assert_int_equal(run_plan_shard(&p, k, n, costs, &err), UTIL_OK);
+    assert_int_equal(p.planned, whole.count);
+    assert_int_equal(p.shard, k);
+    assert_int_equal(p.shards, n);
+    out[0] = '\0';
+    for (size_t i = 0; i < p.count; i++) {
+        assert_ptr_equal(whole.cases[p.indexes[i]], p.cases[i]);
+        if (i)
+            assert_true(p.indexes[i] > p.indexes[i - 1]); /* plan order */
+        size_t len = strlen(out);
+        snprintf(out + len, cap - len, "%s%s", i ? "," : "", p.cases[i]->name);
+    }
+    run_plan_finish(&p);
+    run_plan_finish(&whole);
+}
+
+static void test_shard_by_count(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"g", "b", "e", "a", "f", "c", "d"};
+    struct case_file *f = named_cases(names, 7);
+    char got[512];
+    /* Equal costs: by name, each to the least loaded shard (lowest first):
+     * a b c -> 1 2 3, d e f -> 1 2 3, g -> 1; listed in plan order. */
+    shard_names(f, 1, 3, NULL, got, sizeof(got));
+    assert_string_equal(got, "g,a,d");
+    shard_names(f, 2, 3, NULL, got, sizeof(got));
+    assert_string_equal(got, "b,e");
+    shard_names(f, 3, 3, NULL, got, sizeof(got));
+    assert_string_equal(got, "f,c");
+    /* Every n: every case in exactly one shard, sizes within one. */
+    for (unsigned n = 1; n <= 9; n++) {
+        unsigned seen[7] = {0};
+        for (unsigned k = 1; k <= n; k++) {
+            shard_names(f, k, n, NULL, got, sizeof(got));
+            size_t m = 0;
+            for (char *save = NULL, *t = strtok_r(got, ",", &save); t;
+                 t = strtok_r(NULL, ",", &save), m++)
+                seen[*t - 'a']++;
+            assert_true(m == 7 / n || m == 7 / n + 1);
+        }
+        for (int i = 0; i < 7; i++)
+            assert_int_equal(seen[i], 1);
+    }
+    case_file_destroy(f);
+}
+
+static void test_shard_by_cost(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"a", "b", "c", "d", "e", "f"};
+    /* LPT: 10 -> 1; 6 -> 2; 5 -> 2 (11); 4 -> 1 (14); 3 (a before e) -> 2
+     * (14); 3 -> 1 (17, both at 14: the lowest). */
+    const double costs[] = {3, 10, 4, 5, 3, 6};
+    struct case_file *f = named_cases(names, 6);
+    char got[512];
+    shard_names(f, 1, 2, costs, got, sizeof(got));
+    assert_string_equal(got, "b,c,e");
+    shard_names(f, 2, 2, costs, got, sizeof(got));
+    assert_string_equal(got, "a,d,f");
+    /* One long case alone against the rest. */
+    const double skewed[] = {1, 1, 1, 100, 1, 1};
+    shard_names(f, 1, 2, skewed, got, sizeof(got));
+    assert_string_equal(got, "d");
+    shard_names(f, 2, 2, skewed, got, sizeof(got));
+    assert_string_equal(got, "a,b,c,e,f");
+
+    /* Refused: K or N out of range, a bad cost, sharding twice. */
+    struct case_suite s = {.files = &f, .count = 1, .alloc = 1};
+    struct run_plan p;
+    struct util_error err;
+    const double nan_cost[] = {1, 1, NAN, 1, 1, 1}, negative[] = {1, -1, 1, 1, 1, 1};
+    util_error_clear(&err);
+    run_plan_init(&p);
+    assert_int_equal(run_plan_build(&s, NULL, &p, &err), UTIL_OK);
+    assert_int_equal(run_plan_shard(&p, 0, 2, NULL, &err), UTIL_ERR_USAGE);
+    assert_int_equal(run_plan_shard(&p, 3, 2, NULL, &err), UTIL_ERR_USAGE);
+    assert_int_equal(run_plan_shard(&p, 1, RUN_CAP_SHARDS + 1, NULL, &err), UTIL_ERR_USAGE);
+    assert_int_equal(run_plan_shard(&p, 1, 2, nan_cost, &err), UTIL_ERR_USAGE);
+    assert_int_equal(run_plan_shard(&p, 1, 2, negative, &err), UTIL_ERR_USAGE);
+    assert_non_null(strstr(err.message, "case 'b'"));
+    assert_int_equal(p.count, 6);
+    assert_int_equal(run_plan_shard(&p, 2, 2, NULL, &err), UTIL_OK);
+    assert_int_equal(run_plan_shard(&p, 1, 2, NULL, &err), UTIL_ERR_USAGE);
+    run_plan_finish(&p);
+    case_file_destroy(f);
+}
+
+/* A shard's results keep the cases' positions in the whole plan. */
+static void test_shard_results(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"a", "b", "c", "d", "e"};
+    struct case_file *f = named_cases(names, 5);
+    struct case_suite s = {.files = &f, .count = 1, .alloc = 1};
+    struct run_plan p;
+    struct run_results r;
+    struct util_error err;
+    util_error_clear(&err);
+    run_plan_init(&p);
+    assert_int_equal(run_plan_build(&s, NULL, &p, &err), UTIL_OK);
+    assert_int_equal(run_plan_shard(&p, 2, 2, NULL, &err), UTIL_OK);
+    struct run_config cfg = {.base_url = "http://fake.invalid",
+                             .run_id = "ic-test",
+                             .jobs = 2,
+                             .transport_create = fake_create,
+                             .contract = contract};
+    run_results_init(&r);
+    assert_int_equal(run_execute(&cfg, &p, &r, &err), UTIL_OK);
+    assert_int_equal(r.count, 2);
+    assert_int_equal(r.planned, 5);
+    assert_int_equal(r.shard, 2);
+    assert_int_equal(r.shards, 2);
+    assert_string_equal(r.cases[0].name, "b");
+    assert_int_equal(r.cases[0].index, 1);
+    assert_string_equal(r.cases[1].name, "d");
+    assert_int_equal(r.cases[1].index, 3);
+    run_results_finish(&r);
+    run_plan_finish(&p);
+    case_file_destroy(f);
+}
+
 /* ---- end to end against the embedded mock ---- */
 
 static struct http_transport *curl_create(void *user, struct util_error *err)
@@ -836,6 +986,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_target_error),
         cmocka_unit_test(test_jobs_determinism),
         cmocka_unit_test(test_selection),
+        cmocka_unit_test(test_shard_by_count),
+        cmocka_unit_test(test_shard_by_cost),
+        cmocka_unit_test(test_shard_results),
     };
     const struct CMUnitTest integration[] = {
         cmocka_unit_test(test_mock_passes),

@@ -195,6 +195,100 @@ static void test_file_write_into_missing_dir_fails(void **state)
     assert_non_null(strstr(e.message, "/nonexistent-dir/x.json"));
 }
 
+/* Every status has its own name; a prefix too long for the message is
+ * cut, never overflowing; NULL errors are ignored. */
+static void test_error_names_and_limits(void **state)
+{
+    (void)state;
+    static const int codes[] = {UTIL_OK,           UTIL_ERR_NOMEM, UTIL_ERR_IO,
+                                UTIL_ERR_PARSE,    UTIL_ERR_LIMIT, UTIL_ERR_INVALID,
+                                UTIL_ERR_NOTFOUND, UTIL_ERR_USAGE};
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+        assert_string_not_equal(util_status_name(codes[i]), "error");
+        for (size_t j = 0; j < i; j++)
+            assert_string_not_equal(util_status_name(codes[i]), util_status_name(codes[j]));
+    }
+    assert_string_equal(util_status_name(-99), "error");
+
+    struct util_error e;
+    char longp[2 * UTIL_ERROR_MESSAGE_MAX];
+    memset(longp, 'p', sizeof(longp) - 1);
+    longp[sizeof(longp) - 1] = '\0';
+    util_error_clear(&e);
+    util_error_set(&e, UTIL_ERR_IO, "tail");
+    util_error_prefix(&e, "%s", longp);
+    assert_int_equal(strlen(e.message), UTIL_ERROR_MESSAGE_MAX - 1);
+    assert_memory_equal(e.message + UTIL_ERROR_MESSAGE_MAX - 3, ": ", 2);
+    util_error_prefix(NULL, "x");
+    util_error_at(NULL, "f", 1, 2);
+    util_error_at(&e, NULL, 3, 4);
+    assert_string_equal(e.file, "");
+    assert_int_equal(e.line, 3);
+    assert_int_equal(e.column, 4);
+    util_error_clear(NULL);
+}
+
+/* Reading an empty file, a directory, a file larger than the first read
+ * buffer against a cap; mkdir_p through a regular file; a rename over a
+ * directory; path joins. */
+static void test_file_edges(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ic-util-XXXXXX", path[256], cmd[512];
+    struct util_error e;
+    char *data = NULL;
+    size_t len = 7;
+    assert_non_null(mkdtemp(dir));
+    util_error_clear(&e);
+
+    snprintf(path, sizeof(path), "%s/empty", dir);
+    assert_int_equal(util_file_write_atomic(path, "", 0, &e), UTIL_OK);
+    assert_true(util_file_exists(path));
+    assert_false(util_dir_exists(path));
+    assert_int_equal(util_file_read(path, 10, &data, &len, &e), UTIL_OK);
+    assert_int_equal(len, 0);
+    assert_string_equal(data, "");
+    free(data);
+
+    assert_true(util_dir_exists(dir));
+    assert_false(util_file_exists(dir));
+    assert_int_equal(util_file_read(dir, 10, &data, &len, &e), UTIL_ERR_IO);
+    assert_non_null(strstr(e.message, "read error"));
+
+    /* 200 000 bytes: several reads; the cap falls in the middle. */
+    static char big[200000];
+    memset(big, 'x', sizeof(big));
+    snprintf(path, sizeof(path), "%s/big", dir);
+    assert_int_equal(util_file_write_atomic(path, big, sizeof(big), &e), UTIL_OK);
+    assert_int_equal(util_file_read(path, sizeof(big), &data, &len, &e), UTIL_OK);
+    assert_int_equal(len, sizeof(big));
+    assert_memory_equal(data, big, sizeof(big));
+    free(data);
+    assert_int_equal(util_file_read(path, 150000, &data, &len, &e), UTIL_ERR_LIMIT);
+    assert_non_null(strstr(e.message, "larger than the cap of 150000 bytes"));
+
+    /* A directory where a file is to go: the temporary file is removed. */
+    snprintf(path, sizeof(path), "%s/sub", dir);
+    assert_int_equal(util_mkdir_p(path, &e), UTIL_OK);
+    assert_int_equal(util_mkdir_p(path, &e), UTIL_OK); /* exists: fine */
+    assert_int_equal(util_file_write_atomic(path, "x", 1, &e), UTIL_ERR_IO);
+    assert_non_null(strstr(e.message, "rename failed"));
+    snprintf(cmd, sizeof(cmd), "test $(ls -A %s | wc -l) -eq 3", dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(path, sizeof(path), "%s/empty/below", dir);
+    assert_int_equal(util_mkdir_p(path, &e), UTIL_ERR_IO);
+    assert_non_null(strstr(e.message, "cannot create directory"));
+
+    char *j = util_path_join("a///", "b");
+    assert_string_equal(j, "a/b");
+    free(j);
+    j = util_path_join("/", "b");
+    assert_string_equal(j, "//b");
+    free(j);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -206,6 +300,8 @@ int main(void)
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_file_roundtrip_atomic),
         cmocka_unit_test(test_file_write_into_missing_dir_fails),
+        cmocka_unit_test(test_error_names_and_limits),
+        cmocka_unit_test(test_file_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,432 @@
+/* results.json read back, and the shards of one run merged; see report.h. */
+#include "report/report.h"
+
+#include "util/caps.h"
+#include "util/file.h"
+#include "json/json.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- reading results.json ----
+ *
+ * Every reader takes the JSON Pointer of its node (for messages) and fails
+ * with UTIL_ERR_INVALID naming the first member of the wrong type. */
+
+static int bad(struct util_error *err, const char *where, const char *key, const char *what)
+{
+    return util_error_set(err, UTIL_ERR_INVALID, "%s/%s: expected %s", where, key, what);
+}
+
+/* A string member copied into *out; NULL when null (or absent, unless
+ * required). */
+static int read_str(const cJSON *o, const char *key, bool required, char **out, const char *where,
+                    struct util_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    *out = NULL;
+    if (cJSON_IsString(v)) {
+        *out = strdup(v->valuestring);
+        return *out ? UTIL_OK : util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    }
+    if (cJSON_IsNull(v) || (!v && !required))
+        return UTIL_OK;
+    return bad(err, where, key, required ? "a string or null" : "a string");
+}
+
+/* A non-negative integer member (at most max). */
+static int read_size(const cJSON *o, const char *key, double max, size_t *out, const char *where,
+                     struct util_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsNumber(v) || !json_is_integer(v) || v->valuedouble < 0 || v->valuedouble > max)
+        return bad(err, where, key, "a non-negative integer");
+    *out = (size_t)v->valuedouble;
+    return UTIL_OK;
+}
+
+static int read_int(const cJSON *o, const char *key, int *out, const char *where,
+                    struct util_error *err)
+{
+    size_t n = 0;
+    int rc = read_size(o, key, INT32_MAX, &n, where, err);
+    *out = (int)n;
+    return rc;
+}
+
+static int read_ms(const cJSON *o, const char *key, double *out, const char *where,
+                   struct util_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsNumber(v))
+        return bad(err, where, key, "a number");
+    *out = v->valuedouble;
+    return UTIL_OK;
+}
+
+/* A top-level number that results.json of older versions lack (0 then). */
+static int read_opt_ms(const cJSON *o, const char *key, double *out, struct util_error *err)
+{
+    if (!cJSON_GetObjectItemCaseSensitive(o, key)) {
+        *out = 0;
+        return UTIL_OK;
+    }
+    return read_ms(o, key, out, "", err);
+}
+
+/* A copy of any member; NULL when null (or absent). */
+static int read_any(const cJSON *o, const char *key, bool keep_null, cJSON **out,
+                    struct util_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    *out = NULL;
+    if (!v || (cJSON_IsNull(v) && !keep_null))
+        return UTIL_OK;
+    *out = cJSON_Duplicate(v, true);
+    return *out ? UTIL_OK : util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+}
+
+static const cJSON *member(const cJSON *o, const char *key, bool (*is)(const cJSON *),
+                           const char *what, const char *where, struct util_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!is(v)) {
+        bad(err, where, key, what);
+        return NULL;
+    }
+    return v;
+}
+
+static bool is_object(const cJSON *v)
+{
+    return cJSON_IsObject(v) != 0;
+}
+
+static bool is_array(const cJSON *v)
+{
+    return cJSON_IsArray(v) != 0;
+}
+
+static int read_run_outcome(const cJSON *o, enum run_outcome *out, const char *where,
+                            struct util_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "outcome");
+    for (int i = RUN_PASSED; cJSON_IsString(v) && i <= RUN_ERROR; i++)
+        if (strcmp(v->valuestring, run_outcome_name((enum run_outcome)i)) == 0) {
+            *out = (enum run_outcome)i;
+            return UTIL_OK;
+        }
+    return bad(err, where, "outcome", "passed, failed, skipped or error");
+}
+
+static int read_check(const cJSON *o, struct check_list *l, const char *where,
+                      struct util_error *err)
+{
+    char *name = NULL, *message = NULL, *pointer = NULL, *expected = NULL, *actual = NULL;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "outcome");
+    int outcome = -1, rc;
+    for (int i = CHECK_PASS; cJSON_IsString(v) && i <= CHECK_SKIP; i++)
+        if (strcmp(v->valuestring, check_outcome_name((enum check_outcome)i)) == 0)
+            outcome = i;
+    if (!cJSON_IsObject(o))
+        return util_error_set(err, UTIL_ERR_INVALID, "%s: expected an object", where);
+    if (outcome < 0)
+        return bad(err, where, "outcome", "pass, fail, gap or skip");
+    if (!(rc = read_str(o, "name", true, &name, where, err)) && !name)
+        rc = bad(err, where, "name", "a string");
+    if (!rc)
+        rc = read_str(o, "message", true, &message, where, err);
+    if (!rc && message && strlen(message) >= UTIL_CAP_MESSAGE)
+        rc = bad(err, where, "message", "a message shorter than the cap");
+    if (!rc)
+        rc = read_str(o, "pointer", false, &pointer, where, err);
+    if (!rc)
+        rc = read_str(o, "expected", false, &expected, where, err);
+    if (!rc)
+        rc = read_str(o, "actual", false, &actual, where, err);
+    if (!rc && check_list_add(l, name, (enum check_outcome)outcome, pointer, expected, actual, "%s",
+                              message ? message : ""))
+        rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    free(name);
+    free(message);
+    free(pointer);
+    free(expected);
+    free(actual);
+    return rc;
+}
+
+static int read_step(const cJSON *o, struct run_step_result *s, const char *where,
+                     struct util_error *err)
+{
+    char here[128];
+    const cJSON *req, *resp, *checks, *phase = cJSON_GetObjectItemCaseSensitive(o, "phase");
+    size_t n = 0;
+    int rc;
+    if (!cJSON_IsObject(o))
+        return util_error_set(err, UTIL_ERR_INVALID, "%s: expected an object", where);
+    if (!cJSON_IsString(phase) ||
+        (strcmp(phase->valuestring, "steps") != 0 && strcmp(phase->valuestring, "teardown") != 0))
+        return bad(err, where, "phase", "steps or teardown");
+    s->teardown = strcmp(phase->valuestring, "teardown") == 0;
+    if ((rc = read_str(o, "name", true, &s->name, where, err)) ||
+        (rc = read_size(o, "index", SIZE_MAX / 2, &s->index, where, err)) ||
+        (rc = read_int(o, "line", &s->line, where, err)) ||
+        (rc = read_str(o, "operation", true, &s->operation_id, where, err)) ||
+        (rc = read_run_outcome(o, &s->outcome, where, err)) ||
+        (rc = read_str(o, "message", true, &s->message, where, err)) ||
+        (rc = read_ms(o, "elapsed_ms", &s->elapsed_ms, where, err)) ||
+        (rc = read_size(o, "attempts", UINT32_MAX, &n, where, err)))
+        return rc;
+    s->attempts = (unsigned)n;
+    if (!(req = member(o, "request", is_object, "an object", where, err)) ||
+        !(resp = member(o, "response", is_object, "an object", where, err)) ||
+        !(checks = member(o, "checks", is_array, "an array", where, err)))
+        return err->code;
+    snprintf(here, sizeof(here), "%.100s/request", where);
+    if ((rc = read_str(req, "method", true, &s->method, here, err)) ||
+        (rc = read_str(req, "url", true, &s->url, here, err)) ||
+        (rc = read_any(req, "headers", false, &s->request_headers, err)) ||
+        (rc = read_any(req, "params", false, &s->params, err)) ||
+        (rc = read_any(req, "body", true, &s->request_body, err)) ||
+        (rc = read_str(req, "body_raw", false, &s->request_body_raw, here, err)))
+        return rc;
+    snprintf(here, sizeof(here), "%.100s/response", where);
+    if ((rc = read_int(resp, "status", &s->status, here, err)) ||
+        (rc = read_str(resp, "content_type", true, &s->content_type, here, err)) ||
+        (rc = read_any(resp, "headers", false, &s->response_headers, err)) ||
+        (rc = read_any(resp, "body", true, &s->response_body, err)) ||
+        (rc = read_str(resp, "text", false, &s->response_text, here, err)))
+        return rc;
+    size_t i = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, checks)
+    {
+        snprintf(here, sizeof(here), "%.100s/checks/%zu", where, i++);
+        if ((rc = read_check(c, &s->checks, here, err)))
+            return rc;
+    }
+    return UTIL_OK;
+}
+
+static int read_case(const cJSON *o, struct run_case_result *k, const char *where,
+                     struct util_error *err)
+{
+    char here[128];
+    const cJSON *tags, *steps, *v;
+    int rc;
+    if (!cJSON_IsObject(o))
+        return util_error_set(err, UTIL_ERR_INVALID, "%s: expected an object", where);
+    if ((rc = read_str(o, "name", true, &k->name, where, err)) ||
+        (rc = read_str(o, "file", true, &k->file, where, err)) ||
+        (rc = read_int(o, "line", &k->line, where, err)) ||
+        (rc = read_size(o, "index", SIZE_MAX / 2, &k->index, where, err)) ||
+        (rc = read_run_outcome(o, &k->outcome, where, err)) ||
+        (rc = read_str(o, "message", true, &k->message, where, err)) ||
+        (rc = read_size(o, "gaps", SIZE_MAX / 2, &k->gaps, where, err)) ||
+        (rc = read_ms(o, "elapsed_ms", &k->elapsed_ms, where, err)))
+        return rc;
+    v = cJSON_GetObjectItemCaseSensitive(o, "interrupted");
+    if (v && !cJSON_IsBool(v))
+        return bad(err, where, "interrupted", "true or false");
+    k->interrupted = cJSON_IsTrue(v);
+    if (!(tags = member(o, "tags", is_array, "an array", where, err)) ||
+        !(steps = member(o, "steps", is_array, "an array", where, err)))
+        return err->code;
+    size_t nt = (size_t)cJSON_GetArraySize(tags), ns = (size_t)cJSON_GetArraySize(steps);
+    k->tags = calloc(nt ? nt : 1, sizeof(*k->tags));
+    k->steps = calloc(ns ? ns : 1, sizeof(*k->steps));
+    if (!k->tags || !k->steps)
+        return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    cJSON_ArrayForEach(v, tags)
+    {
+        if (!cJSON_IsString(v))
+            return util_error_set(err, UTIL_ERR_INVALID, "%s/tags/%zu: expected a string", where,
+                                  k->ntags);
+        if (!(k->tags[k->ntags++] = strdup(v->valuestring)))
+            return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    }
+    cJSON_ArrayForEach(v, steps)
+    {
+        struct run_step_result *s = &k->steps[k->nsteps++];
+        check_list_init(&s->checks);
+        snprintf(here, sizeof(here), "%.100s/steps/%zu", where, k->nsteps - 1);
+        if ((rc = read_step(v, s, here, err)))
+            return rc;
+    }
+    return UTIL_OK;
+}
+
+int report_results_from_json(const cJSON *doc, struct run_results *out, struct util_error *err)
+{
+    char here[64];
+    const cJSON *cases, *v, *shard;
+    int rc;
+    if (!cJSON_IsObject(doc))
+        return util_error_set(err, UTIL_ERR_INVALID, "expected an object");
+    v = cJSON_GetObjectItemCaseSensitive(doc, "tool");
+    if (!cJSON_IsString(v) || strcmp(v->valuestring, "ingestcheck") != 0)
+        return util_error_set(err, UTIL_ERR_INVALID,
+                              "/tool: expected \"ingestcheck\" (not an ingestcheck results.json)");
+    if ((rc = read_str(doc, "run_id", true, &out->run_id, "", err)) ||
+        (rc = read_str(doc, "base_url", true, &out->base_url, "", err)) ||
+        (rc = read_ms(doc, "elapsed_ms", &out->elapsed_ms, "", err)) ||
+        (rc = read_opt_ms(doc, "transport_ms", &out->transport_ms, err)) ||
+        (rc = read_opt_ms(doc, "poll_sleep_ms", &out->poll_sleep_ms, err)) ||
+        (rc = read_opt_ms(doc, "clock_advanced_ms", &out->clock_advanced_ms, err)))
+        return rc;
+    v = cJSON_GetObjectItemCaseSensitive(doc, "target_error");
+    if (!cJSON_IsBool(v))
+        return bad(err, "", "target_error", "true or false");
+    out->target_error = cJSON_IsTrue(v);
+    v = cJSON_GetObjectItemCaseSensitive(doc, "interrupted");
+    if (v && !cJSON_IsBool(v))
+        return bad(err, "", "interrupted", "true or false");
+    out->interrupted = cJSON_IsTrue(v);
+    v = cJSON_GetObjectItemCaseSensitive(doc, "target_message");
+    if (cJSON_IsString(v))
+        snprintf(out->target_message, sizeof(out->target_message), "%s", v->valuestring);
+    else if (v && !cJSON_IsNull(v))
+        return bad(err, "", "target_message", "a string or null");
+    if (!(cases = member(doc, "cases", is_array, "an array", "", err)))
+        return err->code;
+    size_t n = (size_t)cJSON_GetArraySize(cases);
+    out->cases = calloc(n ? n : 1, sizeof(*out->cases));
+    if (!out->cases)
+        return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    cJSON_ArrayForEach(v, cases)
+    {
+        snprintf(here, sizeof(here), "/cases/%zu", out->count);
+        if ((rc = read_case(v, &out->cases[out->count++], here, err)))
+            return rc;
+    }
+    out->planned = out->count;
+    shard = cJSON_GetObjectItemCaseSensitive(doc, "shard");
+    if (shard) {
+        size_t k = 0, of = 0;
+        if (!cJSON_IsObject(shard))
+            return bad(err, "", "shard", "an object");
+        if ((rc = read_size(shard, "index", RUN_CAP_SHARDS, &k, "/shard", err)) ||
+            (rc = read_size(shard, "count", RUN_CAP_SHARDS, &of, "/shard", err)) ||
+            (rc = read_size(shard, "planned", SIZE_MAX / 2, &out->planned, "/shard", err)))
+            return rc;
+        if (k < 1 || k > of)
+            return util_error_set(err, UTIL_ERR_INVALID, "/shard: shard %zu of %zu", k, of);
+        out->shard = (unsigned)k;
+        out->shards = (unsigned)of;
+    }
+    for (size_t i = 0; i < out->count; i++)
+        if (out->cases[i].index >= out->planned)
+            return util_error_set(err, UTIL_ERR_INVALID,
+                                  "/cases/%zu/index: %zu, but the plan has %zu cases", i,
+                                  out->cases[i].index, out->planned);
+    run_results_tally(out);
+    return UTIL_OK;
+}
+
+int report_read(const char *dir, struct run_results *out, struct util_error *err)
+{
+    cJSON *doc = NULL;
+    char *path = util_path_join(dir, "results.json");
+    int rc;
+    if (!path)
+        return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    rc = json_load_file(path, UTIL_CAP_JSON_DOCUMENT, &doc, err);
+    if (!rc && (rc = report_results_from_json(doc, out, err))) {
+        util_error_prefix(err, "%s", path);
+        util_error_at(err, path, 0, 0);
+    }
+    cJSON_Delete(doc);
+    free(path);
+    return rc;
+}
+
+/* ---- merging shards ---- */
+
+static int cmp_case_index(const void *a, const void *b)
+{
+    const struct run_case_result *x = a, *y = b;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+int report_merge(struct run_results *in, size_t n, struct run_results *out, size_t *culprit,
+                 struct util_error *err)
+{
+    size_t shards = n ? in[0].shards : 0, planned = n ? in[0].planned : 0, total = 0;
+    const struct run_results *first = NULL;
+    *culprit = SIZE_MAX;
+    if (n == 0)
+        return util_error_set(err, UTIL_ERR_USAGE, "nothing to merge");
+    for (size_t i = 0; i < n; i++) {
+        *culprit = i;
+        if (!in[i].shards)
+            return util_error_set(err, UTIL_ERR_INVALID,
+                                  "the results of a run without --shard K/N: not a shard");
+        if (in[i].shards != shards || in[i].planned != planned)
+            return util_error_set(err, UTIL_ERR_INVALID,
+                                  "shard %u/%u of a plan of %zu cases, but the first is a shard "
+                                  "of %zu of a plan of %zu cases",
+                                  in[i].shard, in[i].shards, in[i].planned, shards, planned);
+        for (size_t j = 0; j < i; j++)
+            if (in[j].shard == in[i].shard)
+                return util_error_set(err, UTIL_ERR_INVALID, "shard %u/%u given twice", in[i].shard,
+                                      in[i].shards);
+        total += in[i].count;
+    }
+    /* run_id and base_url: the lowest-numbered shard that ran cases. */
+    for (size_t i = 0; i < n; i++) {
+        bool ran = in[i].count > 0, first_ran = first && first->count > 0;
+        if (!first || (ran && !first_ran) || (ran == first_ran && in[i].shard < first->shard))
+            first = &in[i];
+    }
+    *culprit = SIZE_MAX;
+    if (n != shards) {
+        unsigned missing = 1;
+        for (bool found = true; found; missing += found) {
+            found = false;
+            for (size_t i = 0; i < n; i++)
+                found = found || in[i].shard == missing;
+        }
+        return util_error_set(err, UTIL_ERR_INVALID, "shard %u/%zu missing (%zu of %zu given)",
+                              missing, shards, n, shards);
+    }
+    if (total != planned)
+        return util_error_set(err, UTIL_ERR_INVALID,
+                              "the shards hold %zu cases, their plan %zu: not one plan", total,
+                              planned);
+    out->cases = calloc(total ? total : 1, sizeof(*out->cases));
+    out->run_id = strdup(first->run_id ? first->run_id : "");
+    out->base_url = strdup(first->base_url ? first->base_url : "");
+    if (!out->cases || !out->run_id || !out->base_url)
+        return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    unsigned message_from = 0; /* the target message of the lowest-numbered shard */
+    for (size_t i = 0; i < n; i++) {
+        memcpy(out->cases + out->count, in[i].cases, in[i].count * sizeof(*in[i].cases));
+        out->count += in[i].count;
+        in[i].count = 0; /* moved */
+        if (in[i].elapsed_ms > out->elapsed_ms)
+            out->elapsed_ms = in[i].elapsed_ms;
+        out->transport_ms += in[i].transport_ms;
+        out->poll_sleep_ms += in[i].poll_sleep_ms;
+        out->clock_advanced_ms += in[i].clock_advanced_ms;
+        if (in[i].jobs > out->jobs)
+            out->jobs = in[i].jobs;
+        out->interrupted = out->interrupted || in[i].interrupted;
+        if (in[i].target_error && (!message_from || in[i].shard < message_from)) {
+            out->target_error = true;
+            message_from = in[i].shard;
+            memcpy(out->target_message, in[i].target_message, sizeof(out->target_message));
+        }
+    }
+    qsort(out->cases, out->count, sizeof(*out->cases), cmp_case_index);
+    for (size_t i = 0; i < out->count; i++)
+        if (out->cases[i].index != i)
+            return util_error_set(err, UTIL_ERR_INVALID,
+                                  "no shard holds plan position %zu, another is held twice: "
+                                  "not one plan",
+                                  i);
+    out->planned = out->count;
+    run_results_tally(out);
+    return UTIL_OK;
+}
