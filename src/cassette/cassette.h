@@ -332,7 +332,7 @@ struct cassette_transport_options {
 
 /* A transport that answers from the cassette (borrowed; it must outlive
  * the transport) and never opens a socket or resolves a name. A request
- * with no recording gets resp->failure = HTTP_ERR_OTHER, err holding
+ * with no recording gets resp->failure = HTTP_ERR_NO_RECORDING, err holding
  * "no recording matches METHOD PATH; closest: interaction N (case C, step
  * S, line L): DETAIL", and cassette_transport_last_miss() the details;
  * send still returns UTIL_OK, as for a network failure. NULL on failure. */

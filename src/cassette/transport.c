@@ -69,9 +69,9 @@ static int transport_send(struct http_transport *t, const struct http_request *r
         if (rc != UTIL_ERR_NOTFOUND)
             return rc;
         if (ct->replay_only) {
-            /* As a network failure: the step fails with err's message. */
+            /* No response: the step fails with err's message. */
             ct->have_miss = true;
-            resp->failure = HTTP_ERR_OTHER;
+            resp->failure = HTTP_ERR_NO_RECORDING;
             return UTIL_OK;
         }
         util_error_clear(err);

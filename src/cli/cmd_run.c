@@ -614,6 +614,15 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         cli_error("target error: %s", results.target_message);
         goto cleanup;
     }
+    /* The embedded mock failed by itself (out of memory or threads): the
+     * failed checks of those requests are not the contract's. */
+    size_t mock_failures = mock_server_failures(mock);
+    if (mock_failures && !results.interrupted) {
+        cli_error("the embedded mock failed %zu time%s for want of memory or threads (HTTP 500 "
+                  "or a dropped connection): the run says nothing of the contract",
+                  mock_failures, mock_failures == 1 ? "" : "s");
+        goto cleanup;
+    }
     if (results.interrupted) {
         /* Exit 1 when a case that finished failed, else 2: the run is
          * incomplete. */
@@ -680,7 +689,8 @@ static const struct cli_command run_command = {
         "and an interrupted recording is not saved; a second signal ends the process at once. "
         "Exit 0 when every check passed, 1 when one failed (also when the run was interrupted "
         "after a case failed), 2 for a usage, case-file, cassette or target error (unreachable "
-        "server, TLS failure), too few file descriptors for -j, or an interrupted run in which "
+        "server, TLS failure), too few file descriptors for -j, the embedded mock failing for "
+        "want of memory or threads, or an interrupted run in which "
         "no finished case failed.",
     .options = run_options,
     .min_positional = 0,

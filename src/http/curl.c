@@ -201,7 +201,7 @@ static int configure(struct curl_transport *t, const struct http_request *req,
         }
     }
 #undef SET
-    return c == CURLE_OK ? UTIL_OK : UTIL_ERR_INVALID;
+    return c == CURLE_OK ? UTIL_OK : c == CURLE_OUT_OF_MEMORY ? UTIL_ERR_NOMEM : UTIL_ERR_INVALID;
 }
 
 static int curl_send(struct http_transport *base, const struct http_request *req,
@@ -247,10 +247,13 @@ static int curl_send(struct http_transport *base, const struct http_request *req
         util_buf_init(&x.body, t->opts.max_body);
         http_response_finish(resp);
         curl_easy_reset(t->easy);
-        if (configure(t, req, hdrs, &x, errbuf)) {
+        int crc = configure(t, req, hdrs, &x, errbuf);
+        if (crc) {
             util_buf_finish(&x.body);
-            rc = util_error_set(err, UTIL_ERR_INVALID, "libcurl rejected an option for %s",
-                                req->url);
+            rc =
+                crc == UTIL_ERR_NOMEM
+                    ? util_error_set(err, crc, "out of memory configuring libcurl for %s", req->url)
+                    : util_error_set(err, crc, "libcurl rejected an option for %s", req->url);
             goto cleanup;
         }
         CURLcode c = curl_easy_perform(t->easy);

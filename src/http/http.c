@@ -184,6 +184,8 @@ const char *http_failure_name(enum http_failure f)
         return "connection dropped or malformed answer";
     case HTTP_ERR_REDIRECT:
         return "too many redirects";
+    case HTTP_ERR_NO_RECORDING:
+        return "no recording matches";
     case HTTP_ERR_OTHER:
         break;
     }

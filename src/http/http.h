@@ -52,13 +52,14 @@ int http_request_set_body(struct http_request *r, const char *body, size_t len);
  * its status. */
 enum http_failure {
     HTTP_ERR_NONE = 0,
-    HTTP_ERR_RESOLVE,   /* host name did not resolve */
-    HTTP_ERR_CONNECT,   /* connection refused or unreachable */
-    HTTP_ERR_TIMEOUT,   /* no complete answer within the timeout */
-    HTTP_ERR_TLS,       /* certificate or handshake failure */
-    HTTP_ERR_TOO_LARGE, /* body larger than the cap */
-    HTTP_ERR_PROTOCOL,  /* malformed answer, connection dropped mid-body */
-    HTTP_ERR_REDIRECT,  /* too many redirects */
+    HTTP_ERR_RESOLVE,      /* host name did not resolve */
+    HTTP_ERR_CONNECT,      /* connection refused or unreachable */
+    HTTP_ERR_TIMEOUT,      /* no complete answer within the timeout */
+    HTTP_ERR_TLS,          /* certificate or handshake failure */
+    HTTP_ERR_TOO_LARGE,    /* body larger than the cap */
+    HTTP_ERR_PROTOCOL,     /* malformed answer, connection dropped mid-body */
+    HTTP_ERR_REDIRECT,     /* too many redirects */
+    HTTP_ERR_NO_RECORDING, /* replay only: no recording matches (no network) */
     HTTP_ERR_OTHER,
 };
 

@@ -604,7 +604,7 @@ int64_t mock_api_advance_clock(struct mock_api *api, int64_t ms)
     return ms;
 }
 
-void mock_handle(struct mock_api *api, const struct mock_request *req, struct mock_response *resp)
+static void handle(struct mock_api *api, const struct mock_request *req, struct mock_response *resp)
 {
     mock_response_finish(resp);
     if (!api || !req || !req->method || !req->path) {
@@ -698,6 +698,19 @@ void mock_handle(struct mock_api *api, const struct mock_request *req, struct mo
     cJSON_Delete(c.params);
     cJSON_Delete(c.body);
     free(copy);
+}
+
+void mock_handle(struct mock_api *api, const struct mock_request *req, struct mock_response *resp)
+{
+    handle(api, req, resp);
+    /* The mock never answers 5xx on purpose (--violate uses 202). */
+    if (api && resp->status >= 500)
+        atomic_fetch_add(&api->internal_errors, 1);
+}
+
+size_t mock_api_internal_errors(const struct mock_api *api)
+{
+    return atomic_load(&api->internal_errors);
 }
 
 static int hexval(char ch)

@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -268,6 +269,8 @@ struct mock_api {
     size_t max_body;
     long slow_ms;
     struct mock_store store;
+    /* Answers of status 5xx: the mock's own failures (out of memory). */
+    atomic_size_t internal_errors;
 };
 
 int mock_ops_load(struct mock_api *api, const char *schemas_dir, struct util_error *err);

@@ -148,6 +148,10 @@ struct mock_counts {
     size_t authentications, sources, destinations, tasks, runs;
 };
 void mock_api_counts(struct mock_api *api, struct mock_counts *out);
+/* How many answers were the mock's own failures (status 5xx: out of memory
+ * or another internal error): the checks of those requests say nothing of
+ * the contract. */
+size_t mock_api_internal_errors(const struct mock_api *api);
 
 /* ---- the HTTP server ---- */
 
@@ -162,6 +166,10 @@ const char *mock_server_url(const struct mock_server *s);
 unsigned mock_server_port(const struct mock_server *s);
 /* The API behind the server (borrowed). */
 struct mock_api *mock_server_api(struct mock_server *s);
+/* The mock's own failures so far: answers of status 5xx
+ * (mock_api_internal_errors) and connections libmicrohttpd dropped or
+ * refused for want of memory or threads. 0 for NULL. */
+size_t mock_server_failures(const struct mock_server *s);
 /* Stops serving (waits for connection threads, cuts short slow answers) and
  * frees everything. Accepts NULL. */
 void mock_server_destroy(struct mock_server *s);

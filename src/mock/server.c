@@ -38,6 +38,9 @@ struct mock_server {
     /* MHD's last diagnostic while the daemon starts (why it failed). */
     char start_log[256];
     atomic_bool starting;
+    /* MHD's diagnostics of a lack of memory or threads once started (a
+     * connection it dropped or refused). */
+    atomic_size_t resource_errors;
 };
 
 /* State of one request while its body arrives and, for a slow answer,
@@ -274,12 +277,23 @@ static void on_log(void *cls, const char *fmt, va_list ap)
     /* Library code never prints: MHD's diagnostics are dropped, but for
      * the last one at start-up, which explains a failure to start. */
     struct mock_server *s = cls;
-    if (!s->starting)
+    if (!s->starting) {
+        char msg[256];
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        if (strstr(msg, "memory") || strstr(msg, "alloc") || strstr(msg, "thread") ||
+            strstr(msg, "Thread"))
+            atomic_fetch_add(&s->resource_errors, 1);
         return;
+    }
     vsnprintf(s->start_log, sizeof(s->start_log), fmt, ap);
     size_t n = strlen(s->start_log);
     while (n && (s->start_log[n - 1] == '\n' || s->start_log[n - 1] == '.'))
         s->start_log[--n] = '\0';
+}
+
+size_t mock_server_failures(const struct mock_server *s)
+{
+    return s ? atomic_load(&s->resource_errors) + mock_api_internal_errors(s->api) : 0;
 }
 
 struct mock_server *mock_server_create(const struct mock_options *opts, struct util_error *err)

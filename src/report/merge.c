@@ -258,6 +258,51 @@ static int read_case(const cJSON *o, struct run_case_result *k, const char *wher
     return UTIL_OK;
 }
 
+/* The "cassettes" section, when there is one: the record mode, today's
+ * spec, each file's counts ("warnings" derive from spec_changed). */
+static int read_cassettes(const cJSON *doc, struct run_results *out, struct util_error *err)
+{
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(doc, "cassettes"), *files, *v, *b;
+    char here[64];
+    int rc;
+    if (!o)
+        return UTIL_OK;
+    if (!cJSON_IsObject(o))
+        return bad(err, "", "cassettes", "an object");
+    if ((rc = read_str(o, "mode", true, &out->cassette_mode, "/cassettes", err)) ||
+        (rc = read_str(o, "spec_sha256", true, &out->spec_sha256, "/cassettes", err)))
+        return rc;
+    if (!out->cassette_mode)
+        return bad(err, "/cassettes", "mode", "a string");
+    if (!(files = member(o, "files", is_array, "an array", "/cassettes", err)))
+        return err->code;
+    size_t n = (size_t)cJSON_GetArraySize(files);
+    out->cassettes = calloc(n ? n : 1, sizeof(*out->cassettes));
+    if (!out->cassettes)
+        return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    cJSON_ArrayForEach(v, files)
+    {
+        struct run_cassette_file *f = &out->cassettes[out->ncassettes];
+        snprintf(here, sizeof(here), "/cassettes/files/%zu", out->ncassettes++);
+        if (!cJSON_IsObject(v))
+            return util_error_set(err, UTIL_ERR_INVALID, "%s: expected an object", here);
+        if ((rc = read_str(v, "path", true, &f->path, here, err)) ||
+            (rc = read_str(v, "spec_sha256", true, &f->spec_sha256, here, err)) ||
+            (rc = read_size(v, "replayed", SIZE_MAX / 2, &f->replayed, here, err)) ||
+            (rc = read_size(v, "recorded", SIZE_MAX / 2, &f->recorded, here, err)))
+            return rc;
+        if (!f->path)
+            return bad(err, here, "path", "a string");
+        if (!cJSON_IsBool(b = cJSON_GetObjectItemCaseSensitive(v, "spec_changed")))
+            return bad(err, here, "spec_changed", "true or false");
+        f->spec_changed = cJSON_IsTrue(b);
+        if (!cJSON_IsBool(b = cJSON_GetObjectItemCaseSensitive(v, "written")))
+            return bad(err, here, "written", "true or false");
+        f->written = cJSON_IsTrue(b);
+    }
+    return UTIL_OK;
+}
+
 int report_results_from_json(const cJSON *doc, struct run_results *out, struct util_error *err)
 {
     char here[64];
@@ -302,6 +347,8 @@ int report_results_from_json(const cJSON *doc, struct run_results *out, struct u
             return rc;
     }
     out->planned = out->count;
+    if ((rc = read_cassettes(doc, out, err)))
+        return rc;
     shard = cJSON_GetObjectItemCaseSensitive(doc, "shard");
     if (shard) {
         size_t k = 0, of = 0;
@@ -343,6 +390,99 @@ int report_read(const char *dir, struct run_results *out, struct util_error *err
 }
 
 /* ---- merging shards ---- */
+
+/* The position in the merged plan of the first case recorded into the
+ * cassette at path (DIR/<basename of the case file>): the single run lists
+ * its cassettes in that order. SIZE_MAX when no case maps to it. */
+static size_t cassette_rank(const struct run_results *out, const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    for (size_t i = 0; i < out->count; i++) {
+        const char *file = out->cases[i].file, *fb = file ? strrchr(file, '/') : NULL;
+        fb = fb ? fb + 1 : file;
+        if (fb && strcmp(fb, base) == 0)
+            return i;
+    }
+    return SIZE_MAX;
+}
+
+/* The shards' cassette sections as one: files by path, their counts
+ * summed, in the single run's order. Shards that ran with cassettes must
+ * agree on the mode and today's spec (*culprit the one that does not). */
+static int merge_cassettes(struct run_results *in, size_t n, struct run_results *out,
+                           size_t *culprit, struct util_error *err)
+{
+    size_t total = 0;
+    const struct run_results *first = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!in[i].cassette_mode)
+            continue;
+        total += in[i].ncassettes;
+        if (!first) {
+            first = &in[i];
+            continue;
+        }
+        bool same_spec = !first->spec_sha256 == !in[i].spec_sha256 &&
+                         (!first->spec_sha256 || !strcmp(first->spec_sha256, in[i].spec_sha256));
+        if (strcmp(first->cassette_mode, in[i].cassette_mode) != 0 || !same_spec) {
+            *culprit = i;
+            return util_error_set(err, UTIL_ERR_INVALID,
+                                  "cassettes in mode %s against spec %.12s, but shard %u's in "
+                                  "mode %s against spec %.12s: not one run",
+                                  in[i].cassette_mode,
+                                  in[i].spec_sha256 ? in[i].spec_sha256 : "(unknown)", first->shard,
+                                  first->cassette_mode,
+                                  first->spec_sha256 ? first->spec_sha256 : "(unknown)");
+        }
+    }
+    if (!first)
+        return UTIL_OK;
+    out->cassette_mode = strdup(first->cassette_mode);
+    out->spec_sha256 = first->spec_sha256 ? strdup(first->spec_sha256) : NULL;
+    out->cassettes = calloc(total ? total : 1, sizeof(*out->cassettes));
+    size_t *rank = calloc(total ? total : 1, sizeof(*rank));
+    if (!out->cassette_mode || (first->spec_sha256 && !out->spec_sha256) || !out->cassettes ||
+        !rank) {
+        free(rank);
+        return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; in[i].cassette_mode && j < in[i].ncassettes; j++) {
+            struct run_cassette_file *from = &in[i].cassettes[j], *to = NULL;
+            for (size_t k = 0; k < out->ncassettes && !to; k++)
+                if (strcmp(out->cassettes[k].path, from->path) == 0)
+                    to = &out->cassettes[k];
+            if (!to) {
+                to = &out->cassettes[out->ncassettes++];
+                to->spec_sha256 = from->spec_sha256; /* moved */
+                from->spec_sha256 = NULL;
+                to->path = from->path;
+                from->path = NULL;
+            }
+            to->replayed += from->replayed;
+            to->recorded += from->recorded;
+            to->written = to->written || from->written;
+            to->spec_changed = to->spec_changed || from->spec_changed;
+        }
+    /* Insertion sort by rank, then path: a few files. */
+    for (size_t k = 0; k < out->ncassettes; k++)
+        rank[k] = cassette_rank(out, out->cassettes[k].path);
+    for (size_t k = 1; k < out->ncassettes; k++)
+        for (size_t m = k; m > 0 && (rank[m - 1] > rank[m] || (rank[m - 1] == rank[m] &&
+                                                               strcmp(out->cassettes[m - 1].path,
+                                                                      out->cassettes[m].path) > 0));
+             m--) {
+            struct run_cassette_file t = out->cassettes[m];
+            size_t r = rank[m];
+            out->cassettes[m] = out->cassettes[m - 1];
+            rank[m] = rank[m - 1];
+            out->cassettes[m - 1] = t;
+            rank[m - 1] = r;
+        }
+    free(rank);
+    return UTIL_OK;
+}
 
 static int cmp_case_index(const void *a, const void *b)
 {
@@ -428,5 +568,5 @@ int report_merge(struct run_results *in, size_t n, struct run_results *out, size
                                   i);
     out->planned = out->count;
     run_results_tally(out);
-    return UTIL_OK;
+    return merge_cassettes(in, n, out, culprit, err);
 }

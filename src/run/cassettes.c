@@ -62,8 +62,7 @@ struct run_cassettes {
     struct cas_file *files;
     size_t nfiles;
     char spec_sha256[65];
-    bool sharded; /* the plan is one shard of a run (--shard K/N) */
-    bool seeded;  /* generated uuids derive from the seed */
+    bool seeded; /* generated uuids derive from the seed */
     uint64_t seed;
     /* The clock of {{now}} when seeded: SOURCE_DATE_EPOCH when set, else
      * the start of the seeded mock's logical clock; 0 when not seeded. */
@@ -71,6 +70,7 @@ struct run_cassettes {
     const char *mock_url; /* real URL behind RUN_CASSETTES_MOCK_BASE, or NULL */
     struct case_template_hooks thooks;
     struct run_hooks rhooks;
+    struct run_hooks seeded_hooks; /* seeded, no cassettes: cas_cur only */
 };
 
 /* The case a worker thread is running (one case stays on one thread). */
@@ -128,7 +128,7 @@ static int offline_send(struct http_transport *t, const struct http_request *req
                         struct http_response *resp, struct util_error *err)
 {
     (void)t;
-    resp->failure = HTTP_ERR_OTHER;
+    resp->failure = HTTP_ERR_NO_RECORDING;
     util_error_set(err, UTIL_ERR_USAGE, "%s %s: replay only, no network", req->method, req->url);
     return UTIL_OK;
 }
@@ -174,6 +174,10 @@ static void cas_value(const char *kind, size_t *cursor, const char *fresh, char 
 {
     struct cas_current *cc = &cas_cur;
     char name[CAS_VALUE_NAME_MAX];
+    if (!cc->file) {
+        snprintf(buf, size, "%s", fresh); /* seeded, no cassette */
+        return;
+    }
     snprintf(name, sizeof(name), "%s@%s", kind, cc->kase->name);
     const char *v = cassette_value_next(cc->file->c, name, cursor);
     if (v) {
@@ -258,6 +262,29 @@ static void cas_uuid_hook(void *user, char out[37])
     cas_value("uuid", &cc->uuid_cursor, fresh, out, 37);
 }
 
+/* A seeded run without cassettes: the hooks only tell {{uuid}} which case
+ * draws it, so that its values derive from the seed and the case. */
+static struct http_transport *seeded_case_begin(void *user, const struct case_case *k,
+                                                struct http_transport *worker,
+                                                struct util_error *err)
+{
+    (void)err;
+    cas_cur = (struct cas_current){.run = user, .kase = k};
+    return worker;
+}
+
+static int seeded_case_end(void *user, const struct case_case *k, struct http_transport *t,
+                           const struct run_case_result *r, struct util_error *err)
+{
+    (void)user;
+    (void)k;
+    (void)t;
+    (void)r;
+    (void)err;
+    memset(&cas_cur, 0, sizeof(cas_cur));
+    return UTIL_OK;
+}
+
 static struct cas_file *cas_find(struct run_cassettes *cr, const char *case_file)
 {
     for (size_t i = 0; i < cr->nfiles; i++)
@@ -320,9 +347,10 @@ static int cas_secret_fields(struct run_cassettes *cr, struct util_error *err)
     return UTIL_OK;
 }
 
-/* In a shard, the recordings of the file's cases that run in another
- * shard are never replayed here: an identical request of a case of this
- * shard takes its own recording, as in the whole run. */
+/* The recordings of the file's cases this plan does not run (another
+ * shard's, or left out by --case, --tag...) are never replayed here: an
+ * identical request of a case that runs takes its own recording, as in
+ * the whole run. */
 static void skip_other_cases(struct cas_file *f)
 {
     for (size_t i = 0; i < cassette_count(f->c); i++) {
@@ -378,8 +406,9 @@ static int cas_open(struct run_cassettes *cr, struct cas_file *f, struct util_er
         const char *sha = cassette_spec_sha256(f->c);
         if (sha && !(f->loaded_sha256 = strdup(sha)))
             return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
-    } else if (exists && cr->mode == CASSETTE_RECORD_ALL && (rc = cas_load_old(f, err))) {
-        return rc;
+    } else if (exists && cr->mode == CASSETTE_RECORD_ALL) {
+        if ((rc = cas_load_old(f, err)))
+            return rc;
     } else if (!exists && cr->mode == CASSETTE_RECORD_NONE) {
         /* Replay only and nothing recorded: every request is a miss. */
         if (!(f->c = cassette_create()))
@@ -414,8 +443,7 @@ static int cas_open(struct run_cassettes *cr, struct cas_file *f, struct util_er
     f->t = cassette_record_transport_create(f->relay, f->c, cr->mode, &o, err);
     if (!f->t)
         return err->code ? err->code : UTIL_ERR_INVALID;
-    if (cr->sharded)
-        skip_other_cases(f);
+    skip_other_cases(f);
     return UTIL_OK;
 }
 
@@ -601,7 +629,13 @@ int run_cassettes_save(struct run_cassettes *cr, const char *run_id, size_t *sav
             rc = cassette_set_recorded_at(f->c, when);
         if (!rc)
             rc = cassette_set_ingestcheck_version(f->c, INGESTCHECK_VERSION);
-        if (!rc && cr->spec_sha256[0])
+        /* A file that keeps recordings made against another spec keeps
+         * saying so (new_episodes, or all over some of its cases): only a
+         * recording of all its cases moves it to today's spec. */
+        const char *kept_sha = f->old ? cassette_spec_sha256(f->old) : f->loaded_sha256;
+        if (!rc && kept_sha && cr->spec_sha256[0] && strcmp(kept_sha, cr->spec_sha256) != 0)
+            rc = cassette_set_spec_sha256(f->c, kept_sha);
+        else if (!rc && cr->spec_sha256[0])
             rc = cassette_set_spec_sha256(f->c, cr->spec_sha256);
         if (rc)
             return util_error_set(err, rc, "out of memory");
@@ -650,7 +684,6 @@ int run_cassettes_create(const struct run_cassettes_options *o, const struct run
     cr->fields = o->redact_fields;
     cr->nfields = o->nredact_fields;
     cr->run_id = o->run_id;
-    cr->sharded = plan->shards > 0;
     cr->seeded = o->seeded;
     cr->seed = o->seed;
     if (o->seeded) {
@@ -666,6 +699,8 @@ int run_cassettes_create(const struct run_cassettes_options *o, const struct run
         .skip_wait = cas_skip_wait,
         .user = cr,
     };
+    cr->seeded_hooks = (struct run_hooks){
+        .case_begin = seeded_case_begin, .case_end = seeded_case_end, .user = cr};
     if (!cr->enabled)
         goto done;
     if (o->dir)
@@ -754,8 +789,11 @@ int run_cassettes_open(struct run_cassettes *cr, const char *app_id, const char 
 void run_cassettes_configure(struct run_cassettes *cr, struct run_config *cfg)
 {
     cfg->hooks = &cr->thooks;
-    if (!cr->enabled)
+    if (!cr->enabled) {
+        if (cr->seeded)
+            cfg->run_hooks = &cr->seeded_hooks;
         return;
+    }
     cfg->run_hooks = &cr->rhooks;
     if (cr->secret_fields) {
         cfg->secret_fields = cr->secret_fields;

@@ -232,7 +232,7 @@ static char *subst(char *in, const regex_t *re, const char *repl, struct norm *n
             char tag[32];
             int tn = snprintf(tag, sizeof(tag), "<uuid-%zu>", i + 1);
             buf_add(&b, tag, (size_t)tn);
-        } else {
+        } else if (repl) {
             buf_add(&b, repl, strlen(repl));
         }
         p += m.rm_eo;

@@ -206,6 +206,56 @@ static void test_merged_shards_equal_one_run(void **state)
     free(merr);
 }
 
+/* The shipped cassettes replayed (--replay) as 4 shards and as one run:
+ * the merged reports equal the single replay's, its "cassettes" section
+ * (mode, each file's replayed count) included. */
+static void test_replayed_shards_equal_one_replay(void **state)
+{
+    (void)state;
+    char one[4200], dirs[SHARDS][4200], name[64], spec[SHARDS][16], into[4200], *out, *err;
+    path_in_tmp(one, sizeof(one), "replay-one");
+    path_in_tmp(into, sizeof(into), "replay-merged");
+    const char *args1[] = {"run",       "--no-color", "--quiet", "--replay",
+                           "--reports", one,          "cases/",  NULL};
+    int rc = capture("replay-one", args1, &out, &err);
+    if (rc != 0)
+        fail_msg("the single replay exited %d:\n%s%s", rc, out, err);
+    free(out);
+    free(err);
+    const char *margs[4 + SHARDS + 1] = {"merge", "--no-color", "--reports", into};
+    for (int k = 0; k < SHARDS; k++) {
+        snprintf(spec[k], sizeof(spec[k]), "%d/%d", k + 1, SHARDS);
+        snprintf(name, sizeof(name), "replay-shard-%d", k + 1);
+        path_in_tmp(dirs[k], sizeof(dirs[k]), name);
+        const char *args[] = {"run",   "--no-color", "--quiet", "--replay", "--shard",
+                              spec[k], "--reports",  dirs[k],   "cases/",   NULL};
+        rc = capture(name, args, &out, &err);
+        if (rc != 0)
+            fail_msg("replaying shard %s exited %d:\n%s%s", spec[k], rc, out, err);
+        free(out);
+        free(err);
+        margs[4 + SHARDS - 1 - k] = dirs[k];
+    }
+    rc = capture("replay-merge", margs, &out, &err);
+    if (rc != 0)
+        fail_msg("merge exited %d:\n%s%s", rc, out, err);
+    free(out);
+    free(err);
+    assert_same_reports("one replay", one, "4 replayed shards merged", into);
+    cJSON *a = load_results(one), *b = load_results(into);
+    const cJSON *ca = get(a, "cassettes"), *cb = get(b, "cassettes");
+    assert_non_null(ca);
+    assert_non_null(cb);
+    assert_string_equal(str(cb, "mode"), "none");
+    assert_int_equal(cJSON_GetArraySize(get(cb, "files")), 7);
+    char *ta = cJSON_Print(ca), *tb = cJSON_Print(cb);
+    assert_same("the cassettes section", "one replay", ta, "4 replayed shards merged", tb);
+    free(ta);
+    free(tb);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+}
+
 /* merge's exit code and message for args (shard directories after
  * "merge --reports DIR"). */
 static int merge_of(const char *const *dirs, char **err)
@@ -479,6 +529,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lists_partition_the_plan),
         cmocka_unit_test(test_merged_shards_equal_one_run),
+        cmocka_unit_test(test_replayed_shards_equal_one_replay),
         cmocka_unit_test(test_merge_refuses_bad_input),
         cmocka_unit_test(test_merge_exits_1_on_failure),
         cmocka_unit_test(test_merge_interrupted_and_target_error),

@@ -27,6 +27,10 @@
 #                the other cases' recordings byte for byte (the whole suite
 #                still replays), twice gives the same file, and a --run-id
 #                other than the kept recordings' is refused (exit 2)
+#   subset-replay  replaying some of a file's cases (--case): an identical
+#                request of another case recorded earlier is not taken
+#   seeded-uuid  --mock-seed without cassettes: {{uuid}} values derive from the
+#                seed and the case (same at -j 1 and -j 4, others for another seed)
 # Usage: suite_cassettes.sh INGESTCHECK SOURCE_DIR TEST
 set -u
 if [ -n "${INGESTCHECK_UNDER_VALGRIND:-}" ] && [ -z "${SUITE_CASSETTES_REEXEC:-}" ]; then
@@ -175,6 +179,8 @@ miss)
         fail "the miss does not name the closest recording"
     grep -q 'body at "/name": recorded "ic-0000000042-smoke-auth", got "ic-ffffffffff-smoke-auth"' \
         "$work/out" || fail "the miss does not name the differing field"
+    grep -q '^      actual:   no recording matches$' "$work/out" ||
+        fail "the miss is not reported as 'no recording matches'"
     ;;
 matching)
     # tests/data/cassette/matching.yaml: record with one set of values,
@@ -234,6 +240,20 @@ spec-change)
     ic cassette lint "$work/c/smoke.yaml" >"$work/out" 2>"$work/err" || fail "lint failed"
     grep -q "warning: $work/c/smoke.yaml: recorded against spec sha256 0123456789ab" "$work/err" ||
         fail "no spec warning from lint"
+    # Recording more into it (new_episodes) keeps the old hash: its older
+    # recordings are still from the other spec. Re-recording all of it
+    # (mode all) moves it to today's.
+    cp "$work/c/smoke.yaml" "$work/c/before.yaml"
+    ic run --no-color --quiet --record-mode new_episodes --mock-seed $SEED --run-id $RUN_ID \
+        --cassettes "$work/c" --reports "$work/r" cases/smoke.yaml >"$work/out" 2>&1 ||
+        fail "new_episodes over another spec's cassette: $(tail -n 5 "$work/out")"
+    grep -q "^  spec_sha256: '0123456789abcdef" "$work/c/smoke.yaml" ||
+        fail "new_episodes replaced the recordings' spec hash: $(grep spec_sha256 "$work/c/smoke.yaml")"
+    ic run --no-color --quiet --record-mode all --mock-seed $SEED --run-id $RUN_ID \
+        --cassettes "$work/c" --reports "$work/r" cases/smoke.yaml >"$work/out" 2>&1 ||
+        fail "re-recording another spec's cassette: $(tail -n 5 "$work/out")"
+    [ "$(grep '^  spec_sha256:' "$work/c/smoke.yaml")" = "$(grep '^  spec_sha256:' cases/cassettes/smoke.yaml)" ] ||
+        fail "re-recording all of it does not move it to today's hash"
     # The shipped cassettes carry today's hash: no warning.
     ic run --no-color --quiet --replay --reports "$work/r" cases/smoke.yaml >"$work/out" 2>"$work/err" ||
         fail "replay of the shipped cassette failed"
@@ -425,6 +445,30 @@ partial-rerecord)
         fail "the whole suite does not replay after re-recording shard 1/4: $(tail -n 5 "$work/out")"
     cases=$(ic run --list cases | wc -l)
     grep -q "^$cases cases: $cases passed, 0 failed" "$work/out" || fail "$(tail -n 2 "$work/out")"
+    ;;
+subset-replay)
+    cp tests/data/cassette/subset.yaml "$work/" || fail "copy"
+    ic run --no-color --quiet --mock-seed 1 --record-mode all --reports "$work/r1" \
+        "$work/subset.yaml" >"$work/out" 2>&1 || fail "recording failed: $(tail -n 5 "$work/out")"
+    ic run --no-color --quiet --replay --case "with none" --reports "$work/r2" \
+        "$work/subset.yaml" >"$work/out" 2>&1 ||
+        fail "replaying 'with none' alone: $(tail -n 8 "$work/out")"
+    grep -q "^1 case: 1 passed, 0 failed" "$work/out" || fail "$(tail -n 2 "$work/out")"
+    ;;
+seeded-uuid)
+    uuids() { # seed jobs: the {{uuid}} values sent by "authentications - batch get"
+        ic run --no-color --quiet --mock-seed "$1" --run-id X -j "$2" --reports "$work/r$1-$2" \
+            cases/authentications.yaml >"$work/out" 2>&1 || fail "seed $1 -j $2: $(tail -n 3 "$work/out")"
+        grep -o 'authenticationIDs":[^]]*]' "$work/r$1-$2/results.json" | sed -n 2p
+    }
+    a=$(uuids 5 1)
+    b=$(uuids 5 4)
+    c=$(uuids 6 1)
+    echo "seed 5 -j 1: $a"
+    echo "seed 6 -j 1: $c"
+    echo "$a" | grep -Eq '[0-9a-f]{8}-[0-9a-f]{4}-4' || fail "no generated uuid found in results.json"
+    [ "$a" = "$b" ] || fail "seed 5 gives other uuids at -j 4: $b"
+    [ "$a" != "$c" ] || fail "seeds 5 and 6 give the same uuids"
     ;;
 *)
     echo "unknown test $what"

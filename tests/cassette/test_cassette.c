@@ -1087,7 +1087,7 @@ static void test_transports(void **state)
     assert_int_equal(send_get(t, "http://h/1/a", &resp), 200);
     assert_non_null(strstr(resp.body, "\"live\":2"));
     assert_int_equal(send_get(t, "http://h/1/zzz", &resp), -1);
-    assert_int_equal(resp.failure, HTTP_ERR_OTHER);
+    assert_int_equal(resp.failure, HTTP_ERR_NO_RECORDING);
     const struct cassette_miss *miss = cassette_transport_last_miss(t);
     assert_non_null(miss);
     assert_int_equal(miss->field, CASSETTE_FIELD_PATH);
@@ -1107,7 +1107,7 @@ static void test_transports(void **state)
     req_set(&rq, "GET", "http://h/1/nothing", NULL);
     util_error_clear(&e);
     assert_int_equal(http_send(t, &rq, &resp, &e), UTIL_OK);
-    assert_int_equal(resp.failure, HTTP_ERR_OTHER);
+    assert_int_equal(resp.failure, HTTP_ERR_NO_RECORDING);
     assert_non_null(strstr(e.message, "no recording matches GET /1/nothing; closest: interaction"));
     http_request_finish(&rq);
     http_transport_destroy(t);

@@ -221,6 +221,7 @@ static void test_headers(void **state)
     assert_string_equal(http_failure_name(HTTP_ERR_TIMEOUT), "timed out");
     assert_string_equal(http_failure_name(HTTP_ERR_RESOLVE), "name not resolved");
     assert_string_equal(http_failure_name(HTTP_ERR_TLS), "TLS certificate problem");
+    assert_string_equal(http_failure_name(HTTP_ERR_NO_RECORDING), "no recording matches");
 }
 
 static struct http_transport *transport(long timeout_ms, size_t max_body, int retries)

@@ -642,6 +642,15 @@ static void test_read_refuses(void **state)
          "\"target_error\": false, \"interrupted\": 1}",
          "/interrupted: expected true or false"},
         {"{\"tool\": \"ingestcheck\", \"run_id\": null, \"base_url\": null, \"elapsed_ms\": 1, "
+         "\"target_error\": false, \"cases\": [], \"cassettes\": {\"mode\": \"none\", "
+         "\"spec_sha256\": null, \"files\": [{\"path\": \"c/t.yaml\", \"spec_sha256\": null, "
+         "\"replayed\": 3, \"recorded\": 0, \"spec_changed\": false, \"written\": 1}]}}",
+         "/cassettes/files/0/written: expected true or false"},
+        {"{\"tool\": \"ingestcheck\", \"run_id\": null, \"base_url\": null, \"elapsed_ms\": 1, "
+         "\"target_error\": false, \"cases\": [], \"cassettes\": {\"mode\": null, "
+         "\"spec_sha256\": null, \"files\": []}}",
+         "/cassettes/mode: expected a string"},
+        {"{\"tool\": \"ingestcheck\", \"run_id\": null, \"base_url\": null, \"elapsed_ms\": 1, "
          "\"target_error\": false, "
          "\"cases\": [{\"name\": \"n\", \"file\": \"f\", \"line\": 1, \"index\": 0, "
          "\"outcome\": \"skipped\", \"message\": null, \"gaps\": 0, \"elapsed_ms\": 1, "
