@@ -1,11 +1,13 @@
 /* The Ingestion suite in cases/ run as 4 shards (`run --shard K/4`, at the
  * same time, each against its own embedded mock, as CI jobs would) and as
  * one run: `ingestcheck merge` of the shards' reports gives the single
- * run's junit.xml, results.json and coverage.json once what legitimately varies is
- * normalised (timings, ports, IDs: see suite_util.h), and its console
- * summary. The shards' --list partition the plan. merge refuses
- * incomplete or inconsistent input with exit 2 naming the file, and exits
- * 1 when a merged case failed.
+ * run's junit.xml, results.json and coverage outputs (coverage.json,
+ * coverage.html, coverage.md, api-coverage.info) once what legitimately
+ * varies is normalised (timings, ports, IDs: see suite_util.h), and its
+ * console summary; so do the shipped cassettes replayed as 4 shards. The
+ * shards' --list partition the plan. merge refuses incomplete or
+ * inconsistent input with exit 2 naming the file, exits 1 when a merged
+ * case failed, and keeps an interrupted shard's run interrupted.
  *
  * argv[1] is the ingestcheck binary; the working directory is the source
  * root. INGESTCHECK_KEEP_TMP=1 keeps the reports. */
@@ -128,13 +130,23 @@ static void assert_same_coverage(void)
     free(y);
     cJSON_Delete(a);
     cJSON_Delete(b);
+    /* The other outputs: the same text once IDs and ports are normalised. */
     for (size_t i = 0; i < sizeof(outputs) / sizeof(*outputs); i++) {
-        char p[4300];
+        char p[4300], q[4300];
         snprintf(p, sizeof(p), "%s/%s", merged, outputs[i]);
-        char *text = slurp(p);
+        snprintf(q, sizeof(q), "%s/%s", single, outputs[i]);
+        char *text = slurp(p), *want = slurp(q);
         if (!text || !*text)
             fail_msg("merge wrote no %s", p);
+        assert_non_null(want);
+        norm_init(&n);
+        want = normalise_text(&n, want);
+        norm_reset(&n);
+        text = normalise_text(&n, text);
+        norm_finish(&n);
+        assert_same(outputs[i], "one run", want, "4 shards merged", text);
         free(text);
+        free(want);
     }
 }
 
