@@ -268,6 +268,43 @@ static void test_replayed_shards_equal_one_replay(void **state)
     cJSON_Delete(b);
 }
 
+/* merge gates the merged API coverage as run does: at the suite's figures
+ * it passes, above them it exits 1 saying which dimension and by how much,
+ * and --fail-on-spec-gap fails on the suite's spec gaps. */
+static void test_merge_gates(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *gate, *value;
+        int code;
+        const char *says;
+    } gates[] = {
+        {"--fail-under", "operations=100,statuses=84.8,parameters=100", 0, NULL},
+        {"--fail-under", "statuses=85,operations=100", 1,
+         "statuses coverage 84.85% is below 85.00% by 0.15 points (56 of 66 covered; 1 more "
+         "needed)"},
+        {"--fail-on-spec-gap", NULL, 1, "--fail-on-spec-gap: 53 undocumented statuses seen"},
+        {"--fail-under", "enum=1", 2, "'enum=1' is not DIMENSION=PERCENT"},
+    };
+    for (size_t i = 0; i < sizeof(gates) / sizeof(gates[0]); i++) {
+        char into[4200], name[64], *out, *err;
+        snprintf(name, sizeof(name), "merge-gate-%zu", i);
+        path_in_tmp(into, sizeof(into), name);
+        const char *args[] = {"merge",      "--no-color",  "--quiet",      "--reports",
+                              into,         gates[i].gate, gates[i].value, shard_dir[0],
+                              shard_dir[1], shard_dir[2],  shard_dir[3],   NULL};
+        if (!gates[i].value)
+            memmove(&args[6], &args[7], 5 * sizeof(*args));
+        int rc = capture(name, args, &out, &err);
+        if (rc != gates[i].code || (gates[i].says && !strstr(err, gates[i].says)))
+            fail_msg("merge %s %s: exit %d, expected %d%s%s:\n%s%s", gates[i].gate,
+                     gates[i].value ? gates[i].value : "", rc, gates[i].code,
+                     gates[i].says ? " saying " : "", gates[i].says ? gates[i].says : "", out, err);
+        free(out);
+        free(err);
+    }
+}
+
 /* merge's exit code and message for args (shard directories after
  * "merge --reports DIR"). */
 static int merge_of(const char *const *dirs, char **err)
@@ -542,6 +579,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_lists_partition_the_plan),
         cmocka_unit_test(test_merged_shards_equal_one_run),
         cmocka_unit_test(test_replayed_shards_equal_one_replay),
+        cmocka_unit_test(test_merge_gates),
         cmocka_unit_test(test_merge_refuses_bad_input),
         cmocka_unit_test(test_merge_exits_1_on_failure),
         cmocka_unit_test(test_merge_interrupted_and_target_error),
