@@ -125,6 +125,7 @@ int cli_shard_write_empty(const struct run_plan *plan, const char *run_id, const
     r.planned = plan->planned;
     r.shard = plan->shard;
     r.shards = plan->shards;
+    memcpy(r.plan_id, plan->plan_id, sizeof(r.plan_id));
     if (!r.run_id || !r.base_url) {
         cli_error("out of memory");
         goto cleanup;
@@ -258,7 +259,8 @@ static const struct cli_command merge_command = {
         "failed cases, the spec gaps, the summary and the API coverage line. Exit 0 when every "
         "merged case passed, 1 when one failed or a coverage gate failed, 2 for an unreadable or "
         "inconsistent input (a shard missing or given "
-        "twice, shards of different plans), naming the file and the reason, and for a shard "
+        "twice, shards of different plans: other cases or another selection), naming the file "
+        "and the reason, and for a shard "
         "whose target failed; a shard interrupted (SIGINT) gives 1 when a merged case failed, "
         "else 2, as an interrupted run does.",
     .options = merge_options,

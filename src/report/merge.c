@@ -360,6 +360,14 @@ int report_results_from_json(const cJSON *doc, struct run_results *out, struct u
             return rc;
         if (k < 1 || k > of)
             return util_error_set(err, UTIL_ERR_INVALID, "/shard: shard %zu of %zu", k, of);
+        /* The plan's fingerprint; results.json of older versions lack it. */
+        const cJSON *plan = cJSON_GetObjectItemCaseSensitive(shard, "plan");
+        if (plan && !cJSON_IsNull(plan)) {
+            const char *p = cJSON_GetStringValue(plan);
+            if (!p || strlen(p) != 16 || strspn(p, "0123456789abcdef") != 16)
+                return bad(err, "/shard", "plan", "16 hexadecimal digits or null");
+            memcpy(out->plan_id, p, 17);
+        }
         out->shard = (unsigned)k;
         out->shards = (unsigned)of;
     }
@@ -503,6 +511,11 @@ int report_merge(struct run_results *in, size_t n, struct run_results *out, size
         if (!in[i].shards)
             return util_error_set(err, UTIL_ERR_INVALID,
                                   "the results of a run without --shard K/N: not a shard");
+        if (in[i].plan_id[0] && in[0].plan_id[0] && strcmp(in[i].plan_id, in[0].plan_id) != 0)
+            return util_error_set(err, UTIL_ERR_INVALID,
+                                  "shard %u/%u of plan %s, but the first is of plan %s: other "
+                                  "cases or another selection",
+                                  in[i].shard, in[i].shards, in[i].plan_id, in[0].plan_id);
         if (in[i].shards != shards || in[i].planned != planned)
             return util_error_set(err, UTIL_ERR_INVALID,
                                   "shard %u/%u of a plan of %zu cases, but the first is a shard "

@@ -577,7 +577,8 @@ static int results_tree(const struct run_results *r, cJSON *cases, cJSON **out,
     if (ok && r->shards) {
         cJSON *sh = cJSON_CreateObject();
         ok = add_item(o, "shard", sh) && add_num(sh, "index", r->shard) &&
-             add_num(sh, "count", r->shards) && add_num(sh, "planned", (double)r->planned);
+             add_num(sh, "count", r->shards) && add_num(sh, "planned", (double)r->planned) &&
+             add_str(sh, "plan", r->plan_id[0] ? r->plan_id : NULL);
     }
     if (ok) {
         ok = cJSON_AddItemToObjectCS(o, "summary", summary);

@@ -1130,6 +1130,7 @@ int run_execute(const struct run_config *cfg, const struct run_plan *plan, struc
     out->planned = plan->planned > plan->count ? plan->planned : plan->count;
     out->shard = plan->shard;
     out->shards = plan->shards;
+    memcpy(out->plan_id, plan->plan_id, sizeof(out->plan_id));
     out->jobs = (unsigned)nworkers;
     size_t blen = strlen(sh.base_url);
     while (blen && sh.base_url[blen - 1] == '/')

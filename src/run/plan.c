@@ -2,6 +2,7 @@
 #include "run/run.h"
 
 #include <fnmatch.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,19 @@ int run_plan_shard(struct run_plan *p, unsigned k, unsigned n, const double *cos
         if (!(costs[i] >= 0 && costs[i] <= 1e15)) /* also refuses NaN */
             return util_error_set(err, UTIL_ERR_USAGE, "case '%s': cost %g out of range",
                                   p->cases[i]->name, costs[i]);
+    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a of "name\0base\0"... */
+    for (size_t i = 0; i < p->count; i++)
+        for (int part = 0; part < 2; part++) {
+            /* The file's base name: shards may name the directory apart. */
+            const char *s = part ? p->cases[i]->file : p->cases[i]->name;
+            const char *slash = part && s ? strrchr(s, '/') : NULL;
+            s = slash ? slash + 1 : s;
+            for (const char *c = s ? s : "";; c++) {
+                h = (h ^ (unsigned char)*c) * 0x100000001b3ULL;
+                if (!*c)
+                    break;
+            }
+        }
     items = calloc(p->count ? p->count : 1, sizeof(*items));
     load = calloc(n, sizeof(*load));
     keep = calloc(p->count ? p->count : 1, sizeof(*keep));
@@ -143,6 +157,7 @@ int run_plan_shard(struct run_plan *p, unsigned k, unsigned n, const double *cos
     p->count = kept;
     p->indexes = indexes;
     indexes = NULL;
+    snprintf(p->plan_id, sizeof(p->plan_id), "%016llx", (unsigned long long)h);
     p->shard = k;
     p->shards = n;
 cleanup:

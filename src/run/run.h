@@ -66,6 +66,10 @@ struct run_plan {
                         the whole plan; NULL when not sharded */
     unsigned shard;  /* 1-based shard kept, 0 when not sharded */
     unsigned shards; /* number of shards, 0 when not sharded */
+    /* After run_plan_shard: a fingerprint of the whole plan (its cases'
+     * names and the base names of their files, in order), 16 hex digits; "" when not sharded. The
+     * shards of one run share it; merge refuses shards of other plans. */
+    char plan_id[17];
 };
 
 void run_plan_init(struct run_plan *p);
@@ -155,6 +159,7 @@ struct run_results {
     size_t count;
     size_t planned;         /* cases of the whole plan (more than count in a shard) */
     unsigned shard, shards; /* the plan's shard (1-based) and shards; 0 when not sharded */
+    char plan_id[17];       /* run_plan.plan_id; "" when not sharded (or unknown) */
     char *run_id;
     char *base_url;
     double elapsed_ms;

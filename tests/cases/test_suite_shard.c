@@ -348,6 +348,20 @@ static void test_merge_refuses_bad_input(void **state)
     char msg[4400];
     snprintf(msg, sizeof(msg), "%s/results.json: shard 2/4 given twice", shard_dir[1]);
     assert_refused(twice, msg, NULL);
+    /* A shard of another selection (another plan). */
+    char other[4200];
+    path_in_tmp(other, sizeof(other), "other-plan");
+    const char *oargs[] = {RUN_ARGS, "--quiet",   "--shard", "2/4",    "--case",
+                           "tasks*", "--reports", other,     "cases/", NULL};
+    char *oout, *oerr;
+    int orc = capture("other-plan", oargs, &oout, &oerr);
+    if (orc != 0)
+        fail_msg("shard of another plan exited %d:\n%s%s", orc, oout, oerr);
+    free(oout);
+    free(oerr);
+    const char *mixed[] = {shard_dir[0], other, shard_dir[2], shard_dir[3], NULL};
+    snprintf(msg, sizeof(msg), "%s/results.json: shard 2/4 of plan ", other);
+    assert_refused(mixed, msg, "but the first is of plan");
     const char *whole[] = {single, NULL};
     snprintf(msg, sizeof(msg), "%s/results.json: the results of a run without --shard", single);
     assert_refused(whole, msg, NULL);

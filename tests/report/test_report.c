@@ -705,6 +705,11 @@ static void test_read_refuses(void **state)
          "\"target_error\": false, "
          "\"cases\": [], \"shard\": {\"index\": 3, \"count\": 2, \"planned\": 0}}",
          "/shard: shard 3 of 2"},
+        {"{\"tool\": \"ingestcheck\", \"run_id\": null, \"base_url\": null, \"elapsed_ms\": 1, "
+         "\"target_error\": false, "
+         "\"cases\": [], \"shard\": {\"index\": 1, \"count\": 2, \"planned\": 0, \"plan\": "
+         "\"xyz\"}}",
+         "/shard/plan: expected 16 hexadecimal digits or null"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct run_results r;
