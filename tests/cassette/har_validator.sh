@@ -3,16 +3,7 @@
 # installed once into the build directory; exit 77 (skip) when node or npm
 # is absent or the install fails (offline).
 set -u
-# Under `meson test --setup valgrind` this shell itself runs under memcheck
-# (dash leaks by design): re-exec natively and run the tool under valgrind
-# instead.
-if [ -n "${INGESTCHECK_UNDER_VALGRIND:-}" ] && [ -z "${HAR_VALIDATOR_REEXEC:-}" ]; then
-    HAR_VALIDATOR_REEXEC=1 exec /bin/sh "$0" "$@"
-fi
-run=""
-if [ -n "${INGESTCHECK_UNDER_VALGRIND:-}" ]; then
-    run="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect -q"
-fi
+. "$(dirname "$0")/../common/valgrind.sh"
 tool="$1"
 command -v node >/dev/null 2>&1 || { echo "node not found: skipping"; exit 77; }
 command -v npm >/dev/null 2>&1 || { echo "npm not found: skipping"; exit 77; }

@@ -33,13 +33,7 @@
 #                seed and the case (same at -j 1 and -j 4, others for another seed)
 # Usage: suite_cassettes.sh INGESTCHECK SOURCE_DIR TEST
 set -u
-if [ -n "${INGESTCHECK_UNDER_VALGRIND:-}" ] && [ -z "${SUITE_CASSETTES_REEXEC:-}" ]; then
-    SUITE_CASSETTES_REEXEC=1 exec /bin/sh "$0" "$@"
-fi
-run=""
-if [ -n "${INGESTCHECK_UNDER_VALGRIND:-}" ]; then
-    run="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect -q"
-fi
+. "$(dirname "$0")/../common/valgrind.sh"
 bin="$1"
 src="$2"
 what="$3"

@@ -18,13 +18,7 @@
 # genhtml and chromium skip (77) without genhtml, chromium or /usr/bin/python3.
 # Usage: outputs.sh INGESTCHECK SOURCE_DIR REPORTS TEST
 set -u
-if [ -n "${INGESTCHECK_UNDER_VALGRIND:-}" ] && [ -z "${COVERAGE_OUTPUTS_REEXEC:-}" ]; then
-    COVERAGE_OUTPUTS_REEXEC=1 exec /bin/sh "$0" "$@"
-fi
-run=""
-if [ -n "${INGESTCHECK_UNDER_VALGRIND:-}" ]; then
-    run="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect -q"
-fi
+. "$(dirname "$0")/../common/valgrind.sh"
 bin="$1"
 src="$2"
 reports="$3"
