@@ -193,6 +193,12 @@ print(f"chromium: matrix of {len(m.rows)} operations rendered, no console messag
       f"screenshot {png_path} ({width}x{height})")
 EOF
         fail "rendering check failed"
+    # The screenshot also goes to the project's reports/ (atomically), next
+    # to the main job's reports.
+    mkdir -p "$src/reports" && cp "$out/coverage.png" "$src/reports/.coverage.png.$$" &&
+        mv -f "$src/reports/.coverage.png.$$" "$src/reports/coverage.png" ||
+        fail "cannot save the screenshot into $src/reports"
+    echo "screenshot saved as $src/reports/coverage.png"
     ;;
 gates)
     ic() {
