@@ -250,7 +250,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         st->has_pending = true;
         if (sleep_connection(s, conn, r.delay_ms))
             return MHD_YES;
+        /* Not suspended (the server is stopping): answered now, r owns
+         * the answer again. */
         st->has_pending = false;
+        mock_response_init(&st->pending);
     }
     enum MHD_Result ret = respond(conn, &r);
     mock_response_finish(&r);
