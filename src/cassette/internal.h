@@ -4,6 +4,7 @@
 #define INGESTCHECK_CASSETTE_INTERNAL_H
 
 #include "cassette/cassette.h"
+#include "util/hash.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -94,8 +95,8 @@ void query_list_finish(struct query_list *q);
 /* Parses "a=1&b=2" (n bytes) into q (zeroed by the caller). */
 int query_parse(const char *s, size_t n, struct query_list *q);
 
-uint64_t hash_bytes(uint64_t h, const void *p, size_t n);
-#define HASH_SEED 1469598103934665603ull
+/* The seed of the index and matching hashes (util_fnv1a). */
+#define HASH_SEED UTIL_FNV1A_OFFSET
 
 /* ---- redaction (redact.c) ---- */
 

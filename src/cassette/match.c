@@ -384,7 +384,7 @@ static uint64_t json_hash(const cJSON *n)
     if (cJSON_IsObject(n)) {
         uint64_t sum = 0x0b1ec7;
         for (const cJSON *k = n->child; k; k = k->next)
-            sum += mix(hash_bytes(HASH_SEED, k->string, strlen(k->string)) ^ json_hash(k));
+            sum += mix(util_fnv1a(HASH_SEED, k->string, strlen(k->string)) ^ json_hash(k));
         return mix(sum);
     }
     if (cJSON_IsArray(n)) {
@@ -394,7 +394,7 @@ static uint64_t json_hash(const cJSON *n)
         return h;
     }
     if (cJSON_IsString(n))
-        return mix(hash_bytes(HASH_SEED ^ 0x57, n->valuestring, strlen(n->valuestring)));
+        return mix(util_fnv1a(HASH_SEED ^ 0x57, n->valuestring, strlen(n->valuestring)));
     if (cJSON_IsNumber(n)) {
         double d = n->valuedouble;
         if (d == 0)
@@ -413,7 +413,7 @@ static uint64_t body_hash_parsed(const char *s, size_t n, const cJSON *doc)
 {
     if (!s || blank(s, n))
         return 0x1;
-    return doc ? json_hash(doc) : mix(hash_bytes(HASH_SEED ^ 0xb, s, n));
+    return doc ? json_hash(doc) : mix(util_fnv1a(HASH_SEED ^ 0xb, s, n));
 }
 
 static uint64_t body_hash(const char *s, size_t n)
@@ -428,8 +428,8 @@ static uint64_t nquery_hash(const struct nquery *q)
 {
     uint64_t h = 0x9e3779b97f4a7c15ull;
     for (size_t i = 0; i < q->count; i++) {
-        h = hash_bytes(h, q->items[i].name, strlen(q->items[i].name) + 1);
-        h = hash_bytes(h, q->items[i].value, strlen(q->items[i].value) + 1);
+        h = util_fnv1a(h, q->items[i].name, strlen(q->items[i].name) + 1);
+        h = util_fnv1a(h, q->items[i].value, strlen(q->items[i].value) + 1);
     }
     return mix(h);
 }
@@ -704,8 +704,8 @@ static uint64_t entry_hash(struct cassette_matcher *m, size_t i, const struct sp
 
 static uint64_t full_hash(const char *method, const char *path, uint64_t qb)
 {
-    uint64_t h = hash_bytes(HASH_SEED, method, strlen(method) + 1);
-    h = hash_bytes(h, path, strlen(path));
+    uint64_t h = util_fnv1a(HASH_SEED, method, strlen(method) + 1);
+    h = util_fnv1a(h, path, strlen(path));
     return mix(h ^ qb);
 }
 

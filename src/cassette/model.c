@@ -88,20 +88,10 @@ char *arena_strndup(struct arena *a, const char *s, size_t n)
 
 /* ---- hashing ---- */
 
-uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *s = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
 static uint64_t key_hash(const char *method, const char *path)
 {
-    uint64_t h = hash_bytes(HASH_SEED, method, strlen(method) + 1);
-    h = hash_bytes(h, path, strlen(path));
+    uint64_t h = util_fnv1a(HASH_SEED, method, strlen(method) + 1);
+    h = util_fnv1a(h, path, strlen(path));
     return h ^ (h >> 29);
 }
 

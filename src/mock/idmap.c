@@ -1,5 +1,6 @@
 /* String-keyed hash map: FNV-1a, linear probing, tombstones. */
 #include "mock/internal.h"
+#include "util/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -9,12 +10,7 @@ static const char tomb_mark;
 
 static uint64_t hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
+    return util_fnv1a(UTIL_FNV1A_OFFSET, s, strlen(s));
 }
 
 int mock_idmap_init(struct mock_idmap *m)

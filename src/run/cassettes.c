@@ -7,6 +7,7 @@
 #include "http/http.h"
 #include "ingestcheck_config.h"
 #include "util/file.h"
+#include "util/hash.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -160,14 +161,6 @@ static uint64_t splitmix64(uint64_t *x)
     return z ^ (z >> 31);
 }
 
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-    return h;
-}
-
 /* Draws the next recorded value of name for the current case, or stores
  * fresh (when the cassette records). Returns the value to use in buf. */
 static void cas_value(const char *kind, size_t *cursor, const char *fresh, char *buf, size_t size)
@@ -231,7 +224,8 @@ static void cas_uuid_hook(void *user, char out[37])
     unsigned char b[16];
     struct cas_current *cc = &cas_cur;
     if (cc->run && cc->run->seeded) {
-        uint64_t x = cc->run->seed ^ fnv1a(cc->kase->name);
+        uint64_t x =
+            cc->run->seed ^ util_fnv1a(UTIL_FNV1A_OFFSET, cc->kase->name, strlen(cc->kase->name));
         x += cc->uuid_n++ * 0x2545f4914f6cdd1dULL;
         uint64_t a = splitmix64(&x), c = splitmix64(&x);
         memcpy(b, &a, 8);

@@ -1,6 +1,8 @@
 /* Selection of cases into a plan, and the results' lifetime. */
 #include "run/run.h"
 
+#include "util/hash.h"
+
 #include <fnmatch.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -116,19 +118,17 @@ int run_plan_shard(struct run_plan *p, unsigned k, unsigned n, const double *cos
         if (!(costs[i] >= 0 && costs[i] <= 1e15)) /* also refuses NaN */
             return util_error_set(err, UTIL_ERR_USAGE, "case '%s': cost %g out of range",
                                   p->cases[i]->name, costs[i]);
-    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a of "name\0base\0"... */
-    for (size_t i = 0; i < p->count; i++)
-        for (int part = 0; part < 2; part++) {
-            /* The file's base name: shards may name the directory apart. */
-            const char *s = part ? p->cases[i]->file : p->cases[i]->name;
-            const char *slash = part && s ? strrchr(s, '/') : NULL;
-            s = slash ? slash + 1 : s;
-            for (const char *c = s ? s : "";; c++) {
-                h = (h ^ (unsigned char)*c) * 0x100000001b3ULL;
-                if (!*c)
-                    break;
-            }
-        }
+    /* The fingerprint: FNV-1a of "name\0base\0"... over the whole plan,
+     * with the file's base name (shards may name the directory apart). */
+    uint64_t h = UTIL_FNV1A_OFFSET;
+    for (size_t i = 0; i < p->count; i++) {
+        const char *name = p->cases[i]->name ? p->cases[i]->name : "";
+        const char *file = p->cases[i]->file ? p->cases[i]->file : "";
+        const char *slash = strrchr(file, '/');
+        file = slash ? slash + 1 : file;
+        h = util_fnv1a(h, name, strlen(name) + 1);
+        h = util_fnv1a(h, file, strlen(file) + 1);
+    }
     items = calloc(p->count ? p->count : 1, sizeof(*items));
     load = calloc(n, sizeof(*load));
     keep = calloc(p->count ? p->count : 1, sizeof(*keep));

@@ -416,6 +416,25 @@ static void render(const struct run_results *r, char **junit, char **json)
     cJSON_Delete(doc);
 }
 
+/* a and b render to the same junit.xml and results.json, byte for byte;
+ * when json_has is not NULL, b's results.json contains it or not as
+ * has says. */
+static void assert_same_render(const struct run_results *a, const struct run_results *b,
+                               const char *json_has, bool has)
+{
+    char *j1, *x1, *j2, *x2;
+    render(a, &j1, &x1);
+    render(b, &j2, &x2);
+    if (json_has)
+        assert_int_equal(strstr(x2, json_has) != NULL, has);
+    assert_string_equal(j1, j2);
+    assert_string_equal(x1, x2);
+    free(j1);
+    free(j2);
+    free(x1);
+    free(x2);
+}
+
 /* The results of the suite of execute(), written to results.json and
  * read back, render to the same junit.xml and results.json byte for byte
  * (timings included); with interrupted, one case and the run were cut
@@ -426,7 +445,6 @@ static void read_back(bool interrupted)
     struct run_results r, back;
     struct util_error err;
     cJSON *doc = NULL;
-    char *j1, *x1, *j2, *x2;
     util_error_clear(&err);
     execute(1, &f, &r);
     r.cases[2].interrupted = r.interrupted = interrupted;
@@ -444,15 +462,7 @@ static void read_back(bool interrupted)
     assert_int_equal(back.interrupted, interrupted);
     assert_false(back.cases[1].interrupted);
     assert_int_equal(back.cases[2].interrupted, interrupted);
-    render(&r, &j1, &x1);
-    render(&back, &j2, &x2);
-    assert_int_equal(strstr(x2, "\"interrupted\":\ttrue") != NULL, interrupted);
-    assert_string_equal(j1, j2);
-    assert_string_equal(x1, x2);
-    free(j1);
-    free(j2);
-    free(x1);
-    free(x2);
+    assert_same_render(&r, &back, "\"interrupted\":\ttrue", interrupted);
     run_results_finish(&back);
     run_results_finish(&r);
     case_file_destroy(f);
@@ -499,7 +509,6 @@ static void test_merge(void **state)
     struct run_results whole, in[3], swapped[3], merged;
     struct util_error err;
     size_t culprit = 0;
-    char *j1, *x1, *j2, *x2;
     util_error_clear(&err);
     execute(1, &f, &whole);
     shards_read_back(3, in, fs);
@@ -515,14 +524,7 @@ static void test_merge(void **state)
     assert_int_equal(merged.checks, whole.checks);
     zero_timings(&whole);
     zero_timings(&merged);
-    render(&whole, &j1, &x1);
-    render(&merged, &j2, &x2);
-    assert_string_equal(j1, j2);
-    assert_string_equal(x1, x2);
-    free(j1);
-    free(j2);
-    free(x1);
-    free(x2);
+    assert_same_render(&whole, &merged, NULL, false);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(swapped[i].count, 0); /* moved */
         run_results_finish(&swapped[i]);
