@@ -8,6 +8,7 @@
 #include <float.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,45 @@ int json_load_file(const char *path, size_t limit, cJSON **out, struct util_erro
     rc = json_parse(text, len, path, out, err);
     free(text);
     return rc;
+}
+
+/* The first JSON_NUL in s[0..n), or NULL. */
+static const char *find_nul(const char *s, size_t n)
+{
+    for (const char *p = s; n >= 2 && (p = memchr(p, 0xc0, n - 1 - (size_t)(p - s)));) {
+        if ((unsigned char)p[1] == 0x80)
+            return p;
+        p++;
+        if ((size_t)(p - s) + 1 >= n)
+            break;
+    }
+    return NULL;
+}
+
+int json_string_repair(struct util_buf *b)
+{
+    if (!b->data || !find_nul(b->data, b->len))
+        return util_utf8_repair(b, 0);
+    struct util_buf out;
+    util_buf_init(&out, b->limit > SIZE_MAX / 3 ? SIZE_MAX : b->limit * 3);
+    int rc = UTIL_OK;
+    for (size_t i = 0; i < b->len && !rc;) {
+        const char *nul = find_nul(b->data + i, b->len - i);
+        size_t seg = nul ? (size_t)(nul - b->data) - i : b->len - i, from = out.len;
+        rc = util_buf_append(&out, b->data + i, seg);
+        if (!rc)
+            rc = util_utf8_repair(&out, from);
+        if (!rc && nul)
+            rc = util_buf_append(&out, JSON_NUL, 2);
+        i += seg + (nul ? 2 : 0);
+    }
+    if (rc) {
+        util_buf_finish(&out);
+        return rc;
+    }
+    util_buf_finish(b);
+    *b = out;
+    return UTIL_OK;
 }
 
 /* The next character of a pointer token at *p (before end), with ~0 and

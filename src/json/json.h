@@ -32,6 +32,11 @@
  * err->column set; name is used as err->file. \u0000 becomes JSON_NUL. */
 int json_parse(const char *text, size_t len, const char *name, cJSON **out, struct util_error *err);
 
+/* util_utf8_repair for text that goes into a JSON string: every byte of
+ * b->data that is not UTF-8 becomes U+FFFD, except JSON_NUL, which stays.
+ * UTIL_OK or UTIL_ERR_NOMEM (b unchanged). */
+int json_string_repair(struct util_buf *b);
+
 /* Reads and parses a file (capped at limit bytes). */
 int json_load_file(const char *path, size_t limit, cJSON **out, struct util_error *err);
 

@@ -279,10 +279,10 @@ void mock_fail(struct mock_ctx *c, int status, const char *fmt, ...)
     va_end(ap);
     /* A message quotes the request as it came: bytes that are not UTF-8
      * (or a character the buffer cut) become U+FFFD, so the answer stays
-     * JSON text. */
+     * JSON text; a NUL (JSON_NUL) is written \u0000. */
     struct util_buf b;
     util_buf_init(&b, 4 * sizeof(msg));
-    bool repaired = util_buf_puts(&b, msg) == UTIL_OK && util_utf8_repair(&b, 0) == UTIL_OK;
+    bool repaired = util_buf_puts(&b, msg) == UTIL_OK && json_string_repair(&b) == UTIL_OK;
     cJSON_Delete(c->out);
     c->status = status;
     c->out = cJSON_CreateObject();
@@ -568,7 +568,7 @@ static void set_error_body(struct mock_response *resp, int status, const char *m
     resp->status = status;
     resp->content_type = "application/json";
     if (o && cJSON_AddStringToObject(o, "message", msg))
-        resp->body = cJSON_PrintUnformatted(o);
+        resp->body = json_print(o, false);
     cJSON_Delete(o);
     if (!resp->body) {
         resp->status = 500;
@@ -678,7 +678,7 @@ static void handle(struct mock_api *api, const struct mock_request *req, struct 
 
     resp->status = c.status ? c.status : 500;
     resp->content_type = "application/json";
-    resp->body = c.out ? cJSON_PrintUnformatted(c.out) : NULL;
+    resp->body = c.out ? json_print(c.out, false) : NULL;
     if (!resp->body) {
         set_error_body(resp, 500, "out of memory");
     } else {
@@ -713,28 +713,24 @@ size_t mock_api_internal_errors(const struct mock_api *api)
     return atomic_load(&api->internal_errors);
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
+/* Decodes a query key or value in place: '+' is a space, %XX a byte, and
+ * %00 JSON_NUL (as the server's unescaping does). */
 static void decode(char *s)
 {
     char *out = s;
     for (char *p = s; *p; p++) {
+        int hi = *p == '%' ? util_hex_digit(p[1]) : -1, lo = hi >= 0 ? util_hex_digit(p[2]) : -1;
         if (*p == '+') {
             *out++ = ' ';
-        } else if (*p == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
-            *out++ = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+        } else if (lo < 0) {
+            *out++ = *p;
+        } else if (hi == 0 && lo == 0) {
+            memcpy(out, JSON_NUL, 2);
+            out += 2;
             p += 2;
         } else {
-            *out++ = *p;
+            *out++ = (char)(hi * 16 + lo);
+            p += 2;
         }
     }
     *out = '\0';

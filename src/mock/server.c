@@ -4,6 +4,9 @@
  * never holds a pool thread. */
 #include "mock/internal.h"
 
+#include "json/json.h"
+#include "util/text.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
@@ -189,6 +192,32 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct mock_response
     return ret;
 }
 
+/* MHD's unescaping of the path and query: %XX decoded in place, and %00
+ * written as JSON_NUL, so that an ID with a NUL is not cut at it (it is
+ * then an unknown ID, and is written back as \u0000). Returns the new
+ * length. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *uri)
+{
+    (void)cls;
+    (void)conn;
+    char *out = uri;
+    for (const char *p = uri; *p; p++) {
+        int hi = *p == '%' ? util_hex_digit(p[1]) : -1, lo = hi >= 0 ? util_hex_digit(p[2]) : -1;
+        if (lo < 0) {
+            *out++ = *p;
+        } else if (hi == 0 && lo == 0) {
+            memcpy(out, JSON_NUL, 2); /* 2 bytes for 3: still in place */
+            out += 2;
+            p += 2;
+        } else {
+            *out++ = (char)(hi * 16 + lo);
+            p += 2;
+        }
+    }
+    *out = '\0';
+    return (size_t)(out - uri);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -356,7 +385,8 @@ struct mock_server *mock_server_create(const struct mock_options *opts, struct u
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log, s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, pool,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_LIMIT,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_UNESCAPE_CALLBACK, unescape, s,
+        MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)(opts->connection_limit ? opts->connection_limit : MOCK_DEFAULT_CONNECTION_LIMIT),
         MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)(opts->connection_timeout_s ? opts->connection_timeout_s
