@@ -341,8 +341,9 @@ static int write_number(struct util_buf *b, double d)
     }
     snprintf(text, sizeof(text), "%1.15g", d);
     double back = strtod(text, NULL);
-    double most = fabs(back) > fabs(d) ? fabs(back) : fabs(d);
-    if (!(fabs(back - d) <= most * DBL_EPSILON))
+    /* Exactly (cJSON accepts a difference of one epsilon, which loses the
+     * last bit: 9007199254740993 would come back as 9007199254740990). */
+    if (back != d)
         snprintf(text, sizeof(text), "%1.17g", d);
     return put(b, text, strlen(text));
 }
