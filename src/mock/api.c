@@ -713,19 +713,17 @@ size_t mock_api_internal_errors(const struct mock_api *api)
     return atomic_load(&api->internal_errors);
 }
 
-/* Decodes a query key or value in place: '+' is a space, %XX a byte, and
- * %00 JSON_NUL (as the server's unescaping does). */
-static void decode(char *s)
+size_t mock_unescape(char *s, bool plus)
 {
     char *out = s;
     for (char *p = s; *p; p++) {
         int hi = *p == '%' ? util_hex_digit(p[1]) : -1, lo = hi >= 0 ? util_hex_digit(p[2]) : -1;
-        if (*p == '+') {
+        if (plus && *p == '+') {
             *out++ = ' ';
         } else if (lo < 0) {
             *out++ = *p;
         } else if (hi == 0 && lo == 0) {
-            memcpy(out, JSON_NUL, 2);
+            memcpy(out, JSON_NUL, 2); /* 2 bytes for 3: still in place */
             out += 2;
             p += 2;
         } else {
@@ -734,6 +732,7 @@ static void decode(char *s)
         }
     }
     *out = '\0';
+    return (size_t)(out - s);
 }
 
 void mock_query_split(char *query, struct mock_query_arg *args, size_t max, size_t *n)
@@ -748,9 +747,9 @@ void mock_query_split(char *query, struct mock_query_arg *args, size_t max, size
             char *eq = strchr(p, '=');
             if (eq)
                 *eq = '\0';
-            decode(p);
+            mock_unescape(p, true);
             if (eq)
-                decode(eq + 1);
+                mock_unescape(eq + 1, true);
             args[*n].key = p;
             args[*n].value = eq ? eq + 1 : NULL;
             (*n)++;

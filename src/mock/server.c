@@ -4,9 +4,6 @@
  * never holds a pool thread. */
 #include "mock/internal.h"
 
-#include "json/json.h"
-#include "util/text.h"
-
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
@@ -192,30 +189,14 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct mock_response
     return ret;
 }
 
-/* MHD's unescaping of the path and query: %XX decoded in place, and %00
- * written as JSON_NUL, so that an ID with a NUL is not cut at it (it is
- * then an unknown ID, and is written back as \u0000). Returns the new
- * length. */
+/* MHD's unescaping of the path and of the query's keys and values (MHD
+ * turns '+' into a space first): mock_unescape, so that %00 in an ID is
+ * kept (an unknown ID, written back as \u0000), not a cut. */
 static size_t unescape(void *cls, struct MHD_Connection *conn, char *uri)
 {
     (void)cls;
     (void)conn;
-    char *out = uri;
-    for (const char *p = uri; *p; p++) {
-        int hi = *p == '%' ? util_hex_digit(p[1]) : -1, lo = hi >= 0 ? util_hex_digit(p[2]) : -1;
-        if (lo < 0) {
-            *out++ = *p;
-        } else if (hi == 0 && lo == 0) {
-            memcpy(out, JSON_NUL, 2); /* 2 bytes for 3: still in place */
-            out += 2;
-            p += 2;
-        } else {
-            *out++ = (char)(hi * 16 + lo);
-            p += 2;
-        }
-    }
-    *out = '\0';
-    return (size_t)(out - uri);
+    return mock_unescape(uri, false);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
