@@ -55,11 +55,12 @@ struct parser {
     size_t depth;
     struct member_index index;
     uint32_t next_id;
+    size_t indexed_open; /* objects on the stack whose members are indexed */
     const char *pending_key; /* the member whose value is being parsed */
 };
 
 /* Objects with at most this many members are checked pair by pair. */
-#define PAIRWISE_MEMBERS 8
+#define PAIRWISE_MEMBERS 16
 
 /* What a byte inside a string is: 0 plain ASCII, 1 '"', 2 '\\', 3 a
  * control character, 4 a byte >= 0x80. */
@@ -456,6 +457,7 @@ static int duplicate_member(struct parser *ps, struct frame *f)
     if (!f->indexed) {
         f->indexed = true;
         f->id = ps->next_id++;
+        ps->indexed_open++;
         for (const cJSON *c = f->node->child; c != m; c = c->next)
             if (index_add(&ps->index, f->id, c) < 0)
                 return -1;
@@ -582,6 +584,12 @@ static int parse_document(struct parser *ps, cJSON **root)
         if (c == (object ? '}' : ']')) {
             ps->p++;
             ps->depth--;
+            if (f->indexed && --ps->indexed_open == 0) {
+                /* No indexed object is open: start the next one afresh
+                 * rather than among the entries of closed ones. */
+                free(ps->index.slots);
+                ps->index = (struct member_index){0};
+            }
             continue;
         }
         if (f->count) {
@@ -649,6 +657,7 @@ int json_parse(const char *text, size_t len, const char *name, cJSON **out, stru
     ps->depth = 0;
     ps->index = (struct member_index){0};
     ps->next_id = 0;
+    ps->indexed_open = 0;
     cJSON *root = NULL;
     int rc = parse_document(ps, &root);
     if (!rc) {

@@ -173,6 +173,22 @@ static void test_parse_errors_all_have_position(void **state)
     assert_int_equal(json_parse(dup, strlen(dup), "t", &doc, &e), UTIL_ERR_PARSE);
     assert_string_equal(e.message, "t:3:2: duplicate member name \"a\\u000A\" in the object at /");
     assert_int_equal(e.line, 3);
+    /* Large objects one after the other, and one inside another: each
+     * finds its own duplicates only. */
+    struct util_buf t;
+    util_buf_init(&t, 1 << 16);
+    util_buf_puts(&t, "[");
+    for (int o = 0; o < 3; o++) {
+        util_buf_puts(&t, o ? ",{" : "{");
+        for (int i = 0; i < 40; i++)
+            util_buf_printf(&t, "%s\"m%d\": %s", i ? "," : "", i,
+                            o == 1 && i == 20 ? "{\"m1\":1,\"m2\":2}" : "1");
+        util_buf_puts(&t, o == 2 ? ",\"m39\": 2}" : "}");
+    }
+    util_buf_puts(&t, "]");
+    assert_int_equal(json_parse(t.data, t.len, "t", &doc, &e), UTIL_ERR_PARSE);
+    assert_non_null(strstr(e.message, "duplicate member name \"m39\" in the object at /2"));
+    util_buf_finish(&t);
     const char big[] = "[\n1e999999]";
     assert_int_equal(json_parse(big, strlen(big), "t", &doc, &e), UTIL_ERR_LIMIT);
     assert_int_equal(e.line, 2);
