@@ -27,9 +27,10 @@
  * (RFC 8259 leaves its meaning open, so a checker refuses it) and a lone
  * surrogate escape; refuses (UTIL_ERR_LIMIT) input over
  * UTIL_CAP_JSON_DOCUMENT, nesting deeper than UTIL_CAP_NESTING_DEPTH and
- * numbers beyond the range of a double. Every error message is
- * "name:line:column: what" (column in characters), with err->line and
- * err->column set; name is used as err->file. \u0000 becomes JSON_NUL. */
+ * numbers beyond the range of a double. Every refusal of the text (not the
+ * size cap, not out of memory) is "name:line:column: what" (column in
+ * characters), with err->line and err->column set; name is used as
+ * err->file. \u0000 becomes JSON_NUL. */
 int json_parse(const char *text, size_t len, const char *name, cJSON **out, struct util_error *err);
 
 /* util_utf8_repair for text that goes into a JSON string: every byte of
