@@ -348,7 +348,7 @@ static int append_value(struct util_buf *b, const cJSON *val)
 {
     if (cJSON_IsString(val))
         return util_buf_puts(b, val->valuestring);
-    char *s = cJSON_PrintUnformatted(val);
+    char *s = json_print(val, false);
     if (!s)
         return UTIL_ERR_NOMEM;
     int rc = util_buf_puts(b, s);
@@ -420,7 +420,7 @@ int case_template_expand_text(struct case_vars *v, const char *s, char **out,
     if (cJSON_IsString(val)) {
         *out = strdup(val->valuestring);
     } else {
-        *out = cJSON_PrintUnformatted(val);
+        *out = json_print(val, false);
     }
     cJSON_Delete(val);
     return *out ? UTIL_OK : util_error_set(err, UTIL_ERR_NOMEM, "out of memory");

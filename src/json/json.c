@@ -8,271 +8,10 @@
 #include <float.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void offset_to_line_col(const char *text, size_t off, int *line, int *col)
-{
-    int l = 1, c = 1;
-    for (size_t i = 0; i < off; i++) {
-        if (text[i] == '\n') {
-            l++;
-            c = 1;
-        } else {
-            c++;
-        }
-    }
-    *line = l;
-    *col = c;
-}
-
-/* Depth of the deepest container, computed on the text so that an
- * over-deep document is refused before cJSON recurses into it. */
-static bool nesting_ok(const char *text, size_t len, size_t *where)
-{
-    int depth = 0;
-    bool in_string = false;
-    for (size_t i = 0; i < len; i++) {
-        char c = text[i];
-        if (in_string) {
-            /* To the next quote not escaped: one preceded by an odd run of
-             * backslashes is escaped (the run starts inside the string). */
-            const char *q = memchr(text + i, '"', len - i);
-            if (!q)
-                return true;
-            size_t at = (size_t)(q - text), run = 0;
-            while (at - run > i && text[at - run - 1] == '\\')
-                run++;
-            i = at;
-            in_string = run % 2 != 0;
-            continue;
-        }
-        if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
-            if (++depth > UTIL_CAP_NESTING_DEPTH) {
-                *where = i;
-                return false;
-            }
-        } else if (c == ']' || c == '}') {
-            depth--;
-        }
-    }
-    return true;
-}
-
-static int key_cmp(const void *a, const void *b)
-{
-    const cJSON *const *x = a;
-    const cJSON *const *y = b;
-    return strcmp((*x)->string, (*y)->string);
-}
-
-/* Whether node, an object, holds a member name twice (its own members
- * only); sets *dup. Many members are checked by sorting. -1: out of memory. */
-static int object_duplicate(const cJSON *node, const char **dup)
-{
-    size_t n = 0;
-    const cJSON *c;
-    for (c = node->child; c; c = c->next)
-        n++;
-    if (n > 1 && n <= 8) {
-        for (const cJSON *a = node->child; a; a = a->next)
-            for (const cJSON *b = a->next; b; b = b->next)
-                if (strcmp(a->string, b->string) == 0) {
-                    *dup = a->string;
-                    return 1;
-                }
-    } else if (n > 8) {
-        const cJSON **v = malloc(n * sizeof(*v));
-        if (!v)
-            return -1;
-        size_t i = 0;
-        for (c = node->child; c; c = c->next)
-            v[i++] = c;
-        qsort(v, n, sizeof(*v), key_cmp);
-        for (i = 1; i < n; i++)
-            if (strcmp(v[i - 1]->string, v[i]->string) == 0) {
-                *dup = v[i]->string;
-                free(v);
-                return 1;
-            }
-        free(v);
-    }
-    return 0;
-}
-
-/* Whether an object of node's tree holds a member name twice, or a number
- * of it is beyond a double: the pass without paths, in find_duplicate_key's
- * order. -1: out of memory. */
-static int has_duplicate_key(const cJSON *node)
-{
-    const char *dup;
-    int rc = cJSON_IsObject(node) ? object_duplicate(node, &dup) : 0;
-    for (const cJSON *c = node->child; !rc && c; c = c->next) {
-        if (cJSON_IsObject(c) || cJSON_IsArray(c))
-            rc = has_duplicate_key(c);
-        else if (cJSON_IsNumber(c) && !isfinite(c->valuedouble))
-            rc = 1; /* a number beyond a double: found the same way */
-    }
-    return rc;
-}
-
-/* Finds the first object holding a member name twice; fills where (JSON
- * Pointer of the object) and *dup. Objects with many members are checked by
- * sorting, so the walk is O(n log n) in the document size. */
-static int find_duplicate_key(const cJSON *node, struct util_buf *where, const char **dup)
-{
-    if (cJSON_IsObject(node)) {
-        int rc = object_duplicate(node, dup);
-        if (rc)
-            return rc;
-    }
-    if (!cJSON_IsObject(node) && !cJSON_IsArray(node))
-        return 0;
-    size_t mark = where->len, index = 0;
-    for (const cJSON *c = node->child; c; c = c->next, index++) {
-        if (!cJSON_IsObject(c) && !cJSON_IsArray(c))
-            continue;
-        int rc = cJSON_IsObject(node) ? json_pointer_append(where, c->string)
-                                      : json_pointer_append_index(where, index);
-        if (rc)
-            return -1;
-        rc = find_duplicate_key(c, where, dup);
-        if (rc)
-            return rc;
-        where->len = mark;
-        where->data[mark] = '\0';
-    }
-    return 0;
-}
-
-/* Finds the first number that overflowed a double (cJSON reads 1e400 as
- * infinity); fills where with its JSON Pointer. 1 when found, -1 on
- * ENOMEM. */
-static int find_overflow(const cJSON *node, struct util_buf *where)
-{
-    size_t mark = where->len, index = 0;
-    for (const cJSON *c = node->child; c; c = c->next, index++) {
-        bool bad = cJSON_IsNumber(c) && !isfinite(c->valuedouble);
-        if (!bad && !cJSON_IsObject(c) && !cJSON_IsArray(c))
-            continue;
-        int rc = cJSON_IsObject(node) ? json_pointer_append(where, c->string)
-                                      : json_pointer_append_index(where, index);
-        if (rc)
-            return -1;
-        rc = bad ? 1 : find_overflow(c, where);
-        if (rc)
-            return rc;
-        where->len = mark;
-        where->data[mark] = '\0';
-    }
-    return 0;
-}
-
-int json_parse(const char *text, size_t len, const char *name, cJSON **out, struct util_error *err)
-{
-    int line, col;
-    size_t where = 0;
-    *out = NULL;
-    if (!name)
-        name = "<input>";
-    if (len > UTIL_CAP_JSON_DOCUMENT) {
-        util_error_set(err, UTIL_ERR_LIMIT, "%s: document larger than the cap of %u bytes", name,
-                       (unsigned)UTIL_CAP_JSON_DOCUMENT);
-        util_error_at(err, name, 0, 0);
-        return UTIL_ERR_LIMIT;
-    }
-    if (!nesting_ok(text, len, &where)) {
-        offset_to_line_col(text, where, &line, &col);
-        util_error_set(err, UTIL_ERR_LIMIT, "%s:%d:%d: nesting deeper than %d levels", name, line,
-                       col, UTIL_CAP_NESTING_DEPTH);
-        util_error_at(err, name, line, col);
-        return UTIL_ERR_LIMIT;
-    }
-    /* RFC 8259 section 8.1: JSON text is UTF-8. */
-    size_t valid = util_utf8_valid_prefix(text, len);
-    if (valid < len) {
-        offset_to_line_col(text, valid, &line, &col);
-        util_error_set(err, UTIL_ERR_PARSE, "%s:%d:%d: byte 0x%02X is not UTF-8", name, line, col,
-                       (unsigned)(unsigned char)text[valid]);
-        util_error_at(err, name, line, col);
-        return UTIL_ERR_PARSE;
-    }
-    const char *end = NULL;
-    /* cJSON answers NULL both for malformed text and when an allocation
-     * failed; only the latter sets errno to ENOMEM (malloc does, and
-     * parsing calls nothing else that would). */
-    errno = 0;
-    cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (!doc && errno == ENOMEM) {
-        util_error_set(err, UTIL_ERR_NOMEM, "%s: out of memory", name);
-        util_error_at(err, name, 0, 0);
-        return UTIL_ERR_NOMEM;
-    }
-    if (!doc) {
-        size_t off = end && end >= text ? (size_t)(end - text) : 0;
-        if (off > len)
-            off = len;
-        offset_to_line_col(text, off, &line, &col);
-        util_error_set(err, UTIL_ERR_PARSE, "%s:%d:%d: malformed JSON", name, line, col);
-        util_error_at(err, name, line, col);
-        return UTIL_ERR_PARSE;
-    }
-    size_t off = (size_t)(end - text);
-    while (off < len &&
-           (text[off] == ' ' || text[off] == '\t' || text[off] == '\n' || text[off] == '\r'))
-        off++;
-    if (off < len && text[off] != '\0') {
-        cJSON_Delete(doc);
-        offset_to_line_col(text, off, &line, &col);
-        util_error_set(err, UTIL_ERR_PARSE, "%s:%d:%d: trailing data after the JSON value", name,
-                       line, col);
-        util_error_at(err, name, line, col);
-        return UTIL_ERR_PARSE;
-    }
-    /* Most documents have no duplicate and no number beyond a double: only
-     * then is the path built. */
-    int found = cJSON_IsNumber(doc) ? !isfinite(doc->valuedouble) : has_duplicate_key(doc);
-    if (!found) {
-        *out = doc;
-        return UTIL_OK;
-    }
-    struct util_buf at;
-    util_buf_init(&at, UTIL_CAP_MESSAGE);
-    util_buf_puts(&at, "");
-    const char *dup = NULL;
-    bool overflow = false;
-    if (found > 0)
-        found = find_duplicate_key(doc, &at, &dup);
-    if (!found) {
-        util_buf_reset(&at);
-        util_buf_puts(&at, "");
-        found = cJSON_IsNumber(doc) ? 1 : find_overflow(doc, &at);
-        overflow = found > 0;
-    }
-    if (found) {
-        if (found < 0)
-            util_error_set(err, UTIL_ERR_NOMEM, "%s: out of memory", name);
-        else if (overflow)
-            util_error_set(err, UTIL_ERR_LIMIT,
-                           "%s: the number at %s is beyond the range of a double (about "
-                           "1.8e308)",
-                           name, at.len ? at.data : "/");
-        else
-            util_error_set(err, UTIL_ERR_PARSE,
-                           "%s: duplicate member name \"%s\" in the object at %s", name, dup,
-                           at.len ? at.data : "/");
-        util_error_at(err, name, 0, 0);
-        util_buf_finish(&at);
-        cJSON_Delete(doc);
-        return found < 0 ? UTIL_ERR_NOMEM : overflow ? UTIL_ERR_LIMIT : UTIL_ERR_PARSE;
-    }
-    util_buf_finish(&at);
-    *out = doc;
-    return UTIL_OK;
-}
 
 int json_load_file(const char *path, size_t limit, cJSON **out, struct util_error *err)
 {
@@ -284,6 +23,45 @@ int json_load_file(const char *path, size_t limit, cJSON **out, struct util_erro
     rc = json_parse(text, len, path, out, err);
     free(text);
     return rc;
+}
+
+/* The first JSON_NUL in s[0..n), or NULL. */
+static const char *find_nul(const char *s, size_t n)
+{
+    for (const char *p = s; n >= 2 && (p = memchr(p, 0xc0, n - 1 - (size_t)(p - s)));) {
+        if ((unsigned char)p[1] == 0x80)
+            return p;
+        p++;
+        if ((size_t)(p - s) + 1 >= n)
+            break;
+    }
+    return NULL;
+}
+
+int json_string_repair(struct util_buf *b)
+{
+    if (!b->data || !find_nul(b->data, b->len))
+        return util_utf8_repair(b, 0);
+    struct util_buf out;
+    util_buf_init(&out, b->limit > SIZE_MAX / 3 ? SIZE_MAX : b->limit * 3);
+    int rc = UTIL_OK;
+    for (size_t i = 0; i < b->len && !rc;) {
+        const char *nul = find_nul(b->data + i, b->len - i);
+        size_t seg = nul ? (size_t)(nul - b->data) - i : b->len - i, from = out.len;
+        rc = util_buf_append(&out, b->data + i, seg);
+        if (!rc)
+            rc = util_utf8_repair(&out, from);
+        if (!rc && nul)
+            rc = util_buf_append(&out, JSON_NUL, 2);
+        i += seg + (nul ? 2 : 0);
+    }
+    if (rc) {
+        util_buf_finish(&out);
+        return rc;
+    }
+    util_buf_finish(b);
+    *b = out;
+    return UTIL_OK;
 }
 
 /* The next character of a pointer token at *p (before end), with ~0 and
@@ -494,12 +272,19 @@ static int write_string(struct util_buf *b, const char *s)
     const char *p = s ? s : "";
     while (!rc) {
         const char *run = p;
-        /* Up to a byte that is escaped, or the terminating NUL. */
-        while ((unsigned char)*p >= 0x20 && *p != '"' && *p != '\\')
+        /* Up to a byte that is escaped, JSON_NUL, or the terminating NUL. */
+        while ((unsigned char)*p >= 0x20 && *p != '"' && *p != '\\' && (unsigned char)*p != 0xc0)
             p++;
         rc = put(b, run, (size_t)(p - run));
         if (rc || !*p)
             break;
+        if ((unsigned char)*p == 0xc0) {
+            /* JSON_NUL is U+0000; a lone 0xC0 (not from json_parse) stays. */
+            bool nul = (unsigned char)p[1] == 0x80;
+            rc = nul ? put(b, "\\u0000", 6) : put(b, p, 1);
+            p += nul ? 2 : 1;
+            continue;
+        }
         unsigned char c = (unsigned char)*p++;
         char e[6] = {'\\', 0};
         size_t n = 2;
@@ -556,8 +341,9 @@ static int write_number(struct util_buf *b, double d)
     }
     snprintf(text, sizeof(text), "%1.15g", d);
     double back = strtod(text, NULL);
-    double most = fabs(back) > fabs(d) ? fabs(back) : fabs(d);
-    if (!(fabs(back - d) <= most * DBL_EPSILON))
+    /* Exactly (cJSON accepts a difference of one epsilon, which loses the
+     * last bit: 9007199254740993 would come back as 9007199254740990). */
+    if (back != d)
         snprintf(text, sizeof(text), "%1.17g", d);
     return put(b, text, strlen(text));
 }
@@ -648,18 +434,25 @@ char *json_print(const cJSON *n, bool pretty)
 
 int json_print_short(struct util_buf *b, const cJSON *n, size_t max)
 {
-    char *s = cJSON_PrintUnformatted(n);
-    if (!s)
-        return UTIL_ERR_NOMEM;
-    size_t len = strlen(s);
-    int rc;
-    if (len > max && max > 3) {
-        rc = util_buf_append(b, s, max - 3);
+    struct util_buf text;
+    util_buf_init(&text, UTIL_CAP_JSON_DOCUMENT);
+    int rc = json_write(&text, n, false);
+    if (rc == UTIL_ERR_INVALID)
+        rc = util_buf_puts(&text, "null");
+    if (rc) {
+        util_buf_finish(&text);
+        return rc;
+    }
+    if (text.len > max && max > 3) {
+        size_t cut = max - 3;
+        while (cut && ((unsigned char)text.data[cut] & 0xc0) == 0x80)
+            cut--; /* not inside a UTF-8 sequence */
+        rc = util_buf_append(b, text.data, cut);
         if (!rc)
             rc = util_buf_puts(b, "...");
     } else {
-        rc = util_buf_append(b, s, len);
+        rc = util_buf_append(b, text.data, text.len);
     }
-    cJSON_free(s);
+    util_buf_finish(&text);
     return rc;
 }

@@ -10,15 +10,33 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Parses len bytes of text. On success *out is a new tree (caller frees with
- * cJSON_Delete). Rejects trailing garbage, nesting deeper than
- * UTIL_CAP_NESTING_DEPTH, an object naming a member twice (RFC 8259 leaves
- * its meaning open, so a checker refuses it) and text that is not UTF-8
- * (UTIL_ERR_PARSE); input over UTIL_CAP_JSON_DOCUMENT and numbers beyond the
- * range of a double, which cJSON would read as infinity (UTIL_ERR_LIMIT).
- * err gives the 1-based line and column of the first problem where known
- * (name is used as err->file). */
+/* U+0000 inside a string: a C string cannot hold a NUL, so json_parse
+ * keeps the code point as these two bytes (Modified UTF-8, as Java's JNI
+ * does). No well-formed UTF-8 contains them, so they never collide with
+ * text; json_write and json_print write them as \u0000, a count of code
+ * points (bytes that are not continuation bytes) counts one, and the regex
+ * engine reads U+0000. Code that makes a string from raw bytes (a decoded
+ * URL, a rendered template) writes a NUL byte this way or refuses it. */
+#define JSON_NUL "\xc0\x80"
+
+/* Parses len bytes of strict JSON text (RFC 8259; src/json/parse.c). On
+ * success *out is a new tree (caller frees with cJSON_Delete). Refuses
+ * (UTIL_ERR_PARSE) what the grammar does not allow (raw control characters
+ * in strings, leading zeros, other whitespace), text that is not UTF-8,
+ * trailing data (a NUL byte ends the text), an object naming a member twice
+ * (RFC 8259 leaves its meaning open, so a checker refuses it) and a lone
+ * surrogate escape; refuses (UTIL_ERR_LIMIT) input over
+ * UTIL_CAP_JSON_DOCUMENT, nesting deeper than UTIL_CAP_NESTING_DEPTH and
+ * numbers beyond the range of a double. Every refusal of the text (not the
+ * size cap, not out of memory) is "name:line:column: what" (column in
+ * characters), with err->line and err->column set; name is used as
+ * err->file. \u0000 becomes JSON_NUL. */
 int json_parse(const char *text, size_t len, const char *name, cJSON **out, struct util_error *err);
+
+/* util_utf8_repair for text that goes into a JSON string: every byte of
+ * b->data that is not UTF-8 becomes U+FFFD, except JSON_NUL, which stays.
+ * UTIL_OK or UTIL_ERR_NOMEM (b unchanged). */
+int json_string_repair(struct util_buf *b);
 
 /* Reads and parses a file (capped at limit bytes). */
 int json_load_file(const char *path, size_t limit, cJSON **out, struct util_error *err);
@@ -46,7 +64,9 @@ const char *json_type_name(const cJSON *n);
 /* Serializes compactly (pretty=false) or with two-space indentation; heap
  * string, caller frees with free(); NULL on allocation failure. The text is
  * cJSON's (cJSON_Print with two spaces for each tab, or
- * cJSON_PrintUnformatted), written without cJSON's per-number rescanning. */
+ * cJSON_PrintUnformatted), written without cJSON's per-number rescanning,
+ * except that JSON_NUL is written \u0000. Use these, never cJSON_Print, for
+ * trees that may hold JSON_NUL. */
 char *json_print(const cJSON *n, bool pretty);
 
 /* Appends n serialized as json_print does to b. UTIL_ERR_LIMIT past b's
@@ -58,8 +78,9 @@ int json_write(struct util_buf *b, const cJSON *n, bool pretty);
  * from parts written apart. */
 int json_write_at(struct util_buf *b, const cJSON *n, bool pretty, size_t depth);
 
-/* Serializes n into b truncated to at most max bytes (with "..." when cut),
- * for messages. */
+/* Serializes n as json_write does (compact) into b, truncated to at most
+ * max bytes (with "..." when cut, never inside a UTF-8 sequence), for
+ * messages. */
 int json_print_short(struct util_buf *b, const cJSON *n, size_t max);
 
 #endif

@@ -279,10 +279,10 @@ void mock_fail(struct mock_ctx *c, int status, const char *fmt, ...)
     va_end(ap);
     /* A message quotes the request as it came: bytes that are not UTF-8
      * (or a character the buffer cut) become U+FFFD, so the answer stays
-     * JSON text. */
+     * JSON text; a NUL (JSON_NUL) is written \u0000. */
     struct util_buf b;
     util_buf_init(&b, 4 * sizeof(msg));
-    bool repaired = util_buf_puts(&b, msg) == UTIL_OK && util_utf8_repair(&b, 0) == UTIL_OK;
+    bool repaired = util_buf_puts(&b, msg) == UTIL_OK && json_string_repair(&b) == UTIL_OK;
     cJSON_Delete(c->out);
     c->status = status;
     c->out = cJSON_CreateObject();
@@ -568,7 +568,7 @@ static void set_error_body(struct mock_response *resp, int status, const char *m
     resp->status = status;
     resp->content_type = "application/json";
     if (o && cJSON_AddStringToObject(o, "message", msg))
-        resp->body = cJSON_PrintUnformatted(o);
+        resp->body = json_print(o, false);
     cJSON_Delete(o);
     if (!resp->body) {
         resp->status = 500;
@@ -678,7 +678,7 @@ static void handle(struct mock_api *api, const struct mock_request *req, struct 
 
     resp->status = c.status ? c.status : 500;
     resp->content_type = "application/json";
-    resp->body = c.out ? cJSON_PrintUnformatted(c.out) : NULL;
+    resp->body = c.out ? json_print(c.out, false) : NULL;
     if (!resp->body) {
         set_error_body(resp, 500, "out of memory");
     } else {
@@ -713,31 +713,26 @@ size_t mock_api_internal_errors(const struct mock_api *api)
     return atomic_load(&api->internal_errors);
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-static void decode(char *s)
+size_t mock_unescape(char *s, bool plus)
 {
     char *out = s;
     for (char *p = s; *p; p++) {
-        if (*p == '+') {
+        int hi = *p == '%' ? util_hex_digit(p[1]) : -1, lo = hi >= 0 ? util_hex_digit(p[2]) : -1;
+        if (plus && *p == '+') {
             *out++ = ' ';
-        } else if (*p == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
-            *out++ = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+        } else if (lo < 0) {
+            *out++ = *p;
+        } else if (hi == 0 && lo == 0) {
+            memcpy(out, JSON_NUL, 2); /* 2 bytes for 3: still in place */
+            out += 2;
             p += 2;
         } else {
-            *out++ = *p;
+            *out++ = (char)(hi * 16 + lo);
+            p += 2;
         }
     }
     *out = '\0';
+    return (size_t)(out - s);
 }
 
 void mock_query_split(char *query, struct mock_query_arg *args, size_t max, size_t *n)
@@ -752,9 +747,9 @@ void mock_query_split(char *query, struct mock_query_arg *args, size_t max, size
             char *eq = strchr(p, '=');
             if (eq)
                 *eq = '\0';
-            decode(p);
+            mock_unescape(p, true);
             if (eq)
-                decode(eq + 1);
+                mock_unescape(eq + 1, true);
             args[*n].key = p;
             args[*n].value = eq ? eq + 1 : NULL;
             (*n)++;

@@ -3,6 +3,8 @@
  * sets c->out: a 200 document or an ErrorBase. Runs with the API locked. */
 #include "mock/internal.h"
 
+#include "json/json.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -309,7 +311,7 @@ static cJSON *render_res(struct mock_ctx *c, const void *item, render_fn render,
         mock_res_touch(h);
     if (!h->cache) {
         cJSON *tree = render(c, item);
-        h->cache = tree ? cJSON_PrintUnformatted(tree) : NULL;
+        h->cache = tree ? json_print(tree, false) : NULL;
         h->cache_until = cache_until(c, item, render);
         cJSON_Delete(tree);
         if (!h->cache)

@@ -141,6 +141,11 @@ int mock_api_reset(struct mock_api *api, uint64_t seed);
 /* Splits a raw query string ("a=1&b=x%2Cy") in place: percent-decodes keys
  * and values, '+' as space, fills at most max args and sets *n. For tests
  * and fuzz targets (the server gets decoded arguments from its library). */
+/* Percent-decodes s in place (with plus, '+' is a space, as in a query):
+ * %XX is the byte, and %00 is JSON_NUL, so that a NUL neither cuts the
+ * text nor is lost. Returns the new length. */
+size_t mock_unescape(char *s, bool plus);
+
 void mock_query_split(char *query, struct mock_query_arg *args, size_t max, size_t *n);
 
 /* Total resources held by kind, for tests and benches. */

@@ -189,6 +189,16 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct mock_response
     return ret;
 }
 
+/* MHD's unescaping of the path and of the query's keys and values (MHD
+ * turns '+' into a space first): mock_unescape, so that %00 in an ID is
+ * kept (an unknown ID, written back as \u0000), not a cut. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *uri)
+{
+    (void)cls;
+    (void)conn;
+    return mock_unescape(uri, false);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -356,7 +366,8 @@ struct mock_server *mock_server_create(const struct mock_options *opts, struct u
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log, s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, pool,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_LIMIT,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_UNESCAPE_CALLBACK, unescape, s,
+        MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)(opts->connection_limit ? opts->connection_limit : MOCK_DEFAULT_CONNECTION_LIMIT),
         MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)(opts->connection_timeout_s ? opts->connection_timeout_s

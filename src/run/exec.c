@@ -169,7 +169,10 @@ static int encode(struct util_buf *b, const char *s)
     static const char hex[] = "0123456789ABCDEF";
     int rc = UTIL_OK;
     for (const unsigned char *p = (const unsigned char *)s; *p && !rc; p++) {
-        if (unreserved(*p)) {
+        if (p[0] == 0xc0 && p[1] == 0x80) { /* JSON_NUL: U+0000 */
+            rc = util_buf_append(b, "%00", 3);
+            p++;
+        } else if (unreserved(*p)) {
             rc = util_buf_putc(b, (char)*p);
         } else {
             char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
@@ -196,7 +199,7 @@ static char *scalar_text(const cJSON *v)
     }
     if (cJSON_IsNull(v))
         return strdup("");
-    return cJSON_PrintUnformatted(v);
+    return json_print(v, false);
 }
 
 /* The operation's parameter object (name, in), or NULL. */
@@ -411,7 +414,7 @@ static int build_request(struct worker *w, const struct case_step *s, struct bui
     char *body_text = NULL;
     if (s->body) {
         rc = case_template_expand_json(w->vars, s->body, &b->body, err);
-        if (!rc && !(body_text = cJSON_PrintUnformatted(b->body)))
+        if (!rc && !(body_text = json_print(b->body, false)))
             rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
         if (!rc)
             rc = check_secrets_collect(&w->secrets, b->body);

@@ -69,6 +69,9 @@ enum script {
     S_BIG_NUMBER,    /* 1e400 */
     S_DEEP,          /* 100 000 nested arrays */
     S_NUL,           /* a body of NUL and control bytes */
+    S_RAW_CONTROL,   /* OK_BODY with a raw U+0001 in a string */
+    S_NUL_STRING,    /* a task whose sourceID is "line1\nline2\u0000hidden" */
+    S_NUL_ENUM,      /* a task whose action is "replace\u0000hidden" */
     S_NOT_HTTP,      /* a line that is not an HTTP status line */
     S_SILENT,        /* accepts, reads, never answers */
     S_DROP,          /* promises 1000 bytes, sends 20, closes */
@@ -176,6 +179,13 @@ static const struct row rows[] = {
     RESPONSE_ROW("100 000 nested arrays", S_DEEP, 1, "contract.json",
                  "nesting deeper than 512 levels"),
     RESPONSE_ROW("NUL and control bytes", S_NUL, 1, "contract.json", "malformed JSON"),
+    RESPONSE_ROW("a raw control character in a string", S_RAW_CONTROL, 1, "contract.json",
+                 "body:1:88: raw control character U+0001 in a string"),
+    /* results.json has "replace\u0000hidden", which cJSON reads as "replace". */
+    RESPONSE_ROW("NUL in an enum value (not cut)", S_NUL_ENUM, 1, "contract.schema",
+                 "/tasks/0/action: \"replace"),
+    {"response", "NUL in an expected string (not cut)", "nul-expect.yaml", S_NUL_STRING, E_NONE,
+     "5000", 1, "expect.body", "/tasks/0/sourceID: expected \"line1\\nline2\"", NULL},
     RESPONSE_ROW("20 000 headers", S_HEADER_FLOOD, 1, "transport",
                  "connection dropped or malformed answer"),
     RESPONSE_ROW("not HTTP at all", S_NOT_HTTP, 1, "transport", "HTTP/0.9"),
@@ -401,6 +411,27 @@ static void serve_one(struct server *s, int c)
     case S_NUL:
         answer(c, "application/json", NULL, "\0\x01\x02\x1b[2J\0", 8);
         break;
+    case S_RAW_CONTROL: {
+        char b[256];
+        snprintf(b, sizeof(b), "%.*s,\"note\":\"a\x01" "b\"}", (int)okn - 1, ok);
+        answer(c, "application/json", NULL, b, strlen(b));
+        break;
+    }
+    case S_NUL_STRING:
+    case S_NUL_ENUM: {
+        char b[1024];
+        snprintf(b, sizeof(b),
+                 "{\"tasks\":[{\"taskID\":\"dcf83ab9-a2b0-4168-b1db-bb3e7caf8512\","
+                 "\"sourceID\":\"%s\",\"destinationID\":\"6a0da881-492d-4bfd-9f6b-51d30d502b3a\","
+                 "\"trigger\":{\"type\":\"onDemand\"},\"enabled\":true,\"action\":\"%s\","
+                 "\"createdAt\":\"2024-04-17T00:02:09Z\",\"updatedAt\":\"2024-04-17T00:02:09Z\"}],"
+                 "\"pagination\":{\"nbPages\":1,\"page\":1,\"nbItems\":1,\"itemsPerPage\":10}}",
+                 s->script == S_NUL_STRING ? "line1\\nline2\\u0000hidden"
+                                           : "a293144f-4f3b-43fa-bb38-bd77133b0bda",
+                 s->script == S_NUL_ENUM ? "replace\\u0000hidden" : "replace");
+        answer(c, "application/json", NULL, b, strlen(b));
+        break;
+    }
     case S_NOT_HTTP:
         sendf(c, "SSH-2.0-OpenSSH_9.2\r\nthis is not HTTP\r\n\r\n");
         break;

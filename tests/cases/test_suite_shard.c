@@ -375,7 +375,7 @@ static void test_merge_refuses_bad_input(void **state)
     fputs("{\"tool\": \"ingestcheck\", \"cases\": [\n", f);
     fclose(f);
     const char *truncated[] = {corrupt, NULL};
-    snprintf(msg, sizeof(msg), "%s/results.json:1:", corrupt);
+    snprintf(msg, sizeof(msg), "%s/results.json:2:1:", corrupt);
     assert_refused(truncated, msg, "malformed JSON");
     f = fopen(path, "w");
     assert_non_null(f);

@@ -34,7 +34,7 @@ static char *written(const struct run_results *r)
         return NULL;
     if (rc)
         fuzz_fail("report_results_json of read results failed: %d %s", rc, err.message);
-    char *text = cJSON_PrintUnformatted(doc);
+    char *text = json_print(doc, false);
     cJSON_Delete(doc);
     return text;
 }

@@ -553,6 +553,47 @@ static void test_bad_params(void **state)
     client_stop(&c);
 }
 
+/* NUL (\u0000) survives the store, and a %00 in an ID is part of the ID
+ * (issue 12, D1); a malformed body is answered with the parser's reason
+ * and position (U3). */
+static void test_nul_and_json_errors(void **state)
+{
+    (void)state;
+    struct client c;
+    struct mock_options o = seeded(12);
+    client_start(&c, &o, 5000);
+    struct reply r = client_call(&c, "POST", "/1/authentications",
+                                 "{\"type\":\"basic\",\"name\":\"a\\u0000b\",\"input\":"
+                                 "{\"username\":\"u\",\"password\":\"p\"}}");
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"name\":\"a\\u0000b\""));
+    char *id = field(&r, "authenticationID");
+    reply_free(&r);
+    r = client_call(&c, "GET", fmt("/1/authentications/%s", id), NULL);
+    assert_int_equal(r.status, 200);
+    if (!strstr(r.body, "\"name\":\"a\\u0000b\""))
+        fail_msg("the stored name came back as %s", r.body);
+    reply_free(&r);
+    /* Not the list, not the authentication of the ID after the NUL (the
+     * client's cJSON cuts the message at \u0000: the raw body is checked). */
+    refused(&c, "getAuthentication", "GET", "/1/authentications/%00abc", NULL, 404,
+            "authentication '");
+    refused(&c, "getAuthentication", "GET", fmt("/1/authentications/%%00%s", id), NULL, 404,
+            "authentication '");
+    r = client_call(&c, "GET", "/1/authentications/%00abc", NULL);
+    assert_non_null(strstr(r.body, "authentication '\\u0000abc' does not exist"));
+    reply_free(&r);
+    free(id);
+    refused(&c, "createSource", "POST", "/1/sources",
+            "{\"type\":\"json\",\n\"type\":\"json\"}", 400,
+            "body: not valid JSON at line 2, column 1: duplicate member name \"type\"");
+    refused(&c, "createSource", "POST", "/1/sources", "{\"type\":1e999999}", 400,
+            "body: not valid JSON at line 1, column 9: the number at /type is beyond the range");
+    refused(&c, "createSource", "POST", "/1/sources", "{\"type\":\"js\ton\"}", 400,
+            "body: not valid JSON at line 1, column 12: raw control character U+0009");
+    client_stop(&c);
+}
+
 static void test_bad_body(void **state)
 {
     (void)state;
@@ -1518,6 +1559,7 @@ int main(void)
         cmocka_unit_test(test_sweep_all_operations),
         cmocka_unit_test(test_credentials),
         cmocka_unit_test(test_unknown_ids),
+        cmocka_unit_test(test_nul_and_json_errors),
         cmocka_unit_test(test_referential),
         cmocka_unit_test(test_bad_params),
         cmocka_unit_test(test_bad_body),

@@ -680,6 +680,41 @@ static void test_unicode_length(void **state)
     schema_registry_destroy(reg);
 }
 
+/* \u0000 is a character like any other (issue 12, D1): not cut, one code
+ * point long, matched by patterns (json_parse keeps it as JSON_NUL). */
+static void test_nul_in_strings(void **state)
+{
+    (void)state;
+    struct schema_registry *reg = reg_new(SCHEMA_DIALECT_AUTO, false);
+    struct schema *s = add(reg, "{\"const\":\"a\"}");
+    expect_invalid(s, "\"a\\u0000b\"");
+    expect_valid(s, "\"a\"");
+    s = add(reg, "{\"const\":\"a\\u0000b\"}");
+    expect_valid(s, "\"a\\u0000b\"");
+    expect_invalid(s, "\"a\"");
+    expect_invalid(s, "\"a\\u0000c\"");
+    s = add(reg, "{\"enum\":[\"x\", \"y\"]}");
+    expect_invalid(s, "\"x\\u0000y\"");
+    s = add(reg, "{\"maxLength\":3}");
+    expect_valid(s, "\"a\\u0000b\"");
+    expect_invalid(s, "\"ab\\u0000c\"");
+    s = add(reg, "{\"minLength\":2}");
+    expect_valid(s, "\"a\\u0000\"");
+    s = add(reg, "{\"pattern\":\"^a\\\\u0000b$\"}");
+    expect_valid(s, "\"a\\u0000b\"");
+    expect_invalid(s, "\"a\"");
+    s = add(reg, "{\"pattern\":\"^a.b$\"}");
+    expect_valid(s, "\"a\\u0000b\"");
+    s = add(reg, "{\"pattern\":\"^[^\\\\x00]*$\"}");
+    expect_invalid(s, "\"a\\u0000b\"");
+    expect_valid(s, "\"ab\"");
+    s = add(reg, "{\"propertyNames\":{\"maxLength\":1},\"uniqueItems\":true}");
+    expect_invalid(s, "{\"a\\u0000\":1}");
+    s = add(reg, "{\"uniqueItems\":true}");
+    expect_valid(s, "[\"a\", \"a\\u0000\"]");
+    schema_registry_destroy(reg);
+}
+
 static void test_regex(void **state)
 {
     (void)state;
@@ -1014,6 +1049,7 @@ int main(void)
         cmocka_unit_test(test_formats),
         cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_unicode_length),
+        cmocka_unit_test(test_nul_in_strings),
         cmocka_unit_test(test_regex),
         cmocka_unit_test(test_compile_once),
         cmocka_unit_test(test_files_and_remotes),
