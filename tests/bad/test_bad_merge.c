@@ -259,12 +259,8 @@ static bool make_shards(void)
 
 int main(int argc, char **argv)
 {
-    if (argc < 3) {
-        fprintf(stderr, "usage: %s INGESTCHECK SOURCE_DIR [ROW-NAME-SUBSTRING]\n", argv[0]);
+    if (!proc_main_args(argc, argv, "ROW-NAME-SUBSTRING"))
         return 2;
-    }
-    proc_binary = argv[1];
-    proc_source = argv[2];
     proc_mkdtemp(tmp, sizeof(tmp), "bad-merge");
     size_t failed = 0, ran = 0;
     if (!make_shards()) {
