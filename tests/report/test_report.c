@@ -787,6 +787,78 @@ static void test_results_json_text(void **state)
     case_file_destroy(f);
 }
 
+/* results.json as merge reads it: the digest must match (one byte
+ * changed, the digest removed, moved or cut off: refused, each saying
+ * so), and the caps hold (a name, a text, the cases, the steps). */
+static void test_read_digest_and_caps(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ic-report-XXXXXX", p[128];
+    assert_non_null(mkdtemp(dir));
+    struct case_file *f = NULL;
+    struct run_results r, back;
+    struct util_error err;
+    util_error_clear(&err);
+    run_results_init(&back);
+    execute(1, &f, &r);
+    assert_int_equal(report_write(dir, &r, &err), UTIL_OK);
+    snprintf(p, sizeof(p), "%s/results.json", dir);
+    char *text = slurp(p);
+    size_t len = strlen(text);
+    assert_int_equal(report_results_read_text(text, len, p, NULL, &back, &err), UTIL_OK);
+    run_results_finish(&back);
+    static const struct {
+        const char *what, *says;
+        int code;
+    } refused[] = {
+        {"a byte changed", "does not match its digest", UTIL_ERR_INVALID},
+        {"no digest", "no \"digest\": written by an ingestcheck older than this one",
+         UTIL_ERR_INVALID},
+        {"cut short", "the file is cut short", UTIL_ERR_PARSE},
+        {"a name past a small cap", "/cases/0/name: ", UTIL_ERR_LIMIT},
+        {"a text past a small cap", "bytes, longer than the cap of 8 bytes for a text",
+         UTIL_ERR_LIMIT},
+        {"cases past a small cap", "/cases: more than the cap of 2 cases", UTIL_ERR_LIMIT},
+        {"steps past a small cap", "/cases/1/steps: more than the cap of 1 steps", UTIL_ERR_LIMIT},
+    };
+    for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
+        char *t = strdup(text);
+        size_t n = len;
+        struct report_read_caps caps = report_read_caps_default;
+        assert_non_null(t);
+        if (i == 0)
+            t[strstr(t, "\"name\"") - t + 11] ^= 1; /* a letter of the first case's name */
+        else if (i == 1)
+            strcpy(strstr(t, ",\n  \"digest\""), "\n}\n");
+        else if (i == 2)
+            t[n / 2] = '\0';
+        else if (i == 3)
+            caps.name = 4; /* "plain" and its like are longer */
+        else if (i == 4)
+            caps.text = 8;
+        else if (i == 5)
+            caps.cases = 2;
+        else
+            caps.steps = 1;
+        n = strlen(t);
+        util_error_clear(&err);
+        run_results_init(&back);
+        int rc = report_results_read_text(t, n, p, &caps, &back, &err);
+        if (rc != refused[i].code || !strstr(err.message, refused[i].says) ||
+            !strstr(err.message, p) || strchr(err.message, '\n'))
+            fail_msg("%s: %d '%s', expected %d saying '%s'", refused[i].what, rc, err.message,
+                     refused[i].code, refused[i].says);
+        run_results_finish(&back);
+        free(t);
+    }
+    free(text);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    run_results_finish(&r);
+    case_file_destroy(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -800,6 +872,7 @@ int main(void)
         cmocka_unit_test(test_merge_refuses),
         cmocka_unit_test(test_read_refuses),
         cmocka_unit_test(test_results_json_text),
+        cmocka_unit_test(test_read_digest_and_caps),
         cmocka_unit_test(test_reports_stay_utf8),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
