@@ -60,8 +60,9 @@ int report_junit(struct util_buf *b, const struct run_results *r);
 int report_results_json(const struct run_results *r, cJSON **out, struct util_error *err);
 
 /* Writes dir/junit.xml and dir/results.json, each atomically (creating
- * dir). When one cannot be written, neither is left in dir: no report of
- * an earlier run can pass for this one's. */
+ * dir); results.json ends with its digest (see below). When one cannot be
+ * written, neither is left in dir: no report of an earlier run can pass
+ * for this one's. */
 int report_write(const char *dir, const struct run_results *r, struct util_error *err);
 
 /* ---- the digest of results.json (digest.c) ----
