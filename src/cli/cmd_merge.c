@@ -262,7 +262,11 @@ static const struct cli_command merge_command = {
         "twice, shards of different plans: other cases or another selection), naming the file "
         "and the reason, and for a shard "
         "whose target failed; a shard interrupted (SIGINT) gives 1 when a merged case failed, "
-        "else 2, as an interrupted run does.",
+        "else 2, as an interrupted run does. Each results.json ends with a sha256 digest of its "
+        "text: a shard changed after ingestcheck wrote it, or written by an older version (no "
+        "digest: re-run it), is refused with exit 2, and names and lists are held to the caps "
+        "of case files. The digest guards against accidental edits and corruption, not "
+        "against forgery: anyone can recompute it.",
     .options = merge_options,
     .min_positional = 1,
     .max_positional = CLI_MAX_POSITIONAL,

@@ -21,13 +21,18 @@ static int bad(struct util_error *err, const char *where, const char *key, const
 }
 
 /* A string member copied into *out; NULL when null (or absent, unless
- * required). */
-static int read_str(const cJSON *o, const char *key, bool required, char **out, const char *where,
-                    struct util_error *err)
+ * required). UTIL_ERR_LIMIT past cap bytes (what says which cap). */
+static int read_capped(const cJSON *o, const char *key, bool required, size_t cap, const char *what,
+                       char **out, const char *where, struct util_error *err)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     *out = NULL;
     if (cJSON_IsString(v)) {
+        size_t len = strlen(v->valuestring);
+        if (len > cap)
+            return util_error_set(err, UTIL_ERR_LIMIT,
+                                  "%s/%s: %zu bytes, longer than the cap of %zu bytes for %s",
+                                  where, key, len, cap, what);
         *out = strdup(v->valuestring);
         return *out ? UTIL_OK : util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
     }
@@ -36,13 +41,52 @@ static int read_str(const cJSON *o, const char *key, bool required, char **out, 
     return bad(err, where, key, required ? "a string or null" : "a string");
 }
 
-/* A non-negative integer member (at most max). */
+/* A name (of a case, step, tag, check...): capped at caps->name. */
+static int read_name(const cJSON *o, const char *key, bool required,
+                     const struct report_read_caps *caps, char **out, const char *where,
+                     struct util_error *err)
+{
+    return read_capped(o, key, required, caps->name, "a name (the case file cap)", out, where, err);
+}
+
+/* Any other string: capped at caps->text. */
+static int read_str(const cJSON *o, const char *key, bool required,
+                    const struct report_read_caps *caps, char **out, const char *where,
+                    struct util_error *err)
+{
+    return read_capped(o, key, required, caps->text, "a text", out, where, err);
+}
+
+/* An array member of at most cap elements (what they are). */
+static const cJSON *read_list(const cJSON *o, const char *key, size_t cap, const char *what,
+                              const char *where, struct util_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    size_t n = 0;
+    if (!cJSON_IsArray(v)) {
+        bad(err, where, key, "an array");
+        return NULL;
+    }
+    for (const cJSON *c = v->child; c && n <= cap; c = c->next)
+        n++;
+    if (n > cap) {
+        util_error_set(err, UTIL_ERR_LIMIT, "%s/%s: more than the cap of %zu %s", where, key, cap,
+                       what);
+        return NULL;
+    }
+    return v;
+}
+
+/* A non-negative integer member (at most max: UTIL_ERR_LIMIT past it). */
 static int read_size(const cJSON *o, const char *key, double max, size_t *out, const char *where,
                      struct util_error *err)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!cJSON_IsNumber(v) || !json_is_integer(v) || v->valuedouble < 0 || v->valuedouble > max)
+    if (!cJSON_IsNumber(v) || !json_is_integer(v) || v->valuedouble < 0)
         return bad(err, where, key, "a non-negative integer");
+    if (v->valuedouble > max)
+        return util_error_set(err, UTIL_ERR_LIMIT, "%s/%s: %.0f, over the cap of %.0f", where, key,
+                              v->valuedouble, max);
     *out = (size_t)v->valuedouble;
     return UTIL_OK;
 }
@@ -121,8 +165,8 @@ static int read_run_outcome(const cJSON *o, enum run_outcome *out, const char *w
     return bad(err, where, "outcome", "passed, failed, skipped or error");
 }
 
-static int read_check(const cJSON *o, struct check_list *l, const char *where,
-                      struct util_error *err)
+static int read_check(const cJSON *o, const struct report_read_caps *caps, struct check_list *l,
+                      const char *where, struct util_error *err)
 {
     char *name = NULL, *message = NULL, *pointer = NULL, *expected = NULL, *actual = NULL;
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "outcome");
@@ -134,18 +178,18 @@ static int read_check(const cJSON *o, struct check_list *l, const char *where,
         return util_error_set(err, UTIL_ERR_INVALID, "%s: expected an object", where);
     if (outcome < 0)
         return bad(err, where, "outcome", "pass, fail, gap or skip");
-    if (!(rc = read_str(o, "name", true, &name, where, err)) && !name)
+    if (!(rc = read_name(o, "name", true, caps, &name, where, err)) && !name)
         rc = bad(err, where, "name", "a string");
     if (!rc)
-        rc = read_str(o, "message", true, &message, where, err);
+        rc = read_str(o, "message", true, caps, &message, where, err);
     if (!rc && message && strlen(message) >= UTIL_CAP_MESSAGE)
         rc = bad(err, where, "message", "a message shorter than the cap");
     if (!rc)
-        rc = read_str(o, "pointer", false, &pointer, where, err);
+        rc = read_str(o, "pointer", false, caps, &pointer, where, err);
     if (!rc)
-        rc = read_str(o, "expected", false, &expected, where, err);
+        rc = read_str(o, "expected", false, caps, &expected, where, err);
     if (!rc)
-        rc = read_str(o, "actual", false, &actual, where, err);
+        rc = read_str(o, "actual", false, caps, &actual, where, err);
     if (!rc && check_list_add(l, name, (enum check_outcome)outcome, pointer, expected, actual, "%s",
                               message ? message : ""))
         rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
@@ -157,8 +201,8 @@ static int read_check(const cJSON *o, struct check_list *l, const char *where,
     return rc;
 }
 
-static int read_step(const cJSON *o, struct run_step_result *s, const char *where,
-                     struct util_error *err)
+static int read_step(const cJSON *o, const struct report_read_caps *caps, struct run_step_result *s,
+                     const char *where, struct util_error *err)
 {
     char here[128];
     const cJSON *req, *resp, *checks, *phase = cJSON_GetObjectItemCaseSensitive(o, "phase");
@@ -170,12 +214,12 @@ static int read_step(const cJSON *o, struct run_step_result *s, const char *wher
         (strcmp(phase->valuestring, "steps") != 0 && strcmp(phase->valuestring, "teardown") != 0))
         return bad(err, where, "phase", "steps or teardown");
     s->teardown = strcmp(phase->valuestring, "teardown") == 0;
-    if ((rc = read_str(o, "name", true, &s->name, where, err)) ||
-        (rc = read_size(o, "index", SIZE_MAX / 2, &s->index, where, err)) ||
+    if ((rc = read_name(o, "name", true, caps, &s->name, where, err)) ||
+        (rc = read_size(o, "index", (double)caps->steps, &s->index, where, err)) ||
         (rc = read_int(o, "line", &s->line, where, err)) ||
-        (rc = read_str(o, "operation", true, &s->operation_id, where, err)) ||
+        (rc = read_str(o, "operation", true, caps, &s->operation_id, where, err)) ||
         (rc = read_run_outcome(o, &s->outcome, where, err)) ||
-        (rc = read_str(o, "message", true, &s->message, where, err)) ||
+        (rc = read_str(o, "message", true, caps, &s->message, where, err)) ||
         (rc = read_ms(o, "elapsed_ms", &s->elapsed_ms, where, err)) ||
         (rc = read_size(o, "attempts", UINT32_MAX, &n, where, err)))
         return rc;
@@ -185,45 +229,45 @@ static int read_step(const cJSON *o, struct run_step_result *s, const char *wher
         !(checks = member(o, "checks", is_array, "an array", where, err)))
         return err->code;
     snprintf(here, sizeof(here), "%.100s/request", where);
-    if ((rc = read_str(req, "method", true, &s->method, here, err)) ||
-        (rc = read_str(req, "url", true, &s->url, here, err)) ||
+    if ((rc = read_name(req, "method", true, caps, &s->method, here, err)) ||
+        (rc = read_str(req, "url", true, caps, &s->url, here, err)) ||
         (rc = read_any(req, "headers", false, &s->request_headers, err)) ||
         (rc = read_any(req, "params", false, &s->params, err)) ||
         (rc = read_any(req, "body", true, &s->request_body, err)) ||
-        (rc = read_str(req, "body_raw", false, &s->request_body_raw, here, err)))
+        (rc = read_str(req, "body_raw", false, caps, &s->request_body_raw, here, err)))
         return rc;
     snprintf(here, sizeof(here), "%.100s/response", where);
     if ((rc = read_int(resp, "status", &s->status, here, err)) ||
-        (rc = read_str(resp, "content_type", true, &s->content_type, here, err)) ||
+        (rc = read_str(resp, "content_type", true, caps, &s->content_type, here, err)) ||
         (rc = read_any(resp, "headers", false, &s->response_headers, err)) ||
         (rc = read_any(resp, "body", true, &s->response_body, err)) ||
-        (rc = read_str(resp, "text", false, &s->response_text, here, err)))
+        (rc = read_str(resp, "text", false, caps, &s->response_text, here, err)))
         return rc;
     size_t i = 0;
     const cJSON *c;
     cJSON_ArrayForEach(c, checks)
     {
         snprintf(here, sizeof(here), "%.100s/checks/%zu", where, i++);
-        if ((rc = read_check(c, &s->checks, here, err)))
+        if ((rc = read_check(c, caps, &s->checks, here, err)))
             return rc;
     }
     return UTIL_OK;
 }
 
-static int read_case(const cJSON *o, struct run_case_result *k, const char *where,
-                     struct util_error *err)
+static int read_case(const cJSON *o, const struct report_read_caps *caps, struct run_case_result *k,
+                     const char *where, struct util_error *err)
 {
     char here[128];
     const cJSON *tags, *steps, *v;
     int rc;
     if (!cJSON_IsObject(o))
         return util_error_set(err, UTIL_ERR_INVALID, "%s: expected an object", where);
-    if ((rc = read_str(o, "name", true, &k->name, where, err)) ||
-        (rc = read_str(o, "file", true, &k->file, where, err)) ||
+    if ((rc = read_name(o, "name", true, caps, &k->name, where, err)) ||
+        (rc = read_name(o, "file", true, caps, &k->file, where, err)) ||
         (rc = read_int(o, "line", &k->line, where, err)) ||
-        (rc = read_size(o, "index", SIZE_MAX / 2, &k->index, where, err)) ||
+        (rc = read_size(o, "index", (double)caps->cases, &k->index, where, err)) ||
         (rc = read_run_outcome(o, &k->outcome, where, err)) ||
-        (rc = read_str(o, "message", true, &k->message, where, err)) ||
+        (rc = read_str(o, "message", true, caps, &k->message, where, err)) ||
         (rc = read_size(o, "gaps", SIZE_MAX / 2, &k->gaps, where, err)) ||
         (rc = read_ms(o, "elapsed_ms", &k->elapsed_ms, where, err)))
         return rc;
@@ -232,7 +276,7 @@ static int read_case(const cJSON *o, struct run_case_result *k, const char *wher
         return bad(err, where, "interrupted", "true or false");
     k->interrupted = cJSON_IsTrue(v);
     if (!(tags = member(o, "tags", is_array, "an array", where, err)) ||
-        !(steps = member(o, "steps", is_array, "an array", where, err)))
+        !(steps = read_list(o, "steps", caps->steps, "steps", where, err)))
         return err->code;
     size_t nt = (size_t)cJSON_GetArraySize(tags), ns = (size_t)cJSON_GetArraySize(steps);
     k->tags = calloc(nt ? nt : 1, sizeof(*k->tags));
@@ -244,6 +288,11 @@ static int read_case(const cJSON *o, struct run_case_result *k, const char *wher
         if (!cJSON_IsString(v))
             return util_error_set(err, UTIL_ERR_INVALID, "%s/tags/%zu: expected a string", where,
                                   k->ntags);
+        if (strlen(v->valuestring) > caps->name)
+            return util_error_set(err, UTIL_ERR_LIMIT,
+                                  "%s/tags/%zu: %zu bytes, longer than the cap of %zu bytes for a "
+                                  "name (the case file cap)",
+                                  where, k->ntags, strlen(v->valuestring), caps->name);
         if (!(k->tags[k->ntags++] = strdup(v->valuestring)))
             return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
     }
@@ -252,7 +301,7 @@ static int read_case(const cJSON *o, struct run_case_result *k, const char *wher
         struct run_step_result *s = &k->steps[k->nsteps++];
         check_list_init(&s->checks);
         snprintf(here, sizeof(here), "%.100s/steps/%zu", where, k->nsteps - 1);
-        if ((rc = read_step(v, s, here, err)))
+        if ((rc = read_step(v, caps, s, here, err)))
             return rc;
     }
     return UTIL_OK;
@@ -260,7 +309,8 @@ static int read_case(const cJSON *o, struct run_case_result *k, const char *wher
 
 /* The "cassettes" section, when there is one: the record mode, today's
  * spec, each file's counts ("warnings" derive from spec_changed). */
-static int read_cassettes(const cJSON *doc, struct run_results *out, struct util_error *err)
+static int read_cassettes(const cJSON *doc, const struct report_read_caps *caps,
+                          struct run_results *out, struct util_error *err)
 {
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(doc, "cassettes"), *files, *v, *b;
     char here[64];
@@ -269,12 +319,12 @@ static int read_cassettes(const cJSON *doc, struct run_results *out, struct util
         return UTIL_OK;
     if (!cJSON_IsObject(o))
         return bad(err, "", "cassettes", "an object");
-    if ((rc = read_str(o, "mode", true, &out->cassette_mode, "/cassettes", err)) ||
-        (rc = read_str(o, "spec_sha256", true, &out->spec_sha256, "/cassettes", err)))
+    if ((rc = read_str(o, "mode", true, caps, &out->cassette_mode, "/cassettes", err)) ||
+        (rc = read_name(o, "spec_sha256", true, caps, &out->spec_sha256, "/cassettes", err)))
         return rc;
     if (!out->cassette_mode)
         return bad(err, "/cassettes", "mode", "a string");
-    if (!(files = member(o, "files", is_array, "an array", "/cassettes", err)))
+    if (!(files = read_list(o, "files", caps->cassettes, "cassettes", "/cassettes", err)))
         return err->code;
     size_t n = (size_t)cJSON_GetArraySize(files);
     out->cassettes = calloc(n ? n : 1, sizeof(*out->cassettes));
@@ -286,8 +336,8 @@ static int read_cassettes(const cJSON *doc, struct run_results *out, struct util
         snprintf(here, sizeof(here), "/cassettes/files/%zu", out->ncassettes++);
         if (!cJSON_IsObject(v))
             return util_error_set(err, UTIL_ERR_INVALID, "%s: expected an object", here);
-        if ((rc = read_str(v, "path", true, &f->path, here, err)) ||
-            (rc = read_str(v, "spec_sha256", true, &f->spec_sha256, here, err)) ||
+        if ((rc = read_name(v, "path", true, caps, &f->path, here, err)) ||
+            (rc = read_name(v, "spec_sha256", true, caps, &f->spec_sha256, here, err)) ||
             (rc = read_size(v, "replayed", SIZE_MAX / 2, &f->replayed, here, err)) ||
             (rc = read_size(v, "recorded", SIZE_MAX / 2, &f->recorded, here, err)))
             return rc;
@@ -303,19 +353,30 @@ static int read_cassettes(const cJSON *doc, struct run_results *out, struct util
     return UTIL_OK;
 }
 
-int report_results_from_json(const cJSON *doc, struct run_results *out, struct util_error *err)
+const struct report_read_caps report_read_caps_default = {
+    .name = REPORT_CAP_NAME,
+    .text = REPORT_CAP_TEXT,
+    .cases = REPORT_CAP_CASES,
+    .steps = REPORT_CAP_STEPS,
+    .cassettes = REPORT_CAP_CASSETTES,
+};
+
+int report_results_from_json(const cJSON *doc, const struct report_read_caps *caps,
+                             struct run_results *out, struct util_error *err)
 {
     char here[64];
     const cJSON *cases, *v, *shard;
     int rc;
+    if (!caps)
+        caps = &report_read_caps_default;
     if (!cJSON_IsObject(doc))
         return util_error_set(err, UTIL_ERR_INVALID, "expected an object");
     v = cJSON_GetObjectItemCaseSensitive(doc, "tool");
     if (!cJSON_IsString(v) || strcmp(v->valuestring, "ingestcheck") != 0)
         return util_error_set(err, UTIL_ERR_INVALID,
                               "/tool: expected \"ingestcheck\" (not an ingestcheck results.json)");
-    if ((rc = read_str(doc, "run_id", true, &out->run_id, "", err)) ||
-        (rc = read_str(doc, "base_url", true, &out->base_url, "", err)) ||
+    if ((rc = read_str(doc, "run_id", true, caps, &out->run_id, "", err)) ||
+        (rc = read_str(doc, "base_url", true, caps, &out->base_url, "", err)) ||
         (rc = read_ms(doc, "elapsed_ms", &out->elapsed_ms, "", err)) ||
         (rc = read_opt_ms(doc, "transport_ms", &out->transport_ms, err)) ||
         (rc = read_opt_ms(doc, "poll_sleep_ms", &out->poll_sleep_ms, err)) ||
@@ -334,7 +395,7 @@ int report_results_from_json(const cJSON *doc, struct run_results *out, struct u
         snprintf(out->target_message, sizeof(out->target_message), "%s", v->valuestring);
     else if (v && !cJSON_IsNull(v))
         return bad(err, "", "target_message", "a string or null");
-    if (!(cases = member(doc, "cases", is_array, "an array", "", err)))
+    if (!(cases = read_list(doc, "cases", caps->cases, "cases", "", err)))
         return err->code;
     size_t n = (size_t)cJSON_GetArraySize(cases);
     out->cases = calloc(n ? n : 1, sizeof(*out->cases));
@@ -343,11 +404,11 @@ int report_results_from_json(const cJSON *doc, struct run_results *out, struct u
     cJSON_ArrayForEach(v, cases)
     {
         snprintf(here, sizeof(here), "/cases/%zu", out->count);
-        if ((rc = read_case(v, &out->cases[out->count++], here, err)))
+        if ((rc = read_case(v, caps, &out->cases[out->count++], here, err)))
             return rc;
     }
     out->planned = out->count;
-    if ((rc = read_cassettes(doc, out, err)))
+    if ((rc = read_cassettes(doc, caps, out, err)))
         return rc;
     shard = cJSON_GetObjectItemCaseSensitive(doc, "shard");
     if (shard) {
@@ -356,7 +417,7 @@ int report_results_from_json(const cJSON *doc, struct run_results *out, struct u
             return bad(err, "", "shard", "an object");
         if ((rc = read_size(shard, "index", RUN_CAP_SHARDS, &k, "/shard", err)) ||
             (rc = read_size(shard, "count", RUN_CAP_SHARDS, &of, "/shard", err)) ||
-            (rc = read_size(shard, "planned", SIZE_MAX / 2, &out->planned, "/shard", err)))
+            (rc = read_size(shard, "planned", (double)caps->cases, &out->planned, "/shard", err)))
             return rc;
         if (k < 1 || k > of)
             return util_error_set(err, UTIL_ERR_INVALID, "/shard: shard %zu of %zu", k, of);
@@ -380,19 +441,60 @@ int report_results_from_json(const cJSON *doc, struct run_results *out, struct u
     return UTIL_OK;
 }
 
-int report_read(const char *dir, struct run_results *out, struct util_error *err)
+/* Appends to a parse error of text that it is cut short when text does
+ * not end its document as ingestcheck does (with a closing brace). */
+static void say_cut_short(const char *text, size_t len, struct util_error *err)
+{
+    while (len && (text[len - 1] == '\n' || text[len - 1] == ' ' || text[len - 1] == '\t' ||
+                   text[len - 1] == '\r'))
+        len--;
+    if (err && err->code == UTIL_ERR_PARSE && (!len || text[len - 1] != '}')) {
+        size_t used = strlen(err->message);
+        snprintf(err->message + used, sizeof(err->message) - used,
+                 " (the file is cut short: it ends before its document does)");
+    }
+}
+
+int report_results_read_text(const char *text, size_t len, const char *name,
+                             const struct report_read_caps *caps, struct run_results *out,
+                             struct util_error *err)
 {
     cJSON *doc = NULL;
-    char *path = util_path_join(dir, "results.json");
+    int rc = json_parse(text, len, name, &doc, err);
+    if (rc) {
+        say_cut_short(text, len, err);
+        return rc;
+    }
+    /* Not ingestcheck's at all: say so before looking for a digest. */
+    const cJSON *tool = cJSON_GetObjectItemCaseSensitive(doc, "tool");
+    if (!cJSON_IsString(tool) || strcmp(tool->valuestring, "ingestcheck") != 0)
+        rc = report_results_from_json(doc, caps, out, err);
+    if (!rc)
+        rc = report_digest_verify(text, len, doc, err);
+    if (!rc)
+        rc = report_results_from_json(doc, caps, out, err);
+    if (rc) {
+        util_error_prefix(err, "%s", name);
+        util_error_at(err, name, 0, 0);
+    }
+    cJSON_Delete(doc);
+    return rc;
+}
+
+int report_read(const char *dir, struct run_results *out, struct util_error *err)
+{
+    char *text = NULL, *path = util_path_join(dir, "results.json");
+    size_t len = 0;
     int rc;
     if (!path)
         return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
-    rc = json_load_file(path, UTIL_CAP_JSON_DOCUMENT, &doc, err);
-    if (!rc && (rc = report_results_from_json(doc, out, err))) {
-        util_error_prefix(err, "%s", path);
-        util_error_at(err, path, 0, 0);
-    }
-    cJSON_Delete(doc);
+    rc = util_file_read(path, REPORT_CAP_RESULTS_FILE, &text, &len, err);
+    if (rc == UTIL_ERR_LIMIT)
+        util_error_set(err, rc, "%s: larger than the cap of %u bytes for a results.json", path,
+                       REPORT_CAP_RESULTS_FILE);
+    if (!rc)
+        rc = report_results_read_text(text, len, path, NULL, out, err);
+    free(text);
     free(path);
     return rc;
 }

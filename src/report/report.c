@@ -7,6 +7,7 @@
 #include "json/json.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -627,6 +628,9 @@ int report_results_json(const struct run_results *r, cJSON **out, struct util_er
 /* Stands for the cases in the document written around them: a raw byte
  * that no serialized string holds (control bytes are escaped). */
 #define CASES_MARK "\x01"
+/* The digest's value while the text it covers is hashed. */
+#define DIGEST_PLACEHOLDER                                                                         \
+    REPORT_DIGEST_PREFIX "0000000000000000000000000000000000000000000000000000000000000000"
 
 struct cases_part {
     const struct run_results *r;
@@ -698,6 +702,8 @@ static int write_results(const struct run_results *r, const char *path, struct u
         rc = util_utf8_repair(&half[i].text, 0);
     if (!rc)
         rc = results_tree(r, cJSON_CreateRaw(CASES_MARK), &doc, err);
+    if (!rc && !add_str(doc, REPORT_DIGEST_MEMBER, DIGEST_PLACEHOLDER))
+        rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
     if (!rc)
         rc = json_write(&rest, doc, true);
     if (!rc)
@@ -720,6 +726,16 @@ static int write_results(const struct run_results *r, const char *path, struct u
         {"]", 1},
         {mark + 1, rest.len - (size_t)(mark + 1 - rest.data)},
     };
+    /* The digest, over the text with its own digits as '0' (as written so
+     * far), in place of those digits: the last member of the rest. */
+    size_t at = report_digest_find(rest.data, rest.len);
+    if (at == SIZE_MAX || at < (size_t)(mark + 1 - rest.data)) {
+        rc = util_error_set(err, UTIL_ERR_INVALID, "results.json: no place for its digest");
+        goto cleanup;
+    }
+    char hex[REPORT_DIGEST_HEX_SIZE];
+    report_digest_compute(parts, sizeof(parts) / sizeof(parts[0]), SIZE_MAX, hex);
+    memcpy(rest.data + at, hex, REPORT_DIGEST_HEX_SIZE - 1);
     rc = util_file_write_parts_atomic(path, parts, sizeof(parts) / sizeof(parts[0]), err);
 cleanup:
     for (int i = 0; i < 2; i++)

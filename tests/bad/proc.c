@@ -20,6 +20,17 @@
 const char *proc_binary;
 const char *proc_source;
 
+bool proc_main_args(int argc, char **argv, const char *what)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: %s INGESTCHECK SOURCE_DIR [%s]\n", argv[0], what);
+        return false;
+    }
+    proc_binary = argv[1];
+    proc_source = argv[2];
+    return true;
+}
+
 bool proc_under_valgrind(void)
 {
     const char *v = getenv("INGESTCHECK_UNDER_VALGRIND");

@@ -16,6 +16,11 @@
 extern const char *proc_binary;
 extern const char *proc_source;
 
+/* Sets proc_binary and proc_source from `argv[0] INGESTCHECK SOURCE_DIR
+ * [what]`; false, after printing the usage (what names the optional
+ * argument), when they are missing. */
+bool proc_main_args(int argc, char **argv, const char *what);
+
 /* Whether ingestcheck children run under valgrind (INGESTCHECK_UNDER_VALGRIND). */
 bool proc_under_valgrind(void);
 /* Scales a deadline for valgrind (x20). */

@@ -953,12 +953,8 @@ static bool row_skipped(const struct row *r, const char **why)
 
 int main(int argc, char **argv)
 {
-    if (argc < 3) {
-        fprintf(stderr, "usage: %s INGESTCHECK SOURCE_DIR [ROW-NAME-SUBSTRING]\n", argv[0]);
+    if (!proc_main_args(argc, argv, "ROW-NAME-SUBSTRING"))
         return 2;
-    }
-    proc_binary = argv[1];
-    proc_source = argv[2];
     const char *only = argc > 3 ? argv[3] : NULL;
     signal(SIGPIPE, SIG_IGN);
     proc_mkdtemp(tmp, sizeof(tmp), "bad-inputs");

@@ -648,12 +648,8 @@ static void test_recording(void **state)
 
 int main(int argc, char **argv)
 {
-    if (argc < 3) {
-        fprintf(stderr, "usage: %s INGESTCHECK SOURCE_DIR [TEST]\n", argv[0]);
+    if (!proc_main_args(argc, argv, "TEST"))
         return 2;
-    }
-    proc_binary = argv[1];
-    proc_source = argv[2];
     signal(SIGPIPE, SIG_IGN);
     setvbuf(stdout, NULL, _IOLBF, 0);
     proc_mkdtemp(tmp, sizeof(tmp), "faults");

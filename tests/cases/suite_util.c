@@ -263,8 +263,9 @@ char *normalise_junit(struct norm *n, char *s)
 }
 
 /* results.json: timings (elapsed_ms, and where the time went:
- * transport_ms, poll_sleep_ms, clock_advanced_ms) and attempts (how many
- * polls an until: step took, a timing too) removed; each response's headers and
+ * transport_ms, poll_sleep_ms, clock_advanced_ms), attempts (how many
+ * polls an until: step took, a timing too) and the digest (of the whole
+ * text, timings included) removed; each response's headers and
  * body removed: they are the target's data, and on one shared target a
  * listing sees the resources of the cases running at the same time (with
  * -j 4 getAuthentications?type=basic lists the authentications of other
@@ -273,8 +274,8 @@ void normalise_json(struct norm *n, cJSON *node)
 {
     for (cJSON *c = node->child, *next; c; c = next) {
         next = c->next;
-        static const char *const timings[] = {"elapsed_ms", "transport_ms", "poll_sleep_ms",
-                                              "clock_advanced_ms", "attempts"};
+        static const char *const timings[] = {"elapsed_ms",        "transport_ms", "poll_sleep_ms",
+                                              "clock_advanced_ms", "attempts",     "digest"};
         bool timing = false;
         for (size_t i = 0; c->string && i < sizeof(timings) / sizeof(*timings); i++)
             timing = timing || strcmp(c->string, timings[i]) == 0;

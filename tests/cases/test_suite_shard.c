@@ -13,6 +13,8 @@
  * root. INGESTCHECK_KEEP_TMP=1 keeps the reports. */
 #include "suite_util.h"
 
+#include "report/report.h"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -379,9 +381,12 @@ static void test_merge_refuses_bad_input(void **state)
     assert_refused(truncated, msg, "malformed JSON");
     f = fopen(path, "w");
     assert_non_null(f);
-    fputs("{\"tool\": \"ingestcheck\", \"run_id\": \"X\", \"base_url\": null, \"elapsed_ms\": 1, "
-          "\"target_error\": false, \"target_message\": null, \"cases\": [{\"name\": 3}]}",
-          f);
+    char wrong[] = "{\"tool\": \"ingestcheck\", \"run_id\": \"X\", \"base_url\": null, "
+                   "\"elapsed_ms\": 1, \"target_error\": false, \"target_message\": null, "
+                   "\"cases\": [{\"name\": 3}], \"digest\": \"sha256:"
+                   "0000000000000000000000000000000000000000000000000000000000000000\"}";
+    assert_true(report_digest_seal(wrong, strlen(wrong)));
+    fputs(wrong, f);
     fclose(f);
     snprintf(msg, sizeof(msg), "%s/results.json: /cases/0/name: expected a string or null",
              corrupt);
@@ -408,6 +413,8 @@ static void planted_shard(int shard, const char *name, void (*edit)(cJSON *doc),
     assert_non_null(f);
     text = cJSON_Print(doc);
     assert_non_null(text);
+    /* Edited on purpose: digested again, so that merge judges the edit. */
+    assert_true(report_digest_seal(text, strlen(text)));
     fputs(text, f);
     assert_int_equal(fclose(f), 0);
     free(text);

@@ -284,12 +284,13 @@ static void test_reports_stay_utf8(void **state)
     run_results_finish(&r);
 }
 
-/* Removes every `time="..."` attribute and the timing members
- * ("elapsed_ms", "transport_ms", "poll_sleep_ms", "clock_advanced_ms"). */
+/* Removes every `time="..."` attribute, the timing members
+ * ("elapsed_ms", "transport_ms", "poll_sleep_ms", "clock_advanced_ms") and
+ * the digest (of the text, timings included). */
 static void strip_timings(char *s)
 {
-    static const char *const keys[] = {
-        "\"elapsed_ms\":", "\"transport_ms\":", "\"poll_sleep_ms\":", "\"clock_advanced_ms\":"};
+    static const char *const keys[] = {"\"elapsed_ms\":", "\"transport_ms\":", "\"poll_sleep_ms\":",
+                                       "\"clock_advanced_ms\":", "\"digest\":"};
     char *p;
     while ((p = strstr(s, "time=\"")) != NULL) {
         char *end = strchr(p + 6, '"');
@@ -450,7 +451,7 @@ static void read_back(bool interrupted)
     r.cases[2].interrupted = r.interrupted = interrupted;
     assert_int_equal(report_results_json(&r, &doc, &err), UTIL_OK);
     run_results_init(&back);
-    assert_int_equal(report_results_from_json(doc, &back, &err), UTIL_OK);
+    assert_int_equal(report_results_from_json(doc, NULL, &back, &err), UTIL_OK);
     cJSON_Delete(doc);
     assert_int_equal(back.count, 3);
     assert_int_equal(back.failed, r.failed);
@@ -496,7 +497,7 @@ static void shards_read_back(unsigned n, struct run_results *in, struct case_fil
         assert_int_equal(r.planned, 3);
         assert_int_equal(report_results_json(&r, &doc, &err), UTIL_OK);
         run_results_init(&in[k - 1]);
-        assert_int_equal(report_results_from_json(doc, &in[k - 1], &err), UTIL_OK);
+        assert_int_equal(report_results_from_json(doc, NULL, &in[k - 1], &err), UTIL_OK);
         cJSON_Delete(doc);
         run_results_finish(&r);
     }
@@ -720,7 +721,7 @@ static void test_read_refuses(void **state)
         assert_non_null(doc);
         util_error_clear(&err);
         run_results_init(&r);
-        assert_int_equal(report_results_from_json(doc, &r, &err), UTIL_ERR_INVALID);
+        assert_int_equal(report_results_from_json(doc, NULL, &r, &err), UTIL_ERR_INVALID);
         if (!strstr(err.message, bad[i].says))
             fail_msg("document %zu: '%s' does not say '%s'", i, err.message, bad[i].says);
         run_results_finish(&r);
@@ -737,17 +738,18 @@ static void test_read_refuses(void **state)
 }
 
 /* results.json as written (cases serialized apart, in halves, and put
- * between the ends of the rest) is exactly the text of the whole tree, for
- * 3, 1 and 0 cases. */
+ * between the ends of the rest) is exactly the text of the whole tree with
+ * its digest as the last member, for 3, 1 and 0 cases, and reads back. */
 static void test_results_json_text(void **state)
 {
     (void)state;
     char dir[] = "/tmp/ic-report-XXXXXX";
     assert_non_null(mkdtemp(dir));
     struct case_file *f = NULL;
-    struct run_results r;
+    struct run_results r, back;
     struct util_error err;
     util_error_clear(&err);
+    run_results_init(&back);
     execute(1, &f, &r);
     size_t count = r.count;
     const size_t counts[] = {count, 1, 0};
@@ -759,6 +761,17 @@ static void test_results_json_text(void **state)
         char *written = slurp(p);
         cJSON *tree = NULL;
         assert_int_equal(report_results_json(&r, &tree, &err), UTIL_OK);
+        /* Written with its digest as the last member, which matches. */
+        assert_int_equal(report_results_read_text(written, strlen(written), p, NULL, &back, &err),
+                         UTIL_OK);
+        assert_int_equal(back.count, counts[k]);
+        run_results_finish(&back);
+        run_results_init(&back);
+        char value[sizeof(REPORT_DIGEST_PREFIX) + 64] = "";
+        size_t at = report_digest_find(written, strlen(written));
+        assert_true(at != SIZE_MAX);
+        snprintf(value, sizeof(value), REPORT_DIGEST_PREFIX "%.64s", written + at);
+        assert_non_null(cJSON_AddStringToObject(tree, REPORT_DIGEST_MEMBER, value));
         char *want = json_print(tree, true);
         assert_non_null(want);
         assert_string_equal(written, want);
@@ -767,6 +780,78 @@ static void test_results_json_text(void **state)
         cJSON_Delete(tree);
     }
     r.count = count;
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    run_results_finish(&r);
+    case_file_destroy(f);
+}
+
+/* results.json as merge reads it: the digest must match (one byte
+ * changed, the digest removed, moved or cut off: refused, each saying
+ * so), and the caps hold (a name, a text, the cases, the steps). */
+static void test_read_digest_and_caps(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ic-report-XXXXXX", p[128];
+    assert_non_null(mkdtemp(dir));
+    struct case_file *f = NULL;
+    struct run_results r, back;
+    struct util_error err;
+    util_error_clear(&err);
+    run_results_init(&back);
+    execute(1, &f, &r);
+    assert_int_equal(report_write(dir, &r, &err), UTIL_OK);
+    snprintf(p, sizeof(p), "%s/results.json", dir);
+    char *text = slurp(p);
+    size_t len = strlen(text);
+    assert_int_equal(report_results_read_text(text, len, p, NULL, &back, &err), UTIL_OK);
+    run_results_finish(&back);
+    static const struct {
+        const char *what, *says;
+        int code;
+    } refused[] = {
+        {"a byte changed", "does not match its digest", UTIL_ERR_INVALID},
+        {"no digest", "no \"digest\": written by an ingestcheck older than this one",
+         UTIL_ERR_INVALID},
+        {"cut short", "the file is cut short", UTIL_ERR_PARSE},
+        {"a name past a small cap", "/cases/0/name: ", UTIL_ERR_LIMIT},
+        {"a text past a small cap", "bytes, longer than the cap of 8 bytes for a text",
+         UTIL_ERR_LIMIT},
+        {"cases past a small cap", "/cases: more than the cap of 2 cases", UTIL_ERR_LIMIT},
+        {"steps past a small cap", "/cases/1/steps: more than the cap of 1 steps", UTIL_ERR_LIMIT},
+    };
+    for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
+        char *t = strdup(text);
+        size_t n = len;
+        struct report_read_caps caps = report_read_caps_default;
+        assert_non_null(t);
+        if (i == 0)
+            t[strstr(t, "\"name\"") - t + 11] ^= 1; /* a letter of the first case's name */
+        else if (i == 1)
+            strcpy(strstr(t, ",\n  \"digest\""), "\n}\n");
+        else if (i == 2)
+            t[n / 2] = '\0';
+        else if (i == 3)
+            caps.name = 4; /* "plain" and its like are longer */
+        else if (i == 4)
+            caps.text = 8;
+        else if (i == 5)
+            caps.cases = 2;
+        else
+            caps.steps = 1;
+        n = strlen(t);
+        util_error_clear(&err);
+        run_results_init(&back);
+        int rc = report_results_read_text(t, n, p, &caps, &back, &err);
+        if (rc != refused[i].code || !strstr(err.message, refused[i].says) ||
+            !strstr(err.message, p) || strchr(err.message, '\n'))
+            fail_msg("%s: %d '%s', expected %d saying '%s'", refused[i].what, rc, err.message,
+                     refused[i].code, refused[i].says);
+        run_results_finish(&back);
+        free(t);
+    }
+    free(text);
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     assert_int_equal(system(cmd), 0);
@@ -787,6 +872,7 @@ int main(void)
         cmocka_unit_test(test_merge_refuses),
         cmocka_unit_test(test_read_refuses),
         cmocka_unit_test(test_results_json_text),
+        cmocka_unit_test(test_read_digest_and_caps),
         cmocka_unit_test(test_reports_stay_utf8),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
