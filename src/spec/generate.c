@@ -43,14 +43,23 @@ static void gen_clear(struct gen *g)
     gen_sites_clear(&g->merges);
     gen_sites_clear(&g->selectors);
     gen_sites_clear(&g->null_docs);
+    gen_sites_clear(&g->degraded);
+}
+
+static void free_list(char **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(list[i]);
+    free(list);
 }
 
 static void run_finish(struct run *r)
 {
     gen_clear(&r->g);
-    for (size_t i = 0; i < r->g.noverlapping; i++)
-        free(r->g.overlapping[i]);
-    free(r->g.overlapping);
+    free_list(r->g.overlapping, r->g.noverlapping);
+    free_list(r->g.unmergeable, r->g.nunmergeable);
+    free_list(r->g.renamed, r->g.nrenamed);
+    free_list(r->g.renamed_files, r->g.nrenamed);
     spec_files_finish(&r->files);
     cJSON_Delete(r->unions);
     cJSON_Delete(r->examples);
@@ -111,6 +120,63 @@ static bool valid_component_name(const char *name)
     return true;
 }
 
+/* ---- component file names ---- */
+
+static int push(char ***list, size_t *n, const char *s)
+{
+    char **p = realloc(*list, (*n + 1) * sizeof(*p));
+    if (!p)
+        return UTIL_ERR_NOMEM;
+    *list = p;
+    if (!(p[*n] = strdup(s)))
+        return UTIL_ERR_NOMEM;
+    (*n)++;
+    return UTIL_OK;
+}
+
+/* Component names that differ only in case would share a file on a
+ * case-insensitive file system: among each such group, sorted bytewise, the
+ * first keeps <Name>.json and the k-th (from 1) becomes <name>~<k>.json
+ * ('~' cannot occur in a component name). Also refuses names that cannot be
+ * file names. */
+static int name_files(struct run *r)
+{
+    const cJSON *comps = cJSON_GetObjectItemCaseSensitive(r->g.doc, "components");
+    const cJSON *schemas = cJSON_GetObjectItemCaseSensitive(comps, "schemas");
+    const cJSON *s;
+    cJSON_ArrayForEach(s, schemas)
+    {
+        if (!valid_component_name(s->string))
+            return util_error_set(r->g.err, UTIL_ERR_INVALID,
+                                  "%s:%d: component schema name \"%s\" is not a valid OpenAPI "
+                                  "component name (letters, digits, '.', '-', '_')",
+                                  spec_source_name(r->g.spec),
+                                  spec_line_of(r->g.spec, "/components/schemas"), s->string);
+        size_t before = 0;
+        bool collides = false;
+        const cJSON *o;
+        cJSON_ArrayForEach(o, schemas)
+        {
+            if (o == s || strcasecmp(o->string, s->string) != 0)
+                continue;
+            collides = true;
+            before += strcmp(o->string, s->string) < 0;
+        }
+        if (!collides || before == 0)
+            continue;
+        char file[600];
+        snprintf(file, sizeof(file), "%s~%zu", s->string, before);
+        size_t nfiles = r->g.nrenamed;
+        if (push(&r->g.renamed_files, &nfiles, file))
+            return nomem(r);
+        if (push(&r->g.renamed, &r->g.nrenamed, s->string)) {
+            free(r->g.renamed_files[nfiles - 1]);
+            return nomem(r);
+        }
+    }
+    return UTIL_OK;
+}
+
 /* ---- pass: components and operations ---- */
 
 static int build_components(struct run *r)
@@ -120,20 +186,12 @@ static int build_components(struct run *r)
     const cJSON *s;
     cJSON_ArrayForEach(s, schemas)
     {
-        if (!valid_component_name(s->string))
-            return util_error_set(r->g.err, UTIL_ERR_INVALID,
-                                  "component schema name \"%s\" cannot be a file name", s->string);
-        for (const cJSON *p = schemas->child; p != s; p = p->next)
-            if (!strcasecmp(p->string, s->string))
-                return util_error_set(r->g.err, UTIL_ERR_INVALID,
-                                      "component schemas \"%s\" and \"%s\" differ only in case",
-                                      p->string, s->string);
         cJSON *doc = NULL;
         int rc = gen_translate_component(&r->g, s->string, s, &doc);
         if (rc)
             return rc;
-        char path[512];
-        snprintf(path, sizeof(path), "components/%s.json", s->string);
+        char path[600];
+        snprintf(path, sizeof(path), "components/%s.json", gen_component_file(&r->g, s->string));
         rc = emit(&r->files, path, doc);
         cJSON_Delete(doc);
         if (rc)
@@ -291,7 +349,18 @@ static int build_operations(struct run *r)
         goto cleanup;
     }
     cJSON_AddItemToObject(doc, "spec", h);
-    cJSON *ops = cJSON_AddArrayToObject(doc, "operations");
+    if (r->g.nrenamed) {
+        cJSON *files = cJSON_AddObjectToObject(doc, "componentFiles");
+        for (size_t i = 0; files && i < r->g.nrenamed && !rc; i++) {
+            char path[600];
+            snprintf(path, sizeof(path), "components/%s.json", r->g.renamed_files[i]);
+            if (!cJSON_AddStringToObject(files, r->g.renamed[i], path))
+                rc = UTIL_ERR_NOMEM;
+        }
+        if (!files)
+            rc = UTIL_ERR_NOMEM;
+    }
+    cJSON *ops = rc ? NULL : cJSON_AddArrayToObject(doc, "operations");
     for (size_t i = 0; ops && i < spec_operation_count(r->g.spec) && !rc; i++) {
         cJSON *e = cJSON_CreateObject();
         if (!e) {
@@ -560,17 +629,10 @@ static int detect_overlaps(struct run *r)
             break;
         if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "overlaps")) == 0)
             continue;
-        char **p = realloc(r->g.overlapping, (r->g.noverlapping + 1) * sizeof(*p));
-        if (!p) {
+        if (push(&r->g.overlapping, &r->g.noverlapping, s->src)) {
             rc = nomem(r);
             break;
         }
-        r->g.overlapping = p;
-        if (!(p[r->g.noverlapping] = strdup(s->src))) {
-            rc = nomem(r);
-            break;
-        }
-        r->g.noverlapping++;
     }
     schema_registry_destroy(reg);
     return rc;
@@ -700,8 +762,10 @@ static int check_examples(struct run *r, struct schema_registry *reg)
 
 /* A merged allOf: the minimal instance must validate against the merged
  * schema, and the parts that reject it on their own show the defect. */
-static int check_merges(struct run *r, struct schema_registry *reg)
+static int check_merges(struct run *r, struct schema_registry *reg, bool *rejected_any)
 {
+    *rejected_any = false;
+    cJSON_Delete(r->merges);
     r->merges = cJSON_CreateArray();
     if (!r->merges)
         return nomem(r);
@@ -713,10 +777,12 @@ static int check_merges(struct run *r, struct schema_registry *reg)
             break;
         cJSON *inst = spec_instance_build(r->g.doc, s->node, false);
         if (!inst || !schema_is_valid(merged, inst)) {
+            /* Not merged on the next pass: translated as written. */
             cJSON_Delete(inst);
-            return util_error_set(r->g.err, UTIL_ERR_INVALID,
-                                  "merged allOf at #%s does not accept its own minimal instance",
-                                  s->src);
+            *rejected_any = true;
+            if (push(&r->g.unmergeable, &r->g.nunmergeable, s->src))
+                return nomem(r);
+            continue;
         }
         cJSON *d = new_defect(r, "allof-contradiction", s->src);
         cJSON *rejected = cJSON_CreateArray();
@@ -725,8 +791,9 @@ static int check_merges(struct run *r, struct schema_registry *reg)
         {
             if (rc || !cJSON_IsString(part) || part->valuestring[0] == '/')
                 continue;
-            char file[512];
-            snprintf(file, sizeof(file), "components/%s.json", part->valuestring);
+            char file[600];
+            snprintf(file, sizeof(file), "components/%s.json",
+                     gen_component_file(&r->g, part->valuestring));
             struct schema *ps = NULL;
             rc = lookup(r, reg, file, "", NULL, &ps);
             if (!rc && !schema_is_valid(ps, inst))
@@ -1006,6 +1073,26 @@ static int add_null_docs(struct run *r, cJSON *list)
     return UTIL_OK;
 }
 
+static int add_degraded(struct run *r, cJSON *list)
+{
+    for (size_t i = 0; i < r->g.degraded.count; i++) {
+        const struct gen_site *s = &r->g.degraded.items[i];
+        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(s->extra, "kind");
+        cJSON *d = new_defect(r, kind->valuestring, s->src);
+        char where[600];
+        snprintf(where, sizeof(where), "%s#%s", s->file, s->out);
+        if (!d || !cJSON_AddStringToObject(d, "schema", where) ||
+            !cJSON_AddItemToObject(
+                d, "resolution",
+                cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(s->extra, "reason"), 1))) {
+            cJSON_Delete(d);
+            return nomem(r);
+        }
+        cJSON_AddItemToArray(list, d);
+    }
+    return UTIL_OK;
+}
+
 static int build_defects(struct run *r, cJSON **out)
 {
     cJSON *list = cJSON_CreateArray();
@@ -1017,6 +1104,8 @@ static int build_defects(struct run *r, cJSON **out)
             cJSON_AddItemToArray(list, cJSON_DetachItemViaPointer(r->merges, r->merges->child));
         rc = add_unions(r, list);
     }
+    if (!rc)
+        rc = add_degraded(r, list);
     if (!rc)
         rc = add_unmapped(r, list);
     if (!rc) {
@@ -1049,17 +1138,25 @@ static int run_all(const struct spec *spec, struct run *r, cJSON **defects, stru
     r->g.oas30 = !strncmp(spec_openapi_version(spec), "3.0", 3);
     spec_files_init(&r->files);
     struct schema_registry *reg = NULL;
-    int rc = run_pass(r);
-    if (!rc)
-        rc = detect_overlaps(r);
+    int rc = name_files(r);
     if (!rc)
         rc = run_pass(r);
     if (!rc)
-        rc = make_registry(r, &reg);
+        rc = detect_overlaps(r);
+    /* Each round that rejects a merge translates those allOfs as written;
+     * rounds are bounded by the number of merges. */
+    bool again = true;
+    while (!rc && again) {
+        schema_registry_destroy(reg);
+        reg = NULL;
+        rc = run_pass(r);
+        if (!rc)
+            rc = make_registry(r, &reg);
+        if (!rc)
+            rc = check_merges(r, reg, &again);
+    }
     if (!rc)
         rc = check_examples(r, reg);
-    if (!rc)
-        rc = check_merges(r, reg);
     if (!rc)
         rc = self_check(r, reg);
     if (!rc)
@@ -1109,7 +1206,8 @@ int spec_lint(const struct spec *spec, cJSON **out, struct util_error *err)
     return rc;
 }
 
-int spec_examples(const struct spec *spec, cJSON **out, struct util_error *err)
+int spec_examples(const struct spec *spec, cJSON **out, cJSON **defects_out,
+                  struct util_error *err)
 {
     struct run r;
     cJSON *defects = NULL;
@@ -1118,6 +1216,10 @@ int spec_examples(const struct spec *spec, cJSON **out, struct util_error *err)
     if (!rc) {
         *out = r.all_examples;
         r.all_examples = NULL;
+        if (defects_out) {
+            *defects_out = defects;
+            defects = NULL;
+        }
     }
     cJSON_Delete(defects);
     run_finish(&r);

@@ -8,7 +8,12 @@
  * spec_generate() derives, in memory and byte-for-byte reproducibly:
  *   components/<Name>.json  one JSON Schema (draft 2020-12) per component
  *                           schema; references between them are relative
- *                           ("Other.json"), resolved against the file itself
+ *                           ("Other.json"), resolved against the file itself.
+ *                           Names equal but for case get distinct files: in
+ *                           each such group, sorted bytewise, the k-th name
+ *                           from 1 is written <Name>~<k>.json, and
+ *                           operations.json lists them under "componentFiles"
+ *                           (component name -> "components/<file>")
  *   operations.json         {"spec": {...}, "operations": [...]} with one
  *                           entry per operation in document order; schemas
  *                           in it refer to "components/<Name>.json"
@@ -187,8 +192,9 @@ int spec_lint(const struct spec *spec, cJSON **out, struct util_error *err);
 /* Every `example` of the spec checked against its translated schema, in
  * document order: [{"location": "#/...", "line", "example", "schema":
  * "<file>#<pointer>", "valid": bool, "reason" (when invalid)}]. *out is a
- * new tree, caller frees. */
-int spec_examples(const struct spec *spec, cJSON **out, struct util_error *err);
+ * new tree, caller frees. When defects is not NULL it receives the spec's
+ * defects too (as spec_lint; caller frees). */
+int spec_examples(const struct spec *spec, cJSON **out, cJSON **defects, struct util_error *err);
 
 /* Writes every file under dir atomically (util_file_write_atomic), creating
  * directories, and removes the .json files in dir/components/ that are not in
