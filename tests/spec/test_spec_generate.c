@@ -1164,6 +1164,54 @@ static void test_openapi_31(void **state)
     spec_destroy(spec);
 }
 
+/* Every revision in ../shared/spec/revisions (skipped when absent): each
+ * generated file compiles, every invalid example is a listed defect. */
+static void test_given_revisions(void **state)
+{
+    (void)state;
+    char dir[4200];
+    snprintf(dir, sizeof(dir), "%s/../shared/spec/revisions", getenv("INGESTCHECK_SOURCE_DIR"));
+    DIR *d = opendir(dir);
+    if (!d)
+        skip();
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        if (len < 5 || strcmp(de->d_name + len - 4, ".yml") != 0)
+            continue;
+        char path[8400];
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        struct spec *spec = NULL;
+        struct spec_files files;
+        struct util_error e;
+        util_error_clear(&e);
+        spec_files_init(&files);
+        if (spec_load(path, &spec, &e) || spec_generate(spec, &files, &e))
+            fail_msg("%s: %s", de->d_name, e.message);
+        assert_all_compile(&files);
+        cJSON *results = NULL, *defects = NULL;
+        assert_int_equal(spec_examples(spec, &results, &defects, &e), UTIL_OK);
+        cJSON *wrap = cJSON_CreateObject();
+        cJSON_AddItemToObject(wrap, "defects", defects);
+        const cJSON *r;
+        cJSON_ArrayForEach(r, results)
+        {
+            const char *loc = cJSON_GetObjectItemCaseSensitive(r, "location")->valuestring;
+            if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "valid")) &&
+                !find_in(wrap, "invalid-example", loc))
+                fail_msg("%s: example %s invalid and not listed", de->d_name, loc);
+        }
+        cJSON_Delete(wrap);
+        cJSON_Delete(results);
+        spec_files_finish(&files);
+        spec_destroy(spec);
+        n++;
+    }
+    closedir(d);
+    assert_true(n >= 1);
+}
+
 /* Unusable input: one line with where, never a crash. */
 static void test_refused_inputs(void **state)
 {
@@ -1218,6 +1266,7 @@ int main(void)
         cmocka_unit_test(test_case_colliding_names),
         cmocka_unit_test(test_openapi_31),
         cmocka_unit_test(test_refused_inputs),
+        cmocka_unit_test(test_given_revisions),
     };
     int failed = cmocka_run_group_tests_name("generate", tests, setup, teardown);
     failed += cmocka_run_group_tests_name("mapping", standalone, NULL, NULL);
