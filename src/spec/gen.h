@@ -37,8 +37,6 @@ struct gen {
     struct gen_sites selectors; /* every type-selected union (extra: see translate.c) */
     struct gen_sites null_docs; /* "`null` in the API response" on a non-null type */
     struct gen_sites degraded;  /* schemas translated as written (extra: {kind, reason}) */
-    char **unmergeable;         /* src pointers of allOfs not to merge (merge rejected) */
-    size_t nunmergeable;
     char **renamed;             /* component names whose file is not <Name>.json ... */
     char **renamed_files;       /* ... and their file stems ("name~1") */
     size_t nrenamed;
@@ -52,7 +50,6 @@ int gen_sites_add(struct gen_sites *s, const char *src, const char *file, const 
                   const cJSON *node, cJSON *extra);
 
 bool gen_is_overlapping(const struct gen *g, const char *src);
-bool gen_is_unmergeable(const struct gen *g, const char *src);
 
 /* Drops the sites added after the first n (n <= s->count). */
 void gen_sites_truncate(struct gen_sites *s, size_t n);

@@ -57,7 +57,6 @@ static void run_finish(struct run *r)
 {
     gen_clear(&r->g);
     free_list(r->g.overlapping, r->g.noverlapping);
-    free_list(r->g.unmergeable, r->g.nunmergeable);
     free_list(r->g.renamed, r->g.nrenamed);
     free_list(r->g.renamed_files, r->g.nrenamed);
     spec_files_finish(&r->files);
@@ -762,10 +761,8 @@ static int check_examples(struct run *r, struct schema_registry *reg)
 
 /* A merged allOf: the minimal instance must validate against the merged
  * schema, and the parts that reject it on their own show the defect. */
-static int check_merges(struct run *r, struct schema_registry *reg, bool *rejected_any)
+static int check_merges(struct run *r, struct schema_registry *reg)
 {
-    *rejected_any = false;
-    cJSON_Delete(r->merges);
     r->merges = cJSON_CreateArray();
     if (!r->merges)
         return nomem(r);
@@ -776,14 +773,11 @@ static int check_merges(struct run *r, struct schema_registry *reg, bool *reject
         if ((rc = lookup(r, reg, s->file, s->out, NULL, &merged)))
             break;
         cJSON *inst = spec_instance_build(r->g.doc, s->node, false);
-        if (!inst || !schema_is_valid(merged, inst)) {
-            /* Not merged on the next pass: translated as written. */
-            cJSON_Delete(inst);
-            *rejected_any = true;
-            if (push(&r->g.unmergeable, &r->g.nunmergeable, s->src))
-                return nomem(r);
-            continue;
-        }
+        if (!inst && !(inst = cJSON_CreateNull()))
+            return nomem(r);
+        /* A value the builder could not make satisfy every constraint
+         * (a pattern, a format): the merge stays, the defect says so. */
+        bool accepted = schema_is_valid(merged, inst);
         cJSON *d = new_defect(r, "allof-contradiction", s->src);
         cJSON *rejected = cJSON_CreateArray();
         const cJSON *part;
@@ -809,6 +803,10 @@ static int check_merges(struct run *r, struct schema_registry *reg, bool *reject
             d, "parts", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(s->extra, "parts"), 1));
         cJSON_AddItemToObject(d, "example", inst);
         cJSON_AddItemToObject(d, "rejectedBy", rejected);
+        if (!accepted)
+            cJSON_AddStringToObject(d, "note",
+                                    "the merged schema rejects this value too: it could not be "
+                                    "built to meet every constraint");
         char res[600];
         snprintf(res, sizeof(res),
                  "merged into one object schema (%s): properties and required united, "
@@ -1143,18 +1141,12 @@ static int run_all(const struct spec *spec, struct run *r, cJSON **defects, stru
         rc = run_pass(r);
     if (!rc)
         rc = detect_overlaps(r);
-    /* Each round that rejects a merge translates those allOfs as written;
-     * rounds are bounded by the number of merges. */
-    bool again = true;
-    while (!rc && again) {
-        schema_registry_destroy(reg);
-        reg = NULL;
+    if (!rc)
         rc = run_pass(r);
-        if (!rc)
-            rc = make_registry(r, &reg);
-        if (!rc)
-            rc = check_merges(r, reg, &again);
-    }
+    if (!rc)
+        rc = make_registry(r, &reg);
+    if (!rc)
+        rc = check_merges(r, reg);
     if (!rc)
         rc = check_examples(r, reg);
     if (!rc)

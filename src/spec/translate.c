@@ -100,11 +100,6 @@ bool gen_is_overlapping(const struct gen *g, const char *src)
     return in_list(g->overlapping, g->noverlapping, src);
 }
 
-bool gen_is_unmergeable(const struct gen *g, const char *src)
-{
-    return in_list(g->unmergeable, g->nunmergeable, src);
-}
-
 const char *gen_component_file(const struct gen *g, const char *name)
 {
     for (size_t i = 0; i < g->nrenamed; i++)
@@ -977,28 +972,25 @@ static void sites_rewind(struct gen *g, const size_t *counts)
         gen_sites_truncate(all[i], counts[i]);
 }
 
-/* An allOf that needs merging: merged, or, when it cannot be merged (or the
- * merge was rejected by check_merges), *merged stays false and the allOf is
- * recorded as degraded for tr_schema to translate as written. */
+/* An allOf that needs merging: merged, or, when it cannot be merged,
+ * *merged stays false and the allOf is recorded as degraded for tr_schema
+ * to translate as written. */
 static int tr_try_merge(struct tr *t, const cJSON *src, cJSON **out, int depth, bool *merged)
 {
     *merged = false;
-    const char *why = "the merged schema does not accept its own minimal instance";
-    if (!gen_is_unmergeable(t->g, cur(&t->src))) {
-        size_t counts[NSITE_LISTS];
-        for (size_t i = 0; i < NSITE_LISTS; i++)
-            counts[i] = site_count(t->g, i);
-        t->merge_reason = NULL;
-        int rc = tr_merge(t, src, out, depth);
-        if (rc != UTIL_ERR_INVALID || !t->merge_reason) {
-            *merged = !rc;
-            return rc;
-        }
-        why = t->merge_reason;
-        t->merge_reason = NULL;
-        util_error_clear(t->g->err);
-        sites_rewind(t->g, counts);
+    size_t counts[NSITE_LISTS];
+    for (size_t i = 0; i < NSITE_LISTS; i++)
+        counts[i] = site_count(t->g, i);
+    t->merge_reason = NULL;
+    int rc = tr_merge(t, src, out, depth);
+    if (rc != UTIL_ERR_INVALID || !t->merge_reason) {
+        *merged = !rc;
+        return rc;
     }
+    const char *why = t->merge_reason;
+    t->merge_reason = NULL;
+    util_error_clear(t->g->err);
+    sites_rewind(t->g, counts);
     char msg[512];
     snprintf(msg, sizeof(msg),
              "allOf not merged (%s); translated as written, so closed parts may reject each "

@@ -1062,6 +1062,30 @@ static void test_merge_required_declared_elsewhere(void **state)
     spec_files_finish(&files);
 }
 
+/* A merge whose minimal instance the merged schema rejects (the builder
+ * cannot meet a pattern) stays merged; the defect says so. */
+static void test_merge_self_check_not_fatal(void **state)
+{
+    (void)state;
+    const char *y = "openapi: 3.0.2\ninfo: {title: t, version: '1'}\npaths: {}\n"
+                    "components:\n  schemas:\n"
+                    "    Coded: {type: object, additionalProperties: false, required: [code],\n"
+                    "            properties: {code: {type: string, pattern: '^[0-9]+$'}}}\n"
+                    "    More:\n      allOf:\n"
+                    "      - $ref: '#/components/schemas/Coded'\n"
+                    "      - {type: object, properties: {d: {type: integer}}}\n";
+    struct spec_files files;
+    struct util_error e;
+    cJSON *defects = NULL;
+    assert_int_equal(gen_text(y, &files, &defects, &e), UTIL_OK);
+    const cJSON *d = find_in(defects, "allof-contradiction", "#/components/schemas/More");
+    assert_non_null(d);
+    assert_non_null(cJSON_GetObjectItemCaseSensitive(d, "note"));
+    assert_null(strstr(spec_files_find(&files, "components/More.json")->data, "allOf"));
+    cJSON_Delete(defects);
+    spec_files_finish(&files);
+}
+
 /* name and Name: Name.json and name~1.json, mapped in operations.json,
  * references follow the mapping. */
 static void test_case_colliding_names(void **state)
@@ -1263,6 +1287,7 @@ int main(void)
         cmocka_unit_test(test_unmappable_branch_degrades),
         cmocka_unit_test(test_unmergeable_allof_degrades),
         cmocka_unit_test(test_merge_required_declared_elsewhere),
+        cmocka_unit_test(test_merge_self_check_not_fatal),
         cmocka_unit_test(test_case_colliding_names),
         cmocka_unit_test(test_openapi_31),
         cmocka_unit_test(test_refused_inputs),
