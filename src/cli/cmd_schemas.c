@@ -463,8 +463,10 @@ static const struct cli_command lint_command = {
     .synopsis = "[--spec FILE] [--json] [--reports DIR] [--strict]",
     .summary = "report the spec's defects (overlapping unions with a witness value, ...)",
     .description = "Prints each ambiguous oneOf with two branches and a value that matches both, "
-                   "contradictory allOfs, invalid examples, OpenAPI 3.1 constructs, missing ACLs "
-                   "and undocumented statuses. Exits 0 unless --strict and a defect exists.",
+                   "contradictory allOfs, invalid examples, OpenAPI 3.1 constructs, missing ACLs, "
+                   "undocumented statuses, and the schemas translated as written because they "
+                   "could not be specialised (unselected-union, unmerged-allof), each with its "
+                   "spec line and JSON Pointer. Exits 0 unless --strict and a defect exists.",
     .options = lint_options,
     .run = run_lint,
 };
