@@ -54,6 +54,17 @@ bool gen_is_overlapping(const struct gen *g, const char *src);
 /* Drops the sites added after the first n (n <= s->count). */
 void gen_sites_truncate(struct gen_sites *s, size_t n);
 
+/* Appends a copy of s to the heap list (*list, *n). */
+int gen_push(char ***list, size_t *n, const char *s);
+
+/* Fills g->renamed / g->renamed_files for the component schemas (a JSON
+ * object, may be NULL): names equal but for case would share a file on a
+ * case-insensitive file system, so in each such group, sorted bytewise, the
+ * first keeps <Name>.json and the k-th (from 1) becomes <Name>~<k>.json ('~'
+ * cannot occur in a component name). Refuses (UTIL_ERR_INVALID, with the
+ * spec line) a name that is not a valid OpenAPI component name. */
+int gen_name_files(struct gen *g, const cJSON *schemas);
+
 /* The file stem of component `name`: the name itself, or its collision-free
  * replacement ("name~1") when another component differs from it only in
  * case. Borrowed. */

@@ -109,71 +109,13 @@ static cJSON *spec_header(const struct spec *spec)
     return h;
 }
 
-static bool valid_component_name(const char *name)
-{
-    if (!name[0])
-        return false;
-    for (const char *p = name; *p; p++)
-        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.')
-            return false;
-    return true;
-}
-
 /* ---- component file names ---- */
 
-static int push(char ***list, size_t *n, const char *s)
-{
-    char **p = realloc(*list, (*n + 1) * sizeof(*p));
-    if (!p)
-        return UTIL_ERR_NOMEM;
-    *list = p;
-    if (!(p[*n] = strdup(s)))
-        return UTIL_ERR_NOMEM;
-    (*n)++;
-    return UTIL_OK;
-}
-
-/* Component names that differ only in case would share a file on a
- * case-insensitive file system: among each such group, sorted bytewise, the
- * first keeps <Name>.json and the k-th (from 1) becomes <name>~<k>.json
- * ('~' cannot occur in a component name). Also refuses names that cannot be
- * file names. */
 static int name_files(struct run *r)
 {
     const cJSON *comps = cJSON_GetObjectItemCaseSensitive(r->g.doc, "components");
-    const cJSON *schemas = cJSON_GetObjectItemCaseSensitive(comps, "schemas");
-    const cJSON *s;
-    cJSON_ArrayForEach(s, schemas)
-    {
-        if (!valid_component_name(s->string))
-            return util_error_set(r->g.err, UTIL_ERR_INVALID,
-                                  "%s:%d: component schema name \"%s\" is not a valid OpenAPI "
-                                  "component name (letters, digits, '.', '-', '_')",
-                                  spec_source_name(r->g.spec),
-                                  spec_line_of(r->g.spec, "/components/schemas"), s->string);
-        size_t before = 0;
-        bool collides = false;
-        const cJSON *o;
-        cJSON_ArrayForEach(o, schemas)
-        {
-            if (o == s || strcasecmp(o->string, s->string) != 0)
-                continue;
-            collides = true;
-            before += strcmp(o->string, s->string) < 0;
-        }
-        if (!collides || before == 0)
-            continue;
-        char file[600];
-        snprintf(file, sizeof(file), "%s~%zu", s->string, before);
-        size_t nfiles = r->g.nrenamed;
-        if (push(&r->g.renamed_files, &nfiles, file))
-            return nomem(r);
-        if (push(&r->g.renamed, &r->g.nrenamed, s->string)) {
-            free(r->g.renamed_files[nfiles - 1]);
-            return nomem(r);
-        }
-    }
-    return UTIL_OK;
+    int rc = gen_name_files(&r->g, cJSON_GetObjectItemCaseSensitive(comps, "schemas"));
+    return rc == UTIL_ERR_NOMEM ? nomem(r) : rc;
 }
 
 /* ---- pass: components and operations ---- */
@@ -628,7 +570,7 @@ static int detect_overlaps(struct run *r)
             break;
         if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "overlaps")) == 0)
             continue;
-        if (push(&r->g.overlapping, &r->g.noverlapping, s->src)) {
+        if (gen_push(&r->g.overlapping, &r->g.noverlapping, s->src)) {
             rc = nomem(r);
             break;
         }
