@@ -9,7 +9,7 @@
 #   (every example valid or listed as a defect of R).
 # Then unusable input exits 2 with one line: not OpenAPI, a $ref to another
 # file or a URL, a $ref cycle, a 50 MB document.
-# Usage: revisions.sh INGESTCHECK SOURCE_DIR WORK_DIR
+# Usage: revisions.sh INGESTCHECK SOURCE_DIR WORK_DIR (a fresh run.XXXXXX in it per run)
 set -u
 . "$(dirname "$0")/../common/valgrind.sh"
 bin="$1"
@@ -23,8 +23,9 @@ fail() {
 }
 
 [ -d "$revs" ] || { echo "SKIP: no $revs"; exit 77; }
-rm -rf "$work"
-mkdir -p "$work" || fail "cannot create $work"
+# A directory of its own per run (meson test --repeat runs copies at once);
+# kept when a check fails.
+mkdir -p "$work" && work=$(mktemp -d "$work/run.XXXXXX") || fail "cannot create a directory in $work"
 echo null >"$work/null.json"
 
 n=0
@@ -89,4 +90,5 @@ refuse cycle "cycle"
 } >"$work/big.yml"
 [ "$(wc -c <"$work/big.yml")" -gt 50000000 ] || fail "big.yml is too small"
 refuse big "larger than"
+rm -rf "$work"
 echo "ok: $n revisions"
