@@ -88,8 +88,4 @@ int gen_translate_inline(struct gen *g, const cJSON *schema, const char *src_ptr
  * none or a tie leaves it ambiguous. */
 int gen_match_branches(char *const *names, size_t n, char *const *values, size_t nv, size_t *out);
 
-/* Lower-case alphanumerics of an enum value ("ga4BigqueryExport" ->
- * "ga4bigqueryexport"); heap, caller frees. */
-char *gen_value_key(const char *value);
-
 #endif

@@ -150,6 +150,21 @@ static size_t run_cover(const struct words *w, const char *key)
     return best;
 }
 
+/* Lower-case alphanumerics of an enum value ("ga4BigqueryExport" ->
+ * "ga4bigqueryexport"); heap, caller frees. */
+static char *value_key(const char *value)
+{
+    char *k = malloc(strlen(value) + 1);
+    if (!k)
+        return NULL;
+    size_t j = 0;
+    for (const char *p = value; *p; p++)
+        if (isalnum((unsigned char)*p))
+            k[j++] = (char)tolower((unsigned char)*p);
+    k[j] = '\0';
+    return k;
+}
+
 int gen_match_branches(char *const *names, size_t n, char *const *values, size_t nv, size_t *out)
 {
     int rc = UTIL_OK;
@@ -161,7 +176,7 @@ int gen_match_branches(char *const *names, size_t n, char *const *values, size_t
         goto cleanup;
     }
     for (size_t v = 0; v < nv && !rc; v++)
-        if (!(keys[v] = gen_value_key(values[v])))
+        if (!(keys[v] = value_key(values[v])))
             rc = UTIL_ERR_NOMEM;
     for (size_t j = 0; j < n && !rc; j++) {
         rc = split_words(names[j], &ws[j]);
@@ -214,17 +229,4 @@ cleanup:
     free(left);
     free(keys);
     return rc;
-}
-
-char *gen_value_key(const char *value)
-{
-    char *k = malloc(strlen(value) + 1);
-    if (!k)
-        return NULL;
-    size_t j = 0;
-    for (const char *p = value; *p; p++)
-        if (isalnum((unsigned char)*p))
-            k[j++] = (char)tolower((unsigned char)*p);
-    k[j] = '\0';
-    return k;
 }
