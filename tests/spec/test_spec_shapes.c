@@ -386,6 +386,24 @@ static void test_given_revisions(void **state)
     assert_true(n >= 1);
 }
 
+/* OpenAPI 3.1 makes paths optional; 3.0 does not. */
+static void test_paths_optional_in_31(void **state)
+{
+    (void)state;
+    const char *y = "openapi: 3.1.0\ninfo: {title: t, version: '1'}\n"
+                    "components:\n  schemas:\n    A: {type: [string, 'null']}\n";
+    struct spec_files files;
+    struct util_error e;
+    assert_int_equal(gen_text(y, &files, NULL, &e), UTIL_OK);
+    assert_non_null(strstr(spec_files_find(&files, "components/A.json")->data, "\"null\""));
+    spec_files_finish(&files);
+    const char *y30 = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\n"
+                      "components:\n  schemas:\n    A: {type: string}\n";
+    assert_int_equal(gen_text(y30, &files, NULL, &e), UTIL_ERR_INVALID);
+    assert_non_null(strstr(e.message, "paths"));
+    spec_files_finish(&files);
+}
+
 /* Unusable input: one line with where, never a crash. */
 static void test_refused_inputs(void **state)
 {
@@ -426,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_case_colliding_names),
         cmocka_unit_test(test_openapi_31),
         cmocka_unit_test(test_given_revisions),
+        cmocka_unit_test(test_paths_optional_in_31),
         cmocka_unit_test(test_refused_inputs),
     };
     return cmocka_run_group_tests_name("shapes", tests, NULL, NULL);
