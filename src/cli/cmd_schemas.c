@@ -10,6 +10,7 @@
 #include "util/file.h"
 #include "json/json.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -193,6 +194,8 @@ static void print_defect(const char *spec, const cJSON *d)
         print_compact(cJSON_GetObjectItemCaseSensitive(d, "documented"));
         fputs(" documented, never ", stdout);
         print_compact(cJSON_GetObjectItemCaseSensitive(d, "neverDocumented"));
+    } else if (!strcmp(kind, "unmerged-allof") || !strcmp(kind, "unselected-union")) {
+        printf(": %s", str(d, "resolution"));
     } else if (!strcmp(kind, "implicit-explode")) {
         printf(": %s has no style/explode, both forms accepted", str(d, "parameter"));
     }
@@ -360,9 +363,23 @@ static int run_examples(const struct cli_command *cmd, const struct cli_args *ar
     struct util_error err;
     util_error_clear(&err);
     int code = load(args, &spec);
-    if (code == CLI_EXIT_OK) {
+    /* --spec without --schemas: the defects are the ones that spec derives
+     * (there is no committed copy for it); else the schemas directory's. */
+    bool derived = cli_get(args, OPT_SPEC) && !cli_get(args, CLI_OPT_SCHEMAS);
+    if (code == CLI_EXIT_OK && derived) {
+        cJSON *defects = NULL;
+        known = cJSON_CreateObject();
+        if (spec_examples(spec, &results, &defects, &err)) {
+            cli_report_error(&err);
+            code = CLI_EXIT_USAGE;
+        } else if (!known || !cJSON_AddItemToObject(known, "defects", defects)) {
+            cJSON_Delete(defects);
+            cli_error("out of memory");
+            code = CLI_EXIT_USAGE;
+        }
+    } else if (code == CLI_EXIT_OK) {
         defects_path = util_path_join(cli_schemas_dir(args), "defects.json");
-        if (!defects_path || spec_examples(spec, &results, &err) ||
+        if (!defects_path || spec_examples(spec, &results, NULL, &err) ||
             json_load_file(defects_path, UTIL_CAP_SCHEMA_FILE, &known, &err)) {
             cli_report_error(&err);
             code = CLI_EXIT_USAGE;
@@ -420,9 +437,12 @@ static const struct cli_command generate_command = {
     .name = "schemas generate",
     .synopsis = "[--spec FILE] [--out DIR]",
     .summary = "derive schemas/ (components, operations.json, defects.json) from the spec",
-    .description = "Reads the OpenAPI document and writes components/<Name>.json (JSON Schema "
-                   "2020-12), operations.json and defects.json, reproducibly, replacing stale "
-                   "component files.",
+    .description = "Reads the OpenAPI document (3.0 or 3.1) and writes components/<Name>.json "
+                   "(JSON Schema 2020-12), operations.json and defects.json, reproducibly, "
+                   "replacing stale component files. A union or allOf it cannot specialise is "
+                   "translated as written and reported by `schemas lint`; names equal but for "
+                   "case get <Name>~<k>.json (listed in operations.json, componentFiles). "
+                   "Exits 2 when the spec cannot be used.",
     .options = generate_options,
     .run = run_generate,
 };
@@ -431,8 +451,9 @@ static const struct cli_command check_command = {
     .name = "schemas check",
     .synopsis = "[--spec FILE]",
     .summary = "fail when the committed schemas/ differ from what the spec derives",
-    .description = "Regenerates in memory and compares with the schemas directory; lists every "
-                   "changed, missing or extra file and exits 1 when there is one.",
+    .description = "Regenerates in memory and compares with the schemas directory (--schemas "
+                   "DIR, e.g. one generated from another --spec); lists every changed, missing "
+                   "or extra file and exits 1 when there is one.",
     .options = check_options,
     .run = run_check,
 };
@@ -442,8 +463,10 @@ static const struct cli_command lint_command = {
     .synopsis = "[--spec FILE] [--json] [--reports DIR] [--strict]",
     .summary = "report the spec's defects (overlapping unions with a witness value, ...)",
     .description = "Prints each ambiguous oneOf with two branches and a value that matches both, "
-                   "contradictory allOfs, invalid examples, OpenAPI 3.1 constructs, missing ACLs "
-                   "and undocumented statuses. Exits 0 unless --strict and a defect exists.",
+                   "contradictory allOfs, invalid examples, OpenAPI 3.1 constructs, missing ACLs, "
+                   "undocumented statuses, and the schemas translated as written because they "
+                   "could not be specialised (unselected-union, unmerged-allof), each with its "
+                   "spec line and JSON Pointer. Exits 0 unless --strict and a defect exists.",
     .options = lint_options,
     .run = run_lint,
 };
@@ -453,7 +476,8 @@ static const struct cli_command examples_command = {
     .synopsis = "[--spec FILE] [--json] [--reports DIR]",
     .summary = "validate every example of the spec against its derived schema",
     .description = "Exits 1 when an example does not validate and is not listed as a spec defect "
-                   "in the committed defects.json.",
+                   "in the schemas directory's defects.json (with --spec FILE and no --schemas: "
+                   "in the defects that FILE derives).",
     .options = examples_options,
     .run = run_examples,
 };

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,24 +234,46 @@ static int remove_extra(void *ctx, const char *rel)
     return rc;
 }
 
+/* Whether path holds exactly data (len bytes). */
+static bool same_on_disk(const char *path, const char *data, size_t len)
+{
+    char *old = NULL;
+    size_t olen = 0;
+    struct util_error ignored;
+    util_error_clear(&ignored);
+    bool same = util_file_read(path, len + 1, &old, &olen, &ignored) == UTIL_OK && olen == len &&
+                !memcmp(old, data, len);
+    free(old);
+    return same;
+}
+
 int spec_files_write(const struct spec_files *files, const char *dir, struct util_error *err)
 {
     int rc = UTIL_OK;
+    char *made = NULL; /* the last directory created: files are sorted by path */
     for (size_t i = 0; i < files->count && !rc; i++) {
         const struct spec_file *f = &files->items[i];
         char *path = util_path_join(dir, f->path);
-        if (!path)
+        if (!path) {
+            free(made);
             return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+        }
         char *slash = strrchr(path, '/');
         if (slash) {
             *slash = '\0';
-            rc = util_mkdir_p(path, err);
+            if (!made || strcmp(made, path) != 0) {
+                rc = util_mkdir_p(path, err);
+                free(made);
+                made = rc ? NULL : strdup(path);
+            }
             *slash = '/';
         }
-        if (!rc)
+        /* An unchanged file is left alone (no rewrite, no fsync). */
+        if (!rc && !same_on_disk(path, f->data, f->len))
             rc = util_file_write_atomic(path, f->data, f->len, err);
         free(path);
     }
+    free(made);
     if (!rc) {
         struct extra_ctx c = {.files = files, .dir = dir};
         rc = each_component_file(dir, remove_extra, &c, err);

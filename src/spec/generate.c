@@ -43,14 +43,22 @@ static void gen_clear(struct gen *g)
     gen_sites_clear(&g->merges);
     gen_sites_clear(&g->selectors);
     gen_sites_clear(&g->null_docs);
+    gen_sites_clear(&g->degraded);
+}
+
+static void free_list(char **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(list[i]);
+    free(list);
 }
 
 static void run_finish(struct run *r)
 {
     gen_clear(&r->g);
-    for (size_t i = 0; i < r->g.noverlapping; i++)
-        free(r->g.overlapping[i]);
-    free(r->g.overlapping);
+    free_list(r->g.overlapping, r->g.noverlapping);
+    free_list(r->g.renamed, r->g.nrenamed);
+    free_list(r->g.renamed_files, r->g.nrenamed);
     spec_files_finish(&r->files);
     cJSON_Delete(r->unions);
     cJSON_Delete(r->examples);
@@ -101,14 +109,13 @@ static cJSON *spec_header(const struct spec *spec)
     return h;
 }
 
-static bool valid_component_name(const char *name)
+/* ---- component file names ---- */
+
+static int name_files(struct run *r)
 {
-    if (!name[0])
-        return false;
-    for (const char *p = name; *p; p++)
-        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.')
-            return false;
-    return true;
+    const cJSON *comps = cJSON_GetObjectItemCaseSensitive(r->g.doc, "components");
+    int rc = gen_name_files(&r->g, cJSON_GetObjectItemCaseSensitive(comps, "schemas"));
+    return rc == UTIL_ERR_NOMEM ? nomem(r) : rc;
 }
 
 /* ---- pass: components and operations ---- */
@@ -120,20 +127,12 @@ static int build_components(struct run *r)
     const cJSON *s;
     cJSON_ArrayForEach(s, schemas)
     {
-        if (!valid_component_name(s->string))
-            return util_error_set(r->g.err, UTIL_ERR_INVALID,
-                                  "component schema name \"%s\" cannot be a file name", s->string);
-        for (const cJSON *p = schemas->child; p != s; p = p->next)
-            if (!strcasecmp(p->string, s->string))
-                return util_error_set(r->g.err, UTIL_ERR_INVALID,
-                                      "component schemas \"%s\" and \"%s\" differ only in case",
-                                      p->string, s->string);
         cJSON *doc = NULL;
         int rc = gen_translate_component(&r->g, s->string, s, &doc);
         if (rc)
             return rc;
-        char path[512];
-        snprintf(path, sizeof(path), "components/%s.json", s->string);
+        char path[600];
+        snprintf(path, sizeof(path), "components/%s.json", gen_component_file(&r->g, s->string));
         rc = emit(&r->files, path, doc);
         cJSON_Delete(doc);
         if (rc)
@@ -291,7 +290,18 @@ static int build_operations(struct run *r)
         goto cleanup;
     }
     cJSON_AddItemToObject(doc, "spec", h);
-    cJSON *ops = cJSON_AddArrayToObject(doc, "operations");
+    if (r->g.nrenamed) {
+        cJSON *files = cJSON_AddObjectToObject(doc, "componentFiles");
+        for (size_t i = 0; files && i < r->g.nrenamed && !rc; i++) {
+            char path[600];
+            snprintf(path, sizeof(path), "components/%s.json", r->g.renamed_files[i]);
+            if (!cJSON_AddStringToObject(files, r->g.renamed[i], path))
+                rc = UTIL_ERR_NOMEM;
+        }
+        if (!files)
+            rc = UTIL_ERR_NOMEM;
+    }
+    cJSON *ops = rc ? NULL : cJSON_AddArrayToObject(doc, "operations");
     for (size_t i = 0; ops && i < spec_operation_count(r->g.spec) && !rc; i++) {
         cJSON *e = cJSON_CreateObject();
         if (!e) {
@@ -560,17 +570,10 @@ static int detect_overlaps(struct run *r)
             break;
         if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "overlaps")) == 0)
             continue;
-        char **p = realloc(r->g.overlapping, (r->g.noverlapping + 1) * sizeof(*p));
-        if (!p) {
+        if (gen_push(&r->g.overlapping, &r->g.noverlapping, s->src)) {
             rc = nomem(r);
             break;
         }
-        r->g.overlapping = p;
-        if (!(p[r->g.noverlapping] = strdup(s->src))) {
-            rc = nomem(r);
-            break;
-        }
-        r->g.noverlapping++;
     }
     schema_registry_destroy(reg);
     return rc;
@@ -712,12 +715,11 @@ static int check_merges(struct run *r, struct schema_registry *reg)
         if ((rc = lookup(r, reg, s->file, s->out, NULL, &merged)))
             break;
         cJSON *inst = spec_instance_build(r->g.doc, s->node, false);
-        if (!inst || !schema_is_valid(merged, inst)) {
-            cJSON_Delete(inst);
-            return util_error_set(r->g.err, UTIL_ERR_INVALID,
-                                  "merged allOf at #%s does not accept its own minimal instance",
-                                  s->src);
-        }
+        if (!inst && !(inst = cJSON_CreateNull()))
+            return nomem(r);
+        /* A value the builder could not make satisfy every constraint
+         * (a pattern, a format): the merge stays, the defect says so. */
+        bool accepted = schema_is_valid(merged, inst);
         cJSON *d = new_defect(r, "allof-contradiction", s->src);
         cJSON *rejected = cJSON_CreateArray();
         const cJSON *part;
@@ -725,8 +727,9 @@ static int check_merges(struct run *r, struct schema_registry *reg)
         {
             if (rc || !cJSON_IsString(part) || part->valuestring[0] == '/')
                 continue;
-            char file[512];
-            snprintf(file, sizeof(file), "components/%s.json", part->valuestring);
+            char file[600];
+            snprintf(file, sizeof(file), "components/%s.json",
+                     gen_component_file(&r->g, part->valuestring));
             struct schema *ps = NULL;
             rc = lookup(r, reg, file, "", NULL, &ps);
             if (!rc && !schema_is_valid(ps, inst))
@@ -742,6 +745,10 @@ static int check_merges(struct run *r, struct schema_registry *reg)
             d, "parts", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(s->extra, "parts"), 1));
         cJSON_AddItemToObject(d, "example", inst);
         cJSON_AddItemToObject(d, "rejectedBy", rejected);
+        if (!accepted)
+            cJSON_AddStringToObject(d, "note",
+                                    "the merged schema rejects this value too: it could not be "
+                                    "built to meet every constraint");
         char res[600];
         snprintf(res, sizeof(res),
                  "merged into one object schema (%s): properties and required united, "
@@ -1006,6 +1013,26 @@ static int add_null_docs(struct run *r, cJSON *list)
     return UTIL_OK;
 }
 
+static int add_degraded(struct run *r, cJSON *list)
+{
+    for (size_t i = 0; i < r->g.degraded.count; i++) {
+        const struct gen_site *s = &r->g.degraded.items[i];
+        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(s->extra, "kind");
+        cJSON *d = new_defect(r, kind->valuestring, s->src);
+        char where[600];
+        snprintf(where, sizeof(where), "%s#%s", s->file, s->out);
+        if (!d || !cJSON_AddStringToObject(d, "schema", where) ||
+            !cJSON_AddItemToObject(
+                d, "resolution",
+                cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(s->extra, "reason"), 1))) {
+            cJSON_Delete(d);
+            return nomem(r);
+        }
+        cJSON_AddItemToArray(list, d);
+    }
+    return UTIL_OK;
+}
+
 static int build_defects(struct run *r, cJSON **out)
 {
     cJSON *list = cJSON_CreateArray();
@@ -1017,6 +1044,8 @@ static int build_defects(struct run *r, cJSON **out)
             cJSON_AddItemToArray(list, cJSON_DetachItemViaPointer(r->merges, r->merges->child));
         rc = add_unions(r, list);
     }
+    if (!rc)
+        rc = add_degraded(r, list);
     if (!rc)
         rc = add_unmapped(r, list);
     if (!rc) {
@@ -1049,7 +1078,9 @@ static int run_all(const struct spec *spec, struct run *r, cJSON **defects, stru
     r->g.oas30 = !strncmp(spec_openapi_version(spec), "3.0", 3);
     spec_files_init(&r->files);
     struct schema_registry *reg = NULL;
-    int rc = run_pass(r);
+    int rc = name_files(r);
+    if (!rc)
+        rc = run_pass(r);
     if (!rc)
         rc = detect_overlaps(r);
     if (!rc)
@@ -1057,9 +1088,9 @@ static int run_all(const struct spec *spec, struct run *r, cJSON **defects, stru
     if (!rc)
         rc = make_registry(r, &reg);
     if (!rc)
-        rc = check_examples(r, reg);
-    if (!rc)
         rc = check_merges(r, reg);
+    if (!rc)
+        rc = check_examples(r, reg);
     if (!rc)
         rc = self_check(r, reg);
     if (!rc)
@@ -1109,7 +1140,8 @@ int spec_lint(const struct spec *spec, cJSON **out, struct util_error *err)
     return rc;
 }
 
-int spec_examples(const struct spec *spec, cJSON **out, struct util_error *err)
+int spec_examples(const struct spec *spec, cJSON **out, cJSON **defects_out,
+                  struct util_error *err)
 {
     struct run r;
     cJSON *defects = NULL;
@@ -1118,6 +1150,10 @@ int spec_examples(const struct spec *spec, cJSON **out, struct util_error *err)
     if (!rc) {
         *out = r.all_examples;
         r.all_examples = NULL;
+        if (defects_out) {
+            *defects_out = defects;
+            defects = NULL;
+        }
     }
     cJSON_Delete(defects);
     run_finish(&r);

@@ -85,33 +85,53 @@ static cJSON *build_object(const cJSON *doc, const cJSON *s, bool full, int dept
     return o;
 }
 
-/* allOf: build every part and merge objects; otherwise the first part. */
+static bool declares(const cJSON *doc, const cJSON *part, const char *name)
+{
+    const cJSON *props = cJSON_GetObjectItemCaseSensitive(spec_ref_target(doc, part), "properties");
+    return cJSON_GetObjectItemCaseSensitive(props, name) != NULL;
+}
+
+/* allOf: build every part and merge objects; otherwise the first part. A
+ * property's value comes from the first part that declares it, so a name
+ * one part only requires is not left as a placeholder. */
 static cJSON *build_all_of(const cJSON *doc, const cJSON *parts, bool full, int depth)
 {
     cJSON *acc = NULL;
+    cJSON *declared = cJSON_CreateObject(); /* names whose value a declaring part gave */
+    if (!declared)
+        return NULL;
     const cJSON *part;
     cJSON_ArrayForEach(part, parts)
     {
         cJSON *v = build(doc, part, full, depth + 1);
         if (!v) {
             cJSON_Delete(acc);
-            return NULL;
+            acc = NULL;
+            break;
         }
-        if (!acc) {
-            acc = v;
+        if (!acc)
+            acc = cJSON_IsObject(v) ? cJSON_CreateObject() : v;
+        if (acc == v)
             continue;
-        }
         if (cJSON_IsObject(acc) && cJSON_IsObject(v)) {
             while (v->child) {
                 cJSON *k = cJSON_DetachItemViaPointer(v, v->child);
-                if (cJSON_GetObjectItemCaseSensitive(acc, k->string))
+                bool decl = declares(doc, part, k->string);
+                cJSON *have = cJSON_GetObjectItemCaseSensitive(acc, k->string);
+                if (have && (!decl || cJSON_GetObjectItemCaseSensitive(declared, k->string))) {
                     cJSON_Delete(k);
-                else
-                    cJSON_AddItemToObject(acc, k->string, k);
+                    continue;
+                }
+                if (have)
+                    cJSON_DeleteItemFromObjectCaseSensitive(acc, k->string);
+                if (decl)
+                    cJSON_AddTrueToObject(declared, k->string);
+                cJSON_AddItemToObject(acc, k->string, k);
             }
         }
         cJSON_Delete(v);
     }
+    cJSON_Delete(declared);
     return acc;
 }
 

@@ -459,6 +459,9 @@ cleanup:
 static int index_operations(struct spec *spec, struct util_error *err)
 {
     const cJSON *paths = cJSON_GetObjectItemCaseSensitive(spec->doc, "paths");
+    /* OpenAPI 3.1 makes paths optional (a components-only document). */
+    if (!paths && strncmp(spec->openapi, "3.0", 3) != 0)
+        return UTIL_OK;
     if (!cJSON_IsObject(paths))
         return invalid_at(spec, err, "", "document without a paths object", NULL);
     size_t alloc = 0;

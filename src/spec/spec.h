@@ -8,7 +8,12 @@
  * spec_generate() derives, in memory and byte-for-byte reproducibly:
  *   components/<Name>.json  one JSON Schema (draft 2020-12) per component
  *                           schema; references between them are relative
- *                           ("Other.json"), resolved against the file itself
+ *                           ("Other.json"), resolved against the file itself.
+ *                           Names equal but for case get distinct files: in
+ *                           each such group, sorted bytewise, the k-th name
+ *                           from 1 is written <Name>~<k>.json, and
+ *                           operations.json lists them under "componentFiles"
+ *                           (component name -> "components/<file>")
  *   operations.json         {"spec": {...}, "operations": [...]} with one
  *                           entry per operation in document order; schemas
  *                           in it refer to "components/<Name>.json"
@@ -19,14 +24,21 @@
  * Translation of the OpenAPI 3.0 schema dialect: nullable:true adds "null"
  * to type (and to enum); type:'null' stays a null type; example becomes
  * examples:[...]; readOnly, writeOnly, default, format stay; boolean
- * exclusiveMinimum/Maximum become numeric; x-* extensions and discriminator
- * are dropped; a $ref drops its siblings (OAS 3.0 ignores them). An allOf
- * whose parts close themselves with additionalProperties:false is merged
- * into one object schema. A oneOf whose branches overlap (found by building
- * candidate instances and validating them with the schema engine) becomes
- * anyOf, and an object holding such a union next to an enum-typed "type"
- * property gets allOf[if type == v then <property> is the branch named
- * like v]. Every such decision is recorded in defects.json. */
+ * exclusiveMinimum/Maximum become numeric; x-* extensions are dropped; a
+ * $ref drops its siblings (OAS 3.0 ignores them). OpenAPI 3.1 schemas are
+ * JSON Schema 2020-12 already: type arrays, const and examples stay, a $ref
+ * keeps its siblings, and references inside every 2020-12 subschema keyword
+ * are rewritten. An allOf whose parts close themselves with
+ * additionalProperties:false is merged into one object schema. A oneOf
+ * whose branches overlap (found by building candidate instances and
+ * validating them with the schema engine) becomes anyOf, and an object
+ * holding such a union next to an enum-typed "type" property gets
+ * allOf[if type == v then <property> is the branch named like v]; an OpenAPI
+ * discriminator adds allOf[if <propertyName> == v then <mapped branch>]. A
+ * union whose branches the type values do not all name, or an allOf that
+ * cannot be merged, is translated as written and recorded as degraded
+ * (unselected-union, unmerged-allof). Every such decision is recorded in
+ * defects.json. */
 #ifndef INGESTCHECK_SPEC_SPEC_H
 #define INGESTCHECK_SPEC_SPEC_H
 
@@ -187,8 +199,9 @@ int spec_lint(const struct spec *spec, cJSON **out, struct util_error *err);
 /* Every `example` of the spec checked against its translated schema, in
  * document order: [{"location": "#/...", "line", "example", "schema":
  * "<file>#<pointer>", "valid": bool, "reason" (when invalid)}]. *out is a
- * new tree, caller frees. */
-int spec_examples(const struct spec *spec, cJSON **out, struct util_error *err);
+ * new tree, caller frees. When defects is not NULL it receives the spec's
+ * defects too (as spec_lint; caller frees). */
+int spec_examples(const struct spec *spec, cJSON **out, cJSON **defects, struct util_error *err);
 
 /* Writes every file under dir atomically (util_file_write_atomic), creating
  * directories, and removes the .json files in dir/components/ that are not in

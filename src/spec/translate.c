@@ -4,7 +4,7 @@
 #include "util/caps.h"
 #include "json/json.h"
 
-#include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +17,7 @@ struct tr {
     const char *file;
     struct util_buf src;
     struct util_buf out;
+    const char *merge_reason; /* set by a merge that cannot be done (see tr_merge) */
 };
 
 struct mark {
@@ -74,130 +75,28 @@ int gen_sites_add(struct gen_sites *s, const char *src, const char *file, const 
     return UTIL_OK;
 }
 
-bool gen_is_overlapping(const struct gen *g, const char *src)
+void gen_sites_truncate(struct gen_sites *s, size_t n)
 {
-    for (size_t i = 0; i < g->noverlapping; i++)
-        if (!strcmp(g->overlapping[i], src))
+    while (s->count > n) {
+        struct gen_site *e = &s->items[--s->count];
+        free(e->src);
+        free(e->file);
+        free(e->out);
+        cJSON_Delete(e->extra);
+    }
+}
+
+static bool in_list(char *const *list, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(list[i], s))
             return true;
     return false;
 }
 
-/* ---- names ---- */
-
-struct words {
-    char *w[32];
-    size_t n;
-};
-
-static void words_free(struct words *w)
+bool gen_is_overlapping(const struct gen *g, const char *src)
 {
-    for (size_t i = 0; i < w->n; i++)
-        free(w->w[i]);
-    w->n = 0;
-}
-
-/* "AuthAPIKeyPartial" -> auth, api, key, partial; "SourceGA4BigQueryExport"
- * -> source, ga4, big, query, export. */
-static int split_words(const char *name, struct words *out)
-{
-    out->n = 0;
-    size_t len = strlen(name);
-    size_t start = 0;
-    for (size_t i = 1; i <= len; i++) {
-        bool cut = i == len;
-        if (!cut) {
-            char p = name[i - 1], c = name[i], nx = name[i + 1];
-            bool up = isupper((unsigned char)c);
-            cut = (up && (islower((unsigned char)p) || isdigit((unsigned char)p))) ||
-                  (up && isupper((unsigned char)p) && islower((unsigned char)nx)) ||
-                  !isalnum((unsigned char)c);
-            /* digits stay with the word before them */
-        }
-        if (!cut)
-            continue;
-        if (i > start && isalnum((unsigned char)name[start])) {
-            if (out->n == sizeof(out->w) / sizeof(out->w[0]))
-                return UTIL_ERR_LIMIT;
-            char *w = malloc(i - start + 1);
-            if (!w)
-                return UTIL_ERR_NOMEM;
-            size_t k = 0;
-            for (size_t j = start; j < i; j++)
-                if (isalnum((unsigned char)name[j]))
-                    w[k++] = (char)tolower((unsigned char)name[j]);
-            w[k] = '\0';
-            out->w[out->n++] = w;
-        }
-        start = (i < len && !isalnum((unsigned char)name[i])) ? i + 1 : i;
-    }
-    return UTIL_OK;
-}
-
-int gen_branch_keys(char *const *names, size_t n, char **keys)
-{
-    int rc = UTIL_OK;
-    struct words *ws = calloc(n ? n : 1, sizeof(*ws));
-    if (!ws)
-        return UTIL_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++)
-        keys[i] = NULL;
-    for (size_t i = 0; i < n && !rc; i++)
-        rc = split_words(names[i], &ws[i]);
-    if (rc)
-        goto cleanup;
-    size_t lead = 0, trail = 0;
-    for (;;) {
-        bool same = n > 1;
-        for (size_t i = 0; i < n && same; i++)
-            same = ws[i].n > lead + trail + 1 && !strcmp(ws[i].w[lead], ws[0].w[lead]);
-        if (!same)
-            break;
-        lead++;
-    }
-    for (;;) {
-        bool same = n > 1;
-        for (size_t i = 0; i < n && same; i++)
-            same = ws[i].n > lead + trail + 1 &&
-                   !strcmp(ws[i].w[ws[i].n - 1 - trail], ws[0].w[ws[0].n - 1 - trail]);
-        if (!same)
-            break;
-        trail++;
-    }
-    for (size_t i = 0; i < n; i++) {
-        struct util_buf b;
-        util_buf_init(&b, UTIL_CAP_MESSAGE);
-        for (size_t j = lead; j + trail < ws[i].n && !rc; j++)
-            rc = util_buf_puts(&b, ws[i].w[j]);
-        if (!rc && !(keys[i] = util_buf_steal(&b)))
-            rc = UTIL_ERR_NOMEM;
-        util_buf_finish(&b);
-        if (rc)
-            break;
-    }
-cleanup:
-    for (size_t i = 0; i < n; i++)
-        words_free(&ws[i]);
-    free(ws);
-    if (rc) {
-        for (size_t i = 0; i < n; i++) {
-            free(keys[i]);
-            keys[i] = NULL;
-        }
-    }
-    return rc;
-}
-
-char *gen_value_key(const char *value)
-{
-    char *k = malloc(strlen(value) + 1);
-    if (!k)
-        return NULL;
-    size_t j = 0;
-    for (const char *p = value; *p; p++)
-        if (isalnum((unsigned char)*p))
-            k[j++] = (char)tolower((unsigned char)*p);
-    k[j] = '\0';
-    return k;
+    return in_list(g->overlapping, g->noverlapping, src);
 }
 
 /* ---- pointer bookkeeping ---- */
@@ -253,6 +152,13 @@ static int fail(struct tr *t, int code, const char *what)
 
 static int tr_schema(struct tr *t, const cJSON *src, cJSON **out, int depth);
 
+/* A merge that cannot be done: tr_schema translates the allOf as written. */
+static int merge_fail(struct tr *t, const char *why)
+{
+    t->merge_reason = why;
+    return UTIL_ERR_INVALID;
+}
+
 static int tr_ref(struct tr *t, const char *ref, cJSON **out)
 {
     char *name = spec_schema_ref_name(ref);
@@ -261,7 +167,7 @@ static int tr_ref(struct tr *t, const char *ref, cJSON **out)
                     "only references to #/components/schemas/<Name> are supported in schemas");
     struct util_buf b;
     util_buf_init(&b, UTIL_CAP_MESSAGE);
-    int rc = util_buf_printf(&b, "%s%s.json", t->prefix, name);
+    int rc = util_buf_printf(&b, "%s%s.json", t->prefix, gen_component_file(t->g, name));
     free(name);
     if (!rc) {
         *out = cJSON_CreateObject();
@@ -317,15 +223,16 @@ static int tr_list(struct tr *t, const cJSON *list, const char *key, const char 
     return rc;
 }
 
-static int tr_properties(struct tr *t, const cJSON *props, cJSON *out, int depth)
+/* Translates a keyword whose value is a map of schemas (properties, ...). */
+static int tr_properties(struct tr *t, const cJSON *props, const char *key, cJSON *out, int depth)
 {
     if (!cJSON_IsObject(props))
-        return fail(t, UTIL_ERR_INVALID, "properties is not an object");
-    cJSON *o = cJSON_AddObjectToObject(out, "properties");
+        return fail(t, UTIL_ERR_INVALID, "expected an object of schemas");
+    cJSON *o = cJSON_AddObjectToObject(out, key);
     if (!o)
         return UTIL_ERR_NOMEM;
     struct mark m = {0, 0};
-    int rc = enter(t, "properties", "properties", &m);
+    int rc = enter(t, key, key, &m);
     const cJSON *p;
     cJSON_ArrayForEach(p, props)
     {
@@ -477,8 +384,7 @@ static int tr_merge(struct tr *t, const cJSON *src, cJSON **out, int depth)
             continue;
         if (!strcmp(k->string, "properties") || !strcmp(k->string, "required") ||
             !strcmp(k->string, "additionalProperties") || !strcmp(k->string, "type")) {
-            rc = fail(t, UTIL_ERR_INVALID,
-                      "cannot merge an allOf whose container declares properties itself");
+            rc = merge_fail(t, "the allOf's container declares properties itself");
             goto cleanup;
         }
     }
@@ -508,19 +414,17 @@ static int tr_merge(struct tr *t, const cJSON *src, cJSON **out, int depth)
         }
         i++;
         if (!rc && !cJSON_IsObject(p))
-            rc = fail(t, UTIL_ERR_INVALID, "allOf part does not resolve to a schema");
+            rc = merge_fail(t, "an allOf part does not resolve to a schema");
         cJSON_ArrayForEach(k, (rc ? none : p))
         {
             if (!mergeable_key(k->string)) {
-                rc = fail(t, UTIL_ERR_INVALID,
-                          "cannot merge an allOf part with keywords other "
-                          "than type/properties/required/"
-                          "additionalProperties");
+                rc = merge_fail(t, "an allOf part has keywords other than "
+                                   "type/properties/required/additionalProperties");
                 break;
             }
         }
         if (!rc && cJSON_GetObjectItemCaseSensitive(p, "type") && !type_is(p, "object"))
-            rc = fail(t, UTIL_ERR_INVALID, "cannot merge an allOf part that is not an object");
+            rc = merge_fail(t, "an allOf part is not an object schema");
         if (!rc)
             all_closed = all_closed &&
                          cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(p, "additionalProperties"));
@@ -540,8 +444,7 @@ static int tr_merge(struct tr *t, const cJSON *src, cJSON **out, int depth)
             }
             if (prev) {
                 if (!json_equal(prev, prop))
-                    rc = fail(t, UTIL_ERR_INVALID,
-                              "allOf parts define the same property differently");
+                    rc = merge_fail(t, "allOf parts define the same property differently");
                 if (rc)
                     break;
                 continue;
@@ -622,9 +525,68 @@ static void free_keys(char **keys, size_t n)
     free(keys);
 }
 
+/* Records that the schema at src_ptr (translated at the current output
+ * pointer) is translated as written instead of specialised, and why. */
+static int degrade(struct tr *t, const char *src_ptr, const cJSON *node, const char *kind,
+                   const char *reason)
+{
+    cJSON *extra = cJSON_CreateObject();
+    if (!extra || !cJSON_AddStringToObject(extra, "kind", kind) ||
+        !cJSON_AddStringToObject(extra, "reason", reason)) {
+        cJSON_Delete(extra);
+        return UTIL_ERR_NOMEM;
+    }
+    return gen_sites_add(&t->g->degraded, src_ptr, t->file, cur(&t->out), node, extra);
+}
+
+/* {"if": {"properties": {prop: {"const": value}}, "required": [prop]},
+ *  "then": <then>}; takes then. */
+static cJSON *if_const(const char *prop, const char *value, cJSON *then)
+{
+    cJSON *c = cJSON_CreateObject();
+    cJSON *ifs = cJSON_AddObjectToObject(c, "if");
+    cJSON *ip = cJSON_AddObjectToObject(ifs, "properties");
+    cJSON *it = cJSON_AddObjectToObject(ip, prop);
+    cJSON *ir = cJSON_AddArrayToObject(ifs, "required");
+    if (!then || !it || !cJSON_AddStringToObject(it, "const", value) || !ir ||
+        !cJSON_AddItemToArray(ir, cJSON_CreateString(prop)) ||
+        !cJSON_AddItemToObject(c, "then", then)) {
+        cJSON_Delete(then);
+        cJSON_Delete(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* {"$ref": prefix + file of component name + ".json"}. */
+static cJSON *component_ref(struct tr *t, const char *name)
+{
+    struct util_buf b;
+    util_buf_init(&b, UTIL_CAP_MESSAGE);
+    cJSON *o = NULL;
+    if (!util_buf_printf(&b, "%s%s.json", t->prefix, gen_component_file(t->g, name))) {
+        o = cJSON_CreateObject();
+        if (o && !cJSON_AddStringToObject(o, "$ref", b.data)) {
+            cJSON_Delete(o);
+            o = NULL;
+        }
+    }
+    util_buf_finish(&b);
+    return o;
+}
+
+static cJSON *array_of(cJSON *out, const char *key)
+{
+    cJSON *a = cJSON_GetObjectItemCaseSensitive(out, key);
+    return a ? a : cJSON_AddArrayToObject(out, key);
+}
+
 /* For an object with an enum-typed "type" property and a property P that is
  * a $ref to an overlapping union U (a oneOf of component $refs), adds
- * allOf [{if: type == v, then: P is the branch named like v}] to out. */
+ * allOf [{if: type == v, then: P is the branch named like v}] to out. A
+ * union none of whose branches is named like a type value is not selected
+ * by type (it stays a plain anyOf); one that only some branches (or
+ * ambiguous names) map is left unselected and recorded as degraded. */
 static int tr_selectors(struct tr *t, const cJSON *src, cJSON *out)
 {
     const cJSON *props = cJSON_GetObjectItemCaseSensitive(src, "properties");
@@ -633,6 +595,21 @@ static int tr_selectors(struct tr *t, const cJSON *src, cJSON *out)
     const cJSON *values = cJSON_GetObjectItemCaseSensitive(sel_schema, "enum");
     if (!cJSON_IsArray(values))
         return UTIL_OK;
+    size_t nv = 0;
+    const cJSON *v;
+    cJSON_ArrayForEach(v, values)
+    {
+        nv += cJSON_IsString(v);
+    }
+    char **vals = calloc(nv ? nv : 1, sizeof(*vals));
+    if (!vals)
+        return UTIL_ERR_NOMEM;
+    nv = 0;
+    cJSON_ArrayForEach(v, values)
+    {
+        if (cJSON_IsString(v))
+            vals[nv++] = v->valuestring;
+    }
     int rc = UTIL_OK;
     const cJSON *p;
     cJSON_ArrayForEach(p, props)
@@ -646,21 +623,23 @@ static int tr_selectors(struct tr *t, const cJSON *src, cJSON *out)
         bool overlapping = !rc && gen_is_overlapping(t->g, cur(&up));
         util_buf_finish(&up);
         if (rc)
-            return rc;
+            break;
         if (!overlapping)
             continue;
         const cJSON *u = spec_ref_target(t->g->doc, p);
         const cJSON *branches = cJSON_GetObjectItemCaseSensitive(u, "oneOf");
         size_t n = (size_t)cJSON_GetArraySize(branches);
         char **names = calloc(n ? n : 1, sizeof(*names));
-        char **keys = calloc(n ? n : 1, sizeof(*keys));
+        size_t *pick = calloc(n ? n : 1, sizeof(*pick));
         char *uname = spec_schema_ref_name(ref->valuestring);
         cJSON *extra = cJSON_CreateObject();
         cJSON *mapping = cJSON_CreateObject();
         cJSON *unmapped = cJSON_CreateArray();
         cJSON *conds = cJSON_CreateArray();
-        bool *used = calloc(n ? n : 1, sizeof(*used));
-        if (!names || !keys || !uname || !extra || !mapping || !unmapped || !conds || !used) {
+        struct util_buf key;
+        util_buf_init(&key, UTIL_CAP_MESSAGE);
+        if (!names || !pick || !uname || !extra || !mapping || !unmapped || !conds ||
+            util_buf_printf(&key, "%s/properties/%s", cur(&t->src), p->string)) {
             rc = UTIL_ERR_NOMEM;
             goto next;
         }
@@ -674,82 +653,54 @@ static int tr_selectors(struct tr *t, const cJSON *src, cJSON *out)
             all_named = all_named && names[i];
             i++;
         }
-        if (all_named && (rc = gen_branch_keys(names, n, keys)))
-            goto next;
-        const cJSON *v;
-        cJSON_ArrayForEach(v, values)
-        {
-            if (!cJSON_IsString(v))
-                continue;
-            char *vk = gen_value_key(v->valuestring);
-            if (!vk) {
-                rc = UTIL_ERR_NOMEM;
-                goto next;
-            }
-            size_t hit = n;
-            for (size_t j = 0; j < n; j++) {
-                if (keys[j] && !strcmp(keys[j], vk)) {
-                    if (hit != n) {
-                        free(vk);
-                        rc = fail(t, UTIL_ERR_INVALID,
-                                  "two union branches map to the same \"type\" value");
-                        goto next;
-                    }
-                    hit = j;
-                }
-            }
-            free(vk);
-            if (hit == n) {
-                cJSON_AddItemToArray(unmapped, cJSON_CreateString(v->valuestring));
-                continue;
-            }
-            used[hit] = true;
-            cJSON_AddStringToObject(mapping, v->valuestring, names[hit]);
-            /* {"if": {...type const...}, "then": {"properties": {P: {$ref}}}} */
-            cJSON *c = cJSON_CreateObject();
-            cJSON *ifs = cJSON_AddObjectToObject(c, "if");
-            cJSON *ip = cJSON_AddObjectToObject(ifs, "properties");
-            cJSON *it = cJSON_AddObjectToObject(ip, "type");
-            cJSON_AddStringToObject(it, "const", v->valuestring);
-            cJSON *ir = cJSON_AddArrayToObject(ifs, "required");
-            cJSON_AddItemToArray(ir, cJSON_CreateString("type"));
-            cJSON *then = cJSON_AddObjectToObject(c, "then");
-            cJSON *tp = cJSON_AddObjectToObject(then, "properties");
-            cJSON *tb = cJSON_AddObjectToObject(tp, p->string);
-            struct util_buf rb;
-            util_buf_init(&rb, UTIL_CAP_MESSAGE);
-            int rrc = util_buf_printf(&rb, "%s%s.json", t->prefix, names[hit]);
-            if (!rrc)
-                cJSON_AddStringToObject(tb, "$ref", rb.data);
-            util_buf_finish(&rb);
-            cJSON_AddItemToArray(conds, c);
-            if (rrc) {
-                rc = rrc;
-                goto next;
-            }
-        }
-        /* No branch named like any type value: this union is not selected
-         * by "type" (it stays a plain anyOf). Some but not all: fail. */
-        size_t nused = 0;
         for (size_t j = 0; j < n; j++)
-            nused += used[j];
-        if (nused == 0)
+            pick[j] = nv;
+        if (all_named && (rc = gen_match_branches(names, n, vals, nv, pick)))
+            goto next;
+        size_t nused = 0;
+        for (size_t vi = 0; vi < nv && !rc; vi++) {
+            size_t hit = n;
+            for (size_t j = 0; j < n && hit == n; j++)
+                if (pick[j] == vi)
+                    hit = j;
+            if (hit == n) {
+                if (!cJSON_AddItemToArray(unmapped, cJSON_CreateString(vals[vi])))
+                    rc = UTIL_ERR_NOMEM;
+                continue;
+            }
+            nused++;
+            cJSON *then = cJSON_CreateObject();
+            cJSON *tp = cJSON_AddObjectToObject(then, "properties");
+            cJSON *r = component_ref(t, names[hit]);
+            if (!tp || !r || !cJSON_AddItemToObject(tp, p->string, r)) {
+                cJSON_Delete(r);
+                cJSON_Delete(then);
+                rc = UTIL_ERR_NOMEM;
+                break;
+            }
+            cJSON *c = if_const("type", vals[vi], then);
+            if (!c || !cJSON_AddStringToObject(mapping, vals[vi], names[hit])) {
+                cJSON_Delete(c);
+                rc = UTIL_ERR_NOMEM;
+                break;
+            }
+            cJSON_AddItemToArray(conds, c);
+        }
+        if (rc || nused == 0)
             goto next;
         for (size_t j = 0; j < n; j++) {
-            if (!used[j]) {
-                char msg[512];
-                snprintf(msg, sizeof(msg),
-                         "union branch %s of %s matches no value of the sibling \"type\" enum "
-                         "(by name); cannot derive a type-selected schema",
-                         names[j] ? names[j] : "(inline schema)", uname);
-                rc = fail(t, UTIL_ERR_INVALID, msg);
-                goto next;
-            }
+            if (pick[j] != nv)
+                continue;
+            char msg[512];
+            snprintf(msg, sizeof(msg),
+                     "union branch %s of %s matches no value of the sibling \"type\" enum (by "
+                     "name) or matches it ambiguously; %s is checked against the union only",
+                     names[j] ? names[j] : "(inline schema)", uname, p->string);
+            rc = degrade(t, key.data, p, "unselected-union", msg);
+            goto next;
         }
         {
-            cJSON *all = cJSON_GetObjectItemCaseSensitive(out, "allOf");
-            if (!all)
-                all = cJSON_AddArrayToObject(out, "allOf");
+            cJSON *all = array_of(out, "allOf");
             if (!all) {
                 rc = UTIL_ERR_NOMEM;
                 goto next;
@@ -765,28 +716,74 @@ static int tr_selectors(struct tr *t, const cJSON *src, cJSON *out)
             mapping = NULL;
             cJSON_AddItemToObject(extra, "unmapped", unmapped);
             unmapped = NULL;
-            struct util_buf key;
-            util_buf_init(&key, UTIL_CAP_MESSAGE);
-            rc = util_buf_printf(&key, "%s/properties/%s", cur(&t->src), p->string);
-            if (!rc) {
-                rc = gen_sites_add(&t->g->selectors, key.data, t->file, cur(&t->out), src, extra);
-                extra = NULL;
-            }
-            util_buf_finish(&key);
+            rc = gen_sites_add(&t->g->selectors, key.data, t->file, cur(&t->out), src, extra);
+            extra = NULL;
         }
     next:
         free_keys(names, n);
-        free_keys(keys, n);
+        free(pick);
         free(uname);
-        free(used);
+        util_buf_finish(&key);
         cJSON_Delete(extra);
         cJSON_Delete(mapping);
         cJSON_Delete(unmapped);
         cJSON_Delete(conds);
         if (rc)
+            break;
+    }
+    free(vals);
+    return rc;
+}
+
+/* OpenAPI discriminator on a union: adds allOf [{if: propertyName == value,
+ * then: the mapped component}] to out, from discriminator.mapping and,
+ * for branches it does not map, the component name as the value. */
+static int tr_discriminator(struct tr *t, const cJSON *src, const cJSON *branches, cJSON *out)
+{
+    const cJSON *disc = cJSON_GetObjectItemCaseSensitive(src, "discriminator");
+    const cJSON *pn = cJSON_GetObjectItemCaseSensitive(disc, "propertyName");
+    if (!cJSON_IsString(pn))
+        return UTIL_OK;
+    const cJSON *mapping = cJSON_GetObjectItemCaseSensitive(disc, "mapping");
+    cJSON *all = array_of(out, "allOf");
+    if (!all)
+        return UTIL_ERR_NOMEM;
+    const cJSON *b;
+    cJSON_ArrayForEach(b, branches)
+    {
+        const cJSON *bref = cJSON_GetObjectItemCaseSensitive(b, "$ref");
+        char *name = cJSON_IsString(bref) ? spec_schema_ref_name(bref->valuestring) : NULL;
+        if (!name)
+            continue;
+        bool mapped = false;
+        int rc = UTIL_OK;
+        const cJSON *m;
+        cJSON_ArrayForEach(m, mapping)
+        {
+            if (rc || !cJSON_IsString(m))
+                continue;
+            char *target = spec_schema_ref_name(m->valuestring);
+            bool same = !strcmp(target ? target : m->valuestring, name);
+            free(target);
+            if (!same)
+                continue;
+            mapped = true;
+            cJSON *c = if_const(pn->valuestring, m->string, component_ref(t, name));
+            if (!c || !cJSON_AddItemToArray(all, c))
+                rc = UTIL_ERR_NOMEM;
+        }
+        if (!rc && !mapped) {
+            cJSON *c = if_const(pn->valuestring, name, component_ref(t, name));
+            if (!c || !cJSON_AddItemToArray(all, c))
+                rc = UTIL_ERR_NOMEM;
+        }
+        free(name);
+        if (rc)
             return rc;
     }
-    return rc;
+    if (!all->child)
+        cJSON_DeleteItemFromObjectCaseSensitive(out, "allOf");
+    return UTIL_OK;
 }
 
 static bool documents_null(const cJSON *src)
@@ -795,6 +792,143 @@ static bool documents_null(const cJSON *src)
     return cJSON_IsString(d) && strstr(d->valuestring, "`null` in the API response") &&
            !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(src, "nullable")) &&
            !type_is(src, "null");
+}
+
+static size_t site_count(const struct gen *g, size_t i)
+{
+    const struct gen_sites *all[] = {&g->unions, &g->examples, &g->nulls,
+                                     &g->merges, &g->selectors, &g->degraded};
+    return all[i]->count;
+}
+
+#define NSITE_LISTS 6
+
+static void sites_rewind(struct gen *g, const size_t *counts)
+{
+    struct gen_sites *all[] = {&g->unions, &g->examples, &g->nulls,
+                               &g->merges, &g->selectors, &g->degraded};
+    for (size_t i = 0; i < NSITE_LISTS; i++)
+        gen_sites_truncate(all[i], counts[i]);
+}
+
+/* An allOf that needs merging: merged, or, when it cannot be merged,
+ * *merged stays false and the allOf is recorded as degraded for tr_schema
+ * to translate as written. */
+static int tr_try_merge(struct tr *t, const cJSON *src, cJSON **out, int depth, bool *merged)
+{
+    *merged = false;
+    size_t counts[NSITE_LISTS];
+    for (size_t i = 0; i < NSITE_LISTS; i++)
+        counts[i] = site_count(t->g, i);
+    t->merge_reason = NULL;
+    int rc = tr_merge(t, src, out, depth);
+    if (rc != UTIL_ERR_INVALID || !t->merge_reason) {
+        *merged = !rc;
+        return rc;
+    }
+    const char *why = t->merge_reason;
+    t->merge_reason = NULL;
+    util_error_clear(t->g->err);
+    sites_rewind(t->g, counts);
+    char msg[512];
+    snprintf(msg, sizeof(msg),
+             "allOf not merged (%s); translated as written, so closed parts may reject each "
+             "other's properties",
+             why);
+    return degrade(t, cur(&t->src), src, "unmerged-allof", msg);
+}
+
+/* Adds value to out.examples and records it as an example site at
+ * src + tokens (tok2 may be NULL). */
+static int add_example(struct tr *t, cJSON *o, const cJSON *value, const char *tok, size_t index,
+                       bool indexed)
+{
+    cJSON *arr = array_of(o, "examples");
+    cJSON *dup = cJSON_Duplicate(value, 1);
+    if (!arr || !dup || !cJSON_AddItemToArray(arr, dup)) {
+        cJSON_Delete(dup);
+        return UTIL_ERR_NOMEM;
+    }
+    struct mark m = {t->src.len, t->out.len};
+    int rc = json_pointer_append(&t->src, tok);
+    if (!rc && indexed)
+        rc = json_pointer_append_index(&t->src, index);
+    if (!rc)
+        rc = gen_sites_add(&t->g->examples, cur(&t->src), t->file, cur(&t->out), value, NULL);
+    leave(t, &m);
+    return rc;
+}
+
+/* Keywords whose value is a map of schemas (2020-12). */
+static bool schema_map_keyword(const char *k)
+{
+    return !strcmp(k, "properties") || !strcmp(k, "patternProperties") ||
+           !strcmp(k, "dependentSchemas") || !strcmp(k, "$defs");
+}
+
+/* Keywords whose value is one schema. */
+static bool schema_keyword(const char *k)
+{
+    static const char *const kw[] = {"additionalProperties", "items", "not", "contains",
+                                     "propertyNames", "if", "then", "else",
+                                     "unevaluatedItems", "unevaluatedProperties",
+                                     "additionalItems", "contentSchema"};
+    for (size_t i = 0; i < sizeof(kw) / sizeof(kw[0]); i++)
+        if (!strcmp(k, kw[i]))
+            return true;
+    return false;
+}
+
+static int tr_keyword(struct tr *t, const cJSON *src, const cJSON *k, cJSON *o, int depth)
+{
+    const char *key = k->string;
+    if (!strcmp(key, "$ref")) {
+        cJSON *r = NULL;
+        int rc = tr_ref(t, k->valuestring, &r);
+        if (!rc)
+            cJSON_AddItemToObject(o, "$ref", cJSON_DetachItemFromObjectCaseSensitive(r, "$ref"));
+        cJSON_Delete(r);
+        return rc;
+    }
+    if (!strcmp(key, "example"))
+        return add_example(t, o, k, "example", 0, false);
+    if (!strcmp(key, "examples") && cJSON_IsArray(k)) {
+        int rc = UTIL_OK;
+        size_t i = 0;
+        const cJSON *e;
+        cJSON_ArrayForEach(e, k)
+        {
+            if (!rc)
+                rc = add_example(t, o, e, "examples", i++, true);
+        }
+        return rc;
+    }
+    if (schema_map_keyword(key))
+        return tr_properties(t, k, key, o, depth);
+    if (schema_keyword(key))
+        return tr_child(t, k, key, key, o, depth);
+    if (!strcmp(key, "allOf") || !strcmp(key, "anyOf") || !strcmp(key, "prefixItems"))
+        return tr_list(t, k, key, key, o, depth);
+    if (!strcmp(key, "oneOf")) {
+        const char *as = gen_is_overlapping(t->g, cur(&t->src)) ? "anyOf" : "oneOf";
+        int rc = gen_sites_add(&t->g->unions, cur(&t->src), t->file, cur(&t->out), src, NULL);
+        return rc ? rc : tr_list(t, k, key, as, o, depth);
+    }
+    if (!strcmp(key, "type") && cJSON_IsString(k) && !strcmp(k->valuestring, "null") &&
+        t->g->oas30) {
+        struct mark m = {0, 0};
+        int rc = enter(t, "type", NULL, &m);
+        if (!rc)
+            rc = gen_sites_add(&t->g->nulls, cur(&t->src), t->file, cur(&t->out), src, NULL);
+        leave(t, &m);
+        if (rc)
+            return rc;
+    }
+    cJSON *dup = cJSON_Duplicate(k, 1);
+    if (!dup)
+        return UTIL_ERR_NOMEM;
+    cJSON_AddItemToObject(o, key, dup);
+    return UTIL_OK;
 }
 
 static int tr_schema(struct tr *t, const cJSON *src, cJSON **out, int depth)
@@ -813,11 +947,19 @@ static int tr_schema(struct tr *t, const cJSON *src, cJSON **out, int depth)
         if (!cJSON_IsString(ref))
             return fail(t, UTIL_ERR_INVALID, "$ref is not a string");
         if (!spec_ref_target(t->g->doc, src))
-            return fail(t, UTIL_ERR_NOTFOUND, "$ref does not resolve");
-        return tr_ref(t, ref->valuestring, out);
+            return fail(t, UTIL_ERR_NOTFOUND,
+                        "$ref does not resolve (a missing target, or a cycle of references)");
+        /* OAS 3.0 ignores a $ref's siblings; 3.1 (JSON Schema 2020-12)
+         * applies them. */
+        if (t->g->oas30 || cJSON_GetArraySize(src) == 1)
+            return tr_ref(t, ref->valuestring, out);
     }
-    if (needs_merge(t->g->doc, cJSON_GetObjectItemCaseSensitive(src, "allOf")))
-        return tr_merge(t, src, out, depth);
+    if (needs_merge(t->g->doc, cJSON_GetObjectItemCaseSensitive(src, "allOf"))) {
+        bool merged = false;
+        int rc = tr_try_merge(t, src, out, depth, &merged);
+        if (rc || merged)
+            return rc;
+    }
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return UTIL_ERR_NOMEM;
@@ -829,51 +971,7 @@ static int tr_schema(struct tr *t, const cJSON *src, cJSON **out, int depth)
         if (!strncmp(key, "x-", 2) || !strcmp(key, "nullable") || !strcmp(key, "discriminator") ||
             !strcmp(key, "xml") || !strcmp(key, "externalDocs"))
             continue;
-        if (!strcmp(key, "example")) {
-            cJSON *arr = cJSON_AddArrayToObject(o, "examples");
-            if (!arr) {
-                rc = UTIL_ERR_NOMEM;
-                break;
-            }
-            cJSON_AddItemToArray(arr, cJSON_Duplicate(k, 1));
-            struct mark m = {0, 0};
-            rc = enter(t, "example", NULL, &m);
-            if (!rc)
-                rc = gen_sites_add(&t->g->examples, cur(&t->src), t->file, cur(&t->out), k, NULL);
-            leave(t, &m);
-        } else if (!strcmp(key, "properties")) {
-            rc = tr_properties(t, k, o, depth);
-        } else if (!strcmp(key, "additionalProperties") || !strcmp(key, "items") ||
-                   !strcmp(key, "not")) {
-            if (cJSON_IsBool(k))
-                cJSON_AddItemToObject(o, key, cJSON_Duplicate(k, 0));
-            else
-                rc = tr_child(t, k, key, key, o, depth);
-        } else if (!strcmp(key, "allOf") || !strcmp(key, "anyOf")) {
-            rc = tr_list(t, k, key, key, o, depth);
-        } else if (!strcmp(key, "oneOf")) {
-            const char *as = gen_is_overlapping(t->g, cur(&t->src)) ? "anyOf" : "oneOf";
-            rc = gen_sites_add(&t->g->unions, cur(&t->src), t->file, cur(&t->out), src, NULL);
-            if (!rc)
-                rc = tr_list(t, k, key, as, o, depth);
-        } else {
-            if (!strcmp(key, "type") && cJSON_IsString(k) && !strcmp(k->valuestring, "null") &&
-                t->g->oas30) {
-                struct mark m = {0, 0};
-                rc = enter(t, "type", NULL, &m);
-                if (!rc)
-                    rc =
-                        gen_sites_add(&t->g->nulls, cur(&t->src), t->file, cur(&t->out), src, NULL);
-                leave(t, &m);
-            }
-            cJSON *dup = cJSON_Duplicate(k, 1);
-            if (!dup) {
-                rc = UTIL_ERR_NOMEM;
-                break;
-            }
-            cJSON_AddItemToObject(o, key, dup);
-        }
-        if (rc)
+        if ((rc = tr_keyword(t, src, k, o, depth)))
             break;
     }
     if (!rc && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(src, "nullable")))
@@ -886,6 +984,10 @@ static int tr_schema(struct tr *t, const cJSON *src, cJSON **out, int depth)
         rc = gen_sites_add(&t->g->null_docs, cur(&t->src), t->file, cur(&t->out), src, NULL);
     if (!rc && cJSON_GetObjectItemCaseSensitive(src, "properties"))
         rc = tr_selectors(t, src, o);
+    if (!rc && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(src, "discriminator"))) {
+        const cJSON *u = cJSON_GetObjectItemCaseSensitive(src, "oneOf");
+        rc = tr_discriminator(t, src, u ? u : cJSON_GetObjectItemCaseSensitive(src, "anyOf"), o);
+    }
     if (rc) {
         cJSON_Delete(o);
         if (rc == UTIL_ERR_NOMEM)
@@ -931,7 +1033,7 @@ int gen_translate_component(struct gen *g, const char *name, const cJSON *schema
     if (!rc)
         rc = json_pointer_append(&src, name);
     if (!rc)
-        rc = util_buf_printf(&file, "components/%s.json", name);
+        rc = util_buf_printf(&file, "components/%s.json", gen_component_file(g, name));
     if (!rc)
         rc = tr_run(g, schema, src.data, file.data, "", "", &body);
     if (rc)

@@ -880,64 +880,6 @@ static void test_reference_samples(void **state)
                             "\"client_secret\": \"mySecret\"}}"));
 }
 
-/* ---- name mapping and loud failure ---- */
-
-static void test_branch_keys(void **state)
-{
-    (void)state;
-    char *names[] = {"AuthGoogleServiceAccountPartial", "AuthAPIKeyPartial",
-                     "AuthAlgoliaInsightsPartial"};
-    char *keys[3];
-    assert_int_equal(gen_branch_keys(names, 3, keys), UTIL_OK);
-    assert_string_equal(keys[0], "googleserviceaccount");
-    assert_string_equal(keys[1], "apikey");
-    assert_string_equal(keys[2], "algoliainsights");
-    for (int i = 0; i < 3; i++)
-        free(keys[i]);
-    char *src[] = {"SourceGA4BigQueryExport", "SourceJSON", "SourceBigQuery"};
-    assert_int_equal(gen_branch_keys(src, 3, keys), UTIL_OK);
-    assert_string_equal(keys[0], "ga4bigqueryexport");
-    assert_string_equal(keys[1], "json");
-    assert_string_equal(keys[2], "bigquery");
-    char *v = gen_value_key("ga4BigqueryExport");
-    assert_string_equal(v, keys[0]);
-    free(v);
-    for (int i = 0; i < 3; i++)
-        free(keys[i]);
-}
-
-static void test_unmappable_branch_fails(void **state)
-{
-    (void)state;
-    const char *y = "openapi: 3.0.2\ninfo: {title: t, version: '1'}\npaths: {}\n"
-                    "components:\n  schemas:\n"
-                    "    Kind: {type: string, enum: [alpha, beta]}\n"
-                    "    ThingAlpha: {type: object, additionalProperties: false,\n"
-                    "                 properties: {a: {type: string}}}\n"
-                    "    ThingBeta: {type: object, additionalProperties: false,\n"
-                    "                properties: {a: {type: string}}}\n"
-                    "    ThingGamma: {type: object, additionalProperties: false,\n"
-                    "                 properties: {a: {type: string}}}\n"
-                    "    Union:\n      oneOf:\n"
-                    "      - $ref: '#/components/schemas/ThingAlpha'\n"
-                    "      - $ref: '#/components/schemas/ThingBeta'\n"
-                    "      - $ref: '#/components/schemas/ThingGamma'\n"
-                    "    Holder:\n      type: object\n      properties:\n"
-                    "        type: {$ref: '#/components/schemas/Kind'}\n"
-                    "        input: {$ref: '#/components/schemas/Union'}\n";
-    struct spec *spec = NULL;
-    struct spec_files files;
-    spec_files_init(&files);
-    struct util_error e;
-    util_error_clear(&e);
-    assert_int_equal(spec_load_text(y, strlen(y), "mini.yml", &spec, &e), UTIL_OK);
-    assert_int_equal(spec_generate(spec, &files, &e), UTIL_ERR_INVALID);
-    assert_non_null(strstr(e.message, "ThingGamma"));
-    assert_non_null(strstr(e.message, "mini.yml:"));
-    assert_int_equal(files.count, 0);
-    spec_destroy(spec);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -955,11 +897,6 @@ int main(void)
         cmocka_unit_test(test_other_defects),
         cmocka_unit_test(test_reference_samples),
     };
-    const struct CMUnitTest standalone[] = {
-        cmocka_unit_test(test_branch_keys),
-        cmocka_unit_test(test_unmappable_branch_fails),
-    };
     int failed = cmocka_run_group_tests_name("generate", tests, setup, teardown);
-    failed += cmocka_run_group_tests_name("mapping", standalone, NULL, NULL);
     return failed;
 }
