@@ -114,6 +114,7 @@ bool schema_ev_object(struct ctx *c, const struct frame *f, struct annot *a)
     const char *depkw = s->dialect == SCHEMA_DIALECT_2020_12 ? NULL : "dependencies";
     for (const cJSON *ch = inst->child; ch; ch = ch->next, idx++) {
         const char *name = ch->string;
+        c->budget->descents++;
         bool matched = false;
         if (s->n_props) {
             int32_t pi = schema_ev_prop_find(s, name);
@@ -287,6 +288,7 @@ bool schema_ev_array(struct ctx *c, const struct frame *f, struct annot *a)
     bool ok = true;
     size_t i = 0, extra = 0;
     for (const cJSON *ch = inst->child; ch; ch = ch->next, i++) {
+        c->budget->descents++;
         if (i < s->n_prefix) {
             if (!schema_ev_at(c, f, s->prefix[i], ch, s->prefix_kw, NULL, (long)i, NULL, (long)i,
                               NULL))

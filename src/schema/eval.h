@@ -34,7 +34,33 @@ struct frame {
     long iidx;
 };
 
+/* One entry of the verdict cache. */
+struct sc_memo_entry {
+    const struct schema *s; /* NULL: empty slot */
+    const cJSON *inst;
+    uint8_t verdict; /* SC_MEMO_VALID or SC_MEMO_INVALID */
+    bool collected;  /* its violations were collected once already */
+};
+
+#define SC_MEMO_VALID 1
+#define SC_MEMO_INVALID 2
+
+/* Steps taken by one schema_validate/schema_is_valid call, shared by the
+ * collecting and the yes/no evaluators, and the verdict cache they use
+ * once evaluation revisits the same values (caps in schema/caps.h). */
+struct sc_budget {
+    const struct schema_registry *reg;
+    uint64_t steps;      /* subschemas evaluated */
+    uint64_t descents;   /* child values (properties, items) visited */
+    uint64_t next_check; /* steps at which schema_ev_budget_tick runs */
+    bool memo_on;
+    bool dynamic; /* the registry has $dynamicAnchor: collected verdicts depend on the scope */
+    struct sc_memo_entry *e;
+    size_t cap, n;
+};
+
 struct ctx {
+    struct sc_budget *budget;
     struct schema_result *res; /* NULL for yes/no validation */
     bool collect;              /* record violations now */
     bool check_formats;
@@ -68,6 +94,7 @@ struct fctx {
     int status; /* 0, FV_FALLBACK, or the UTIL_ERR_* code that stopped it */
     unsigned depth;
     bool check_formats;
+    struct sc_budget *budget;
 };
 
 #define FAIL()                                                                                     \
@@ -131,6 +158,19 @@ bool schema_ev_fast(struct fctx *c, const struct schema *s, const cJSON *inst);
 /* Runs the yes/no evaluator for schema_ev_at() when nothing is collected:
  * true with *verdict set, or false when eval() must do the work. */
 bool schema_ev_fast_try(struct ctx *c, const struct schema *s, const cJSON *inst, bool *verdict);
+
+/* memo.c */
+void schema_ev_budget_init(struct sc_budget *b, const struct schema_registry *reg);
+void schema_ev_budget_finish(struct sc_budget *b);
+/* Runs every SCHEMA_CAP_BUDGET_TICK steps: starts the verdict cache when
+ * evaluation revisits values; UTIL_ERR_LIMIT once the budget is spent. */
+int schema_ev_budget_tick(struct sc_budget *b);
+/* The cached verdict of s on inst (SC_MEMO_VALID, SC_MEMO_INVALID) or 0;
+ * *collected (may be NULL) tells whether its violations were collected. */
+int schema_ev_memo_get(const struct sc_budget *b, const struct schema *s, const cJSON *inst,
+                       bool *collected);
+void schema_ev_memo_put(struct sc_budget *b, const struct schema *s, const cJSON *inst, bool valid,
+                        bool collected);
 
 /* result.c */
 void schema_ev_viol_free(struct schema_violation *v);

@@ -104,6 +104,7 @@ static bool fv_object(struct fctx *c, const struct schema *s, const cJSON *inst)
     size_t idx = 0, guess = 0;
     for (const cJSON *ch = inst->child; ch; ch = ch->next, idx++) {
         const char *name = ch->string;
+        c->budget->descents++;
         bool matched = false;
         if (s->n_props) {
             int32_t pi = prop_lookup(s, name, &guess);
@@ -171,6 +172,7 @@ static bool fv_array(struct fctx *c, const struct schema *s, const cJSON *inst)
 {
     size_t i = 0;
     for (const cJSON *ch = inst->child; ch; ch = ch->next, i++) {
+        c->budget->descents++;
         if (i < s->n_prefix) {
             if (!fv_sub(c, s->prefix[i], ch))
                 return false;
@@ -313,9 +315,19 @@ static bool fv(struct fctx *c, const struct schema *s, const cJSON *inst)
         return fv_stop(c, FV_FALLBACK);
     if (!m)
         return true;
+    struct sc_budget *b = c->budget;
+    if (++b->steps >= b->next_check && schema_ev_budget_tick(b))
+        return fv_stop(c, UTIL_ERR_LIMIT);
+    if (b->memo_on) {
+        int v = schema_ev_memo_get(b, s, inst, NULL);
+        if (v)
+            return v == SC_MEMO_VALID;
+    }
     c->depth++;
     bool ok = fv_body(c, s, inst, m);
     c->depth--;
+    if (b->memo_on && !c->status)
+        schema_ev_memo_put(b, s, inst, ok, false);
     return ok;
 }
 
@@ -328,7 +340,7 @@ bool schema_ev_fast_try(struct ctx *c, const struct schema *s, const cJSON *inst
         *verdict = false;
         return true;
     }
-    struct fctx fx = {0, c->depth, c->check_formats};
+    struct fctx fx = {0, c->depth, c->check_formats, c->budget};
     bool r = fv_sub(&fx, s, inst);
     if (!fx.status) {
         *verdict = r;

@@ -13,6 +13,19 @@
 
 static bool eval(struct ctx *c, const struct frame *f, struct annot *ann);
 
+#define SC_REPEAT_NOTE "(evaluated at this location before; its violations are not repeated)"
+
+/* Reports that f->s fails again where it failed before, once the verdict
+ * cache is on: its violations are not collected a second time. */
+static void report_repeat(struct ctx *c, const struct frame *f)
+{
+    char loc[1024];
+    if (!c->collect || !c->res)
+        return;
+    schema_reg_location(f->s->info, NULL, loc, sizeof(loc));
+    schema_ev_report(c, f, NULL, NULL, "does not match the schema at %s " SC_REPEAT_NOTE, loc);
+}
+
 bool schema_ev_at(struct ctx *c, const struct frame *up, const struct schema *s, const cJSON *inst,
                   const char *kw, const char *kw_key, long kw_idx, const char *ikey, long iidx,
                   struct annot *ann)
@@ -23,7 +36,22 @@ bool schema_ev_at(struct ctx *c, const struct frame *up, const struct schema *s,
     if (!c->collect && !ann && !c->no_fast && schema_ev_fast_try(c, s, inst, &verdict))
         return verdict;
     struct frame f = {up, s, inst, kw, kw_key, kw_idx, ikey, iidx};
-    return eval(c, &f, ann);
+    struct sc_budget *b = c->budget;
+    bool memo = b->memo_on && !b->dynamic;
+    if (memo && !ann && !c->status) {
+        bool collected = false;
+        int v = schema_ev_memo_get(b, s, inst, &collected);
+        if (v == SC_MEMO_VALID)
+            return true;
+        if (v == SC_MEMO_INVALID && (!c->collect || collected)) {
+            report_repeat(c, &f);
+            return false;
+        }
+    }
+    bool r = eval(c, &f, ann);
+    if (memo && !c->status)
+        schema_ev_memo_put(b, s, inst, r, c->collect);
+    return r;
 }
 
 /* The schema a $dynamicRef lands on: the outermost resource in the
@@ -104,6 +132,8 @@ static void put_branch(struct util_buf *b, const struct schema *br, size_t i)
 static size_t branch_score(const struct schema_result *r, size_t start, const char *here)
 {
     size_t n = r->count - start;
+    if (n == 1 && strstr(r->items[start].message, SC_REPEAT_NOTE))
+        return SIZE_MAX - 1; /* not evaluated again: never the closest */
     for (size_t i = start; i < r->count; i++) {
         const char *kl = r->items[i].keyword_location;
         size_t kn = strlen(kl);
@@ -342,6 +372,14 @@ static bool eval(struct ctx *c, const struct frame *f, struct annot *ann)
         schema_ev_report(c, f, NULL, NULL, "no value is allowed here (the schema is false)");
         return false;
     }
+    struct sc_budget *b = c->budget;
+    if (++b->steps >= b->next_check && schema_ev_budget_tick(b)) {
+        schema_ev_abort(c, f, NULL, UTIL_ERR_LIMIT,
+                        "schema evaluation stopped after %llu steps: the schema applies its "
+                        "subschemas to the same values too many times",
+                        (unsigned long long)b->steps);
+        return false;
+    }
     if (++c->depth > UTIL_CAP_EVAL_DEPTH) {
         schema_ev_abort(c, f, NULL, UTIL_ERR_LIMIT,
                         "schema evaluation nested deeper than %d levels", UTIL_CAP_EVAL_DEPTH);
@@ -428,19 +466,24 @@ int schema_validate(const struct schema *s, const cJSON *instance, struct schema
     if (!s || !instance || !res)
         return util_error_set(err, UTIL_ERR_USAGE, "schema_validate: missing argument");
     schema_result_finish(res);
+    struct sc_budget budget;
+    schema_ev_budget_init(&budget, s->reg);
     /* A valid instance has no violation to collect: answer it fast. */
-    struct fctx fx = {0, 0, s->reg->opts.check_formats};
+    struct fctx fx = {0, 0, s->reg->opts.check_formats, &budget};
     if (schema_ev_fast(&fx, s, instance) && !fx.status) {
+        schema_ev_budget_finish(&budget);
         res->valid = true;
         return UTIL_OK;
     }
     memset(&c, 0, sizeof(c));
+    c.budget = &budget;
     c.res = res;
     c.no_fast = fx.status == FV_FALLBACK;
     c.collect = true;
     c.check_formats = s->reg->opts.check_formats;
     struct frame root = {NULL, s, instance, NULL, NULL, -1, NULL, -1};
     bool ok = eval(&c, &root, NULL);
+    schema_ev_budget_finish(&budget);
     if (c.status) {
         res->valid = false;
         if (c.has_abort_v) {
@@ -465,14 +508,20 @@ bool schema_is_valid(const struct schema *s, const cJSON *instance)
     struct ctx c;
     if (!s || !instance)
         return false;
-    struct fctx fx = {0, 0, s->reg->opts.check_formats};
+    struct sc_budget budget;
+    schema_ev_budget_init(&budget, s->reg);
+    struct fctx fx = {0, 0, s->reg->opts.check_formats, &budget};
     bool ok = schema_ev_fast(&fx, s, instance);
-    if (fx.status != FV_FALLBACK)
+    if (fx.status != FV_FALLBACK) {
+        schema_ev_budget_finish(&budget);
         return ok && !fx.status;
+    }
     memset(&c, 0, sizeof(c));
+    c.budget = &budget;
     c.check_formats = s->reg->opts.check_formats;
     c.no_fast = true;
     struct frame root = {NULL, s, instance, NULL, NULL, -1, NULL, -1};
     ok = eval(&c, &root, NULL);
+    schema_ev_budget_finish(&budget);
     return ok && !c.status;
 }
