@@ -910,7 +910,8 @@ static void run_row(size_t index, const struct row *r, struct outcome *o)
 /* ---- commands other than run, on generated inputs (issue 12) ----
  *
  * Each row runs `ingestcheck ARGS...` where "@S" is replaced by the path of
- * the generated schema (or case) file and "@I" by the generated document,
+ * the generated schema (or case) file, "@I" by the generated document and
+ * "@D" by the row's folder,
  * within its own deadline; it must exit exit_code, print out on stdout
  * (when set) and, for exit 2, one stderr line "ingestcheck: ..." saying
  * line. */
@@ -970,11 +971,70 @@ static const struct cmd_row cmd_rows[] = {
      1,
      "alternatives of oneOf",
      NULL},
+    {"validate: a pattern of 3000 alternatives",
+     "pattern3000",
+     "\"s\"",
+     {"validate", "--schema", "@S", "@I"},
+     QUICK_MS,
+     2,
+     NULL,
+     "too many alternatives"},
+    {"run: a $regex of 3000 alternatives",
+     "regex3000",
+     NULL,
+     {"run", "--reports", "@D", "@S"},
+     QUICK_MS,
+     2,
+     NULL,
+     "3000 alternatives"},
+    {"validate: minItems -5",
+     "minItems",
+     "[]",
+     {"validate", "--schema", "@S", "@I"},
+     QUICK_MS,
+     2,
+     NULL,
+     "must be a non-negative integer, got -5"},
+    {"serve: --max-body past the largest number",
+     NULL,
+     NULL,
+     {"serve", "--max-body", "99999999999999999999999"},
+     QUICK_MS,
+     2,
+     NULL,
+     "--max-body is out of range, got '99999999999999999999999'"},
 };
+
+/* 3000 alternatives: word0|word1|...|word2999. */
+static void put_alternatives(FILE *f)
+{
+    for (int i = 0; i < 3000; i++)
+        fprintf(f, "%sword%d", i ? "|" : "", i);
+}
 
 /* Writes the schema (or case file) generator kind names to path. */
 static bool make_cmd_input(const char *kind, const char *path)
 {
+    if (strcmp(kind, "pattern3000") == 0 || strcmp(kind, "regex3000") == 0 ||
+        strcmp(kind, "minItems") == 0) {
+        FILE *f = fopen(path, "w");
+        if (!f)
+            return false;
+        if (strcmp(kind, "pattern3000") == 0) {
+            fputs("{\"pattern\": \"", f);
+            put_alternatives(f);
+            fputs("\"}\n", f);
+        } else if (strcmp(kind, "regex3000") == 0) {
+            fputs("cases:\n  - name: x\n    steps:\n      - operation: getTasks\n"
+                  "        expect: {body: {message: {$regex: \"",
+                  f);
+            put_alternatives(f);
+            fputs("\"}}}\n", f);
+        } else {
+            fputs("{\"minItems\": -5}\n", f);
+        }
+        return fclose(f) == 0;
+    }
     char kw[16];
     int levels = 0;
     if (sscanf(kind, "%15[a-zA-Z]%d", kw, &levels) != 2 || levels <= 0)
@@ -1011,6 +1071,7 @@ static void run_cmd_row(size_t index, const struct cmd_row *r, struct outcome *o
     for (; n < 8 && r->args[n]; n++)
         args[n] = strcmp(r->args[n], "@S") == 0   ? schema
                   : strcmp(r->args[n], "@I") == 0 ? doc
+                  : strcmp(r->args[n], "@D") == 0 ? o->dir
                                                   : r->args[n];
     args[n] = NULL;
     o->code = proc_run(args, out, err, NULL, proc_deadline(r->deadline_ms), &o->hung);
