@@ -1025,6 +1025,44 @@ cleanup:
     return rc;
 }
 
+int schema_registry_add_all(struct schema_registry *reg, size_t n, const char *const *base_uris,
+                            const cJSON *const *docs, struct util_error *err)
+{
+    int rc = UTIL_OK;
+    char *uri = NULL;
+    if (!reg || (n && (!base_uris || !docs)))
+        return util_error_set(err, UTIL_ERR_USAGE, "schema_registry_add_all: missing argument");
+    size_t first_doc = reg->ndocs, first_schema = reg->nschemas;
+    for (size_t i = 0; i < n && !rc; i++) {
+        struct sc_nodeinfo *info = NULL;
+        uri = schema_uri_resolve(NULL, base_uris[i]);
+        if (!uri) {
+            rc = nomem(err);
+            break;
+        }
+        uri[schema_uri_base_len(uri)] = '\0';
+        if (find_resource(reg, uri)) {
+            rc = util_error_set(err, UTIL_ERR_INVALID, "a schema with URI %s is already registered",
+                                uri);
+            break;
+        }
+        cJSON *copy = cJSON_Duplicate(docs[i], true);
+        rc = copy ? add_document(reg, uri, copy, &info, err) : nomem(err);
+        free(uri);
+        uri = NULL;
+    }
+    if (!rc)
+        rc = finish_pending(reg, err);
+    if (!rc)
+        rc = schema_check_cycles(reg, first_schema, err);
+    if (!rc)
+        rc = schema_link(reg, err);
+    if (rc)
+        rollback(reg, first_doc);
+    free(uri);
+    return rc;
+}
+
 int schema_registry_add_file(struct schema_registry *reg, const char *path, struct schema **out,
                              struct util_error *err)
 {

@@ -812,8 +812,11 @@ static int tr_schema(struct tr *t, const cJSON *src, cJSON **out, int depth)
     if (ref) {
         if (!cJSON_IsString(ref))
             return fail(t, UTIL_ERR_INVALID, "$ref is not a string");
-        if (!spec_ref_target(t->g->doc, src))
-            return fail(t, UTIL_ERR_NOTFOUND, "$ref does not resolve");
+        if (!spec_ref_target(t->g->doc, src)) {
+            char why[UTIL_ERROR_MESSAGE_MAX / 2];
+            spec_ref_problem(t->g->doc, src, why, sizeof(why));
+            return fail(t, UTIL_ERR_NOTFOUND, why);
+        }
         return tr_ref(t, ref->valuestring, out);
     }
     if (needs_merge(t->g->doc, cJSON_GetObjectItemCaseSensitive(src, "allOf")))

@@ -1003,6 +1003,61 @@ static const struct cmd_row cmd_rows[] = {
      2,
      NULL,
      "--max-body is out of range, got '99999999999999999999999'"},
+    {"schemas generate: a cycle of $ref only",
+     "refcycle",
+     NULL,
+     {"schemas", "generate", "--spec", "@S", "--out", "@D"},
+     QUICK_MS,
+     2,
+     NULL,
+     "reference cycle with no schema in it: #/components/schemas/B -> #/components/schemas/A -> "
+     "#/components/schemas/B"},
+    {"schemas generate: a recursive schema through an alias",
+     "refrecursive",
+     NULL,
+     {"schemas", "generate", "--spec", "@S", "--out", "@D"},
+     QUICK_MS,
+     0,
+     "wrote",
+     NULL},
+    {"schemas generate: no paths (a location at the root)",
+     "nopaths",
+     NULL,
+     {"schemas", "generate", "--spec", "@S", "--out", "@D"},
+     QUICK_MS,
+     2,
+     NULL,
+     "document without a paths object (at the document root)"},
+    {"run: a status past the largest number",
+     "status23",
+     NULL,
+     {"run", "--reports", "@D", "@S"},
+     QUICK_MS,
+     2,
+     NULL,
+     "got 99999999999999999999999"},
+};
+
+/* Inputs written as they are. */
+static const struct {
+    const char *kind, *text;
+} fixed_inputs[] = {
+    {"refcycle", "openapi: 3.0.3\ninfo: {title: t, version: \"1\"}\npaths:\n  /x:\n    get:\n"
+                 "      operationId: getX\n      responses:\n        '200':\n"
+                 "          description: ok\n          content:\n            application/json:\n"
+                 "              schema: {$ref: '#/components/schemas/A'}\n"
+                 "components:\n  schemas:\n    A: {$ref: '#/components/schemas/B'}\n"
+                 "    B: {$ref: '#/components/schemas/A'}\n"},
+    {"refrecursive",
+     "openapi: 3.0.3\ninfo: {title: t, version: \"1\"}\npaths:\n  /x:\n    get:\n"
+     "      operationId: getX\n      responses:\n        '200':\n"
+     "          description: ok\n          content:\n            application/json:\n"
+     "              schema: {$ref: '#/components/schemas/A'}\n"
+     "components:\n  schemas:\n    A: {$ref: '#/components/schemas/B'}\n"
+     "    B: {type: object, properties: {a: {$ref: '#/components/schemas/A'}}}\n"},
+    {"nopaths", "openapi: 3.0.3\ninfo: {title: t, version: \"1\"}\n"},
+    {"status23", "cases:\n  - name: x\n    steps:\n      - operation: getTasks\n"
+                 "        expect: {status: 99999999999999999999999}\n"},
 };
 
 /* 3000 alternatives: word0|word1|...|word2999. */
@@ -1015,6 +1070,9 @@ static void put_alternatives(FILE *f)
 /* Writes the schema (or case file) generator kind names to path. */
 static bool make_cmd_input(const char *kind, const char *path)
 {
+    for (size_t i = 0; i < sizeof(fixed_inputs) / sizeof(fixed_inputs[0]); i++)
+        if (strcmp(kind, fixed_inputs[i].kind) == 0)
+            return proc_write(path, fixed_inputs[i].text, strlen(fixed_inputs[i].text));
     if (strcmp(kind, "pattern3000") == 0 || strcmp(kind, "regex3000") == 0 ||
         strcmp(kind, "minItems") == 0) {
         FILE *f = fopen(path, "w");
