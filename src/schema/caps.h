@@ -8,10 +8,12 @@
  * this many steps and more than SCHEMA_CAP_MEMO_STEPS_PER_DESCENT steps per
  * child value visited (subschemas applied to the same values again and
  * again: nested anyOf/allOf/oneOf chains), or SCHEMA_CAP_MEMO_ALWAYS_AFTER
- * steps in any case. */
+ * steps in any case ... */
 #define SCHEMA_CAP_MEMO_AFTER_STEPS (1u << 16)
 #define SCHEMA_CAP_MEMO_STEPS_PER_DESCENT 16u
 #define SCHEMA_CAP_MEMO_ALWAYS_AFTER (1u << 24)
+/* ... or once applicators met this many (schema, instance) pairs again. */
+#define SCHEMA_CAP_MEMO_REVISITS 1024u
 /* Entries of the verdict cache; a full cache is emptied and refilled. */
 #define SCHEMA_CAP_MEMO_ENTRIES (1u << 20)
 /* Evaluation budget: an evaluation taking more than BASE + PER_DESCENT x

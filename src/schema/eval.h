@@ -42,6 +42,7 @@ struct sc_memo_entry {
     bool collected;  /* its violations were collected once already */
 };
 
+#define SC_RECENT_SLOTS 256
 #define SC_MEMO_VALID 1
 #define SC_MEMO_INVALID 2
 
@@ -53,6 +54,11 @@ struct sc_budget {
     uint64_t steps;      /* subschemas evaluated */
     uint64_t descents;   /* child values (properties, items) visited */
     uint64_t next_check; /* steps at which schema_ev_budget_tick runs */
+    uint64_t revisits;   /* pairs met again in recent[] */
+    struct {
+        const struct schema *s;
+        const cJSON *inst;
+    } recent[SC_RECENT_SLOTS]; /* last (schema, instance) pair per slot */
     bool memo_on;
     bool dynamic; /* the registry has $dynamicAnchor: collected verdicts depend on the scope */
     struct sc_memo_entry *e;
@@ -124,6 +130,22 @@ static inline bool type_ok_fast(const struct schema *s, const cJSON *inst, int t
 static inline bool is_false(const struct schema *s)
 {
     return s->is_bool && !s->bool_value;
+}
+
+/* Notes that an applicator evaluates s on inst: a pair met again soon
+ * after counts as a revisit (the sign of subschemas applied to the same
+ * value again and again, which starts the verdict cache). */
+static inline void sc_note_pair(struct sc_budget *b, const struct schema *s, const cJSON *inst)
+{
+    if (b->memo_on)
+        return;
+    size_t h = (((uintptr_t)s >> 4) ^ (((uintptr_t)inst >> 4) * 31u)) & (SC_RECENT_SLOTS - 1);
+    if (b->recent[h].s == s && b->recent[h].inst == inst) {
+        b->revisits++;
+    } else {
+        b->recent[h].s = s;
+        b->recent[h].inst = inst;
+    }
 }
 
 /* validate.c */

@@ -58,6 +58,14 @@ static inline bool fv_sub(struct fctx *c, const struct schema *s, const cJSON *i
     return r;
 }
 
+/* fv_sub for a subschema an applicator (allOf, anyOf, oneOf, not, if,
+ * then, else) applies to the same value: noted for the verdict cache. */
+static inline bool fv_branch(struct fctx *c, const struct schema *s, const cJSON *inst)
+{
+    sc_note_pair(c->budget, s->direct, inst);
+    return fv_sub(c, s, inst);
+}
+
 static const cJSON *obj_get(const cJSON *obj, const char *name)
 {
     for (const cJSON *ch = obj->child; ch; ch = ch->next)
@@ -259,13 +267,13 @@ static bool fv_body(struct fctx *c, const struct schema *s, const cJSON *inst, u
     }
     if (m & F_ALLOF)
         for (size_t i = 0; i < s->n_all_of; i++)
-            if (!fv_sub(c, s->all_of[i], inst))
+            if (!fv_branch(c, s->all_of[i], inst))
                 return false;
     if (m & F_ANYOF) {
         bool any = false;
         for (size_t i = 0; i < s->n_any_of && !any; i++) {
             const struct schema *b = s->any_of[i];
-            any = branch_may_pass(b, inst) && fv_sub(c, b, inst);
+            any = branch_may_pass(b, inst) && fv_branch(c, b, inst);
             if (c->status)
                 return false;
         }
@@ -276,7 +284,7 @@ static bool fv_body(struct fctx *c, const struct schema *s, const cJSON *inst, u
         size_t passed = 0;
         for (size_t i = 0; i < s->n_one_of && passed < 2; i++) {
             const struct schema *b = s->one_of[i];
-            passed += branch_may_pass(b, inst) && fv_sub(c, b, inst);
+            passed += branch_may_pass(b, inst) && fv_branch(c, b, inst);
             if (c->status)
                 return false;
         }
@@ -284,18 +292,18 @@ static bool fv_body(struct fctx *c, const struct schema *s, const cJSON *inst, u
             return false;
     }
     if (m & F_NOT) {
-        bool r = fv_sub(c, s->not_, inst);
+        bool r = fv_branch(c, s->not_, inst);
         if (c->status || r)
             return false;
     }
     if (m & F_IF) {
-        bool cond = fv_sub(c, s->if_, inst);
+        bool cond = fv_branch(c, s->if_, inst);
         if (c->status)
             return false;
         if (cond) {
-            if (s->then_ && !fv_sub(c, s->then_, inst))
+            if (s->then_ && !fv_branch(c, s->then_, inst))
                 return false;
-        } else if (s->else_ && !fv_sub(c, s->else_, inst)) {
+        } else if (s->else_ && !fv_branch(c, s->else_, inst)) {
             return false;
         }
     }

@@ -32,9 +32,10 @@ static bool registry_dynamic(const struct schema_registry *reg)
 int schema_ev_budget_tick(struct sc_budget *b)
 {
     b->next_check = b->steps + SCHEMA_CAP_BUDGET_TICK;
-    if (!b->memo_on && b->steps > SCHEMA_CAP_MEMO_AFTER_STEPS &&
-        (b->steps > (uint64_t)SCHEMA_CAP_MEMO_STEPS_PER_DESCENT * b->descents ||
-         b->steps > SCHEMA_CAP_MEMO_ALWAYS_AFTER)) {
+    if (!b->memo_on && (b->revisits > SCHEMA_CAP_MEMO_REVISITS ||
+                        (b->steps > SCHEMA_CAP_MEMO_AFTER_STEPS &&
+                         (b->steps > (uint64_t)SCHEMA_CAP_MEMO_STEPS_PER_DESCENT * b->descents ||
+                          b->steps > SCHEMA_CAP_MEMO_ALWAYS_AFTER)))) {
         b->memo_on = true;
         b->dynamic = registry_dynamic(b->reg);
     }

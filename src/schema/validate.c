@@ -37,6 +37,7 @@ bool schema_ev_at(struct ctx *c, const struct frame *up, const struct schema *s,
         return verdict;
     struct frame f = {up, s, inst, kw, kw_key, kw_idx, ikey, iidx};
     struct sc_budget *b = c->budget;
+    sc_note_pair(b, s, inst);
     bool memo = b->memo_on && !b->dynamic;
     if (memo && !ann && !c->status) {
         bool collected = false;
