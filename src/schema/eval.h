@@ -53,7 +53,8 @@ struct sc_budget {
     const struct schema_registry *reg;
     uint64_t steps;      /* subschemas evaluated */
     uint64_t descents;   /* child values (properties, items) visited */
-    uint64_t next_check; /* steps at which schema_ev_budget_tick runs */
+    uint64_t tick_at;    /* steps at which schema_ev_budget_tick runs */
+    uint64_t next_check; /* tick_at, or 0 once the verdict cache is on */
     uint64_t revisits;   /* pairs met again in recent[] */
     struct {
         const struct schema *s;

@@ -310,6 +310,27 @@ static bool fv_body(struct fctx *c, const struct schema *s, const cJSON *inst, u
     return !c->status;
 }
 
+/* fv's path when the budget is due for a check or the verdict cache is
+ * on; kept out of line so that fv stays small. */
+__attribute__((noinline)) static bool fv_counted(struct fctx *c, const struct schema *s,
+                                                 const cJSON *inst, uint32_t m)
+{
+    struct sc_budget *b = c->budget;
+    if (b->steps >= b->tick_at && schema_ev_budget_tick(b))
+        return fv_stop(c, UTIL_ERR_LIMIT);
+    if (b->memo_on) {
+        int v = schema_ev_memo_get(b, s, inst, NULL);
+        if (v)
+            return v == SC_MEMO_VALID;
+    }
+    c->depth++;
+    bool ok = fv_body(c, s, inst, m);
+    c->depth--;
+    if (b->memo_on && !c->status)
+        schema_ev_memo_put(b, s, inst, ok, false);
+    return ok;
+}
+
 static bool fv(struct fctx *c, const struct schema *s, const cJSON *inst)
 {
     uint32_t m = s->fm;
@@ -324,18 +345,11 @@ static bool fv(struct fctx *c, const struct schema *s, const cJSON *inst)
     if (!m)
         return true;
     struct sc_budget *b = c->budget;
-    if (++b->steps >= b->next_check && schema_ev_budget_tick(b))
-        return fv_stop(c, UTIL_ERR_LIMIT);
-    if (b->memo_on) {
-        int v = schema_ev_memo_get(b, s, inst, NULL);
-        if (v)
-            return v == SC_MEMO_VALID;
-    }
+    if (++b->steps >= b->next_check)
+        return fv_counted(c, s, inst, m);
     c->depth++;
     bool ok = fv_body(c, s, inst, m);
     c->depth--;
-    if (b->memo_on && !c->status)
-        schema_ev_memo_put(b, s, inst, ok, false);
     return ok;
 }
 

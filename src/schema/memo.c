@@ -11,7 +11,7 @@ void schema_ev_budget_init(struct sc_budget *b, const struct schema_registry *re
 {
     memset(b, 0, sizeof(*b));
     b->reg = reg;
-    b->next_check = SCHEMA_CAP_BUDGET_TICK;
+    b->tick_at = b->next_check = SCHEMA_CAP_BUDGET_TICK;
 }
 
 void schema_ev_budget_finish(struct sc_budget *b)
@@ -31,7 +31,7 @@ static bool registry_dynamic(const struct schema_registry *reg)
 
 int schema_ev_budget_tick(struct sc_budget *b)
 {
-    b->next_check = b->steps + SCHEMA_CAP_BUDGET_TICK;
+    b->tick_at = b->steps + SCHEMA_CAP_BUDGET_TICK;
     if (!b->memo_on && (b->revisits > SCHEMA_CAP_MEMO_REVISITS ||
                         (b->steps > SCHEMA_CAP_MEMO_AFTER_STEPS &&
                          (b->steps > (uint64_t)SCHEMA_CAP_MEMO_STEPS_PER_DESCENT * b->descents ||
@@ -39,6 +39,7 @@ int schema_ev_budget_tick(struct sc_budget *b)
         b->memo_on = true;
         b->dynamic = registry_dynamic(b->reg);
     }
+    b->next_check = b->memo_on ? 0 : b->tick_at;
     if (b->steps >
         SCHEMA_CAP_EVAL_STEPS_BASE + (uint64_t)SCHEMA_CAP_EVAL_STEPS_PER_DESCENT * b->descents)
         return UTIL_ERR_LIMIT;

@@ -374,7 +374,7 @@ static bool eval(struct ctx *c, const struct frame *f, struct annot *ann)
         return false;
     }
     struct sc_budget *b = c->budget;
-    if (++b->steps >= b->next_check && schema_ev_budget_tick(b)) {
+    if (++b->steps >= b->tick_at && schema_ev_budget_tick(b)) {
         schema_ev_abort(c, f, NULL, UTIL_ERR_LIMIT,
                         "schema evaluation stopped after %llu steps: the schema applies its "
                         "subschemas to the same values too many times",
