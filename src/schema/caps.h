@@ -15,10 +15,10 @@
 /* ... or once applicators met this many (schema, instance) pairs again. */
 #define SCHEMA_CAP_MEMO_REVISITS 1024u
 /* Entries of the verdict cache; a full cache is emptied and refilled. */
-#define SCHEMA_CAP_MEMO_ENTRIES (1u << 20)
+#define SCHEMA_CAP_MEMO_ENTRIES (1u << 19)
 /* Evaluation budget: an evaluation taking more than BASE + PER_DESCENT x
  * (child values visited) steps is refused. */
-#define SCHEMA_CAP_EVAL_STEPS_BASE (1u << 26)
+#define SCHEMA_CAP_EVAL_STEPS_BASE (1u << 23)
 #define SCHEMA_CAP_EVAL_STEPS_PER_DESCENT 256u
 
 #endif

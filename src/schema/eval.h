@@ -40,6 +40,10 @@ struct sc_memo_entry {
     const cJSON *inst;
     uint8_t verdict; /* SC_MEMO_VALID or SC_MEMO_INVALID */
     bool collected;  /* its violations were collected once already */
+    bool has_ann;    /* valid, and what it evaluated (for unevaluated*) is below */
+    bool ann_all;
+    uint32_t ann_upto;
+    uint64_t ann_bits[SC_ANNOT_INLINE_WORDS];
 };
 
 #define SC_RECENT_SLOTS 256
@@ -192,8 +196,12 @@ int schema_ev_budget_tick(struct sc_budget *b);
  * *collected (may be NULL) tells whether its violations were collected. */
 int schema_ev_memo_get(const struct sc_budget *b, const struct schema *s, const cJSON *inst,
                        bool *collected);
-void schema_ev_memo_put(struct sc_budget *b, const struct schema *s, const cJSON *inst, bool valid,
-                        bool collected);
+/* The cache entry of s on inst, or NULL. */
+const struct sc_memo_entry *schema_ev_memo_find(const struct sc_budget *b, const struct schema *s,
+                                                const cJSON *inst);
+/* Records a verdict; returns its entry (NULL when the cache cannot hold it). */
+struct sc_memo_entry *schema_ev_memo_put(struct sc_budget *b, const struct schema *s,
+                                         const cJSON *inst, bool valid, bool collected);
 
 /* result.c */
 void schema_ev_viol_free(struct schema_violation *v);

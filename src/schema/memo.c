@@ -54,21 +54,27 @@ static size_t slot_of(const struct sc_budget *b, const struct schema *s, const c
     return (size_t)h & (b->cap - 1);
 }
 
-int schema_ev_memo_get(const struct sc_budget *b, const struct schema *s, const cJSON *inst,
-                       bool *collected)
+const struct sc_memo_entry *schema_ev_memo_find(const struct sc_budget *b, const struct schema *s,
+                                                const cJSON *inst)
 {
     if (!b->n)
-        return 0;
+        return NULL;
     for (size_t i = slot_of(b, s, inst);; i = (i + 1) & (b->cap - 1)) {
         const struct sc_memo_entry *e = &b->e[i];
         if (!e->s)
-            return 0;
-        if (e->s == s && e->inst == inst) {
-            if (collected)
-                *collected = e->collected;
-            return e->verdict;
-        }
+            return NULL;
+        if (e->s == s && e->inst == inst)
+            return e;
     }
+}
+
+int schema_ev_memo_get(const struct sc_budget *b, const struct schema *s, const cJSON *inst,
+                       bool *collected)
+{
+    const struct sc_memo_entry *e = schema_ev_memo_find(b, s, inst);
+    if (e && collected)
+        *collected = e->collected;
+    return e ? e->verdict : 0;
 }
 
 /* Doubles the table (first use: allocates it); false when out of memory
@@ -97,12 +103,12 @@ static bool memo_grow(struct sc_budget *b)
     return true;
 }
 
-void schema_ev_memo_put(struct sc_budget *b, const struct schema *s, const cJSON *inst, bool valid,
-                        bool collected)
+struct sc_memo_entry *schema_ev_memo_put(struct sc_budget *b, const struct schema *s,
+                                         const cJSON *inst, bool valid, bool collected)
 {
     if ((b->n + 1) * 2 > b->cap && !memo_grow(b)) {
         if (!b->cap)
-            return;
+            return NULL;
         memset(b->e, 0, b->cap * sizeof(*b->e)); /* full: start again */
         b->n = 0;
     }
@@ -117,4 +123,5 @@ void schema_ev_memo_put(struct sc_budget *b, const struct schema *s, const cJSON
     }
     e->verdict = valid ? SC_MEMO_VALID : SC_MEMO_INVALID;
     e->collected = e->collected || collected;
+    return e;
 }

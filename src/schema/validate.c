@@ -26,6 +26,16 @@ static void report_repeat(struct ctx *c, const struct frame *f)
     schema_ev_report(c, f, NULL, NULL, "does not match the schema at %s " SC_REPEAT_NOTE, loc);
 }
 
+/* Adds what a cached evaluation evaluated to a. */
+static void annot_from_entry(struct annot *a, const struct sc_memo_entry *e)
+{
+    a->all |= e->ann_all;
+    if (e->ann_upto > a->upto)
+        a->upto = e->ann_upto;
+    for (size_t i = 0; i < SC_ANNOT_INLINE_WORDS && i * 64 < a->n; i++)
+        a->bits[i] |= e->ann_bits[i];
+}
+
 bool schema_ev_at(struct ctx *c, const struct frame *up, const struct schema *s, const cJSON *inst,
                   const char *kw, const char *kw_key, long kw_idx, const char *ikey, long iidx,
                   struct annot *ann)
@@ -38,20 +48,41 @@ bool schema_ev_at(struct ctx *c, const struct frame *up, const struct schema *s,
     struct frame f = {up, s, inst, kw, kw_key, kw_idx, ikey, iidx};
     struct sc_budget *b = c->budget;
     sc_note_pair(b, s, inst);
-    bool memo = b->memo_on && !b->dynamic;
-    if (memo && !ann && !c->status) {
-        bool collected = false;
-        int v = schema_ev_memo_get(b, s, inst, &collected);
-        if (v == SC_MEMO_VALID)
+    bool memo = b->memo_on && !b->dynamic && !c->status;
+    if (memo) {
+        const struct sc_memo_entry *e = schema_ev_memo_find(b, s, inst);
+        if (e && e->verdict == SC_MEMO_VALID && (!ann || e->has_ann)) {
+            if (ann)
+                annot_from_entry(ann, e);
             return true;
-        if (v == SC_MEMO_INVALID && (!c->collect || collected)) {
+        }
+        if (e && e->verdict == SC_MEMO_INVALID && (!c->collect || e->collected)) {
             report_repeat(c, &f);
             return false;
         }
     }
-    bool r = eval(c, &f, ann);
-    if (memo && !c->status)
-        schema_ev_memo_put(b, s, inst, r, c->collect);
+    if (!memo || !ann) {
+        bool r = eval(c, &f, ann);
+        if (memo && !c->status)
+            schema_ev_memo_put(b, s, inst, r, c->collect);
+        return r;
+    }
+    /* What s evaluates goes to a fresh set, kept with the verdict. */
+    struct annot fresh;
+    if (!schema_ev_annot_init(&fresh, inst)) {
+        schema_ev_set_nomem(c);
+        return false;
+    }
+    bool r = eval(c, &f, &fresh);
+    schema_ev_annot_merge(ann, &fresh);
+    struct sc_memo_entry *e = c->status ? NULL : schema_ev_memo_put(b, s, inst, r, c->collect);
+    if (e && r && fresh.bits == fresh.inl) {
+        e->has_ann = true;
+        e->ann_all = fresh.all;
+        e->ann_upto = fresh.upto > UINT32_MAX ? UINT32_MAX : (uint32_t)fresh.upto;
+        memcpy(e->ann_bits, fresh.inl, sizeof(e->ann_bits));
+    }
+    schema_ev_annot_finish(&fresh);
     return r;
 }
 

@@ -1058,6 +1058,24 @@ static void test_shared_branches(void **state)
     assert_true(named);
     schema_result_finish(&res);
     schema_registry_destroy(reg);
+    /* unevaluatedProperties above the chain: what it evaluated comes up */
+    reg = reg_new(SCHEMA_DIALECT_2020_12, false);
+    text = shared_chain("anyOf", 30, "{\"properties\": {\"a\": true}}");
+    char *wrapped = malloc(strlen(text) + 64);
+    assert_non_null(wrapped);
+    /* {"$ref": ..., "unevaluatedProperties": false, "$defs": ...} */
+    snprintf(wrapped, strlen(text) + 64, "{\"unevaluatedProperties\": false, %s", text + 1);
+    free(text);
+    s = add(reg, wrapped);
+    free(wrapped);
+    assert_true(check(s, "{\"a\": 1}", NULL));
+    assert_false(check(s, "{\"a\": 1, \"b\": 2}", &res));
+    named = false;
+    for (size_t i = 0; i < res.count; i++)
+        named = named || strstr(res.items[i].message, "property \"b\" is not allowed");
+    assert_true(named);
+    schema_result_finish(&res);
+    schema_registry_destroy(reg);
 }
 
 int main(void)
