@@ -179,7 +179,42 @@ struct ctx {
     const char *name;
     struct spec_line_table *lines;
     struct util_error *err;
+    const char *text; /* the file, for values echoed as written */
+    size_t len;
 };
+
+/* Appends number n as the file writes it at pointer (a key's position: the
+ * value after its colon), or printed when that text is not found there. */
+static void put_number_as_written(const struct ctx *c, const char *pointer, const cJSON *n,
+                                  struct util_buf *b)
+{
+    int col = 0, line = c->lines ? spec_line_table_lookup(c->lines, pointer, &col) : 0;
+    const char *p = c->text, *end = c->text ? c->text + c->len : NULL;
+    for (int l = 1; p && p < end && l < line; p++)
+        l += *p == '\n';
+    if (p && line > 0 && col > 0 && end - p >= col) {
+        p += col - 1;
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        eol = eol ? eol : end;
+        const char *colon = memchr(p, ':', (size_t)(eol - p));
+        const char *q = colon && (p[0] < '0' || p[0] > '9') && p[0] != '-' ? colon + 1 : p;
+        while (q < eol && (*q == ' ' || *q == '\t'))
+            q++;
+        size_t k = strspn(q, "0123456789+-.eE");
+        char tok[64];
+        if (k > 0 && k < sizeof(tok) && q + k <= eol) {
+            memcpy(tok, q, k);
+            tok[k] = '\0';
+            char *stop = NULL;
+            double d = strtod(tok, &stop);
+            if (*stop == '\0' && d == n->valuedouble) {
+                util_buf_puts(b, tok);
+                return;
+            }
+        }
+    }
+    json_print_short(b, n, 60);
+}
 
 /* Sets err to "name:line:col: message" with the position of pointer. */
 static int fail_at(struct ctx *c, const char *pointer, int code, const char *fmt, ...)
@@ -425,7 +460,11 @@ static int violation_error(struct ctx *c, const struct schema_result *res, const
         if (cJSON_IsString(x)) {
             struct util_buf got;
             util_buf_init(&got, 256);
-            json_print_short(&got, json_pointer_get(doc, v->instance_location, false), 60);
+            const cJSON *val = json_pointer_get(doc, v->instance_location, false);
+            if (cJSON_IsNumber(val))
+                put_number_as_written(c, best.target, val, &got);
+            else
+                json_print_short(&got, val, 60);
             int rc =
                 fail_at(c, best.target, UTIL_ERR_INVALID, "%s: expected %s, got %s",
                         what_at(v->instance_location), x->valuestring, got.data ? got.data : "?");
@@ -1229,7 +1268,7 @@ int case_file_load_text(const struct case_loader *l, const char *text, size_t le
         .log_level = CYAML_LOG_ERROR,
         .flags = CYAML_CFG_DEFAULT,
     };
-    struct ctx c = {.l = l, .name = name, .err = err};
+    struct ctx c = {.l = l, .name = name, .err = err, .text = text, .len = len};
     int rc;
     *out = NULL;
     schema_result_init(&res);

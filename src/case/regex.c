@@ -75,8 +75,9 @@ static const char *read_bound(const char *p, size_t *times)
 /* The number of nodes glibc's regcomp builds for pattern, roughly: every
  * repetition {m,n} copies its atom max(m, n) times, nested ones multiply.
  * Returns false with why set for a backreference or too deep a nesting. */
-static bool estimate(const char *pattern, size_t *nodes, char *why, size_t size)
+static bool estimate(const char *pattern, size_t *nodes, bool *expanded, char *why, size_t size)
 {
+    *expanded = false;
     struct frame st[GROUP_DEPTH + 1];
     size_t depth = 0;
     memset(&st[0], 0, sizeof st[0]);
@@ -139,6 +140,7 @@ static bool estimate(const char *pattern, size_t *nodes, char *why, size_t size)
         if (times) {
             /* The last atom is copied: (times - 1) more of it. */
             size_t extra = sat_mul(f->last, times - 1);
+            *expanded = *expanded || extra > 1;
             f->total = sat_add(f->total, extra);
             f->last = sat_add(f->last, extra);
         } else {
@@ -158,12 +160,23 @@ static bool estimate(const char *pattern, size_t *nodes, char *why, size_t size)
 int case_regex_compile(regex_t *re, const char *pattern, char *why, size_t size)
 {
     size_t nodes = 0;
-    if (!estimate(pattern, &nodes, why, size))
+    bool expanded = false;
+    if (!estimate(pattern, &nodes, &expanded, why, size))
         return -1;
-    if (nodes > CASE_CAP_REGEX_NODES) {
+    if (nodes > CASE_CAP_REGEX_NODES && expanded) {
         snprintf(why, size,
                  "its repetitions expand to more than %d elements (nested {m,n} multiply)",
                  CASE_CAP_REGEX_NODES);
+        return -1;
+    }
+    if (nodes > CASE_CAP_REGEX_NODES) {
+        size_t alternatives = 1;
+        for (const char *p = pattern; *p; p++)
+            alternatives += *p == '|';
+        snprintf(why, size,
+                 "it is too long: more than %d elements (characters, classes, groups) where the "
+                 "cap is %d; it has %zu alternatives",
+                 CASE_CAP_REGEX_NODES, CASE_CAP_REGEX_NODES, alternatives);
         return -1;
     }
     int rc = regcomp(re, pattern, REG_EXTENDED | REG_NOSUB);

@@ -65,7 +65,7 @@ static bool in_range(const struct cli_args *args, int id, long lo, long hi, cons
 {
     long v = cli_get_num(args, id, lo);
     if (v < lo || v > hi) {
-        cli_error("--%s must be between %ld and %ld", name, lo, hi);
+        cli_error("--%s must be between %ld and %ld, got %ld", name, lo, hi, v);
         return false;
     }
     return true;

@@ -4,6 +4,7 @@
 #include "util/file.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,10 @@ static int store(const struct cli_option *o, const char *value, struct cli_args 
         char *end = NULL;
         errno = 0;
         long n = strtol(value, &end, 10);
+        if (errno == ERANGE && *value && !*end)
+            return util_error_set(err, UTIL_ERR_USAGE,
+                                  "option --%s is out of range, got '%s' (a number from %ld to %ld)",
+                                  o->long_name, value, LONG_MIN, LONG_MAX);
         if (errno || !*value || *end)
             return util_error_set(err, UTIL_ERR_USAGE, "option --%s expects a number, got '%s'",
                                   o->long_name, value);

@@ -115,8 +115,16 @@ static int get_count(struct cc *c, const char *kw, size_t *out, uint32_t flag)
     const cJSON *v = kw_get(c, kw);
     if (!v)
         return UTIL_OK;
-    if (!cJSON_IsNumber(v) || !json_is_integer(v) || v->valuedouble < 0)
-        return bad(c, kw, "must be a non-negative integer, got %s", json_type_name(v));
+    if (!cJSON_IsNumber(v) || !json_is_integer(v) || v->valuedouble < 0) {
+        struct util_buf got;
+        util_buf_init(&got, 128);
+        if (cJSON_IsNumber(v))
+            json_print_short(&got, v, 40);
+        int rc = bad(c, kw, "must be a non-negative integer, got %s",
+                     got.data ? got.data : json_type_name(v));
+        util_buf_finish(&got);
+        return rc;
+    }
     *out = v->valuedouble >= 1e18 ? (size_t)1e18 : (size_t)v->valuedouble;
     c->s->has |= flag;
     return UTIL_OK;
@@ -130,6 +138,9 @@ static uint32_t name_hash(const char *s)
     return h;
 }
 
+/* Bytes of an invalid pattern echoed in its message. */
+#define SC_REGEX_SHOW_MAX 60
+
 static int compile_regex(struct cc *c, const char *kw, const char *src, struct schema_regex **out)
 {
     char why[200];
@@ -139,7 +150,12 @@ static int compile_regex(struct cc *c, const char *kw, const char *src, struct s
         return UTIL_OK;
     if (nomem)
         return oom(c);
-    return bad(c, kw, "invalid regular expression \"%s\": %s", src, why);
+    size_t n = strlen(src), cut = n;
+    if (n > SC_REGEX_SHOW_MAX) /* at a character boundary */
+        for (cut = SC_REGEX_SHOW_MAX; cut > 0 && ((unsigned char)src[cut] & 0xC0) == 0x80; cut--)
+            ;
+    return bad(c, kw, "invalid regular expression \"%.*s%s\": %s", (int)cut, src,
+               cut < n ? "..." : "", why);
 }
 
 static int compile_properties(struct cc *c)

@@ -274,7 +274,7 @@ void schema_free_compiled(struct schema *s);
 int schema_link(struct schema_registry *reg, struct util_error *err);
 int schema_check_cycles(struct schema_registry *reg, size_t first, struct util_error *err);
 
-/* validate.c */
+/* keywords.c */
 uint32_t schema_json_hash(const cJSON *n);
 
 #endif

@@ -9,6 +9,10 @@
 #include <wctype.h>
 
 #define RX_MAX_PROG 20000
+/* Levels of the compiled node tree (branches of | chain, groups nest). */
+#define RX_MAX_COMPILE_DEPTH 1800
+#define RX_STR_(x) #x
+#define RX_STR(x) RX_STR_(x)
 #define RX_MAX_COUNT 1000
 #define RX_MAX_NEST 200
 #define RX_LOOK_BUDGET 20000000ul
@@ -745,7 +749,8 @@ static int rx_emit(struct rx_parser *ps, struct rx_prog *p, uint8_t op)
     if (ps->failed)
         return -1;
     if (p->len >= RX_MAX_PROG) {
-        rx_fail(ps, "pattern too large");
+        rx_fail(ps, "the pattern is too large: it compiles to more than " RX_STR(
+                        RX_MAX_PROG) " instructions (each character and alternative takes some)");
         return -1;
     }
     if (p->len == p->alloc) {
@@ -787,8 +792,10 @@ static void rx_compile_node(struct rx_parser *ps, struct rx_prog *p, int ni, int
 {
     if (ps->failed || ni < 0)
         return;
-    if (depth > 4 * RX_MAX_NEST + 1000) {
-        rx_fail(ps, "pattern too complex");
+    if (depth > RX_MAX_COMPILE_DEPTH) {
+        rx_fail(ps, "too many alternatives or nested groups: each branch of an alternative "
+                    "(a|b|...) and each group is one level, at most " RX_STR(
+                        RX_MAX_COMPILE_DEPTH) " levels");
         return;
     }
     const struct rx_node n = ps->nodes[ni];

@@ -973,56 +973,80 @@ static void rollback(struct schema_registry *reg, size_t first_doc)
     reg->npending = 0;
 }
 
+/* Resolves the pending references, then checks the cycles of and links
+ * the schemas compiled since first_schema. */
+static int settle(struct schema_registry *reg, size_t first_schema, struct util_error *err)
+{
+    int rc = finish_pending(reg, err);
+    if (!rc)
+        rc = schema_check_cycles(reg, first_schema, err);
+    if (!rc)
+        rc = schema_link(reg, err);
+    return rc;
+}
+
+/* Adds docs[0..n) under base_uris and resolves, checks and links them
+ * together; *first (may be NULL) receives the first one's node. On error,
+ * the documents added are marked broken. */
+static int add_docs(struct schema_registry *reg, size_t n, const char *const *base_uris,
+                    const cJSON *const *docs, struct sc_nodeinfo **first, struct util_error *err)
+{
+    int rc = UTIL_OK;
+    char *uri = NULL;
+    size_t first_doc = reg->ndocs, first_schema = reg->nschemas;
+    for (size_t i = 0; i < n && !rc; i++) {
+        struct sc_nodeinfo *info = NULL;
+        uri = schema_uri_resolve(NULL, base_uris[i]);
+        if (!uri) {
+            rc = nomem(err);
+            break;
+        }
+        uri[schema_uri_base_len(uri)] = '\0';
+        if (find_resource(reg, uri)) {
+            rc = util_error_set(err, UTIL_ERR_INVALID, "a schema with URI %s is already registered",
+                                uri);
+            break;
+        }
+        cJSON *copy = cJSON_Duplicate(docs[i], true);
+        rc = copy ? add_document(reg, uri, copy, &info, err) : nomem(err);
+        if (!rc && i == 0 && first)
+            *first = info;
+        free(uri);
+        uri = NULL;
+    }
+    if (!rc)
+        rc = settle(reg, first_schema, err);
+    if (rc)
+        rollback(reg, first_doc);
+    free(uri);
+    return rc;
+}
+
 int schema_registry_add(struct schema_registry *reg, const char *base_uri, const cJSON *doc,
                         struct schema **out, struct util_error *err)
 {
-    int rc;
-    char *uri = NULL;
     char anon[64];
-    size_t first_doc, first_schema;
     struct sc_nodeinfo *info = NULL;
     if (out)
         *out = NULL;
     if (!reg || !doc)
         return util_error_set(err, UTIL_ERR_USAGE, "schema_registry_add: missing argument");
-    first_doc = reg->ndocs;
-    first_schema = reg->nschemas;
     if (!base_uri || !*base_uri) {
         snprintf(anon, sizeof(anon), "urn:ingestcheck:schema:%u", ++reg->anon_counter);
         base_uri = anon;
     }
-    uri = schema_uri_resolve(NULL, base_uri);
-    if (!uri) {
-        rc = nomem(err);
-        goto cleanup;
-    }
-    uri[schema_uri_base_len(uri)] = '\0';
-    if (find_resource(reg, uri)) {
-        rc = util_error_set(err, UTIL_ERR_INVALID, "a schema with URI %s is already registered",
-                            uri);
-        goto cleanup;
-    }
-    cJSON *copy = cJSON_Duplicate(doc, true);
-    if (!copy) {
-        rc = nomem(err);
-        goto cleanup;
-    }
-    rc = add_document(reg, uri, copy, &info, err);
-    if (!rc)
-        rc = finish_pending(reg, err);
-    if (!rc)
-        rc = schema_check_cycles(reg, first_schema, err);
-    if (!rc)
-        rc = schema_link(reg, err);
-    if (rc)
-        goto cleanup;
-    if (out)
+    int rc = add_docs(reg, 1, &base_uri, &doc, &info, err);
+    if (!rc && out)
         *out = info->compiled;
-cleanup:
-    if (rc && reg)
-        rollback(reg, first_doc);
-    free(uri);
     return rc;
+}
+
+int schema_registry_add_all(struct schema_registry *reg, size_t n, const char *const *base_uris,
+                            const cJSON *const *docs, struct util_error *err)
+{
+    if (!reg || (n && (!base_uris || !docs)))
+        return util_error_set(err, UTIL_ERR_USAGE, "schema_registry_add_all: missing argument");
+    return add_docs(reg, n, base_uris, docs, NULL, err);
 }
 
 int schema_registry_add_file(struct schema_registry *reg, const char *path, struct schema **out,
@@ -1090,11 +1114,7 @@ int schema_registry_lookup(struct schema_registry *reg, const char *uri, struct 
     if (!rc && !info->compiled)
         rc = schema_compile_node(reg, info, 0, err);
     if (!rc)
-        rc = finish_pending(reg, err);
-    if (!rc)
-        rc = schema_check_cycles(reg, first_schema, err);
-    if (!rc)
-        rc = schema_link(reg, err);
+        rc = settle(reg, first_schema, err);
     if (rc) {
         if (rc != UTIL_ERR_NOMEM)
             util_error_prefix(err, "%s", uri);

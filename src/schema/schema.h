@@ -51,6 +51,13 @@ int schema_registry_map_dir(struct schema_registry *reg, const char *uri_prefix,
 int schema_registry_add(struct schema_registry *reg, const char *base_uri, const cJSON *doc,
                         struct schema **out, struct util_error *err);
 
+/* Adds n documents (each under its base URI) at once, as
+ * schema_registry_add does one: references between them resolve whatever
+ * their order, so documents that reference each other in a cycle can be
+ * added. */
+int schema_registry_add_all(struct schema_registry *reg, size_t n, const char *const *base_uris,
+                            const cJSON *const *docs, struct util_error *err);
+
 /* Loads a schema file; its base URI is "file://" + absolute path unless the
  * document sets $id. */
 int schema_registry_add_file(struct schema_registry *reg, const char *path, struct schema **out,

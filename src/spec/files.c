@@ -324,6 +324,39 @@ static bool deps_ready(const cJSON *n, const char *path, const struct reg_doc *d
     return true;
 }
 
+/* Adds the documents of docs not added yet, all at once (they reference
+ * each other in cycles). */
+static int add_cycles(struct schema_registry *reg, const struct reg_doc *docs, size_t count,
+                      const char *base_uri, struct util_error *err)
+{
+    int rc = UTIL_OK;
+    size_t n = 0;
+    char **uris = calloc(count, sizeof(*uris));
+    const cJSON **left = calloc(count, sizeof(*left));
+    if (!uris || !left) {
+        rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (docs[i].added)
+            continue;
+        size_t len = strlen(base_uri) + strlen(docs[i].path) + 1;
+        if (!(uris[n] = malloc(len))) {
+            rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+            goto cleanup;
+        }
+        snprintf(uris[n], len, "%s%s", base_uri, docs[i].path);
+        left[n++] = docs[i].doc;
+    }
+    rc = schema_registry_add_all(reg, n, (const char *const *)uris, left, err);
+cleanup:
+    for (size_t i = 0; uris && i < n; i++)
+        free(uris[i]);
+    free(uris);
+    free(left);
+    return rc;
+}
+
 int spec_registry_add_files(struct schema_registry *reg, const struct spec_files *files,
                             const char *base_uri, struct util_error *err)
 {
@@ -345,29 +378,27 @@ int spec_registry_add_files(struct schema_registry *reg, const struct spec_files
             goto cleanup;
         count++;
     }
-    /* Add documents after those they reference (any order on a cycle). */
+    /* Add documents after those they reference; those left reference each
+     * other in cycles: added together. */
     size_t added = 0;
-    while (added < count) {
-        bool progress = false;
-        for (size_t pass = 0; pass < 2 && !progress; pass++) {
-            for (size_t i = 0; i < count; i++) {
-                if (docs[i].added)
-                    continue;
-                if (pass == 0 && !deps_ready(docs[i].doc, docs[i].path, docs, count))
-                    continue;
-                util_buf_reset(&uri);
-                if ((rc = util_buf_printf(&uri, "%s%s", base_uri, docs[i].path)))
-                    goto cleanup;
-                if ((rc = schema_registry_add(reg, uri.data, docs[i].doc, NULL, err)))
-                    goto cleanup;
-                docs[i].added = true;
-                added++;
-                progress = true;
-                if (pass == 1)
-                    break;
-            }
+    bool progress = true;
+    while (added < count && progress) {
+        progress = false;
+        for (size_t i = 0; i < count; i++) {
+            if (docs[i].added || !deps_ready(docs[i].doc, docs[i].path, docs, count))
+                continue;
+            util_buf_reset(&uri);
+            if ((rc = util_buf_printf(&uri, "%s%s", base_uri, docs[i].path)))
+                goto cleanup;
+            if ((rc = schema_registry_add(reg, uri.data, docs[i].doc, NULL, err)))
+                goto cleanup;
+            docs[i].added = true;
+            added++;
+            progress = true;
         }
     }
+    if (added < count)
+        rc = add_cycles(reg, docs, count, base_uri, err);
 cleanup:
     for (size_t i = 0; i < count; i++)
         cJSON_Delete(docs[i].doc);

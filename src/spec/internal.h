@@ -19,6 +19,10 @@ struct spec {
 
 /* Follows local $ref chains inside doc; NULL when one does not resolve. */
 const cJSON *spec_ref_target(const cJSON *doc, const cJSON *node);
+/* Why spec_ref_target(doc, node) is NULL, in out: "$ref #/x does not
+ * resolve", or a cycle of references with the chain ("... : #/a -> #/b ->
+ * #/a"). */
+void spec_ref_problem(const cJSON *doc, const cJSON *node, char *out, size_t cap);
 
 /* The component name of "#/components/schemas/<Name>" (unescaped, heap,
  * caller frees), or NULL when ref is not of that form. */

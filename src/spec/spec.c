@@ -49,6 +49,52 @@ const cJSON *spec_ref_target(const cJSON *doc, const cJSON *node)
     return NULL;
 }
 
+void spec_ref_problem(const cJSON *doc, const cJSON *node, char *out, size_t cap)
+{
+    const cJSON *seen[MAX_REF_HOPS + 2];
+    const char *refs[MAX_REF_HOPS + 2];
+    size_t n = 0;
+    snprintf(out, cap, "$ref does not resolve");
+    while (node && n <= MAX_REF_HOPS) {
+        const cJSON *ref =
+            cJSON_IsObject(node) ? cJSON_GetObjectItemCaseSensitive(node, "$ref") : NULL;
+        if (!ref)
+            return;
+        for (size_t i = 0; i < n; i++) {
+            if (seen[i] != node)
+                continue;
+            /* refs[i..n) lead from node back to itself */
+            size_t len = (size_t)snprintf(out, cap, "reference cycle with no schema in it: ");
+            for (size_t k = i; k < n && len < cap; k++)
+                len += (size_t)snprintf(out + len, cap - len, "%s -> ", refs[k]);
+            if (len < cap)
+                snprintf(out + len, cap - len, "%s", refs[i]);
+            return;
+        }
+        if (!cJSON_IsString(ref)) {
+            snprintf(out, cap, "$ref is not a string");
+            return;
+        }
+        seen[n] = node;
+        refs[n++] = ref->valuestring;
+        if (ref->valuestring[0] != '#') {
+            snprintf(out, cap,
+                     "$ref %s does not resolve (only references inside the document, "
+                     "#/..., are supported)",
+                     ref->valuestring);
+            return;
+        }
+        const cJSON *next = json_pointer_get(doc, ref->valuestring + 1, true);
+        if (!next) {
+            snprintf(out, cap, "$ref %s does not resolve", ref->valuestring);
+            return;
+        }
+        node = next;
+    }
+    if (node)
+        snprintf(out, cap, "$ref chain longer than %d references", MAX_REF_HOPS);
+}
+
 char *spec_schema_ref_name(const char *ref)
 {
     static const char prefix[] = "#/components/schemas/";
@@ -94,6 +140,8 @@ static int invalid_at(const struct spec *spec, struct util_error *err, const cha
                       const char *fmt, const char *detail)
 {
     int line = spec_line_of(spec, pointer);
+    if (!pointer || !*pointer)
+        pointer = "the document root";
     if (line > 0)
         util_error_set(err, UTIL_ERR_INVALID, "%s:%d: %s%s (at %s)", spec->source, line, fmt,
                        detail ? detail : "", pointer);
@@ -102,6 +150,15 @@ static int invalid_at(const struct spec *spec, struct util_error *err, const cha
                        detail ? detail : "", pointer);
     util_error_at(err, spec->source, line, 0);
     return UTIL_ERR_INVALID;
+}
+
+/* invalid_at for a reference of node that does not lead to an object. */
+static int ref_invalid(const struct spec *spec, struct util_error *err, const char *pointer,
+                       const char *what, const cJSON *node)
+{
+    char why[UTIL_ERROR_MESSAGE_MAX / 2];
+    spec_ref_problem(spec->doc, node, why, sizeof(why));
+    return invalid_at(spec, err, pointer, what, why);
 }
 
 static char *dup_buf(const struct util_buf *b)
@@ -205,7 +262,7 @@ static int fill_parameter(const struct spec *spec, const cJSON *entry, const str
     if (!p->use_pointer || !p->pointer)
         return UTIL_ERR_NOMEM;
     if (!cJSON_IsObject(obj))
-        return invalid_at(spec, err, here->data, "parameter $ref does not resolve", NULL);
+        return ref_invalid(spec, err, here->data, "parameter ", entry);
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(obj, "name");
     const cJSON *in = cJSON_GetObjectItemCaseSensitive(obj, "in");
     if (!cJSON_IsString(name) || !cJSON_IsString(in))
@@ -317,7 +374,7 @@ static int fill_body(const struct spec *spec, const cJSON *rb, struct util_buf *
         return UTIL_ERR_NOMEM;
     const cJSON *obj = spec_ref_target(spec->doc, rb);
     if (!cJSON_IsObject(obj))
-        return invalid_at(spec, err, here->data, "requestBody $ref does not resolve", NULL);
+        return ref_invalid(spec, err, here->data, "requestBody ", rb);
     op->body->required = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "required"));
     first_media(cJSON_GetObjectItemCaseSensitive(obj, "content"), &op->body->content_type,
                 &op->body->schema);
@@ -350,7 +407,7 @@ static int fill_responses(const struct spec *spec, const cJSON *responses, struc
             return UTIL_ERR_NOMEM;
         const cJSON *obj = spec_ref_target(spec->doc, r);
         if (!cJSON_IsObject(obj))
-            return invalid_at(spec, err, here->data, "response $ref does not resolve", NULL);
+            return ref_invalid(spec, err, here->data, "response ", r);
         here->len = base;
         here->data[base] = '\0';
         const cJSON *d = cJSON_GetObjectItemCaseSensitive(obj, "description");

@@ -946,9 +946,11 @@ static int tr_schema(struct tr *t, const cJSON *src, cJSON **out, int depth)
     if (ref) {
         if (!cJSON_IsString(ref))
             return fail(t, UTIL_ERR_INVALID, "$ref is not a string");
-        if (!spec_ref_target(t->g->doc, src))
-            return fail(t, UTIL_ERR_NOTFOUND,
-                        "$ref does not resolve (a missing target, or a cycle of references)");
+        if (!spec_ref_target(t->g->doc, src)) {
+            char why[UTIL_ERROR_MESSAGE_MAX / 2];
+            spec_ref_problem(t->g->doc, src, why, sizeof(why));
+            return fail(t, UTIL_ERR_NOTFOUND, why);
+        }
         /* OAS 3.0 ignores a $ref's siblings; 3.1 (JSON Schema 2020-12)
          * applies them. */
         if (t->g->oas30 || cJSON_GetArraySize(src) == 1)

@@ -938,6 +938,274 @@ static void run_row(size_t index, const struct row *r, struct outcome *o)
     judge(r, o);
 }
 
+/* ---- commands other than run, on generated inputs (issue 12) ----
+ *
+ * Each row runs `ingestcheck ARGS...` where "@S" is replaced by the path of
+ * the generated schema (or case) file, "@I" by the generated document and
+ * "@D" by the row's folder,
+ * within its own deadline; it must exit exit_code, print out on stdout
+ * (when set) and, for exit 2, one stderr line "ingestcheck: ..." saying
+ * line. */
+struct cmd_row {
+    const char *name;
+    const char *schema;   /* generator of @S: see make_cmd_input */
+    const char *document; /* text of @I */
+    const char *args[8];
+    long deadline_ms;
+    int exit_code;
+    const char *out;
+    const char *line;
+};
+
+/* A validation that must answer at once (the H2 deadline is 1 s; the
+ * catalogue allows slow machines ten). */
+#define QUICK_MS 10000
+
+static const struct cmd_row cmd_rows[] = {
+    {"validate: 40 nested anyOf with shared branches, invalid",
+     "anyOf40",
+     "42",
+     {"validate", "--schema", "@S", "@I"},
+     QUICK_MS,
+     1,
+     "expected string, got integer",
+     NULL},
+    {"validate: 40 nested anyOf with shared branches, valid",
+     "anyOf40",
+     "\"s\"",
+     {"validate", "--schema", "@S", "@I"},
+     QUICK_MS,
+     0,
+     "valid",
+     NULL},
+    {"validate: 40 nested allOf with shared branches, valid",
+     "allOf40",
+     "\"s\"",
+     {"validate", "--schema", "@S", "@I"},
+     QUICK_MS,
+     0,
+     "valid",
+     NULL},
+    {"validate: 40 nested allOf with shared branches, invalid",
+     "allOf40",
+     "42",
+     {"validate", "--schema", "@S", "@I"},
+     QUICK_MS,
+     1,
+     "expected string, got integer",
+     NULL},
+    {"validate: 40 nested oneOf with shared branches",
+     "oneOf40",
+     "42",
+     {"validate", "--schema", "@S", "@I"},
+     QUICK_MS,
+     1,
+     "alternatives of oneOf",
+     NULL},
+    {"validate: a pattern of 3000 alternatives",
+     "pattern3000",
+     "\"s\"",
+     {"validate", "--schema", "@S", "@I"},
+     QUICK_MS,
+     2,
+     NULL,
+     "too many alternatives"},
+    {"run: a $regex of 3000 alternatives",
+     "regex3000",
+     NULL,
+     {"run", "--reports", "@D", "@S"},
+     QUICK_MS,
+     2,
+     NULL,
+     "3000 alternatives"},
+    {"validate: minItems -5",
+     "minItems",
+     "[]",
+     {"validate", "--schema", "@S", "@I"},
+     QUICK_MS,
+     2,
+     NULL,
+     "must be a non-negative integer, got -5"},
+    {"serve: --max-body past the largest number",
+     NULL,
+     NULL,
+     {"serve", "--max-body", "99999999999999999999999"},
+     QUICK_MS,
+     2,
+     NULL,
+     "--max-body is out of range, got '99999999999999999999999'"},
+    {"schemas generate: a cycle of $ref only",
+     "refcycle",
+     NULL,
+     {"schemas", "generate", "--spec", "@S", "--out", "@D"},
+     QUICK_MS,
+     2,
+     NULL,
+     "reference cycle with no schema in it: #/components/schemas/B -> #/components/schemas/A -> "
+     "#/components/schemas/B"},
+    {"schemas generate: a recursive schema through an alias",
+     "refrecursive",
+     NULL,
+     {"schemas", "generate", "--spec", "@S", "--out", "@D"},
+     QUICK_MS,
+     0,
+     "wrote",
+     NULL},
+    {"schemas generate: no paths (a location at the root)",
+     "nopaths",
+     NULL,
+     {"schemas", "generate", "--spec", "@S", "--out", "@D"},
+     QUICK_MS,
+     2,
+     NULL,
+     "document without a paths object (at the document root)"},
+    {"run: a status past the largest number",
+     "status23",
+     NULL,
+     {"run", "--reports", "@D", "@S"},
+     QUICK_MS,
+     2,
+     NULL,
+     "got 99999999999999999999999"},
+};
+
+/* Inputs written as they are. */
+static const struct {
+    const char *kind, *text;
+} fixed_inputs[] = {
+    {"refcycle", "openapi: 3.0.3\ninfo: {title: t, version: \"1\"}\npaths:\n  /x:\n    get:\n"
+                 "      operationId: getX\n      responses:\n        '200':\n"
+                 "          description: ok\n          content:\n            application/json:\n"
+                 "              schema: {$ref: '#/components/schemas/A'}\n"
+                 "components:\n  schemas:\n    A: {$ref: '#/components/schemas/B'}\n"
+                 "    B: {$ref: '#/components/schemas/A'}\n"},
+    {"refrecursive",
+     "openapi: 3.0.3\ninfo: {title: t, version: \"1\"}\npaths:\n  /x:\n    get:\n"
+     "      operationId: getX\n      responses:\n        '200':\n"
+     "          description: ok\n          content:\n            application/json:\n"
+     "              schema: {$ref: '#/components/schemas/A'}\n"
+     "components:\n  schemas:\n    A: {$ref: '#/components/schemas/B'}\n"
+     "    B: {type: object, properties: {a: {$ref: '#/components/schemas/A'}}}\n"},
+    {"nopaths", "openapi: 3.0.3\ninfo: {title: t, version: \"1\"}\n"},
+    {"status23", "cases:\n  - name: x\n    steps:\n      - operation: getTasks\n"
+                 "        expect: {status: 99999999999999999999999}\n"},
+};
+
+/* 3000 alternatives: word0|word1|...|word2999. */
+static void put_alternatives(FILE *f)
+{
+    for (int i = 0; i < 3000; i++)
+        fprintf(f, "%sword%d", i ? "|" : "", i);
+}
+
+/* Writes the schema (or case file) generator kind names to path. */
+static bool make_cmd_input(const char *kind, const char *path)
+{
+    for (size_t i = 0; i < sizeof(fixed_inputs) / sizeof(fixed_inputs[0]); i++)
+        if (strcmp(kind, fixed_inputs[i].kind) == 0)
+            return proc_write(path, fixed_inputs[i].text, strlen(fixed_inputs[i].text));
+    if (strcmp(kind, "pattern3000") == 0 || strcmp(kind, "regex3000") == 0 ||
+        strcmp(kind, "minItems") == 0) {
+        FILE *f = fopen(path, "w");
+        if (!f)
+            return false;
+        if (strcmp(kind, "pattern3000") == 0) {
+            fputs("{\"pattern\": \"", f);
+            put_alternatives(f);
+            fputs("\"}\n", f);
+        } else if (strcmp(kind, "regex3000") == 0) {
+            fputs("cases:\n  - name: x\n    steps:\n      - operation: getTasks\n"
+                  "        expect: {body: {message: {$regex: \"",
+                  f);
+            put_alternatives(f);
+            fputs("\"}}}\n", f);
+        } else {
+            fputs("{\"minItems\": -5}\n", f);
+        }
+        return fclose(f) == 0;
+    }
+    char kw[16];
+    int levels = 0;
+    if (sscanf(kind, "%15[a-zA-Z]%d", kw, &levels) != 2 || levels <= 0)
+        return false;
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return false;
+    fprintf(f, "{\"$ref\": \"#/$defs/d0\", \"$defs\": {\n");
+    for (int i = 0; i < levels; i++)
+        fprintf(f,
+                "\"d%d\": {\"%s\": [{\"$ref\": \"#/$defs/d%d\"}, {\"$ref\": \"#/$defs/d%d\"}]},\n",
+                i, kw, i + 1, i + 1);
+    fprintf(f, "\"d%d\": {\"type\": \"string\"}}}\n", levels);
+    return fclose(f) == 0;
+}
+
+static void run_cmd_row(size_t index, const struct cmd_row *r, struct outcome *o)
+{
+    char schema[PROC_PATH_MAX + 64], doc[PROC_PATH_MAX + 64], out[PROC_PATH_MAX + 64],
+        err[PROC_PATH_MAX + 64];
+    snprintf(o->dir, sizeof(o->dir), "%s/cmd-%02zu", tmp, index + 1);
+    mkdir(o->dir, 0755);
+    snprintf(schema, sizeof(schema), "%s/schema.json", o->dir);
+    snprintf(doc, sizeof(doc), "%s/document.json", o->dir);
+    snprintf(out, sizeof(out), "%s/stdout", o->dir);
+    snprintf(err, sizeof(err), "%s/stderr", o->dir);
+    if ((r->schema && !make_cmd_input(r->schema, schema)) ||
+        (r->document && !proc_write(doc, r->document, strlen(r->document)))) {
+        broken(o, "cannot write the inputs in %s", o->dir);
+        return;
+    }
+    const char *args[10];
+    size_t n = 0;
+    for (; n < 8 && r->args[n]; n++)
+        args[n] = strcmp(r->args[n], "@S") == 0   ? schema
+                  : strcmp(r->args[n], "@I") == 0 ? doc
+                  : strcmp(r->args[n], "@D") == 0 ? o->dir
+                                                  : r->args[n];
+    args[n] = NULL;
+    o->code = proc_run(args, out, err, NULL, proc_deadline(r->deadline_ms), &o->hung);
+    o->out = test_slurp(out, NULL);
+    o->err = test_slurp(err, NULL);
+    const char *e = o->err ? o->err : "";
+    if (o->hung)
+        broken(o, "hung: killed after %ld ms", proc_deadline(r->deadline_ms));
+    else if (o->code != r->exit_code)
+        broken(o, "exit %d, expected %d (stderr: %.300s)", o->code, r->exit_code, e);
+    else if (r->out && (!o->out || !strstr(o->out, r->out)))
+        broken(o, "stdout does not say \"%s\"", r->out);
+    else if (r->exit_code == 2 &&
+             (strncmp(e, "ingestcheck: ", 13) != 0 || !strchr(e, '\n') || strchr(e, '\n')[1]))
+        broken(o, "stderr is not one line \"ingestcheck: ...\": %s", e);
+    else if (r->line && !strstr(e, r->line))
+        broken(o, "the message does not say \"%s\": %s", r->line, e);
+}
+
+/* Runs the command rows whose name contains only (all when NULL). */
+static void run_cmd_rows(const char *only, size_t *passed, size_t *failed, size_t *total)
+{
+    size_t nrows = sizeof(cmd_rows) / sizeof(cmd_rows[0]);
+    *total += nrows;
+    for (size_t i = 0; i < nrows; i++) {
+        const struct cmd_row *r = &cmd_rows[i];
+        if (only && !strstr(r->name, only))
+            continue;
+        struct outcome o;
+        memset(&o, 0, sizeof(o));
+        long t0 = proc_now_ms();
+        run_cmd_row(i, r, &o);
+        long ms = proc_now_ms() - t0;
+        if (o.why[0]) {
+            (*failed)++;
+            printf("FAIL  c%-2zu command   %s: %s\n", i + 1, r->name, o.why);
+        } else {
+            (*passed)++;
+            printf("ok    c%-2zu command   %s: exit %d (%ld ms)\n", i + 1, r->name, o.code, ms);
+        }
+        free(o.out);
+        free(o.err);
+    }
+}
+
 static bool row_skipped(const struct row *r, const char **why)
 {
     if ((r->script == S_GZIP || r->script == S_GZIP_BOMB) && !have_gzip) {
@@ -997,6 +1265,7 @@ int main(int argc, char **argv)
         free(o.err);
         free(o.cassette_before);
     }
+    run_cmd_rows(only, &passed, &failed, &nrows);
     printf("bad-input catalogue: %zu rows: %zu passed, %zu failed, %zu skipped\n", nrows, passed,
            failed, skipped);
     free(gz_ok);

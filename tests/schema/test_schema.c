@@ -1,6 +1,7 @@
 /* Unit tests of the JSON Schema engine: messages and locations, keyword
  * families, dialects, formats, compile-once behaviour and bad input. */
 #include "schema/schema.h"
+#include "util/buf.h"
 #include "util/caps.h"
 #include "json/json.h"
 
@@ -1034,6 +1035,84 @@ static void test_huge_string(void **state)
     schema_registry_destroy(reg);
 }
 
+/* A chain of `levels` $defs, each {kw: [{$ref: next}, {$ref: next}]},
+ * ending at leaf (JSON text). */
+static char *shared_chain(const char *kw, int levels, const char *leaf)
+{
+    struct util_buf b;
+    util_buf_init(&b, 1u << 20);
+    util_buf_puts(&b, "{\"$ref\": \"#/$defs/d0\", \"$defs\": {");
+    for (int i = 0; i < levels; i++)
+        util_buf_printf(&b,
+                        "\"d%d\": {\"%s\": [{\"$ref\": \"#/$defs/d%d\"}, {\"$ref\": "
+                        "\"#/$defs/d%d\"}]},",
+                        i, kw, i + 1, i + 1);
+    util_buf_printf(&b, "\"d%d\": %s}}", levels, leaf);
+    char *text = util_buf_steal(&b);
+    util_buf_finish(&b);
+    assert_non_null(text);
+    return text;
+}
+
+/* Subschemas applied to the same value again and again (2^30 paths) are
+ * evaluated once each: the answers and the violations are those of the
+ * schema with a single path. */
+static void test_shared_branches(void **state)
+{
+    (void)state;
+    static const char *const kws[] = {"anyOf", "allOf", "oneOf"};
+    for (size_t k = 0; k < 3; k++) {
+        struct schema_registry *reg = reg_new(SCHEMA_DIALECT_2020_12, false);
+        char *text = shared_chain(kws[k], 30, "{\"type\": \"string\"}");
+        struct schema *s = add(reg, text);
+        free(text);
+        struct schema_result res;
+        /* oneOf: both branches of the last level match, so "s" fails too */
+        assert_int_equal(check(s, "\"s\"", NULL), k != 2);
+        assert_false(check(s, "42", &res));
+        bool leaf = false;
+        for (size_t i = 0; i < res.count; i++)
+            leaf = leaf || strstr(res.items[i].message, "expected string, got integer");
+        assert_true(leaf);
+        assert_true(res.count <= UTIL_CAP_VIOLATIONS);
+        schema_result_finish(&res);
+        schema_registry_destroy(reg);
+    }
+    /* unevaluatedProperties at the end of the chain */
+    struct schema_registry *reg = reg_new(SCHEMA_DIALECT_2020_12, false);
+    char *text = shared_chain("anyOf", 30,
+                              "{\"properties\": {\"a\": true}, \"unevaluatedProperties\": false}");
+    struct schema *s = add(reg, text);
+    free(text);
+    struct schema_result res;
+    assert_true(check(s, "{\"a\": 1}", NULL));
+    assert_false(check(s, "{\"a\": 1, \"b\": 2}", &res));
+    bool named = false;
+    for (size_t i = 0; i < res.count; i++)
+        named = named || strstr(res.items[i].message, "property \"b\" is not allowed");
+    assert_true(named);
+    schema_result_finish(&res);
+    schema_registry_destroy(reg);
+    /* unevaluatedProperties above the chain: what it evaluated comes up */
+    reg = reg_new(SCHEMA_DIALECT_2020_12, false);
+    text = shared_chain("anyOf", 30, "{\"properties\": {\"a\": true}}");
+    char *wrapped = malloc(strlen(text) + 64);
+    assert_non_null(wrapped);
+    /* {"$ref": ..., "unevaluatedProperties": false, "$defs": ...} */
+    snprintf(wrapped, strlen(text) + 64, "{\"unevaluatedProperties\": false, %s", text + 1);
+    free(text);
+    s = add(reg, wrapped);
+    free(wrapped);
+    assert_true(check(s, "{\"a\": 1}", NULL));
+    assert_false(check(s, "{\"a\": 1, \"b\": 2}", &res));
+    named = false;
+    for (size_t i = 0; i < res.count; i++)
+        named = named || strstr(res.items[i].message, "property \"b\" is not allowed");
+    assert_true(named);
+    schema_result_finish(&res);
+    schema_registry_destroy(reg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1058,6 +1137,7 @@ int main(void)
         cmocka_unit_test(test_runtime_recursion),
         cmocka_unit_test(test_depth),
         cmocka_unit_test(test_huge_string),
+        cmocka_unit_test(test_shared_branches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
