@@ -65,10 +65,11 @@ static int check_matchers(struct case_ctx *c, const cJSON *n, const char *pointe
             while (matcher_names[k] && strcmp(matcher_names[k], it->string) != 0)
                 k++;
             if (!matcher_names[k])
-                return case_fail_at(c, p, UTIL_ERR_INVALID,
-                               "unknown matcher '%s' (expected $type, $regex, $uuid, $date-time, "
-                               "$length, $contains, $exact or $absent)",
-                               it->string);
+                return case_fail_at(
+                    c, p, UTIL_ERR_INVALID,
+                    "unknown matcher '%s' (expected $type, $regex, $uuid, $date-time, "
+                    "$length, $contains, $exact or $absent)",
+                    it->string);
             const char *m = it->string;
             if (strcmp(m, "$type") == 0) {
                 bool ok = cJSON_IsString(it) && known_type(it->valuestring);
@@ -80,8 +81,8 @@ static int check_matchers(struct case_ctx *c, const cJSON *n, const char *pointe
                 }
                 if (!ok)
                     return case_fail_at(c, p, UTIL_ERR_INVALID,
-                                   "$type: expected string, number, integer, boolean, array, "
-                                   "object or null (or a list of them)");
+                                        "$type: expected string, number, integer, boolean, array, "
+                                        "object or null (or a list of them)");
             } else if (strcmp(m, "$regex") == 0) {
                 if (!cJSON_IsString(it))
                     return case_fail_at(c, p, UTIL_ERR_INVALID, "$regex: expected a string");
@@ -90,7 +91,8 @@ static int check_matchers(struct case_ctx *c, const cJSON *n, const char *pointe
                     char why[256];
                     if (case_regex_compile(&re, it->valuestring, why, sizeof(why)))
                         return case_fail_at(c, p, UTIL_ERR_INVALID,
-                                       "$regex: not a POSIX extended regular expression: %s", why);
+                                            "$regex: not a POSIX extended regular expression: %s",
+                                            why);
                     regfree(&re);
                 }
             } else if (strcmp(m, "$uuid") == 0 || strcmp(m, "$date-time") == 0 ||
@@ -111,7 +113,7 @@ static int check_matchers(struct case_ctx *c, const cJSON *n, const char *pointe
                 }
                 if (!ok)
                     return case_fail_at(c, p, UTIL_ERR_INVALID,
-                                   "$length: expected a count (3) or {min: N, max: N}");
+                                        "$length: expected a count (3) or {min: N, max: N}");
             } else {
                 int rc = check_matchers(c, it, p);
                 if (rc)
@@ -135,7 +137,7 @@ static int check_matchers(struct case_ctx *c, const cJSON *n, const char *pointe
 }
 
 int case_build_expect(struct case_ctx *c, const cJSON *node, const char *pointer,
-                        struct case_expect *e)
+                      struct case_expect *e)
 {
     char p[1024];
     if (!node)

@@ -106,7 +106,11 @@ int case_check_templates(struct case_ctx *c, const cJSON *n, const char *pointer
 /* Builds one step from its node and skeleton; k holds the variables
  * defined before it. */
 int case_build_step(struct case_ctx *c, const cJSON *node, const struct cy_step *cy,
-                    const char *pointer, struct case_step *s, struct case_known *k,
-                    bool teardown);
+                    const char *pointer, struct case_step *s, struct case_known *k, bool teardown);
+
+/* Refuses header names that are not RFC 9110 tokens and header values or
+ * content_type holding CR, LF, NUL or another control character, in the
+ * step node at pointer. */
+int case_check_step_headers(struct case_ctx *c, const cJSON *node, const char *pointer);
 
 #endif

@@ -311,7 +311,7 @@ static int build_case(struct case_ctx *c, const cJSON *node, const struct cy_cas
         k->steps[i].index = i;
         k->nsteps++;
         rc = case_build_step(c, cJSON_GetArrayItem(steps, (int)i), &cy->steps[i], sp, &k->steps[i],
-                        &known, false);
+                             &known, false);
         if (!rc)
             rc = build_match(c, &k->match, cy->steps[i].cassette, &k->steps[i].match);
         for (size_t j = 0; !rc && j < k->steps[i].ncaptures; j++)
@@ -327,7 +327,7 @@ static int build_case(struct case_ctx *c, const cJSON *node, const struct cy_cas
         k->teardown[i].index = i;
         k->nteardown++;
         rc = case_build_step(c, cJSON_GetArrayItem(teardown, (int)i), &cy->teardown[i], sp,
-                        &k->teardown[i], &known, true);
+                             &k->teardown[i], &known, true);
         if (!rc)
             rc = build_match(c, &k->match, cy->teardown[i].cassette, &k->teardown[i].match);
         for (size_t j = 0; !rc && j < k->teardown[i].ncaptures; j++)
@@ -422,8 +422,9 @@ int case_file_load_text(const struct case_loader *l, const char *text, size_t le
             if (strcmp(f->cases[j].name, k->name) == 0) {
                 char q[80];
                 snprintf(q, sizeof(q), "%s/name", p);
-                rc = case_fail_at(&c, q, UTIL_ERR_INVALID, "case name '%s' is already used at line %d",
-                             k->name, f->cases[j].line);
+                rc = case_fail_at(&c, q, UTIL_ERR_INVALID,
+                                  "case name '%s' is already used at line %d", k->name,
+                                  f->cases[j].line);
                 goto cleanup;
             }
         }

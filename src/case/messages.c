@@ -132,14 +132,14 @@ int case_violation_error(struct case_ctx *c, const struct schema_result *res, co
         const cJSON *parent = schema_node(c->l, v->absolute_location, 1);
         key_list(cJSON_GetObjectItemCaseSensitive(parent, "properties"), &keys);
         int rc = case_fail_at(c, best.target, UTIL_ERR_INVALID,
-                         "unknown key '%s' in %s (expected one of: %s)", name,
-                         what_at(v->instance_location), keys.data ? keys.data : "none");
+                              "unknown key '%s' in %s (expected one of: %s)", name,
+                              what_at(v->instance_location), keys.data ? keys.data : "none");
         util_buf_finish(&keys);
         return rc;
     }
     if (strcmp(kw, "required") == 0 && quoted_name(v->message, name, sizeof(name)))
         return case_fail_at(c, best.target, UTIL_ERR_INVALID, "%s is missing the required key '%s'",
-                       what_at(v->instance_location), name);
+                            what_at(v->instance_location), name);
     /* The innermost schema node with an x-expected text. */
     for (int up = 0; up < 64; up++) {
         const cJSON *node = schema_node(c->l, v->absolute_location, up);
@@ -150,9 +150,9 @@ int case_violation_error(struct case_ctx *c, const struct schema_result *res, co
             struct util_buf got;
             util_buf_init(&got, 256);
             json_print_short(&got, json_pointer_get(doc, v->instance_location, false), 60);
-            int rc =
-                case_fail_at(c, best.target, UTIL_ERR_INVALID, "%s: expected %s, got %s",
-                        what_at(v->instance_location), x->valuestring, got.data ? got.data : "?");
+            int rc = case_fail_at(c, best.target, UTIL_ERR_INVALID, "%s: expected %s, got %s",
+                                  what_at(v->instance_location), x->valuestring,
+                                  got.data ? got.data : "?");
             util_buf_finish(&got);
             return rc;
         }
@@ -161,5 +161,6 @@ int case_violation_error(struct case_ctx *c, const struct schema_result *res, co
     const char *colon = strstr(msg, ": ");
     if (colon && strncmp(msg, v->instance_location, (size_t)(colon - msg)) == 0)
         msg = colon + 2;
-    return case_fail_at(c, best.target, UTIL_ERR_INVALID, "%s: %s", what_at(v->instance_location), msg);
+    return case_fail_at(c, best.target, UTIL_ERR_INVALID, "%s: %s", what_at(v->instance_location),
+                        msg);
 }

@@ -145,7 +145,7 @@ static void on_var(const char *name, void *user)
 
 /* Checks every template in the strings of n (keys excluded). */
 int case_check_templates(struct case_ctx *c, const cJSON *n, const char *pointer,
-                           const struct case_known *k, const char *hint)
+                         const struct case_known *k, const char *hint)
 {
     char p[1024];
     if (cJSON_IsString(n)) {
@@ -156,7 +156,7 @@ int case_check_templates(struct case_ctx *c, const cJSON *n, const char *pointer
             return case_fail_at(c, pointer, UTIL_ERR_INVALID, "%s", e.message);
         if (st.missing[0])
             return case_fail_at(c, pointer, UTIL_ERR_INVALID, "{{%s}} is not defined here (%s)",
-                           st.missing, hint);
+                                st.missing, hint);
         return UTIL_OK;
     }
     const cJSON *it;
@@ -175,7 +175,7 @@ int case_check_templates(struct case_ctx *c, const cJSON *n, const char *pointer
 }
 
 int case_build_step(struct case_ctx *c, const cJSON *node, const struct cy_step *cy,
-                      const char *pointer, struct case_step *s, struct case_known *k, bool teardown)
+                    const char *pointer, struct case_step *s, struct case_known *k, bool teardown)
 {
     char p[1024];
     int rc = UTIL_OK;
@@ -193,10 +193,10 @@ int case_build_step(struct case_ctx *c, const cJSON *node, const struct cy_step 
                           : NULL;
     if (cy->operation && cy->method)
         return case_fail_at(c, pointer, UTIL_ERR_INVALID,
-                       "a step has either operation: or method: and path:, not both");
+                            "a step has either operation: or method: and path:, not both");
     if (!cy->operation && !cy->method)
         return case_fail_at(c, pointer, UTIL_ERR_INVALID,
-                       "a step needs operation: (an operationId) or method: and path:");
+                            "a step needs operation: (an operationId) or method: and path:");
     if (s->body && s->body_raw)
         return case_fail_at(c, pointer, UTIL_ERR_INVALID, "body and body_raw exclude each other");
     if (cy->operation) {
@@ -207,13 +207,15 @@ int case_build_step(struct case_ctx *c, const cJSON *node, const struct cy_step 
             const char *near = closest_operation(c->l, cy->operation);
             if (near)
                 return case_fail_at(c, p, UTIL_ERR_INVALID,
-                               "unknown operation '%s' (did you mean '%s'?)", cy->operation, near);
+                                    "unknown operation '%s' (did you mean '%s'?)", cy->operation,
+                                    near);
             return case_fail_at(c, p, UTIL_ERR_INVALID,
-                           "unknown operation '%s' (not an operationId of the spec)",
-                           cy->operation);
+                                "unknown operation '%s' (not an operationId of the spec)",
+                                cy->operation);
         }
         s->operation_id = case_strdup(cy->operation);
-        s->method = case_strdup(cJSON_GetObjectItemCaseSensitive(s->operation, "method")->valuestring);
+        s->method =
+            case_strdup(cJSON_GetObjectItemCaseSensitive(s->operation, "method")->valuestring);
         s->path_template =
             case_strdup(cJSON_GetObjectItemCaseSensitive(s->operation, "path")->valuestring);
         if (!s->operation_id || !s->method || !s->path_template)
@@ -221,8 +223,8 @@ int case_build_step(struct case_ctx *c, const cJSON *node, const struct cy_step 
         case_ptr_join(p, sizeof(p), pointer, "path");
         if (path && !cJSON_IsObject(path))
             return case_fail_at(c, p, UTIL_ERR_INVALID,
-                           "with operation:, path: is a mapping of path parameters (%s)",
-                           s->path_template);
+                                "with operation:, path: is a mapping of path parameters (%s)",
+                                s->path_template);
         s->path_params = path;
         const cJSON *it;
         cJSON_ArrayForEach(it, path)
@@ -233,9 +235,9 @@ int case_build_step(struct case_ctx *c, const cJSON *node, const struct cy_step 
                 struct util_buf names;
                 util_buf_init(&names, 4096);
                 param_names(s->operation, "path", &names);
-                rc = case_fail_at(c, q, UTIL_ERR_INVALID,
-                             "'%s' is not a path parameter of %s (%s has: %s)", it->string,
-                             cy->operation, s->path_template, names.data ? names.data : "none");
+                rc = case_fail_at(
+                    c, q, UTIL_ERR_INVALID, "'%s' is not a path parameter of %s (%s has: %s)",
+                    it->string, cy->operation, s->path_template, names.data ? names.data : "none");
                 util_buf_finish(&names);
                 return rc;
             }
@@ -247,8 +249,8 @@ int case_build_step(struct case_ctx *c, const cJSON *node, const struct cy_step 
             if (cJSON_IsString(in) && strcmp(in->valuestring, "path") == 0 &&
                 !cJSON_GetObjectItemCaseSensitive(path, name->valuestring))
                 return case_fail_at(c, path ? p : pointer, UTIL_ERR_INVALID,
-                               "%s needs the path parameter '%s' (path: {%s: ...})", cy->operation,
-                               name->valuestring, name->valuestring);
+                                    "%s needs the path parameter '%s' (path: {%s: ...})",
+                                    cy->operation, name->valuestring, name->valuestring);
         }
         case_ptr_join(p, sizeof(p), pointer, "query");
         cJSON_ArrayForEach(it, s->query)
@@ -259,10 +261,11 @@ int case_build_step(struct case_ctx *c, const cJSON *node, const struct cy_step 
                 struct util_buf names;
                 util_buf_init(&names, 4096);
                 param_names(s->operation, "query", &names);
-                rc = case_fail_at(c, q, UTIL_ERR_INVALID,
-                             "'%s' is not a query parameter of %s (documented: %s); use method: "
-                             "and path: for undocumented parameters",
-                             it->string, cy->operation, names.data ? names.data : "none");
+                rc = case_fail_at(
+                    c, q, UTIL_ERR_INVALID,
+                    "'%s' is not a query parameter of %s (documented: %s); use method: "
+                    "and path: for undocumented parameters",
+                    it->string, cy->operation, names.data ? names.data : "none");
                 util_buf_finish(&names);
                 return rc;
             }
@@ -278,8 +281,8 @@ int case_build_step(struct case_ctx *c, const cJSON *node, const struct cy_step 
         case_ptr_join(p, sizeof(p), pointer, "path");
         if (!cJSON_IsString(path))
             return case_fail_at(c, path ? p : pointer, UTIL_ERR_INVALID,
-                           "with method:, path: is the request path (a string starting with "
-                           "'/')");
+                                "with method:, path: is the request path (a string starting with "
+                                "'/')");
         s->path_template = case_strdup(path->valuestring);
         if (!s->method || !s->path_template)
             return util_error_set(c->err, UTIL_ERR_NOMEM, "out of memory");
@@ -312,6 +315,10 @@ int case_build_step(struct case_ctx *c, const cJSON *node, const struct cy_step 
             return rc;
     }
 
+    rc = case_check_step_headers(c, node, pointer);
+    if (rc)
+        return rc;
+
     case_ptr_join(p, sizeof(p), pointer, "expect");
     rc = case_build_expect(c, cJSON_GetObjectItemCaseSensitive(node, "expect"), p, &s->expect);
     if (rc)
@@ -339,20 +346,21 @@ int case_build_step(struct case_ctx *c, const cJSON *node, const struct cy_step 
                 return case_fail_at(c, q, UTIL_ERR_INVALID, "%s: expected a duration", dkeys[i]);
             if (i == 0 && ms < CASE_MIN_POLL_INTERVAL_MS)
                 return case_fail_at(c, q, UTIL_ERR_INVALID, "interval: at least %ldms",
-                               CASE_MIN_POLL_INTERVAL_MS);
+                                    CASE_MIN_POLL_INTERVAL_MS);
             if (i == 1 && ms > CASE_CAP_POLL_TIMEOUT_MS)
                 return case_fail_at(c, q, UTIL_ERR_LIMIT, "timeout: at most %ld minutes",
-                               CASE_CAP_POLL_TIMEOUT_MS / 60000);
+                                    CASE_CAP_POLL_TIMEOUT_MS / 60000);
             if (i == 0)
                 s->poll_interval_ms = ms;
             else
                 s->poll_timeout_ms = ms;
         }
         if (s->poll_interval_ms > s->poll_timeout_ms)
-            return case_fail_at(c, p, UTIL_ERR_INVALID,
-                           "until: the interval (%ldms) is longer than the timeout (%ldms): the "
-                           "step would poll only once",
-                           s->poll_interval_ms, s->poll_timeout_ms);
+            return case_fail_at(
+                c, p, UTIL_ERR_INVALID,
+                "until: the interval (%ldms) is longer than the timeout (%ldms): the "
+                "step would poll only once",
+                s->poll_interval_ms, s->poll_timeout_ms);
     }
     if (cy->allow_count) {
         s->allow_undocumented = malloc(cy->allow_count * sizeof(int));
@@ -367,7 +375,7 @@ int case_build_step(struct case_ctx *c, const cJSON *node, const struct cy_step 
         case_ptr_join(p, sizeof(p), pointer, "capture");
         if (n > CASE_CAP_CAPTURES)
             return case_fail_at(c, p, UTIL_ERR_LIMIT, "more than %d captures in one step",
-                           CASE_CAP_CAPTURES);
+                                CASE_CAP_CAPTURES);
         s->captures = calloc(n ? n : 1, sizeof(*s->captures));
         if (!s->captures)
             return util_error_set(c->err, UTIL_ERR_NOMEM, "out of memory");
@@ -378,9 +386,9 @@ int case_build_step(struct case_ctx *c, const cJSON *node, const struct cy_step 
             case_ptr_join(q, sizeof(q), p, it->string);
             if (!case_capture_valid(it->valuestring))
                 return case_fail_at(c, q, UTIL_ERR_INVALID,
-                               "capture '%s': malformed path '%s' (expected /a/0, $.a[0] or "
-                               "header:NAME)",
-                               it->string, it->valuestring);
+                                    "capture '%s': malformed path '%s' (expected /a/0, $.a[0] or "
+                                    "header:NAME)",
+                                    it->string, it->valuestring);
             struct case_capture *cc = &s->captures[s->ncaptures++];
             cc->name = case_strdup(it->string);
             cc->expr = case_strdup(it->valuestring);

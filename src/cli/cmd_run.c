@@ -298,6 +298,16 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         cli_error("--timeout must be positive and --retries not negative");
         goto cleanup;
     }
+    /* What goes into the URL and the headers: refused before anything runs. */
+    const char *opt_app_id = cli_get(args, OPT_APP_ID), *opt_api_key = cli_get(args, OPT_API_KEY);
+    if ((cli_has(args, OPT_BASE_URL) && !cli_check_url("--base-url", base_url)) ||
+        !cli_check_run_id(cli_get(args, OPT_RUN_ID)) ||
+        !cli_check_header_value(opt_app_id ? "--app-id" : "ALGOLIA_APPLICATION_ID",
+                                "x-algolia-application-id",
+                                opt_app_id ? opt_app_id : getenv("ALGOLIA_APPLICATION_ID")) ||
+        !cli_check_header_value(opt_api_key ? "--api-key" : "ALGOLIA_API_KEY", "x-algolia-api-key",
+                                opt_api_key ? opt_api_key : getenv("ALGOLIA_API_KEY")))
+        goto cleanup;
     struct coverage_gates gates;
     if (!cli_coverage_gates(cli_get(args, OPT_FAIL_UNDER), cli_has(args, OPT_FAIL_ON_SPEC_GAP),
                             &gates))
@@ -349,7 +359,8 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         cli_error("no case file found in %s", given[0]);
         goto cleanup;
     }
-    if (case_suite_load(loader, (const char *const *)case_files, ncase_files, &suite, &err)) {
+    if (case_suite_load(loader, (const char *const *)case_files, ncase_files, &suite, &err) ||
+        case_suite_check_headers(&suite, cli_get(args, OPT_RUN_ID), &err)) {
         cli_report_error(&err);
         goto cleanup;
     }
