@@ -223,7 +223,7 @@ static int curl_send(struct http_transport *base, const struct http_request *req
      * case file's position or the option's name. */
     rc = http_headers_check(&req->headers, err);
     if (rc) {
-        util_error_prefix(err, "request not sent: ");
+        util_error_prefix(err, "request not sent");
         goto cleanup;
     }
     for (size_t i = 0; i < req->headers.count; i++) {

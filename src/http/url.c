@@ -49,7 +49,7 @@ static int check_host_port(const char *s, const char *end, struct util_error *er
                                   (int)(n > 16 ? 16 : n), port);
         value = value * 10 + (unsigned long)(port[i] - '0');
     }
-    if (n == 0 || value < 1 || value > 65535)
+    if (n == 0 || n > 5 || value < 1 || value > 65535)
         return util_error_set(err, UTIL_ERR_USAGE,
                               "has the port '%.*s', not a number from 1 to 65535",
                               (int)(n > 16 ? 16 : n), port);
