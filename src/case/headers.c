@@ -1,8 +1,9 @@
-/* Request headers of steps: what the case file writes must be sendable
- * (names are RFC 9110 tokens; values and content_type hold no CR, LF, NUL
- * or other control character), and so must what vars:, --run-id and the
- * environment put into them through templates. Values captured from a
- * response are checked when the request is built (the step fails). */
+/* Request headers and raw paths of steps: what the case file writes must
+ * be sendable (names are RFC 9110 tokens; values, content_type and raw
+ * paths hold no CR, LF, NUL or other control character), and so must what
+ * vars:, --run-id and the environment put into them through templates.
+ * Values captured from a response are checked when the request is built
+ * (the step fails). */
 #include "case/internal.h"
 
 #include "case/template.h"
@@ -18,6 +19,17 @@
 static bool too_long(const char *name, size_t vlen)
 {
     return strlen(name) + 2 + vlen > UTIL_CAP_HEADER_LINE;
+}
+
+bool case_path_ok(const char *path, char *why, size_t size)
+{
+    /* A tab is no more welcome in a request line than CR or LF. */
+    const char *tab = strchr(path, '\t');
+    if (tab) {
+        snprintf(why, size, "contains the control character 0x09");
+        return false;
+    }
+    return util_header_value_ok(path, strlen(path), why, size);
 }
 
 int case_check_step_headers(struct case_ctx *c, const cJSON *node, const char *pointer)
@@ -77,6 +89,25 @@ static int check_step(struct case_ctx *c, const struct case_step *s, const char 
 {
     char p[1024], why[128];
     const cJSON *it;
+    if (s->kind == CASE_STEP_RAW && case_template_has(s->path_template)) {
+        struct uses u = {.captured = captured};
+        struct util_error e;
+        util_error_clear(&e);
+        char *text = NULL;
+        int rc = UTIL_OK;
+        if (!case_template_scan(s->path_template, on_use, &u, &e) && !u.captured_used &&
+            !case_template_expand_text(v, s->path_template, &text, &e) &&
+            !case_path_ok(text, why, sizeof(why))) {
+            case_ptr_join(p, sizeof(p), pointer, "path");
+            rc = case_fail_at(c, p, UTIL_ERR_INVALID,
+                              "path: the request path %s once its templates are filled in "
+                              "(from vars:, --run-id or the environment)",
+                              why);
+        }
+        free(text);
+        if (rc)
+            return rc;
+    }
     cJSON_ArrayForEach(it, s->headers)
     {
         if (!cJSON_IsString(it) || !case_template_has(it->valuestring))

@@ -112,5 +112,8 @@ int case_build_step(struct case_ctx *c, const cJSON *node, const struct cy_step 
  * content_type holding CR, LF, NUL or another control character, in the
  * step node at pointer. */
 int case_check_step_headers(struct case_ctx *c, const cJSON *node, const char *pointer);
+/* Whether a raw request path can go into the request line: no CR, LF, NUL
+ * or other control character (why says which when not). */
+bool case_path_ok(const char *path, char *why, size_t size);
 
 #endif

@@ -283,6 +283,9 @@ int case_build_step(struct case_ctx *c, const cJSON *node, const struct cy_step 
             return case_fail_at(c, path ? p : pointer, UTIL_ERR_INVALID,
                                 "with method:, path: is the request path (a string starting with "
                                 "'/')");
+        char why[128];
+        if (!case_path_ok(path->valuestring, why, sizeof(why)))
+            return case_fail_at(c, p, UTIL_ERR_INVALID, "path: the request path %s", why);
         s->path_template = case_strdup(path->valuestring);
         if (!s->method || !s->path_template)
             return util_error_set(c->err, UTIL_ERR_NOMEM, "out of memory");

@@ -252,6 +252,11 @@ static const struct row rows[] = {
                "headers: x-custom: the value contains a carriage return (CR) once its templates "
                "are filled in",
                "@input", NULL, NULL),
+    HEADER_ROW(
+        "CR LF from vars: into a raw path", "raw-path-crlf.yaml", S_OK, 2, NULL, NULL,
+        "raw-path-crlf.yaml:7:9: path: the request path contains a carriage return (CR) once "
+        "its templates are filled in",
+        "@input", NULL, NULL),
     HEADER_ROW("CR LF from the environment into a header", "header-env-crlf.yaml", S_OK, 2, NULL,
                NULL, "headers: x-custom: the value contains a carriage return (CR) once its",
                "@input", "INGESTCHECK_BAD_HEADER=a\r\nX-Injected: yes", NULL),

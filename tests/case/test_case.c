@@ -464,6 +464,16 @@ static void test_header_templates(void **state)
                   "t.yaml:5:19: headers: x-r: longer than 16384 bytes once its templates are "
                   "filled in (from vars:, --run-id or the environment)");
     check_headers(text, "short", NULL);
+    /* A raw request path, as written and from vars. */
+    expect_error("cases:\n  - name: a\n    steps:\n      - method: GET\n"
+                 "        path: \"/1/tasks\\r\\nX-Injected: yes\"\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:5:9: path: the request path contains a carriage return (CR)");
+    check_headers("cases:\n  - name: a\n    vars: {p: \"a\\nb\"}\n    steps:\n"
+                  "      - method: GET\n        path: \"/1/{{p}}\"\n",
+                  NULL,
+                  "t.yaml:6:9: path: the request path contains a line feed (LF) once its "
+                  "templates are filled in (from vars:, --run-id or the environment)");
     /* A capture shadowing the var: the run checks the captured value. */
     snprintf(text, sizeof(text),
              "%s        capture: {evil: $.tasks}\n      - operation: getTasks\n"
