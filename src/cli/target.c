@@ -27,11 +27,11 @@ bool cli_check_header_value(const char *source, const char *header, const char *
         return true;
     size_t n = strlen(value);
     if (!util_header_value_ok(value, n, why, sizeof(why))) {
-        cli_error("%s %s; it is sent as the %s header", source, why, header);
+        cli_error("%s %s; it goes into the %s header", source, why, header);
         return false;
     }
     if (n + strlen(header) + 2 > UTIL_CAP_HEADER_LINE) {
-        cli_error("%s is longer than %zu bytes; it is sent as the %s header", source,
+        cli_error("%s is longer than %zu bytes; it goes into the %s header", source,
                   UTIL_CAP_HEADER_LINE - strlen(header) - 2, header);
         return false;
     }

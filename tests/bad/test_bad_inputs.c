@@ -267,12 +267,12 @@ static const struct row rows[] = {
                NULL, "--run-id must be 1 to 256 bytes long, got 20000", "--run-id", NULL,
                "--run-id", "@LONG"),
     HEADER_ROW("LF in --api-key", "get-tasks.yaml", S_OK, 2, NULL, NULL,
-               "--api-key contains a line feed (LF); it is sent as the x-algolia-api-key header",
+               "--api-key contains a line feed (LF); it goes into the x-algolia-api-key header",
                "--api-key", NULL, "--api-key", "key\nX-Injected: yes"),
     HEADER_ROW("a 20 000-byte --api-key", "get-tasks.yaml", S_OK, 2, NULL, NULL,
                "--api-key is longer than", "--api-key", NULL, "--api-key", "@LONG"),
     HEADER_ROW("CR LF in ALGOLIA_APPLICATION_ID", "get-tasks.yaml", S_OK, 2, NULL, NULL,
-               "ALGOLIA_APPLICATION_ID contains a carriage return (CR); it is sent as the "
+               "ALGOLIA_APPLICATION_ID contains a carriage return (CR); it goes into the "
                "x-algolia-application-id header",
                "ALGOLIA_APPLICATION_ID", "ALGOLIA_APPLICATION_ID=APP\r\nX-Injected: yes", NULL),
     HEADER_ROW("CR LF captured from a response, used in a header", "header-captured-crlf.yaml",
