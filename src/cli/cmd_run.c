@@ -57,8 +57,9 @@ enum {
 };
 
 static const struct cli_option run_options[] = {
-    {"base-url", 0, CLI_ARG_STRING, "URL", "run against this server (default: the embedded mock)",
-     OPT_BASE_URL, false},
+    {"base-url", 0, CLI_ARG_STRING, "URL",
+     "run against this http:// or https:// server (default: the embedded mock)", OPT_BASE_URL,
+     false},
     {"region", 0, CLI_ARG_STRING, "REGION",
      "run against https://data.REGION.algolia.com (us or eu)", OPT_REGION, false},
     {"app-id", 0, CLI_ARG_STRING, "ID", "application ID (default: $ALGOLIA_APPLICATION_ID)",
@@ -83,7 +84,8 @@ static const struct cli_option run_options[] = {
      OPT_RETRIES, false},
     {"cacert", 0, CLI_ARG_STRING, "FILE", "CA bundle for TLS verification", OPT_CACERT, false},
     {"insecure", 0, CLI_ARG_NONE, NULL, "do not verify TLS certificates", OPT_INSECURE, false},
-    {"run-id", 0, CLI_ARG_STRING, "ID", "the run's identifier, {{run.id}} (default: random)",
+    {"run-id", 0, CLI_ARG_STRING, "ID",
+     "the run's identifier, {{run.id}}: 1 to 256 bytes, no control characters (default: random)",
      OPT_RUN_ID, false},
     {"list", 0, CLI_ARG_NONE, NULL, "list the selected cases and exit", OPT_LIST, false},
     {"timings", 0, CLI_ARG_NONE, NULL,
