@@ -18,6 +18,7 @@
  *    without CR, LF or NUL, within HTTP_CAP_HEADER_LINE; what it refuses
  *    has a one-line message naming the header (UTIL_ERR_INVALID or
  *    UTIL_ERR_LIMIT). */
+#include "fuzz_case_common.h"
 #include "fuzz_common.h"
 
 #include "case/case.h"
@@ -31,30 +32,6 @@
 #include <string.h>
 
 #define NAME "fuzz.yaml"
-
-static struct case_loader *loader;
-
-static void destroy_loader(void)
-{
-    case_loader_destroy(loader);
-    loader = NULL;
-}
-
-static struct case_loader *get_loader(void)
-{
-    if (!loader) {
-        struct util_error err;
-        util_error_clear(&err);
-        loader = case_loader_create(fuzz_schemas_dir(), &err);
-        /* What {{env.CRLF}} and {{env.FUZZ_OK}} give, before the run and in it. */
-        setenv("CRLF", "a\r\nX-Injected: yes", 1);
-        setenv("FUZZ_OK", "env-value", 1);
-        if (!loader)
-            fuzz_fail("case_loader_create(%s): %s", fuzz_schemas_dir(), err.message);
-        atexit(destroy_loader);
-    }
-    return loader;
-}
 
 /* RFC 9110 tchar, written out again so as not to trust util/header.c. */
 static bool token(const char *s)
@@ -220,10 +197,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(first);
     }
 
+    /* What {{env.CRLF}} and {{env.FUZZ_OK}} give, before the run and in it. */
+    setenv("CRLF", "a\r\nX-Injected: yes", 1);
+    setenv("FUZZ_OK", "env-value", 1);
     struct case_file *f = NULL;
     struct util_error err;
     util_error_clear(&err);
-    if (case_file_load_text(get_loader(), text, size, NAME, &f, &err) == UTIL_OK) {
+    if (case_file_load_text(fuzz_case_loader(), text, size, NAME, &f, &err) == UTIL_OK) {
         struct case_suite s = {.files = &f, .count = 1, .alloc = 1};
         util_error_clear(&err);
         int rc = case_suite_check_headers(&s, "run-fuzz", &err);
