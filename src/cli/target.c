@@ -8,6 +8,7 @@
 #include "util/caps.h"
 #include "util/header.h"
 
+#include <stdio.h>
 #include <string.h>
 
 bool cli_check_url(const char *option, const char *url)
@@ -40,7 +41,7 @@ bool cli_check_header_value(const char *source, const char *header, const char *
 
 bool cli_check_run_id(const char *id)
 {
-    char why[128] = "";
+    char why[128];
     if (!id)
         return true;
     size_t n = strlen(id);
@@ -48,10 +49,10 @@ bool cli_check_run_id(const char *id)
         cli_error("--run-id must be 1 to %d bytes long, got %zu", CLI_CAP_RUN_ID, n);
         return false;
     }
-    if (!util_header_value_ok(id, n, why, sizeof(why)) || strchr(id, '\t')) {
-        cli_error("--run-id %s; it goes into resource names, paths and headers",
-                  strchr(id, '\t') && !why[0] ? "contains a tab" : why);
-        return false;
-    }
-    return true;
+    if (strchr(id, '\t'))
+        snprintf(why, sizeof(why), "contains a tab");
+    else if (util_header_value_ok(id, n, why, sizeof(why)))
+        return true;
+    cli_error("--run-id %s; it goes into resource names, paths and headers", why);
+    return false;
 }
