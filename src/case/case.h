@@ -174,6 +174,16 @@ void case_suite_finish(struct case_suite *s);
 int case_suite_load(const struct case_loader *l, const char *const *paths, size_t npaths,
                     struct case_suite *s, struct util_error *err);
 
+/* Fills in, as a run will, the templates of every request header (and raw
+ * request path) that takes its value from vars:, --run-id (run_id; NULL: a
+ * placeholder) or the environment, and refuses one that would hold CR, LF,
+ * NUL or another control character, or pass the header line cap: err is
+ * "file:line:col: headers: NAME: ..." or "...: path: ..." (UTIL_ERR_INVALID
+ * or UTIL_ERR_LIMIT). What uses a captured value is checked when the
+ * request is built. */
+int case_suite_check_headers(const struct case_suite *s, const char *run_id,
+                             struct util_error *err);
+
 /* Total number of cases in s. */
 size_t case_suite_count(const struct case_suite *s);
 

@@ -87,6 +87,22 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints an error struct as "ingestcheck: [file:line:col: ]message". */
 void cli_report_error(const struct util_error *err);
 
+/* Longest --run-id: it prefixes resource names and may go into paths,
+ * bodies and headers. */
+#define CLI_CAP_RUN_ID 256
+
+/* Whether --base-url (option names it) is an http or https URL with a host
+ * and a valid port; prints a one-line error and returns false when not. */
+bool cli_check_url(const char *option, const char *url);
+/* Whether value (may be NULL), given by source (an option or environment
+ * variable), can be sent in the header called header: no CR, LF, NUL or
+ * other control character, within the header line cap. Prints a one-line
+ * error naming source (never the value) and returns false when not. */
+bool cli_check_header_value(const char *source, const char *header, const char *value);
+/* Whether --run-id (may be NULL) has no control character and is at most
+ * CLI_CAP_RUN_ID bytes; prints a one-line error when not. */
+bool cli_check_run_id(const char *id);
+
 /* File descriptors a run needs besides those open: reports, case files,
  * cassettes and the embedded mock's own; then per job a socket at each end
  * of a connection to the embedded mock and libcurl's. */

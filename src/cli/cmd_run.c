@@ -57,8 +57,9 @@ enum {
 };
 
 static const struct cli_option run_options[] = {
-    {"base-url", 0, CLI_ARG_STRING, "URL", "run against this server (default: the embedded mock)",
-     OPT_BASE_URL, false},
+    {"base-url", 0, CLI_ARG_STRING, "URL",
+     "run against this http:// or https:// server (default: the embedded mock)", OPT_BASE_URL,
+     false},
     {"region", 0, CLI_ARG_STRING, "REGION",
      "run against https://data.REGION.algolia.com (us or eu)", OPT_REGION, false},
     {"app-id", 0, CLI_ARG_STRING, "ID", "application ID (default: $ALGOLIA_APPLICATION_ID)",
@@ -83,7 +84,8 @@ static const struct cli_option run_options[] = {
      OPT_RETRIES, false},
     {"cacert", 0, CLI_ARG_STRING, "FILE", "CA bundle for TLS verification", OPT_CACERT, false},
     {"insecure", 0, CLI_ARG_NONE, NULL, "do not verify TLS certificates", OPT_INSECURE, false},
-    {"run-id", 0, CLI_ARG_STRING, "ID", "the run's identifier, {{run.id}} (default: random)",
+    {"run-id", 0, CLI_ARG_STRING, "ID",
+     "the run's identifier, {{run.id}}: 1 to 256 bytes, no control characters (default: random)",
      OPT_RUN_ID, false},
     {"list", 0, CLI_ARG_NONE, NULL, "list the selected cases and exit", OPT_LIST, false},
     {"timings", 0, CLI_ARG_NONE, NULL,
@@ -298,6 +300,16 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         cli_error("--timeout must be positive and --retries not negative");
         goto cleanup;
     }
+    /* What goes into the URL and the headers: refused before anything runs. */
+    const char *opt_app_id = cli_get(args, OPT_APP_ID), *opt_api_key = cli_get(args, OPT_API_KEY);
+    if ((cli_has(args, OPT_BASE_URL) && !cli_check_url("--base-url", base_url)) ||
+        !cli_check_run_id(cli_get(args, OPT_RUN_ID)) ||
+        !cli_check_header_value(opt_app_id ? "--app-id" : "ALGOLIA_APPLICATION_ID",
+                                "x-algolia-application-id",
+                                opt_app_id ? opt_app_id : getenv("ALGOLIA_APPLICATION_ID")) ||
+        !cli_check_header_value(opt_api_key ? "--api-key" : "ALGOLIA_API_KEY", "x-algolia-api-key",
+                                opt_api_key ? opt_api_key : getenv("ALGOLIA_API_KEY")))
+        goto cleanup;
     struct coverage_gates gates;
     if (!cli_coverage_gates(cli_get(args, OPT_FAIL_UNDER), cli_has(args, OPT_FAIL_ON_SPEC_GAP),
                             &gates))
@@ -349,7 +361,8 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         cli_error("no case file found in %s", given[0]);
         goto cleanup;
     }
-    if (case_suite_load(loader, (const char *const *)case_files, ncase_files, &suite, &err)) {
+    if (case_suite_load(loader, (const char *const *)case_files, ncase_files, &suite, &err) ||
+        case_suite_check_headers(&suite, cli_get(args, OPT_RUN_ID), &err)) {
         cli_report_error(&err);
         goto cleanup;
     }

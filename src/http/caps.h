@@ -2,10 +2,13 @@
 #ifndef INGESTCHECK_HTTP_CAPS_H
 #define INGESTCHECK_HTTP_CAPS_H
 
+#include "util/caps.h"
+
 /* Response headers kept per response; further headers are dropped. */
 #define HTTP_CAP_HEADER_COUNT 512
-/* Length of one header line kept (name + value); longer lines are dropped. */
-#define HTTP_CAP_HEADER_LINE (16u * 1024u)
+/* Length of one header line sent or kept (name + value); longer response
+ * lines are dropped, a longer request line is not sent. */
+#define HTTP_CAP_HEADER_LINE UTIL_CAP_HEADER_LINE
 /* Redirects are never followed (credentials must not leak to another host). */
 /* Pause between two attempts of a retried request, times the attempt number. */
 #define HTTP_RETRY_BACKOFF_MS 200L

@@ -169,6 +169,8 @@ static int configure(struct curl_transport *t, const struct http_request *req,
             c = curl_easy_setopt(e, opt, val);                                                     \
     } while (0)
     SET(CURLOPT_URL, req->url);
+    SET(CURLOPT_PROTOCOLS_STR, "http,https");
+    SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_ERRORBUFFER, errbuf);
     SET(CURLOPT_TIMEOUT_MS, t->opts.timeout_ms);
@@ -217,6 +219,13 @@ static int curl_send(struct http_transport *base, const struct http_request *req
         goto cleanup;
     }
     http_response_finish(resp);
+    /* The last line of defence: the runner refuses these earlier, with the
+     * case file's position or the option's name. */
+    rc = http_headers_check(&req->headers, err);
+    if (rc) {
+        util_error_prefix(err, "request not sent");
+        goto cleanup;
+    }
     for (size_t i = 0; i < req->headers.count; i++) {
         util_buf_reset(&line);
         const struct http_header *h = &req->headers.items[i];
@@ -226,7 +235,12 @@ static int curl_send(struct http_transport *base, const struct http_request *req
         struct curl_slist *n = rc ? NULL : curl_slist_append(hdrs, line.data);
         if (!n) {
             rc = rc ? rc : UTIL_ERR_NOMEM;
-            util_error_set(err, rc, "%s building header %s", util_status_name(rc), h->name);
+            if (rc == UTIL_ERR_LIMIT)
+                util_error_set(err, rc,
+                               "header %s is longer than %u bytes; the request is not sent",
+                               h->name, HTTP_CAP_HEADER_LINE);
+            else
+                util_error_set(err, rc, "out of memory building header %s", h->name);
             goto cleanup;
         }
         hdrs = n;

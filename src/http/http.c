@@ -2,6 +2,9 @@
 #include "http/http.h"
 
 #include "http/caps.h"
+#include "util/header.h"
+
+#include <stdio.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +90,23 @@ const char *http_headers_get(const struct http_headers *h, const char *name)
         if (strcasecmp(h->items[i].name, name) == 0)
             return h->items[i].value;
     return NULL;
+}
+
+int http_headers_check(const struct http_headers *h, struct util_error *err)
+{
+    for (size_t i = 0; i < h->count; i++) {
+        const struct http_header *x = &h->items[i];
+        char why[128];
+        size_t vlen = strlen(x->value);
+        if (!util_header_name_ok(x->name, why, sizeof(why)))
+            return util_error_set(err, UTIL_ERR_INVALID, "header name '%s' %s", x->name, why);
+        if (!util_header_value_ok(x->value, vlen, why, sizeof(why)))
+            return util_error_set(err, UTIL_ERR_INVALID, "header %s: the value %s", x->name, why);
+        if (strlen(x->name) + 2 + vlen > HTTP_CAP_HEADER_LINE)
+            return util_error_set(err, UTIL_ERR_LIMIT, "header %s: longer than %u bytes", x->name,
+                                  HTTP_CAP_HEADER_LINE);
+    }
+    return UTIL_OK;
 }
 
 void http_request_init(struct http_request *r)

@@ -32,6 +32,11 @@ void http_headers_remove(struct http_headers *h, const char *name);
 int http_headers_set(struct http_headers *h, const char *name, const char *value);
 /* First value of name (case-insensitive), borrowed, or NULL. */
 const char *http_headers_get(const struct http_headers *h, const char *name);
+/* Whether every header of h can be sent: its name an RFC 9110 token, its
+ * value free of CR, LF, NUL and other control characters, the line within
+ * HTTP_CAP_HEADER_LINE. UTIL_OK, or UTIL_ERR_INVALID / UTIL_ERR_LIMIT with
+ * err naming the first header that cannot (never its value). */
+int http_headers_check(const struct http_headers *h, struct util_error *err);
 
 struct http_request {
     char *method; /* owned, "GET" */
@@ -122,6 +127,13 @@ struct http_transport *http_curl_create(const struct http_options *opts, struct 
 /* Calls curl_global_init once; call from main before threads start. */
 int http_global_init(struct util_error *err);
 void http_global_cleanup(void);
+
+/* Whether url can be a target: an absolute http or https URL with a host,
+ * a port from 1 to 65535 when one is given, an optional path, no query,
+ * fragment, space or control character. UTIL_OK, or UTIL_ERR_USAGE with
+ * err saying what is wrong, to follow the option's name ("has the scheme
+ * 'file:'; only http and https are supported"); userinfo is never echoed. */
+int http_url_check(const char *url, struct util_error *err);
 
 /* One-line name of a failure ("connection refused", "timed out", ...). */
 const char *http_failure_name(enum http_failure f);

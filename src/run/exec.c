@@ -459,6 +459,8 @@ static int build_request(struct worker *w, const struct case_step *s, struct bui
         if (!rc)
             rc = http_headers_add(&b->req.headers, it->string, it->valuestring);
     }
+    if (!rc)
+        rc = http_headers_check(&b->req.headers, err); /* a captured value may hold CR or LF */
     if (!rc && body_text)
         rc = http_request_set_body(&b->req, body_text, strlen(body_text));
     free(body_text);

@@ -14,6 +14,8 @@
 #define UTIL_CAP_VIOLATIONS 1000
 /* Depth of schema evaluation ($ref chains, nested applicators). */
 #define UTIL_CAP_EVAL_DEPTH 512
+/* One HTTP header line (name, ": ", value), sent or kept. */
+#define UTIL_CAP_HEADER_LINE (16u * 1024u)
 /* A diagnostic message built in a buffer. */
 #define UTIL_CAP_MESSAGE (64u * 1024u)
 

@@ -84,6 +84,7 @@ enum script {
     S_TLS_SELF,      /* openssl s_server with a self-signed certificate */
     S_TLS_EXPIRED,   /* with an expired one, trusted by --cacert */
     S_CASSETTE,      /* no server: replay of cases/smoke.yaml from a cassette */
+    S_ERROR_CRLF,    /* 400 with a message holding CR LF and "X-Injected: yes" */
 };
 
 /* How a cassette row edits the shipped cases/cassettes/smoke.yaml. */
@@ -111,23 +112,46 @@ struct row {
     const char *check;  /* a check that must have failed (exit 1, or 2 with reports) */
     const char *detail; /* ... whose message contains this */
     const char *line;   /* exit 2: the stderr line contains this */
+    /* Injection rows (issue 12): more arguments ("@LONG": 20 000 bytes;
+     * --app-id and --api-key replace the defaults), an environment
+     * variable NAME=VALUE, and what the exit-2 line names instead of the
+     * case file or URL ("@input": the case file; then the scripted server
+     * must have had no request at all). */
+    const char *args[6];
+    const char *env;
+    const char *names;
 };
 
 #define CASE_ROW(name, file, code, check, detail, line)                                            \
     {                                                                                              \
-        "case file", name, file, S_MOCK, E_NONE, NULL, code, check, detail, line                   \
+        "case file", name, file, S_MOCK, E_NONE, NULL, code, check, detail, line, .env = NULL      \
     }
 #define RESPONSE_ROW(name, script, code, check, detail)                                            \
     {                                                                                              \
-        "response", name, "get-tasks.yaml", script, E_NONE, "5000", code, check, detail, NULL      \
+        "response", name, "get-tasks.yaml", script, E_NONE, "5000", code, check, detail, NULL,     \
+            .env = NULL                                                                            \
     }
 #define SERVER_ROW(name, script, timeout, code, check, detail, line)                               \
     {                                                                                              \
-        "server", name, "get-tasks.yaml", script, E_NONE, timeout, code, check, detail, line       \
+        "server", name, "get-tasks.yaml", script, E_NONE, timeout, code, check, detail, line,      \
+            .env = NULL                                                                            \
+    }
+/* A header row runs against the scripted server, which must never see an
+ * X-Injected header (no row may, in fact). */
+#define HEADER_ROW(name, file, script, code, check, detail, line, names, env, ...)                 \
+    {                                                                                              \
+        "injection", name, file, script, E_NONE, NULL, code, check, detail, line, {__VA_ARGS__},   \
+            env, names                                                                             \
+    }
+#define URL_ROW(name, url, line)                                                                   \
+    {                                                                                              \
+        "url", name, "get-tasks.yaml", S_MOCK, E_NONE, NULL, 2, NULL, NULL, line,                  \
+            {"--base-url", url, "--app-id", "BADAPP", "--api-key", "bad-input-key"}, NULL,         \
+            "--base-url"                                                                           \
     }
 #define CASSETTE_ROW(name, edit, code, line)                                                       \
     {                                                                                              \
-        "cassette", name, NULL, S_CASSETTE, edit, NULL, code, NULL, NULL, line                     \
+        "cassette", name, NULL, S_CASSETTE, edit, NULL, code, NULL, NULL, line, .env = NULL        \
     }
 
 static const struct row rows[] = {
@@ -185,7 +209,7 @@ static const struct row rows[] = {
     RESPONSE_ROW("NUL in an enum value (not cut)", S_NUL_ENUM, 1, "contract.schema",
                  "/tasks/0/action: \"replace"),
     {"response", "NUL in an expected string (not cut)", "nul-expect.yaml", S_NUL_STRING, E_NONE,
-     "5000", 1, "expect.body", "/tasks/0/sourceID: expected \"line1\\nline2\"", NULL},
+     "5000", 1, "expect.body", "/tasks/0/sourceID: expected \"line1\\nline2\"", NULL, .env = NULL},
     RESPONSE_ROW("20 000 headers", S_HEADER_FLOOD, 1, "transport",
                  "connection dropped or malformed answer"),
     RESPONSE_ROW("not HTTP at all", S_NOT_HTTP, 1, "transport", "HTTP/0.9"),
@@ -222,6 +246,60 @@ static const struct row rows[] = {
     CASSETTE_ROW("an empty file", E_EMPTY, 2, NULL),
     CASSETTE_ROW("not UTF-8", E_NOT_UTF8, 2, NULL),
     CASSETTE_ROW("missing, replay only", E_MISSING, 2, "no cassette for"),
+
+    HEADER_ROW(
+        "CR LF in a header value", "header-crlf.yaml", S_OK, 2, NULL, NULL,
+        "header-crlf.yaml:6:19: headers: x-custom: the value contains a carriage return (CR)",
+        "@input", NULL, NULL),
+    HEADER_ROW("a space in a header name", "header-name-space.yaml", S_OK, 2, NULL, NULL,
+               "headers: the name 'x custom' contains a space (a header name is an RFC 9110 "
+               "token)",
+               "@input", NULL, NULL),
+    HEADER_ROW("CR LF in content_type", "content-type-crlf.yaml", S_OK, 2, NULL, NULL,
+               "content-type-crlf.yaml:8:9: content_type contains a carriage return (CR)", "@input",
+               NULL, NULL),
+    HEADER_ROW("CR LF from vars: into a header", "header-var-crlf.yaml", S_OK, 2, NULL, NULL,
+               "headers: x-custom: the value contains a carriage return (CR) once its templates "
+               "are filled in",
+               "@input", NULL, NULL),
+    HEADER_ROW(
+        "CR LF from vars: into a raw path", "raw-path-crlf.yaml", S_OK, 2, NULL, NULL,
+        "raw-path-crlf.yaml:7:9: path: the request path contains a carriage return (CR) once "
+        "its templates are filled in",
+        "@input", NULL, NULL),
+    HEADER_ROW("CR LF from the environment into a header", "header-env-crlf.yaml", S_OK, 2, NULL,
+               NULL, "headers: x-custom: the value contains a carriage return (CR) once its",
+               "@input", "INGESTCHECK_BAD_HEADER=a\r\nX-Injected: yes", NULL),
+    HEADER_ROW("CR LF in --run-id, used in a header", "header-run-id.yaml", S_OK, 2, NULL, NULL,
+               "--run-id contains a carriage return (CR)", "--run-id", NULL, "--run-id",
+               "a\r\nX-Injected: yes"),
+    HEADER_ROW("a 20 000-byte --run-id, used in a header", "header-run-id.yaml", S_OK, 2, NULL,
+               NULL, "--run-id must be 1 to 256 bytes long, got 20000", "--run-id", NULL,
+               "--run-id", "@LONG"),
+    HEADER_ROW("LF in --api-key", "get-tasks.yaml", S_OK, 2, NULL, NULL,
+               "--api-key contains a line feed (LF); it goes into the x-algolia-api-key header",
+               "--api-key", NULL, "--api-key", "key\nX-Injected: yes"),
+    HEADER_ROW("a 20 000-byte --api-key", "get-tasks.yaml", S_OK, 2, NULL, NULL,
+               "--api-key is longer than", "--api-key", NULL, "--api-key", "@LONG"),
+    HEADER_ROW("CR LF in ALGOLIA_APPLICATION_ID", "get-tasks.yaml", S_OK, 2, NULL, NULL,
+               "ALGOLIA_APPLICATION_ID contains a carriage return (CR); it goes into the "
+               "x-algolia-application-id header",
+               "ALGOLIA_APPLICATION_ID", "ALGOLIA_APPLICATION_ID=APP\r\nX-Injected: yes", NULL),
+    HEADER_ROW("CR LF captured from a response, used in a header", "header-captured-crlf.yaml",
+               S_ERROR_CRLF, 1, "template",
+               "header x-custom: the value contains a carriage return (CR)", NULL, NULL, NULL,
+               NULL),
+
+    URL_ROW("a file: URL", "file:///etc/passwd#",
+            "--base-url has the scheme 'file:'; only http and https are supported"),
+    URL_ROW("a gopher: URL", "gopher://127.0.0.1:70/",
+            "--base-url has the scheme 'gopher:'; only http and https are supported"),
+    URL_ROW("an empty URL", "", "--base-url is empty"),
+    URL_ROW("a space before the port", "http://127.0.0.1: 80", "--base-url contains a space"),
+    URL_ROW("port 99999", "http://127.0.0.1:99999",
+            "--base-url has the port '99999', not a number from 1 to 65535"),
+    URL_ROW("no host", "http://", "--base-url has no host"),
+    URL_ROW("not a URL", "127.0.0.1:8080", "--base-url is not an absolute URL"),
 };
 
 /* ---- the scripted server ---- */
@@ -232,6 +310,8 @@ struct server {
     enum script script;
     pthread_t thread;
     atomic_int stop;
+    atomic_int requests;         /* request heads read */
+    atomic_int injected;         /* ... of which held an X-Injected header */
     const char *gz_ok, *gz_bomb; /* gzip bodies */
     size_t gz_ok_len, gz_bomb_len;
 };
@@ -296,8 +376,12 @@ static bool read_head(struct server *s, int c)
             return false;
         len += (size_t)k;
         buf[len] = '\0';
-        if (strstr(buf, "\r\n\r\n") || len == sizeof(buf) - 1)
+        if (strstr(buf, "\r\n\r\n") || len == sizeof(buf) - 1) {
+            atomic_fetch_add(&s->requests, 1);
+            if (strstr(buf, "\nX-Injected:") || strstr(buf, "\rX-Injected:"))
+                atomic_fetch_add(&s->injected, 1);
             return true;
+        }
     }
     return false;
 }
@@ -455,6 +539,14 @@ static void serve_one(struct server *s, int c)
                 break;
             nap(s, s->script == S_DRIP ? 2 : 100);
         }
+        break;
+    }
+    case S_ERROR_CRLF: {
+        static const char b[] = "{\"message\":\"a\\r\\nX-Injected: yes\"}";
+        sendf(c,
+              "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
+              "Content-Length: %zu\r\n\r\n%s",
+              sizeof(b) - 1, b);
         break;
     }
     case S_REDIRECT_LOOP:
@@ -797,9 +889,11 @@ static void judge(const struct row *r, struct outcome *o)
     if (r->exit_code == 2) {
         size_t n = strlen(err);
         const char *nl = strchr(err, '\n');
-        const char *name = r->script == S_CASSETTE ? o->cassette
-                           : r->script == S_MOCK   ? o->input
-                                                   : o->url;
+        const char *name = r->names && strcmp(r->names, "@input") == 0 ? o->input
+                           : r->names                                  ? r->names
+                           : r->script == S_CASSETTE                   ? o->cassette
+                           : r->script == S_MOCK                       ? o->input
+                                                                       : o->url;
         if (strncmp(err, "ingestcheck: ", 13) != 0 || !nl || nl != err + n - 1)
             broken(o, "stderr is not one line \"ingestcheck: ...\": %s", err);
         else if (!strstr(err, name))
@@ -911,13 +1005,31 @@ static void run_row(size_t index, const struct row *r, struct outcome *o)
         started = true;
         snprintf(o->url, sizeof(o->url), "http://127.0.0.1:%u", srv.port);
     }
+    static char long_arg[20001];
+    memset(long_arg, 'a', sizeof(long_arg) - 1);
+    bool own_app_id = r->env && strncmp(r->env, "ALGOLIA_APPLICATION_ID=", 23) == 0,
+         own_api_key = false;
+    for (size_t i = 0; i < sizeof(r->args) / sizeof(r->args[0]) && r->args[i]; i++) {
+        own_app_id = own_app_id || strcmp(r->args[i], "--app-id") == 0;
+        own_api_key = own_api_key || strcmp(r->args[i], "--api-key") == 0;
+        args[n++] = strcmp(r->args[i], "@LONG") == 0 ? long_arg : r->args[i];
+    }
     if (o->url[0]) {
         args[n++] = "--base-url";
         args[n++] = o->url;
-        args[n++] = "--app-id";
-        args[n++] = "BADAPP";
-        args[n++] = "--api-key";
-        args[n++] = "bad-input-key";
+        if (!own_app_id) {
+            args[n++] = "--app-id";
+            args[n++] = "BADAPP";
+        }
+        if (!own_api_key) {
+            args[n++] = "--api-key";
+            args[n++] = "bad-input-key";
+        }
+    }
+    char env_name[64] = "";
+    if (r->env) {
+        snprintf(env_name, sizeof(env_name), "%.*s", (int)strcspn(r->env, "="), r->env);
+        setenv(env_name, strchr(r->env, '=') + 1, 1);
     }
     if (r->timeout) {
         args[n++] = "--timeout";
@@ -927,6 +1039,8 @@ static void run_row(size_t index, const struct row *r, struct outcome *o)
     args[n] = NULL;
 
     o->code = proc_run(args, out, err, NULL, proc_deadline(ROW_DEADLINE_MS), &o->hung);
+    if (env_name[0])
+        unsetenv(env_name);
     if (started) {
         atomic_store(&srv.stop, 1);
         pthread_join(srv.thread, NULL);
@@ -936,6 +1050,10 @@ static void run_row(size_t index, const struct row *r, struct outcome *o)
     o->out = test_slurp(out, NULL);
     o->err = test_slurp(err, NULL);
     judge(r, o);
+    if (started && atomic_load(&srv.injected))
+        broken(o, "the server received an X-Injected header");
+    if (started && r->names && r->exit_code == 2 && atomic_load(&srv.requests))
+        broken(o, "the server had %d request(s): nothing may be sent", atomic_load(&srv.requests));
 }
 
 /* ---- commands other than run, on generated inputs (issue 12) ----

@@ -15,6 +15,7 @@
  *    an upper-case method, a path template starting with '/', statuses in
  *    range, well-formed captures, an operation for operation steps, and
  *    templates that parse. */
+#include "fuzz_case_common.h"
 #include "fuzz_common.h"
 
 #include "case/case.h"
@@ -28,27 +29,6 @@
 #include <string.h>
 
 #define NAME "fuzz.yaml"
-
-static struct case_loader *loader;
-
-static void destroy_loader(void)
-{
-    case_loader_destroy(loader);
-    loader = NULL;
-}
-
-static struct case_loader *get_loader(void)
-{
-    if (!loader) {
-        struct util_error err;
-        util_error_clear(&err);
-        loader = case_loader_create(fuzz_schemas_dir(), &err);
-        if (!loader)
-            fuzz_fail("case_loader_create(%s): %s", fuzz_schemas_dir(), err.message);
-        atexit(destroy_loader);
-    }
-    return loader;
-}
 
 static void check_expect(const struct case_expect *e, const char *what)
 {
@@ -133,7 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > FUZZ_MAX_INPUT)
         return 0;
-    const struct case_loader *l = get_loader();
+    const struct case_loader *l = fuzz_case_loader();
     struct case_file *f = (struct case_file *)&f; /* must be reset to NULL */
     struct util_error err;
     util_error_clear(&err);

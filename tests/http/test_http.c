@@ -2,6 +2,8 @@
  * raw-socket server on port 0 whose behaviour each test picks. */
 #include "http/http.h"
 
+#include "http/caps.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -477,6 +479,147 @@ static void test_bad_request(void **state)
     http_transport_destroy(t);
 }
 
+/* No request whose headers could split the header block leaves: the
+ * transport refuses it and the server sees nothing. */
+static void test_injection_not_sent(void **state)
+{
+    (void)state;
+    struct server *s = server_start(SERVE_ECHO);
+    struct http_transport *t = transport(5000, 0, 0);
+    struct http_response resp;
+    struct util_error err;
+    http_response_init(&resp);
+    static const struct {
+        const char *name, *value, *why;
+    } bad[] = {
+        {"x-custom", "a\r\nX-Injected: yes",
+         "header x-custom: the value contains a carriage return"},
+        {"x-custom", "a\nX-Injected: yes", "header x-custom: the value contains a line feed (LF)"},
+        {"x-custom", "a\rX-Injected: yes", "the value contains a carriage return (CR)"},
+        {"x-custom",
+         "a\x01"
+         "b",
+         "the value contains the control character 0x01"},
+        {"x custom", "a", "header name 'x custom' contains a space"},
+        {"x-a\r\nX-Injected", "yes", "contains a carriage return (CR) (a header name is"},
+        {"", "a", "is empty"},
+        {"x:y", "a", "contains ':'"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct http_request req;
+        http_request_init(&req);
+        assert_int_equal(http_request_set(&req, "GET", url_of(s, "/x")), 0);
+        assert_int_equal(http_headers_add(&req.headers, bad[i].name, bad[i].value), 0);
+        assert_int_equal(http_headers_check(&req.headers, &err), UTIL_ERR_INVALID);
+        util_error_clear(&err);
+        assert_int_equal(http_send(t, &req, &resp, &err), UTIL_ERR_INVALID);
+        if (!strstr(err.message, bad[i].why))
+            fail_msg("row %zu: '%s' does not say '%s'", i, err.message, bad[i].why);
+        assert_null(strchr(err.message, '\n'));
+        http_request_finish(&req);
+    }
+    /* A header line past the cap is refused the same way. */
+    struct http_request req;
+    http_request_init(&req);
+    char *big = malloc(HTTP_CAP_HEADER_LINE + 1);
+    memset(big, 'a', HTTP_CAP_HEADER_LINE);
+    big[HTTP_CAP_HEADER_LINE] = '\0';
+    assert_int_equal(http_request_set(&req, "GET", url_of(s, "/x")), 0);
+    assert_int_equal(http_headers_add(&req.headers, "x-big", big), 0);
+    assert_int_equal(http_send(t, &req, &resp, &err), UTIL_ERR_LIMIT);
+    assert_non_null(strstr(err.message, "header x-big: longer than 16384 bytes"));
+    free(big);
+    assert_int_equal(s->requests, 0);
+    /* Tab, obs-text and an empty value are fine. */
+    http_headers_finish(&req.headers);
+    assert_int_equal(http_headers_add(&req.headers, "x-tab", "a\tb \xc3\xa9"), 0);
+    assert_int_equal(http_headers_add(&req.headers, "X-Odd!#$%&'*+.^_`|~", ""), 0);
+    assert_int_equal(http_send(t, &req, &resp, &err), 0);
+    assert_int_equal(resp.status, 200);
+    assert_non_null(strstr(resp.body, "x-tab: a\tb \xc3\xa9\r\n"));
+    assert_int_equal(s->requests, 1);
+    http_request_finish(&req);
+    http_response_finish(&resp);
+    http_transport_destroy(t);
+    server_stop(s);
+}
+
+static void test_url_check(void **state)
+{
+    (void)state;
+    static const char *const good[] = {
+        "http://127.0.0.1:1",         "https://data.us.algolia.com",
+        "HTTP://EXAMPLE.com/base/",   "http://[::1]:8080",
+        "http://user:pw@host:80/p",   "https://h:65535",
+        "http://host_name.example-1", "http://h/a%20b",
+    };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        struct util_error err;
+        util_error_clear(&err);
+        if (http_url_check(good[i], &err) != UTIL_OK)
+            fail_msg("%s refused: %s", good[i], err.message);
+    }
+    static const struct {
+        const char *url, *why;
+    } bad[] = {
+        {"", "is empty"},
+        {"file:///etc/passwd#", "has the scheme 'file:'; only http and https are supported"},
+        {"gopher://h:70/", "has the scheme 'gopher:'"},
+        {"ftp://h/", "has the scheme 'ftp:'"},
+        {"http://127.0.0.1: 80", "contains a space"},
+        {"http://127.0.0.1:99999", "has the port '99999', not a number from 1 to 65535"},
+        {"http://127.0.0.1:0", "has the port '0'"},
+        {"http://127.0.0.1:", "has the port ''"},
+        {"http://127.0.0.1:8x", "has the port '8x'"},
+        {"http://127.0.0.1:0000000000000000000080", "has the port"},
+        {"http://", "has no host"},
+        {"http://:80", "has no host"},
+        {"http://user:pw@", "has no host"},
+        {"http:///path", "has no host"},
+        {"127.0.0.1:8080", "is not an absolute URL"},
+        {"//host", "is not an absolute URL"},
+        {"http://h/a?b", "has a query or a fragment"},
+        {"http://h#", "has a query or a fragment"},
+        {"http://h\r\nX-Injected: yes", "contains the control character 0x0D"},
+        {"http://h\x7f", "contains the control character 0x7F"},
+        {"http://[zz]:80", "has a malformed [IPv6] host"},
+        {"http://[::1", "has a malformed [IPv6] host"},
+        {"http://[::1]x", "has a malformed [IPv6] host"},
+        {"http://a\"b/", "has '\"' in its host name"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct util_error err;
+        util_error_clear(&err);
+        assert_int_equal(http_url_check(bad[i].url, &err), UTIL_ERR_USAGE);
+        if (!strstr(err.message, bad[i].why))
+            fail_msg("%s: '%s' does not say '%s'", bad[i].url, err.message, bad[i].why);
+    }
+    /* Userinfo is never echoed. */
+    struct util_error err;
+    util_error_clear(&err);
+    assert_int_equal(http_url_check("http://admin:hunter2PASS@h:99999", &err), UTIL_ERR_USAGE);
+    assert_null(strstr(err.message, "hunter2PASS"));
+}
+
+/* The live transport speaks http and https only, whatever URL it is given. */
+static void test_other_schemes_refused(void **state)
+{
+    (void)state;
+    struct http_transport *t = transport(2000, 0, 0);
+    struct http_response resp;
+    struct util_error err;
+    http_response_init(&resp);
+    static const char *const urls[] = {"file:///etc/passwd", "gopher://127.0.0.1:1/",
+                                       "dict://127.0.0.1:1/"};
+    for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+        send_get(t, urls[i], &resp, &err);
+        assert_int_not_equal(resp.failure, HTTP_ERR_NONE);
+        assert_int_equal(resp.body_len, 0);
+    }
+    http_response_finish(&resp);
+    http_transport_destroy(t);
+}
+
 int main(void)
 {
     struct util_error err;
@@ -501,6 +644,9 @@ int main(void)
         cmocka_unit_test(test_body_cap),
         cmocka_unit_test(test_loopback_not_proxied),
         cmocka_unit_test(test_bad_request),
+        cmocka_unit_test(test_injection_not_sent),
+        cmocka_unit_test(test_url_check),
+        cmocka_unit_test(test_other_schemes_refused),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     http_global_cleanup();
