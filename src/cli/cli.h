@@ -98,6 +98,10 @@ void cli_report_error(const struct util_error *err);
  * one-line error and returns false when it is not. */
 bool cli_ensure_fds(long jobs);
 
+/* Whether the numeric option id (absent: fine) lies in [lo, hi]; else
+ * prints "--name must be between lo and hi, got v" and returns false. */
+bool cli_num_in_range(const struct cli_args *args, int id, long lo, long hi, const char *name);
+
 /* Whether stdout gets colour (a TTY, no NO_COLOR, no --no-color). */
 bool cli_color(const struct cli_args *a);
 

@@ -6,6 +6,7 @@
 #include "case/case.h"
 #include "check/check.h"
 #include "coverage/coverage.h"
+#include "http/caps.h"
 #include "http/http.h"
 #include "report/report.h"
 #include "run/cassettes.h"
@@ -18,6 +19,7 @@
 #include "mock/mock.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -65,8 +67,8 @@ static const struct cli_option run_options[] = {
      OPT_APP_ID, false},
     {"api-key", 0, CLI_ARG_STRING, "KEY", "API key (default: $ALGOLIA_API_KEY; never printed)",
      OPT_API_KEY, false},
-    {"jobs", 'j', CLI_ARG_INT, "N", "run N cases at a time (output is the same for any N)",
-     OPT_JOBS, false},
+    {"jobs", 'j', CLI_ARG_INT, "N",
+     "run N cases at a time, 1 to 64 (output is the same for any N)", OPT_JOBS, false},
     {"tag", 0, CLI_ARG_STRING, "TAG", "run the cases with this tag", OPT_TAG, true},
     {"exclude-tag", 0, CLI_ARG_STRING, "TAG", "skip the cases with this tag", OPT_EXCLUDE_TAG,
      true},
@@ -77,10 +79,10 @@ static const struct cli_option run_options[] = {
     {"reports", 0, CLI_ARG_STRING, "DIR",
      "write junit.xml, results.json and the API coverage here (default: reports)", OPT_REPORTS,
      false},
-    {"timeout", 0, CLI_ARG_INT, "MS", "per-request timeout in milliseconds (default 30000)",
-     OPT_TIMEOUT, false},
-    {"retries", 0, CLI_ARG_INT, "N", "retries of a request after a network error (default 0)",
-     OPT_RETRIES, false},
+    {"timeout", 0, CLI_ARG_INT, "MS",
+     "per-request timeout in milliseconds, 1 to 86400000 (default 30000)", OPT_TIMEOUT, false},
+    {"retries", 0, CLI_ARG_INT, "N",
+     "retries of a request after a network error, 0 to 100 (default 0)", OPT_RETRIES, false},
     {"cacert", 0, CLI_ARG_STRING, "FILE", "CA bundle for TLS verification", OPT_CACERT, false},
     {"insecure", 0, CLI_ARG_NONE, NULL, "do not verify TLS certificates", OPT_INSECURE, false},
     {"run-id", 0, CLI_ARG_STRING, "ID", "the run's identifier, {{run.id}} (default: random)",
@@ -288,16 +290,12 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         snprintf(region_url, sizeof(region_url), "https://data.%s.algolia.com", region);
         base_url = region_url;
     }
-    if (jobs < 1 || jobs > RUN_CAP_JOBS) {
-        cli_error("--jobs must be between 1 and %d, got %ld", RUN_CAP_JOBS, jobs);
+    if (!cli_num_in_range(args, OPT_JOBS, 1, RUN_CAP_JOBS, "jobs") ||
+        !cli_num_in_range(args, OPT_TIMEOUT, 1, HTTP_CAP_TIMEOUT_MS, "timeout") ||
+        !cli_num_in_range(args, OPT_RETRIES, 0, HTTP_CAP_RETRIES, "retries") ||
+        !cli_num_in_range(args, OPT_MOCK_SEED, 0, LONG_MAX, "mock-seed") ||
+        !cli_ensure_fds(jobs))
         goto cleanup;
-    }
-    if (!cli_ensure_fds(jobs))
-        goto cleanup;
-    if (cli_get_num(args, OPT_TIMEOUT, 30000) < 1 || cli_get_num(args, OPT_RETRIES, 0) < 0) {
-        cli_error("--timeout must be positive and --retries not negative");
-        goto cleanup;
-    }
     struct coverage_gates gates;
     if (!cli_coverage_gates(cli_get(args, OPT_FAIL_UNDER), cli_has(args, OPT_FAIL_ON_SPEC_GAP),
                             &gates))
@@ -438,10 +436,6 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         cli_error("--mock-seed seeds the embedded mock; it excludes --base-url and --region");
         goto cleanup;
     }
-    if (cli_has(args, OPT_MOCK_SEED) && cli_get_num(args, OPT_MOCK_SEED, 0) < 0) {
-        cli_error("--mock-seed must not be negative");
-        goto cleanup;
-    }
     cas_opts.seeded = cli_has(args, OPT_MOCK_SEED);
     cas_opts.seed = (uint64_t)cli_get_num(args, OPT_MOCK_SEED, 0);
     cas_opts.seeded_epoch = (time_t)(MOCK_SEED_EPOCH_MS / 1000);
@@ -523,6 +517,7 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         .retries = (int)cli_get_num(args, OPT_RETRIES, 0),
         .insecure = cli_has(args, OPT_INSECURE),
         .cacert = cli_get(args, OPT_CACERT),
+        .cancel = &run_interrupt,
     };
     struct console con = {
         .opts = {.color = cli_color(args), .timings = cli_has(args, OPT_TIMINGS)},
@@ -683,8 +678,10 @@ static const struct cli_command run_command = {
         "target is always polled on the wall clock). --shard K/N runs the K-th of N balanced "
         "parts of the selected cases (by the durations the cassettes recorded, else by count; "
         "give every shard the same cases and selection); `ingestcheck merge` combines the "
-        "shards' reports. SIGINT or SIGTERM stops the run: no case "
-        "starts any more, a running one stops before its next step (its teardown still runs), "
+        "shards' reports. SIGINT or SIGTERM stops the run within a second: no case "
+        "starts any more, retries and polling stop, a request in flight is aborted after half a "
+        "second, a running case stops before its next step (its teardown still runs, within that "
+        "half second), "
         "the reports are written with the unfinished cases skipped as \"not run: interrupted\", "
         "and an interrupted recording is not saved; a second signal ends the process at once. "
         "Exit 0 when every check passed, 1 when one failed (also when the run was interrupted "
