@@ -242,6 +242,28 @@ static double mono_ms(void)
     return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
+/* Whether every cassette a recording may write can be written, and none
+ * is one of the case files; prints the one-line error when not. */
+static bool check_cassette_outputs(const struct run_cassettes *cas, enum cassette_record_mode mode,
+                                   char **case_files, size_t ncase_files, bool option_given)
+{
+    const char *what = option_given ? "--cassettes" : "cassette directory";
+    const char *p;
+    bool dir_checked = false;
+    for (size_t i = 0; (p = run_cassettes_path(cas, i)) != NULL; i++) {
+        /* Mode once only writes the cassettes that are missing. */
+        if (mode == CASSETTE_RECORD_ONCE && access(p, F_OK) == 0)
+            continue;
+        if (!dir_checked && !cli_check_output(run_cassettes_dir(cas), true, what))
+            return false;
+        dir_checked = true;
+        if (!cli_check_output(p, false, what) ||
+            !cli_check_not_input(p, (const char *const *)case_files, ncase_files, what))
+            return false;
+    }
+    return true;
+}
+
 static int run_run(const struct cli_command *cmd, const struct cli_args *args)
 {
     /* --timings: the phases' ends (loading cases, schemas, target ready,
@@ -390,6 +412,10 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         exit_code = CLI_EXIT_OK;
         goto cleanup;
     }
+    const char *dir = cli_get(args, OPT_REPORTS) ? cli_get(args, OPT_REPORTS) : "reports";
+    if (!cli_check_reports_dir(dir, (const char *const *)case_files, ncase_files,
+                               cli_has(args, OPT_REPORTS) ? "--reports" : "reports directory"))
+        goto cleanup;
     if (plan.count == 0 && plan.planned) {
         exit_code = cli_shard_write_empty(&plan, cli_get(args, OPT_RUN_ID), base_url,
                                           cli_get(args, OPT_REPORTS));
@@ -451,6 +477,9 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
     }
     bool use_cas = cas_opts.enabled;
     bool offline = use_cas && cas_opts.mode == CASSETTE_RECORD_NONE;
+    if (use_cas && !offline && !check_cassette_outputs(cas, cas_opts.mode, case_files, ncase_files,
+                                                       cli_has(args, OPT_CASSETTES)))
+        goto cleanup;
     if (cas_opts.seeded && use_cas && !offline && jobs > 1)
         fprintf(stderr,
                 "ingestcheck: note: with -j %ld the cases share the seeded mock in an "
@@ -560,17 +589,22 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
     t_run = mono_ms();
     size_t saved = 0;
     /* An interrupted recording is not saved: the cassettes on disk stay
-     * whole. */
-    if (cas && ((!results.interrupted && run_cassettes_save(cas, results.run_id, &saved, &err)) ||
-                run_cassettes_report(cas, &results, &err))) {
+     * whole. A cassette that cannot be saved does not keep the reports
+     * from being written: it is said at the end. */
+    struct util_error save_err;
+    util_error_clear(&save_err);
+    bool save_failed =
+        cas && !results.interrupted && run_cassettes_save(cas, results.run_id, &saved, &save_err);
+    if (save_failed && save_err.code == UTIL_ERR_NOMEM) {
+        cli_report_error(&save_err);
+        goto cleanup;
+    }
+    if (cas && run_cassettes_report(cas, &results, &err)) {
         cli_report_error(&err);
         goto cleanup;
     }
     if (con.tty)
         fputs("\r\033[K", stdout);
-    const char *dir = cli_get(args, OPT_REPORTS);
-    if (!dir)
-        dir = "reports";
     util_error_clear(&err);
     if (report_write(dir, &results, &err)) {
         cli_report_error(&err);
@@ -605,6 +639,11 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
     }
     fflush(stdout);
     int cov_exit = cli_coverage_run(schemas, dir, &results, &gates);
+    if (save_failed) {
+        fflush(stdout);
+        cli_error("%s; reports written to %s", save_err.message, dir);
+        goto cleanup;
+    }
     if (results.target_error) {
         cli_error("target error: %s", results.target_message);
         goto cleanup;
