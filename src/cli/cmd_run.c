@@ -318,6 +318,11 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         !cli_num_in_range(args, OPT_MOCK_SEED, 0, LONG_MAX, "mock-seed") ||
         !cli_ensure_fds(jobs))
         goto cleanup;
+    if (cli_get(args, OPT_RUN_ID) && strlen(cli_get(args, OPT_RUN_ID)) > RUN_CAP_RUN_ID) {
+        cli_error("--run-id is %zu characters long; at most %d", strlen(cli_get(args, OPT_RUN_ID)),
+                  RUN_CAP_RUN_ID);
+        goto cleanup;
+    }
     struct coverage_gates gates;
     if (!cli_coverage_gates(cli_get(args, OPT_FAIL_UNDER), cli_has(args, OPT_FAIL_ON_SPEC_GAP),
                             &gates))
