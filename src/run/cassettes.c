@@ -596,7 +596,6 @@ int run_cassettes_save(struct run_cassettes *cr, const char *run_id, size_t *sav
     char when[32];
     struct util_error first;
     size_t failed = 0;
-    const char *first_file = NULL;
     util_error_clear(&first);
     *saved = 0;
     if (!cr || !cr->enabled)
@@ -618,7 +617,7 @@ int run_cassettes_save(struct run_cassettes *cr, const char *run_id, size_t *sav
         if (!recorded && cr->mode != CASSETTE_RECORD_ALL)
             continue;
         if (util_mkdir_p(cr->dir, err)) {
-            util_error_prefix(err, "cassettes not saved: ");
+            util_error_prefix(err, "cassettes not saved");
             return err->code;
         }
         size_t cursor = 0;
@@ -657,10 +656,8 @@ int run_cassettes_save(struct run_cassettes *cr, const char *run_id, size_t *sav
         cassette_destroy(kept);
         if (rc == UTIL_ERR_NOMEM)
             return util_error_set(err, rc, "out of memory");
-        if (rc && !failed++) {
+        if (rc && !failed++)
             first = one;
-            first_file = f->path;
-        }
         if (rc)
             continue;
         f->written = true;
@@ -669,8 +666,12 @@ int run_cassettes_save(struct run_cassettes *cr, const char *run_id, size_t *sav
     if (!failed)
         return UTIL_OK;
     *err = first;
-    util_error_prefix(err, "cassette %s not saved%s: ", first_file,
-                      failed > 1 ? " (nor the others results.json lists as not written)" : "");
+    /* The message names the file: "PATH: cannot ...". */
+    if (failed > 1)
+        util_error_prefix(err, "%zu cassettes not saved (results.json lists them), the first",
+                          failed);
+    else
+        util_error_prefix(err, "cassette not saved");
     return first.code;
 }
 

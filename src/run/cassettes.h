@@ -100,8 +100,8 @@ void run_cassettes_configure(struct run_cassettes *s, struct run_config *cfg);
 /* Saves every cassette that recorded something (all of them in mode all)
  * atomically, with run_id, the recording time, the ingestcheck version and
  * the spec's SHA-256; *saved counts the files written. A file that cannot
- * be written does not stop the others: err then says "cassette PATH not
- * saved: why" of the first one, and each file's written flag tells. */
+ * be written does not stop the others: err then says "cassette not saved:
+ * PATH: why" of the first one, and each file's written flag tells. */
 int run_cassettes_save(struct run_cassettes *s, const char *run_id, size_t *saved,
                        struct util_error *err);
 

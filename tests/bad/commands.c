@@ -10,6 +10,7 @@
 #include "proc.h"
 
 #include <arpa/inet.h>
+#include <cjson/cJSON.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -216,19 +217,23 @@ static bool copy_file(const char *from, const char *to)
     return ok;
 }
 
-/* A server answering every request with status 999, until stop. */
+/* A scripted server, until stop: mode 0 answers every request with
+ * status 999; mode 1 with an empty getTasks page whose nbItems is
+ * released (0, then 1 once the test sets it). */
 struct odd_server {
     int fd;
     unsigned port;
-    atomic_int stop;
+    int mode;
+    atomic_int stop, released, requests;
     pthread_t thread;
 };
 
 static void *odd_serve(void *arg)
 {
     struct odd_server *s = arg;
-    static const char answer[] = "HTTP/1.1 999 Odd\r\nContent-Type: application/json\r\n"
-                                 "Content-Length: 2\r\nConnection: close\r\n\r\n{}";
+    static const char odd[] = "HTTP/1.1 999 Odd\r\nContent-Type: application/json\r\n"
+                              "Content-Length: 2\r\nConnection: close\r\n\r\n{}";
+    char page[512];
     while (!atomic_load(&s->stop)) {
         struct pollfd p = {.fd = s->fd, .events = POLLIN};
         if (poll(&p, 1, 50) != 1)
@@ -238,8 +243,23 @@ static void *odd_serve(void *arg)
             continue;
         char buf[8192];
         struct pollfd q = {.fd = c, .events = POLLIN};
-        if (poll(&q, 1, 5000) == 1 && recv(c, buf, sizeof(buf), 0) > 0)
-            (void)!send(c, answer, sizeof(answer) - 1, MSG_NOSIGNAL);
+        const char *answer = odd;
+        if (s->mode == 1) {
+            char body[160];
+            int bl = snprintf(body, sizeof(body),
+                              "{\"tasks\":[],\"pagination\":{\"nbPages\":1,\"page\":1,"
+                              "\"nbItems\":%d,\"itemsPerPage\":10}}",
+                              atomic_load(&s->released));
+            snprintf(page, sizeof(page),
+                     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                     "%d\r\nConnection: close\r\n\r\n%s",
+                     bl, body);
+            answer = page;
+        }
+        if (poll(&q, 1, 5000) == 1 && recv(c, buf, sizeof(buf), 0) > 0) {
+            (void)!send(c, answer, strlen(answer), MSG_NOSIGNAL);
+            atomic_fetch_add(&s->requests, 1);
+        }
         close(c);
     }
     return NULL;
@@ -446,6 +466,69 @@ static void run_cmd_row(const struct cmd_row *r, const char *dir, char *why, siz
     free(e);
 }
 
+/* D2: a cassette directory that becomes a file while the run polls (the
+ * server holds the poll until the test has made it one): the save fails at
+ * the end, and still the reports are written and the line says which
+ * cassettes were not saved. */
+static void save_fails_at_the_end(const char *dir, char *why, size_t cap)
+{
+    static const char poll_case[] = "cases:\n"
+                                    "  - name: polls until released\n"
+                                    "    steps:\n"
+                                    "      - operation: getTasks\n"
+                                    "        until: {body: {pagination: {nbItems: 1}}, interval: "
+                                    "20ms, timeout: 120s}\n";
+    char file[PROC_PATH_MAX + 64], cas[PROC_PATH_MAX + 64], reports[PROC_PATH_MAX + 64],
+        out[PROC_PATH_MAX + 64], err[PROC_PATH_MAX + 64], url[64], rj[PROC_PATH_MAX + 64];
+    struct odd_server srv = {.fd = -1, .mode = 1};
+    why[0] = '\0';
+    mkdir(dir, 0755);
+    snprintf(file, sizeof(file), "%s/poll.yaml", dir);
+    snprintf(cas, sizeof(cas), "%s/cas", dir);
+    snprintf(reports, sizeof(reports), "%s/r", dir);
+    snprintf(out, sizeof(out), "%s/stdout", dir);
+    snprintf(err, sizeof(err), "%s/stderr", dir);
+    snprintf(rj, sizeof(rj), "%s/r/results.json", dir);
+    if (!proc_write(file, poll_case, sizeof(poll_case) - 1) || !odd_start(&srv)) {
+        snprintf(why, cap, "cannot prepare the row");
+        return;
+    }
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u", srv.port);
+    const char *args[] = {"run",  "--no-color",    "--reports", reports,   "--base-url",
+                          url,    "--app-id",      "ODDAPP",    "--api-key", "odd-key",
+                          "--record-mode", "all",  "--cassettes", cas,     file,
+                          NULL};
+    pid_t pid = proc_spawn(args, out, err, NULL);
+    long end = proc_now_ms() + proc_deadline(CMD_DEADLINE_MS);
+    while (atomic_load(&srv.requests) == 0 && proc_now_ms() < end)
+        proc_sleep_ms(5);
+    bool made = proc_write(cas, "not a directory\n", 16);
+    atomic_store(&srv.released, 1);
+    bool hung = false;
+    int code = proc_wait(pid, proc_deadline(CMD_DEADLINE_MS), &hung);
+    odd_stop(&srv);
+    char *e = test_slurp(err, NULL), *results = test_slurp(rj, NULL);
+    const char *ev = e ? e : "";
+    if (!made)
+        snprintf(why, cap, "cannot make %.900s a file", cas);
+    else if (hung)
+        snprintf(why, cap, "hung");
+    else if (code != 2)
+        snprintf(why, cap, "exit %d, expected 2; stderr: %.300s", code, ev);
+    else if (strncmp(ev, "ingestcheck: cassette", 21) != 0 || !strstr(ev, " not saved: ") ||
+             !strstr(ev, cas) ||
+             !strstr(ev, "; reports written to") || strchr(ev, '\n') != ev + strlen(ev) - 1)
+        snprintf(why, cap, "stderr is not one line saying the cassettes were not saved: %.300s", ev);
+    cJSON *doc = results ? cJSON_Parse(results) : NULL;
+    const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "cases"), 0);
+    const cJSON *outcome = cJSON_GetObjectItemCaseSensitive(first, "outcome");
+    if (!why[0] && (!cJSON_IsString(outcome) || strcmp(outcome->valuestring, "passed") != 0))
+        snprintf(why, cap, "results.json was not written, or its case did not pass");
+    cJSON_Delete(doc);
+    free(e);
+    free(results);
+}
+
 void bad_command_rows(const char *tmp, const char *only, size_t *passed, size_t *failed,
                       size_t *total)
 {
@@ -469,4 +552,17 @@ void bad_command_rows(const char *tmp, const char *only, size_t *passed, size_t 
                    r->exit_code, proc_now_ms() - t0);
         }
     }
+    static const char save_row[] = "cassettes that cannot be saved at the end, reports written";
+    (*total)++;
+    if (only && !strstr(save_row, only))
+        return;
+    char dir[PROC_PATH_MAX], why[1024];
+    snprintf(dir, sizeof(dir), "%s/cmd-save", tmp);
+    save_fails_at_the_end(dir, why, sizeof(why));
+    if (why[0])
+        (*failed)++;
+    else
+        (*passed)++;
+    printf("%s  %2zu %-9s %s%s%s\n", why[0] ? "FAIL" : "ok  ", nrows + 1, "command", save_row,
+           why[0] ? ": " : "", why);
 }
