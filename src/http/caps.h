@@ -17,8 +17,9 @@
 /* Longest a wait (backoff, a request in flight) goes without looking at
  * http_options.cancel. */
 #define HTTP_CANCEL_SLICE_MS 50L
-/* How long a request may still run once http_options.cancel is set. */
-#define HTTP_CANCEL_GRACE_MS 500L
+/* How long requests sent after http_options.cancel was set (teardowns)
+ * may still run. */
+#define HTTP_CANCEL_GRACE_MS 300L
 /* Defaults of struct http_options. */
 #define HTTP_DEFAULT_TIMEOUT_MS 30000L
 #define HTTP_DEFAULT_CONNECT_TIMEOUT_MS 10000L

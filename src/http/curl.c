@@ -157,16 +157,17 @@ static bool cancelled(const struct curl_transport *t)
     return t->opts.cancel && *t->opts.cancel;
 }
 
-/* Whether a request in flight is to be aborted: opts.cancel has been set
- * for HTTP_CANCEL_GRACE_MS. */
-static bool cancel_due(struct curl_transport *t)
+/* Whether a request in flight is to be aborted: at once when opts.cancel
+ * was set while it ran; for a request begun after that (a teardown's),
+ * once HTTP_CANCEL_GRACE_MS have passed since the transport first saw it. */
+static bool cancel_due(struct curl_transport *t, bool begun_cancelled)
 {
     if (!cancelled(t))
         return false;
     double now = now_ms();
     if (t->cancel_seen == 0.0)
         t->cancel_seen = now;
-    return now - t->cancel_seen >= (double)HTTP_CANCEL_GRACE_MS;
+    return !begun_cancelled || now - t->cancel_seen >= (double)HTTP_CANCEL_GRACE_MS;
 }
 
 /* Sleeps ms in slices, ending early when opts.cancel is set; returns
@@ -192,6 +193,9 @@ static CURLcode perform(struct curl_transport *t, bool *aborted)
     if (m != CURLM_OK)
         return m == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_FAILED_INIT;
     CURLcode result = CURLE_FAILED_INIT;
+    bool begun_cancelled = cancelled(t);
+    if (begun_cancelled && t->cancel_seen == 0.0)
+        t->cancel_seen = now_ms();
     for (;;) {
         int running = 0, left = 0;
         bool done = false;
@@ -204,7 +208,7 @@ static CURLcode perform(struct curl_transport *t, bool *aborted)
             }
         if (m != CURLM_OK || done || running == 0)
             break;
-        if (cancel_due(t)) {
+        if (cancel_due(t, begun_cancelled)) {
             *aborted = true;
             result = CURLE_ABORTED_BY_CALLBACK;
             break;

@@ -86,11 +86,11 @@ struct http_options {
     const char *cacert;      /* CA bundle path or NULL */
     size_t max_body;         /* response body cap; 0 means HTTP_DEFAULT_MAX_BODY */
     /* Set to non-zero (by a signal handler) to stop: no retry and no
-     * backoff any more, and a request in flight is aborted once
-     * HTTP_CANCEL_GRACE_MS have passed since the transport first saw it
-     * set (so that a teardown against a quick server still gets its
-     * answer). The request then fails with HTTP_ERR_INTERRUPTED. May be
-     * NULL. */
+     * backoff any more, a request in flight is aborted (within
+     * HTTP_CANCEL_SLICE_MS), and a request sent after it was set (a
+     * teardown's) has until HTTP_CANCEL_GRACE_MS after the transport
+     * first saw it, so that a quick server still answers. Such a request
+     * fails with HTTP_ERR_INTERRUPTED. May be NULL. */
     const volatile sig_atomic_t *cancel;
 };
 
