@@ -67,8 +67,8 @@ static const struct cli_option run_options[] = {
      OPT_APP_ID, false},
     {"api-key", 0, CLI_ARG_STRING, "KEY", "API key (default: $ALGOLIA_API_KEY; never printed)",
      OPT_API_KEY, false},
-    {"jobs", 'j', CLI_ARG_INT, "N",
-     "run N cases at a time, 1 to 64 (output is the same for any N)", OPT_JOBS, false},
+    {"jobs", 'j', CLI_ARG_INT, "N", "run N cases at a time, 1 to 64 (output is the same for any N)",
+     OPT_JOBS, false},
     {"tag", 0, CLI_ARG_STRING, "TAG", "run the cases with this tag", OPT_TAG, true},
     {"exclude-tag", 0, CLI_ARG_STRING, "TAG", "skip the cases with this tag", OPT_EXCLUDE_TAG,
      true},
@@ -315,8 +315,7 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
     if (!cli_num_in_range(args, OPT_JOBS, 1, RUN_CAP_JOBS, "jobs") ||
         !cli_num_in_range(args, OPT_TIMEOUT, 1, HTTP_CAP_TIMEOUT_MS, "timeout") ||
         !cli_num_in_range(args, OPT_RETRIES, 0, HTTP_CAP_RETRIES, "retries") ||
-        !cli_num_in_range(args, OPT_MOCK_SEED, 0, LONG_MAX, "mock-seed") ||
-        !cli_ensure_fds(jobs))
+        !cli_num_in_range(args, OPT_MOCK_SEED, 0, LONG_MAX, "mock-seed") || !cli_ensure_fds(jobs))
         goto cleanup;
     if (cli_get(args, OPT_RUN_ID) && strlen(cli_get(args, OPT_RUN_ID)) > RUN_CAP_RUN_ID) {
         cli_error("--run-id is %zu characters long; at most %d", strlen(cli_get(args, OPT_RUN_ID)),
@@ -482,8 +481,9 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
     }
     bool use_cas = cas_opts.enabled;
     bool offline = use_cas && cas_opts.mode == CASSETTE_RECORD_NONE;
-    if (use_cas && !offline && !check_cassette_outputs(cas, cas_opts.mode, case_files, ncase_files,
-                                                       cli_has(args, OPT_CASSETTES)))
+    if (use_cas && !offline &&
+        !check_cassette_outputs(cas, cas_opts.mode, case_files, ncase_files,
+                                cli_has(args, OPT_CASSETTES)))
         goto cleanup;
     if (cas_opts.seeded && use_cas && !offline && jobs > 1)
         fprintf(stderr,

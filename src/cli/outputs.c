@@ -15,8 +15,12 @@
 /* Longest path handled here; longer ones are left to the writer. */
 #define CLI_CAP_OUTPUT_PATH 4096
 
-const char *const cli_report_files[] = {"junit.xml",     "results.json", "coverage.json",
-                                        "coverage.html", "coverage.md",  "api-coverage.info",
+const char *const cli_report_files[] = {"junit.xml",
+                                        "results.json",
+                                        "coverage.json",
+                                        "coverage.html",
+                                        "coverage.md",
+                                        "api-coverage.info",
                                         NULL};
 
 /* The absolute, resolved form of path into out, whether or not it exists:
@@ -146,8 +150,7 @@ bool cli_check_not_input(const char *output, const char *const *inputs, size_t n
 {
     for (size_t i = 0; i < ninputs; i++)
         if (inputs[i] && cli_same_file(output, inputs[i])) {
-            cli_error("%s %s is the input %s: refusing to overwrite it", option, output,
-                      inputs[i]);
+            cli_error("%s %s is the input %s: refusing to overwrite it", option, output, inputs[i]);
             return false;
         }
     return true;

@@ -28,12 +28,12 @@
 /* What a row prepares in its directory D before the command runs. */
 enum setup {
     SET_NONE,
-    SET_FILE,         /* D/afile, a regular file */
-    SET_CASE_COPY,    /* D/cases/get-tasks.yaml */
-    SET_CASSETTE,     /* D/c.yaml, the shipped smoke cassette */
-    SET_SHARDS,       /* D/sh1 and D/sh2: the reports of `run --shard 1/2` and 2/2 */
-    SET_SPEC_IN_OUT,  /* the spec at D/out/components/ingestion.json */
-    SET_SPEC_AS_LINT, /* the spec at D/rep/lint.json */
+    SET_FILE,           /* D/afile, a regular file */
+    SET_CASE_COPY,      /* D/cases/get-tasks.yaml */
+    SET_CASSETTE,       /* D/c.yaml, the shipped smoke cassette */
+    SET_SHARDS,         /* D/sh1 and D/sh2: the reports of `run --shard 1/2` and 2/2 */
+    SET_SPEC_IN_OUT,    /* the spec at D/out/components/ingestion.json */
+    SET_SPEC_AS_LINT,   /* the spec at D/rep/lint.json */
     SET_CASE_AS_REPORT, /* get-tasks.yaml at D/rep/results.json */
     SET_BOMB,           /* D/bomb.yaml: vars that multiply each other */
     SET_ODD_SERVER,     /* a server on @U answering status 999 */
@@ -271,8 +271,8 @@ static bool odd_start(struct odd_server *s)
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof(a);
     s->fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-        listen(s->fd, 16) != 0 || getsockname(s->fd, (struct sockaddr *)&a, &len) != 0)
+    if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(s->fd, 16) != 0 ||
+        getsockname(s->fd, (struct sockaddr *)&a, &len) != 0)
         return false;
     s->port = ntohs(a.sin_port);
     atomic_store(&s->stop, 0);
@@ -284,6 +284,25 @@ static void odd_stop(struct odd_server *s)
     atomic_store(&s->stop, 1);
     pthread_join(s->thread, NULL);
     close(s->fd);
+}
+
+/* Copies the source tree's file rel to D/dest, after making the
+ * directories of D/sub (NULL: none). */
+static bool place(const char *dir, const char *sub, const char *rel, const char *dest)
+{
+    char a[PROC_PATH_MAX + 64], b[PROC_PATH_MAX + 64];
+    if (sub) {
+        snprintf(a, sizeof(a), "%s/%s", dir, sub);
+        for (char *p = a + strlen(dir) + 1; (p = strchr(p, '/')) != NULL; p++) {
+            *p = '\0';
+            mkdir(a, 0755);
+            *p = '/';
+        }
+        mkdir(a, 0755);
+    }
+    snprintf(a, sizeof(a), "%s/%s", proc_source, rel);
+    snprintf(b, sizeof(b), "%s/%s", dir, dest);
+    return copy_file(a, b);
 }
 
 /* Prepares the row's directory; false when it could not. */
@@ -298,38 +317,17 @@ static bool prepare(const struct cmd_row *r, const char *dir)
         snprintf(a, sizeof(a), "%s/afile", dir);
         return proc_write(a, "x\n", 2);
     case SET_CASE_COPY:
-        snprintf(a, sizeof(a), "%s/cases", dir);
-        mkdir(a, 0755);
-        snprintf(a, sizeof(a), "%s/tests/data/bad/get-tasks.yaml", proc_source);
-        snprintf(b, sizeof(b), "%s/cases/get-tasks.yaml", dir);
-        return copy_file(a, b);
+        return place(dir, "cases", "tests/data/bad/get-tasks.yaml", "cases/get-tasks.yaml");
     case SET_CASE_AS_REPORT:
-        snprintf(a, sizeof(a), "%s/rep", dir);
-        mkdir(a, 0755);
-        snprintf(a, sizeof(a), "%s/tests/data/bad/get-tasks.yaml", proc_source);
-        snprintf(b, sizeof(b), "%s/rep/results.json", dir);
-        return copy_file(a, b);
-    case SET_CASSETTE:
-        snprintf(a, sizeof(a), "%s/cases/cassettes/smoke.yaml", proc_source);
-        snprintf(b, sizeof(b), "%s/c.yaml", dir);
-        if (!copy_file(a, b))
-            return false;
-        snprintf(b, sizeof(b), "%s/coverage.md", dir); /* a cassette, by its content */
-        return copy_file(a, b);
+        return place(dir, "rep", "tests/data/bad/get-tasks.yaml", "rep/results.json");
+    case SET_CASSETTE: /* coverage.md: a cassette, by its content */
+        return place(dir, NULL, "cases/cassettes/smoke.yaml", "c.yaml") &&
+               place(dir, NULL, "cases/cassettes/smoke.yaml", "coverage.md");
     case SET_SPEC_IN_OUT:
-        snprintf(a, sizeof(a), "%s/out", dir);
-        mkdir(a, 0755);
-        snprintf(a, sizeof(a), "%s/out/components", dir);
-        mkdir(a, 0755);
-        snprintf(a, sizeof(a), "%s/schemas/openapi/ingestion.yml", proc_source);
-        snprintf(b, sizeof(b), "%s/out/components/ingestion.json", dir);
-        return copy_file(a, b);
+        return place(dir, "out/components", "schemas/openapi/ingestion.yml",
+                     "out/components/ingestion.json");
     case SET_SPEC_AS_LINT:
-        snprintf(a, sizeof(a), "%s/rep", dir);
-        mkdir(a, 0755);
-        snprintf(a, sizeof(a), "%s/schemas/openapi/ingestion.yml", proc_source);
-        snprintf(b, sizeof(b), "%s/rep/lint.json", dir);
-        return copy_file(a, b);
+        return place(dir, "rep", "schemas/openapi/ingestion.yml", "rep/lint.json");
     case SET_BOMB:
         snprintf(a, sizeof(a), "%s/bomb.yaml", dir);
         return proc_write(a, bomb, sizeof(bomb) - 1);
@@ -340,8 +338,8 @@ static bool prepare(const struct cmd_row *r, const char *dir)
             snprintf(a, sizeof(a), "%s/sh%d", dir, k);
             snprintf(b, sizeof(b), "%s/tests/data/bad/get-tasks.yaml", proc_source);
             snprintf(out, sizeof(out), "%s/shard-out", dir);
-            const char *args[] = {"run", "--shard", shard, "--run-id", "ic-shards", "--reports",
-                                  a, b, NULL};
+            const char *args[] = {"run",       "--shard", shard, "--run-id", "ic-shards",
+                                  "--reports", a,         b,     NULL};
             bool hung = false;
             if (proc_run(args, out, NULL, NULL, proc_deadline(CMD_DEADLINE_MS), &hung) != 0)
                 return false;
@@ -494,10 +492,10 @@ static void save_fails_at_the_end(const char *dir, char *why, size_t cap)
         return;
     }
     snprintf(url, sizeof(url), "http://127.0.0.1:%u", srv.port);
-    const char *args[] = {"run",  "--no-color",    "--reports", reports,   "--base-url",
-                          url,    "--app-id",      "ODDAPP",    "--api-key", "odd-key",
-                          "--record-mode", "all",  "--cassettes", cas,     file,
-                          NULL};
+    const char *args[] = {
+        "run",         "--no-color", "--reports", reports,   "--base-url",    url,
+        "--app-id",    "ODDAPP",     "--api-key", "odd-key", "--record-mode", "all",
+        "--cassettes", cas,          file,        NULL};
     pid_t pid = proc_spawn(args, out, err, NULL);
     long end = proc_now_ms() + proc_deadline(CMD_DEADLINE_MS);
     while (atomic_load(&srv.requests) == 0 && proc_now_ms() < end)
@@ -516,9 +514,10 @@ static void save_fails_at_the_end(const char *dir, char *why, size_t cap)
     else if (code != 2)
         snprintf(why, cap, "exit %d, expected 2; stderr: %.300s", code, ev);
     else if (strncmp(ev, "ingestcheck: cassette", 21) != 0 || !strstr(ev, " not saved: ") ||
-             !strstr(ev, cas) ||
-             !strstr(ev, "; reports written to") || strchr(ev, '\n') != ev + strlen(ev) - 1)
-        snprintf(why, cap, "stderr is not one line saying the cassettes were not saved: %.300s", ev);
+             !strstr(ev, cas) || !strstr(ev, "; reports written to") ||
+             strchr(ev, '\n') != ev + strlen(ev) - 1)
+        snprintf(why, cap, "stderr is not one line saying the cassettes were not saved: %.300s",
+                 ev);
     cJSON *doc = results ? cJSON_Parse(results) : NULL;
     const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "cases"), 0);
     const cJSON *outcome = cJSON_GetObjectItemCaseSensitive(first, "outcome");

@@ -24,13 +24,12 @@
  * Usage: test_faults INGESTCHECK SOURCE_DIR [TEST] */
 #include "proc.h"
 
-#include <cjson/cJSON.h>
 #include <arpa/inet.h>
+#include <cjson/cJSON.h>
 #include <dirent.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
-#include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -39,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -493,8 +493,8 @@ static void assert_prompt_stop(struct result *r, pid_t pid, int sig, const char 
     if (hung)
         fail_msg("%s: still running %ld ms after %s", what, proc_deadline(SIGNAL_DEADLINE_MS),
                  sig == SIGINT ? "SIGINT" : "SIGTERM");
-    printf("%s: %s: exit %d %ld ms after the signal: %s", what, sig == SIGINT ? "SIGINT" : "SIGTERM",
-           r->code, ms, r->err ? r->err : "\n");
+    printf("%s: %s: exit %d %ld ms after the signal: %s", what,
+           sig == SIGINT ? "SIGINT" : "SIGTERM", r->code, ms, r->err ? r->err : "\n");
     assert_int_equal(r->code, 2);
     assert_one_line(r, "interrupted: 1 of 1 cases not run or cut short; reports written to");
     cJSON *doc = reports_of(r);
@@ -507,24 +507,32 @@ static void assert_prompt_stop(struct result *r, pid_t pid, int sig, const char 
     cJSON_Delete(doc);
 }
 
+/* Starts get-tasks.yaml against 127.0.0.1:port with option value. */
+static pid_t start_get_tasks(struct result *r, const char *name, unsigned port, const char *option,
+                             const char *value)
+{
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u", port);
+    const char *extra[] = {option,      value,      "--base-url",
+                           url,         "--app-id", "SIGAPP",
+                           "--api-key", "sig-key",  source_path("tests/data/bad/get-tasks.yaml"),
+                           NULL};
+    return start(r, name, NULL, extra);
+}
+
 static void test_signals(void **state)
 {
     (void)state;
     static const int sigs[] = {SIGINT, SIGTERM};
-    char url[64], name[64];
+    char name[64];
     for (size_t i = 0; i < 2; i++) {
         /* Retries: a server that closes each connection at once (a GET is
          * retried), then its port closes (connection refused). */
         struct result r = {0};
         unsigned port = 0;
         int fd = listen_loopback(&port);
-        snprintf(url, sizeof(url), "http://127.0.0.1:%u", port);
         snprintf(name, sizeof(name), "retries-%zu", i);
-        const char *retry[] = {"--retries",  "30",  "--base-url",
-                               url,          "--app-id", "SIGAPP",
-                               "--api-key",  "sig-key", source_path("tests/data/bad/get-tasks.yaml"),
-                               NULL};
-        pid_t pid = start(&r, name, NULL, retry);
+        pid_t pid = start_get_tasks(&r, name, port, "--retries", "30");
         for (int n = 0; n < 2; n++) {
             wait_for_connection(fd, pid, name);
             int c = accept(fd, NULL, NULL);
@@ -538,13 +546,8 @@ static void test_signals(void **state)
         /* A request in flight to a server that never answers: the
          * connection waits in the listening socket's backlog. */
         fd = listen_loopback(&port);
-        snprintf(url, sizeof(url), "http://127.0.0.1:%u", port);
         snprintf(name, sizeof(name), "in-flight-%zu", i);
-        const char *silent[] = {"--timeout", "30000",    "--base-url",
-                                url,         "--app-id", "SIGAPP",
-                                "--api-key", "sig-key",  source_path("tests/data/bad/get-tasks.yaml"),
-                                NULL};
-        pid = start(&r, name, NULL, silent);
+        pid = start_get_tasks(&r, name, port, "--timeout", "30000");
         wait_for_connection(fd, pid, name);
         assert_prompt_stop(&r, pid, sigs[i], name);
         close(fd);
@@ -800,10 +803,8 @@ int main(int argc, char **argv)
         return 77;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fd_limit),
-        cmocka_unit_test(test_memory_limit),
-        cmocka_unit_test(test_interrupt),
-        cmocka_unit_test(test_signals),
+        cmocka_unit_test(test_fd_limit),  cmocka_unit_test(test_memory_limit),
+        cmocka_unit_test(test_interrupt), cmocka_unit_test(test_signals),
         cmocka_unit_test(test_recording),
     };
     int rc = cmocka_run_group_tests_name("faults", tests, NULL, NULL);
