@@ -356,6 +356,18 @@ static int append_value(struct util_buf *b, const cJSON *val)
     return rc;
 }
 
+/* The error of a string expansion that could not grow (rc). */
+static void expansion_error(struct util_error *err, int rc)
+{
+    if (rc == UTIL_ERR_LIMIT)
+        util_error_set(err, rc,
+                       "the expanded value would exceed %u bytes (placeholders that multiply "
+                       "each other?)",
+                       (unsigned)CASE_CAP_EXPANDED);
+    else
+        util_error_set(err, rc, "out of memory expanding a template");
+}
+
 int case_template_expand_string(struct case_vars *v, const char *s, cJSON **out,
                                 struct util_error *err)
 {
@@ -391,7 +403,7 @@ int case_template_expand_string(struct case_vars *v, const char *s, cJSON **out,
         if (!rc) {
             rc = append_value(&b, val);
             if (rc)
-                util_error_set(err, rc, "expanded value too large");
+                expansion_error(err, rc);
         }
         cJSON_Delete(val);
         p = c + 2;
@@ -399,7 +411,7 @@ int case_template_expand_string(struct case_vars *v, const char *s, cJSON **out,
     if (!rc && r < 0)
         rc = util_error_set(err, UTIL_ERR_PARSE, "unterminated placeholder: '{{' without '}}'");
     if (!rc && (rc = util_buf_puts(&b, p)) != UTIL_OK)
-        util_error_set(err, rc, "expanded value too large");
+        expansion_error(err, rc);
     if (!rc) {
         *out = cJSON_CreateString(b.data ? b.data : "");
         if (!*out)

@@ -481,9 +481,15 @@ int cassette_append(struct cassette *c, const struct http_request *req,
     http_request_init(&rq);
     http_response_init(&rs);
     int rc = UTIL_OK;
-    if (!req->method || !req->url || resp->failure != HTTP_ERR_NONE || resp->status < 100 ||
-        resp->status > 599) {
-        rc = util_error_set(err, UTIL_ERR_USAGE, "cassette_append: not a complete exchange");
+    if (!req->method || !req->url || resp->failure != HTTP_ERR_NONE) {
+        rc = util_error_set(err, UTIL_ERR_USAGE, "cannot record a request that got no answer");
+        goto cleanup;
+    }
+    if (resp->status < 100 || resp->status > 599) {
+        rc = util_error_set(err, UTIL_ERR_INVALID,
+                            "cannot record %s %s: the server answered status %d, outside "
+                            "100-599",
+                            req->method, req->url, resp->status);
         goto cleanup;
     }
     if (req->body_len > CASSETTE_CAP_BODY || resp->body_len > CASSETTE_CAP_BODY) {

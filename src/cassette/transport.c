@@ -84,7 +84,16 @@ static int transport_send(struct http_transport *t, const struct http_request *r
     }
     if ((rc = http_send(ct->inner, req, resp, err)) || resp->failure != HTTP_ERR_NONE)
         return rc;
-    if ((rc = cassette_append(ct->c, req, resp, ct->case_name, ct->step, ct->r, err)))
+    rc = cassette_append(ct->c, req, resp, ct->case_name, ct->step, ct->r, err);
+    if (rc == UTIL_ERR_INVALID || rc == UTIL_ERR_LIMIT) {
+        /* An answer that cannot be recorded fails its step (err says
+         * why); the run goes on. */
+        http_response_finish(resp);
+        http_response_init(resp);
+        resp->failure = HTTP_ERR_OTHER;
+        return UTIL_OK;
+    }
+    if (rc)
         return rc;
     cassette_matcher_mark_used(ct->m, cassette_count(ct->c) - 1);
     ct->recorded++;

@@ -114,6 +114,34 @@ bool cli_check_run_id(const char *id);
  * one-line error and returns false when it is not. */
 bool cli_ensure_fds(long jobs);
 
+/* Whether the numeric option id (absent: fine) lies in [lo, hi]; else
+ * prints "--name must be between lo and hi, got v" and returns false. */
+bool cli_num_in_range(const struct cli_args *args, int id, long lo, long hi, const char *name);
+
+/* ---- outputs (outputs.c): checked before anything runs ---- */
+
+/* The files a reports directory receives (run, merge, coverage),
+ * NULL-terminated. */
+extern const char *const cli_report_files[];
+/* Whether a and b are the same file: same device and inode when both
+ * exist, else the same resolved path (b may be an output not there yet). */
+bool cli_same_file(const char *a, const char *b);
+/* Whether path (which need not exist) lies inside the directory dir. */
+bool cli_path_inside(const char *path, const char *dir);
+/* Whether path, a directory (is_dir) or a file, can be written: it is of
+ * that kind when it exists, its deepest existing ancestor is a directory,
+ * and a file can be created there. Else prints one line naming option and
+ * path and returns false. */
+bool cli_check_output(const char *path, bool is_dir, const char *option);
+/* Whether output is none of the inputs (cli_same_file); else prints one
+ * line naming both and returns false. inputs may hold NULLs. */
+bool cli_check_not_input(const char *output, const char *const *inputs, size_t ninputs,
+                         const char *option);
+/* cli_check_output of the reports directory dir, and cli_check_not_input
+ * of each of its cli_report_files. */
+bool cli_check_reports_dir(const char *dir, const char *const *inputs, size_t ninputs,
+                           const char *option);
+
 /* Whether stdout gets colour (a TTY, no NO_COLOR, no --no-color). */
 bool cli_color(const struct cli_args *a);
 

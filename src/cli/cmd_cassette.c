@@ -229,6 +229,10 @@ static int run_export(const struct cli_command *cmd, const struct cli_args *args
         cli_error("cassette export needs --har FILE (the only format)");
         goto cleanup;
     }
+    if (strcmp(out, "-") != 0 && (!cli_check_not_input(out, (const char *const *)args->positional,
+                                                       args->npositional, "--har") ||
+                                  !cli_check_output(out, false, "--har")))
+        goto cleanup;
     cJSON *entries = NULL;
     for (size_t i = 0; i < args->npositional; i++) {
         struct cassette *c = NULL;

@@ -184,6 +184,10 @@ static int coverage_run(const struct cli_command *cmd, const struct cli_args *ar
     if (!cli_coverage_gates(cli_get(args, OPT_FAIL_UNDER), cli_has(args, OPT_FAIL_ON_SPEC_GAP),
                             &gates))
         return CLI_EXIT_USAGE;
+    const char *dir = cli_get(args, OPT_REPORTS);
+    if (!cli_check_reports_dir(dir ? dir : "reports", (const char *const *)args->positional,
+                               args->npositional, dir ? "--reports" : "reports directory"))
+        return CLI_EXIT_USAGE;
     if (!(ctx = coverage_context_create(cli_schemas_dir(args), NULL, &err)) ||
         !(cov = coverage_create(ctx))) {
         cli_report_error(&err);
@@ -199,7 +203,6 @@ static int coverage_run(const struct cli_command *cmd, const struct cli_args *ar
             goto cleanup;
         }
     }
-    const char *dir = cli_get(args, OPT_REPORTS);
     exit_code = finish(cov, dir ? dir : "reports", &gates);
 cleanup:
     coverage_destroy(cov);

@@ -173,8 +173,15 @@ static int merge_run(const struct cli_command *cmd, const struct cli_args *args)
     if (!cli_coverage_gates(cli_get(args, OPT_FAIL_UNDER), cli_has(args, OPT_FAIL_ON_SPEC_GAP),
                             &gates))
         goto cleanup;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         run_results_init(&in[i]);
+    /* The merged reports must not replace a shard's. */
+    const char *const *shards = (const char *const *)args->positional;
+    const char *what = dir ? "--reports" : "reports directory";
+    if (!cli_check_not_input(dir ? dir : "reports", shards, n, what) ||
+        !cli_check_reports_dir(dir ? dir : "reports", shards, n, what))
+        goto cleanup;
+    for (size_t i = 0; i < n; i++) {
         if (report_read(args->positional[i], &in[i], &err)) {
             cli_report_error(&err);
             goto cleanup;

@@ -6,6 +6,7 @@
 #include "case/case.h"
 #include "check/check.h"
 #include "coverage/coverage.h"
+#include "http/caps.h"
 #include "http/http.h"
 #include "report/report.h"
 #include "run/cassettes.h"
@@ -18,6 +19,7 @@
 #include "mock/mock.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -66,7 +68,7 @@ static const struct cli_option run_options[] = {
      OPT_APP_ID, false},
     {"api-key", 0, CLI_ARG_STRING, "KEY", "API key (default: $ALGOLIA_API_KEY; never printed)",
      OPT_API_KEY, false},
-    {"jobs", 'j', CLI_ARG_INT, "N", "run N cases at a time (output is the same for any N)",
+    {"jobs", 'j', CLI_ARG_INT, "N", "run N cases at a time, 1 to 64 (output is the same for any N)",
      OPT_JOBS, false},
     {"tag", 0, CLI_ARG_STRING, "TAG", "run the cases with this tag", OPT_TAG, true},
     {"exclude-tag", 0, CLI_ARG_STRING, "TAG", "skip the cases with this tag", OPT_EXCLUDE_TAG,
@@ -78,10 +80,10 @@ static const struct cli_option run_options[] = {
     {"reports", 0, CLI_ARG_STRING, "DIR",
      "write junit.xml, results.json and the API coverage here (default: reports)", OPT_REPORTS,
      false},
-    {"timeout", 0, CLI_ARG_INT, "MS", "per-request timeout in milliseconds (default 30000)",
-     OPT_TIMEOUT, false},
-    {"retries", 0, CLI_ARG_INT, "N", "retries of a request after a network error (default 0)",
-     OPT_RETRIES, false},
+    {"timeout", 0, CLI_ARG_INT, "MS",
+     "per-request timeout in milliseconds, 1 to 86400000 (default 30000)", OPT_TIMEOUT, false},
+    {"retries", 0, CLI_ARG_INT, "N",
+     "retries of a request after a network error, 0 to 100 (default 0)", OPT_RETRIES, false},
     {"cacert", 0, CLI_ARG_STRING, "FILE", "CA bundle for TLS verification", OPT_CACERT, false},
     {"insecure", 0, CLI_ARG_NONE, NULL, "do not verify TLS certificates", OPT_INSECURE, false},
     {"run-id", 0, CLI_ARG_STRING, "ID",
@@ -242,6 +244,28 @@ static double mono_ms(void)
     return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
+/* Whether every cassette a recording may write can be written, and none
+ * is one of the case files; prints the one-line error when not. */
+static bool check_cassette_outputs(const struct run_cassettes *cas, enum cassette_record_mode mode,
+                                   char **case_files, size_t ncase_files, bool option_given)
+{
+    const char *what = option_given ? "--cassettes" : "cassette directory";
+    const char *p;
+    bool dir_checked = false;
+    for (size_t i = 0; (p = run_cassettes_path(cas, i)) != NULL; i++) {
+        /* Mode once only writes the cassettes that are missing. */
+        if (mode == CASSETTE_RECORD_ONCE && access(p, F_OK) == 0)
+            continue;
+        if (!dir_checked && !cli_check_output(run_cassettes_dir(cas), true, what))
+            return false;
+        dir_checked = true;
+        if (!cli_check_output(p, false, what) ||
+            !cli_check_not_input(p, (const char *const *)case_files, ncase_files, what))
+            return false;
+    }
+    return true;
+}
+
 static int run_run(const struct cli_command *cmd, const struct cli_args *args)
 {
     /* --timings: the phases' ends (loading cases, schemas, target ready,
@@ -290,14 +314,14 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         snprintf(region_url, sizeof(region_url), "https://data.%s.algolia.com", region);
         base_url = region_url;
     }
-    if (jobs < 1 || jobs > RUN_CAP_JOBS) {
-        cli_error("--jobs must be between 1 and %d, got %ld", RUN_CAP_JOBS, jobs);
+    if (!cli_num_in_range(args, OPT_JOBS, 1, RUN_CAP_JOBS, "jobs") ||
+        !cli_num_in_range(args, OPT_TIMEOUT, 1, HTTP_CAP_TIMEOUT_MS, "timeout") ||
+        !cli_num_in_range(args, OPT_RETRIES, 0, HTTP_CAP_RETRIES, "retries") ||
+        !cli_num_in_range(args, OPT_MOCK_SEED, 0, LONG_MAX, "mock-seed") || !cli_ensure_fds(jobs))
         goto cleanup;
-    }
-    if (!cli_ensure_fds(jobs))
-        goto cleanup;
-    if (cli_get_num(args, OPT_TIMEOUT, 30000) < 1 || cli_get_num(args, OPT_RETRIES, 0) < 0) {
-        cli_error("--timeout must be positive and --retries not negative");
+    if (cli_get(args, OPT_RUN_ID) && strlen(cli_get(args, OPT_RUN_ID)) > RUN_CAP_RUN_ID) {
+        cli_error("--run-id is %zu characters long; at most %d", strlen(cli_get(args, OPT_RUN_ID)),
+                  RUN_CAP_RUN_ID);
         goto cleanup;
     }
     /* What goes into the URL and the headers: refused before anything runs. */
@@ -405,6 +429,10 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         exit_code = CLI_EXIT_OK;
         goto cleanup;
     }
+    const char *dir = cli_get(args, OPT_REPORTS) ? cli_get(args, OPT_REPORTS) : "reports";
+    if (!cli_check_reports_dir(dir, (const char *const *)case_files, ncase_files,
+                               cli_has(args, OPT_REPORTS) ? "--reports" : "reports directory"))
+        goto cleanup;
     if (plan.count == 0 && plan.planned) {
         exit_code = cli_shard_write_empty(&plan, cli_get(args, OPT_RUN_ID), base_url,
                                           cli_get(args, OPT_REPORTS));
@@ -451,10 +479,6 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         cli_error("--mock-seed seeds the embedded mock; it excludes --base-url and --region");
         goto cleanup;
     }
-    if (cli_has(args, OPT_MOCK_SEED) && cli_get_num(args, OPT_MOCK_SEED, 0) < 0) {
-        cli_error("--mock-seed must not be negative");
-        goto cleanup;
-    }
     cas_opts.seeded = cli_has(args, OPT_MOCK_SEED);
     cas_opts.seed = (uint64_t)cli_get_num(args, OPT_MOCK_SEED, 0);
     cas_opts.seeded_epoch = (time_t)(MOCK_SEED_EPOCH_MS / 1000);
@@ -470,6 +494,10 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
     }
     bool use_cas = cas_opts.enabled;
     bool offline = use_cas && cas_opts.mode == CASSETTE_RECORD_NONE;
+    if (use_cas && !offline &&
+        !check_cassette_outputs(cas, cas_opts.mode, case_files, ncase_files,
+                                cli_has(args, OPT_CASSETTES)))
+        goto cleanup;
     if (cas_opts.seeded && use_cas && !offline && jobs > 1)
         fprintf(stderr,
                 "ingestcheck: note: with -j %ld the cases share the seeded mock in an "
@@ -536,6 +564,7 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         .retries = (int)cli_get_num(args, OPT_RETRIES, 0),
         .insecure = cli_has(args, OPT_INSECURE),
         .cacert = cli_get(args, OPT_CACERT),
+        .cancel = &run_interrupt,
     };
     struct console con = {
         .opts = {.color = cli_color(args), .timings = cli_has(args, OPT_TIMINGS)},
@@ -578,17 +607,22 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
     t_run = mono_ms();
     size_t saved = 0;
     /* An interrupted recording is not saved: the cassettes on disk stay
-     * whole. */
-    if (cas && ((!results.interrupted && run_cassettes_save(cas, results.run_id, &saved, &err)) ||
-                run_cassettes_report(cas, &results, &err))) {
+     * whole. A cassette that cannot be saved does not keep the reports
+     * from being written: it is said at the end. */
+    struct util_error save_err;
+    util_error_clear(&save_err);
+    bool save_failed =
+        cas && !results.interrupted && run_cassettes_save(cas, results.run_id, &saved, &save_err);
+    if (save_failed && save_err.code == UTIL_ERR_NOMEM) {
+        cli_report_error(&save_err);
+        goto cleanup;
+    }
+    if (cas && run_cassettes_report(cas, &results, &err)) {
         cli_report_error(&err);
         goto cleanup;
     }
     if (con.tty)
         fputs("\r\033[K", stdout);
-    const char *dir = cli_get(args, OPT_REPORTS);
-    if (!dir)
-        dir = "reports";
     util_error_clear(&err);
     if (report_write(dir, &results, &err)) {
         cli_report_error(&err);
@@ -623,6 +657,11 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
     }
     fflush(stdout);
     int cov_exit = cli_coverage_run(schemas, dir, &results, &gates);
+    if (save_failed) {
+        fflush(stdout);
+        cli_error("%s; reports written to %s", save_err.message, dir);
+        goto cleanup;
+    }
     if (results.target_error) {
         cli_error("target error: %s", results.target_message);
         goto cleanup;
@@ -696,8 +735,10 @@ static const struct cli_command run_command = {
         "target is always polled on the wall clock). --shard K/N runs the K-th of N balanced "
         "parts of the selected cases (by the durations the cassettes recorded, else by count; "
         "give every shard the same cases and selection); `ingestcheck merge` combines the "
-        "shards' reports. SIGINT or SIGTERM stops the run: no case "
-        "starts any more, a running one stops before its next step (its teardown still runs), "
+        "shards' reports. SIGINT or SIGTERM stops the run within a second: no case "
+        "starts any more, retries, polling and a request in flight stop, a "
+        "running case stops before its next step (its teardown still runs, for at most 0.3 "
+        "seconds against a live target), "
         "the reports are written with the unfinished cases skipped as \"not run: interrupted\", "
         "and an interrupted recording is not saved; a second signal ends the process at once. "
         "Exit 0 when every check passed, 1 when one failed (also when the run was interrupted "

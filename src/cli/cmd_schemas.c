@@ -85,6 +85,52 @@ static int load(const struct cli_args *args, struct spec **spec)
     return CLI_EXIT_OK;
 }
 
+/* Whether writing files into out leaves the spec alone: it is none of
+ * them and not in out/components/, whose other files the write removes.
+ * Prints the one-line error when not. */
+static bool generate_spares_spec(const struct cli_args *args, const struct spec_files *files,
+                                 const char *out)
+{
+    char *spec = spec_path(args);
+    char *components = util_path_join(out, "components");
+    bool ok = spec && components;
+    if (!ok)
+        cli_error("out of memory");
+    if (ok && cli_path_inside(spec, components)) {
+        cli_error("--out %s: the spec %s is inside %s, which generate rewrites", out, spec,
+                  components);
+        ok = false;
+    }
+    for (size_t i = 0; ok && i < files->count; i++) {
+        char *p = util_path_join(out, files->items[i].path);
+        const char *in[] = {spec};
+        ok = p ? cli_check_not_input(p, in, 1, "--out") : false;
+        free(p);
+    }
+    free(components);
+    free(spec);
+    return ok;
+}
+
+/* Whether --reports (when given) can receive the files names, none of
+ * them the spec; prints the one-line error when not. */
+static bool reports_spare_spec(const struct cli_args *args, const char *const *names)
+{
+    const char *dir = cli_get(args, OPT_REPORTS);
+    if (!dir)
+        return true;
+    char *spec = spec_path(args);
+    bool ok = spec && cli_check_output(dir, true, "--reports");
+    for (; ok && *names; names++) {
+        char *p = util_path_join(dir, *names);
+        const char *in[] = {spec};
+        ok = p ? cli_check_not_input(p, in, 1, "--reports") : false;
+        free(p);
+    }
+    free(spec);
+    return ok;
+}
+
 static int run_generate(const struct cli_command *cmd, const struct cli_args *args)
 {
     (void)cmd;
@@ -95,8 +141,13 @@ static int run_generate(const struct cli_command *cmd, const struct cli_args *ar
     spec_files_init(&files);
     const char *out = cli_get(args, OPT_OUT) ? cli_get(args, OPT_OUT) : cli_schemas_dir(args);
     int code = load(args, &spec);
-    if (code == CLI_EXIT_OK &&
-        (spec_generate(spec, &files, &err) || spec_files_write(&files, out, &err))) {
+    if (code == CLI_EXIT_OK && spec_generate(spec, &files, &err)) {
+        cli_report_error(&err);
+        code = CLI_EXIT_USAGE;
+    }
+    if (code == CLI_EXIT_OK && !generate_spares_spec(args, &files, out))
+        code = CLI_EXIT_USAGE;
+    if (code == CLI_EXIT_OK && spec_files_write(&files, out, &err)) {
         cli_report_error(&err);
         code = CLI_EXIT_USAGE;
     }
@@ -242,6 +293,9 @@ static int run_lint(const struct cli_command *cmd, const struct cli_args *args)
     cJSON *defects = NULL;
     struct util_error err;
     util_error_clear(&err);
+    static const char *const outputs[] = {"lint.json", NULL};
+    if (!reports_spare_spec(args, outputs))
+        return CLI_EXIT_USAGE;
     int code = load(args, &spec);
     if (code == CLI_EXIT_OK && spec_lint(spec, &defects, &err)) {
         cli_report_error(&err);
@@ -362,6 +416,9 @@ static int run_examples(const struct cli_command *cmd, const struct cli_args *ar
     char *defects_path = NULL;
     struct util_error err;
     util_error_clear(&err);
+    static const char *const outputs[] = {"examples.json", "examples-junit.xml", NULL};
+    if (!reports_spare_spec(args, outputs))
+        return CLI_EXIT_USAGE;
     int code = load(args, &spec);
     /* --spec without --schemas: the defects are the ones that spec derives
      * (there is no committed copy for it); else the schemas directory's. */

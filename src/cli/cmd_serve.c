@@ -61,16 +61,6 @@ static const struct cli_option serve_options[] = {
     {NULL, 0, CLI_ARG_NONE, NULL, NULL, 0, false},
 };
 
-static bool in_range(const struct cli_args *args, int id, long lo, long hi, const char *name)
-{
-    long v = cli_get_num(args, id, lo);
-    if (v < lo || v > hi) {
-        cli_error("--%s must be between %ld and %ld, got %ld", name, lo, hi, v);
-        return false;
-    }
-    return true;
-}
-
 static int run_serve(const struct cli_command *cmd, const struct cli_args *args)
 {
     int exit_code = CLI_EXIT_USAGE;
@@ -89,13 +79,13 @@ static int run_serve(const struct cli_command *cmd, const struct cli_args *args)
     opts.api_key = cli_get(args, OPT_API_KEY);
     if (!opts.api_key && getenv("INGESTCHECK_MOCK_API_KEY") && *getenv("INGESTCHECK_MOCK_API_KEY"))
         opts.api_key = getenv("INGESTCHECK_MOCK_API_KEY");
-    if (!in_range(args, OPT_PORT, 0, 65535, "port") ||
-        !in_range(args, OPT_SLOW_MS, 1, 3600000, "slow-ms") ||
-        !in_range(args, OPT_MAX_BODY, 1, 1024L * 1024 * 1024, "max-body") ||
-        !in_range(args, OPT_PRELOAD, 0, MOCK_CAP_PRELOAD, "preload-tasks") ||
-        !in_range(args, OPT_CONN_LIMIT, 1, 65536, "connection-limit") ||
-        !in_range(args, OPT_CONN_TIMEOUT, 1, 86400, "connection-timeout") ||
-        !in_range(args, OPT_RUN_STAGE_MS, 1, 86400000, "run-stage-ms"))
+    if (!cli_num_in_range(args, OPT_PORT, 0, 65535, "port") ||
+        !cli_num_in_range(args, OPT_SLOW_MS, 1, 3600000, "slow-ms") ||
+        !cli_num_in_range(args, OPT_MAX_BODY, 1, 1024L * 1024 * 1024, "max-body") ||
+        !cli_num_in_range(args, OPT_PRELOAD, 0, MOCK_CAP_PRELOAD, "preload-tasks") ||
+        !cli_num_in_range(args, OPT_CONN_LIMIT, 1, 65536, "connection-limit") ||
+        !cli_num_in_range(args, OPT_CONN_TIMEOUT, 1, 86400, "connection-timeout") ||
+        !cli_num_in_range(args, OPT_RUN_STAGE_MS, 1, 86400000, "run-stage-ms"))
         goto out;
     opts.run_stage_ms = cli_get_num(args, OPT_RUN_STAGE_MS, 0);
     opts.port = (unsigned)cli_get_num(args, OPT_PORT, 0);

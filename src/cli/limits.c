@@ -45,3 +45,13 @@ bool cli_ensure_fds(long jobs)
               jobs, needed, (unsigned long long)rl.rlim_max);
     return false;
 }
+
+bool cli_num_in_range(const struct cli_args *args, int id, long lo, long hi, const char *name)
+{
+    long v = cli_get_num(args, id, lo);
+    if (v < lo || v > hi) {
+        cli_error("--%s must be between %ld and %ld, got %ld", name, lo, hi, v);
+        return false;
+    }
+    return true;
+}

@@ -16,7 +16,9 @@
 struct curl_transport {
     struct http_transport base; /* first: the generic header */
     CURL *easy;
+    CURLM *multi; /* runs easy, so that a wait can look at opts.cancel */
     struct http_options opts;
+    double cancel_seen; /* when opts.cancel was first seen set; 0: not yet */
     char *cacert;  /* owned copy of opts.cacert */
     char *noproxy; /* $NO_PROXY plus the loopback names, owned */
 };
@@ -150,11 +152,75 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
-static void sleep_ms(long ms)
+static bool cancelled(const struct curl_transport *t)
 {
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0) {
+    return t->opts.cancel && *t->opts.cancel;
+}
+
+/* Whether a request in flight is to be aborted: at once when opts.cancel
+ * was set while it ran; for a request begun after that (a teardown's),
+ * once HTTP_CANCEL_GRACE_MS have passed since the transport first saw it. */
+static bool cancel_due(struct curl_transport *t, bool begun_cancelled)
+{
+    if (!cancelled(t))
+        return false;
+    double now = now_ms();
+    if (t->cancel_seen == 0.0)
+        t->cancel_seen = now;
+    return !begun_cancelled || now - t->cancel_seen >= (double)HTTP_CANCEL_GRACE_MS;
+}
+
+/* Sleeps ms in slices, ending early when opts.cancel is set; returns
+ * false when it did. */
+static bool backoff(const struct curl_transport *t, long ms)
+{
+    while (ms > 0 && !cancelled(t)) {
+        long slice = ms < HTTP_CANCEL_SLICE_MS ? ms : HTTP_CANCEL_SLICE_MS;
+        struct timespec ts = {.tv_sec = slice / 1000, .tv_nsec = (slice % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+        }
+        ms -= slice;
     }
+    return !cancelled(t);
+}
+
+/* Runs the transfer configured on t->easy through t->multi, looking at
+ * opts.cancel at least every HTTP_CANCEL_SLICE_MS; *aborted when
+ * cancel_due stopped it (CURLE_ABORTED_BY_CALLBACK). */
+static CURLcode perform(struct curl_transport *t, bool *aborted)
+{
+    CURLMcode m = curl_multi_add_handle(t->multi, t->easy);
+    if (m != CURLM_OK)
+        return m == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_FAILED_INIT;
+    CURLcode result = CURLE_FAILED_INIT;
+    bool begun_cancelled = cancelled(t);
+    if (begun_cancelled && t->cancel_seen == 0.0)
+        t->cancel_seen = now_ms();
+    for (;;) {
+        int running = 0, left = 0;
+        bool done = false;
+        m = curl_multi_perform(t->multi, &running);
+        CURLMsg *msg;
+        while (m == CURLM_OK && (msg = curl_multi_info_read(t->multi, &left)) != NULL)
+            if (msg->msg == CURLMSG_DONE && msg->easy_handle == t->easy) {
+                result = msg->data.result;
+                done = true;
+            }
+        if (m != CURLM_OK || done || running == 0)
+            break;
+        if (cancel_due(t, begun_cancelled)) {
+            *aborted = true;
+            result = CURLE_ABORTED_BY_CALLBACK;
+            break;
+        }
+        m = curl_multi_poll(t->multi, NULL, 0, (int)HTTP_CANCEL_SLICE_MS, NULL);
+        if (m != CURLM_OK)
+            break;
+    }
+    if (m == CURLM_OUT_OF_MEMORY)
+        result = CURLE_OUT_OF_MEMORY;
+    curl_multi_remove_handle(t->multi, t->easy);
+    return result;
 }
 
 /* Sets every option of one attempt (the handle was reset). */
@@ -270,13 +336,14 @@ static int curl_send(struct http_transport *base, const struct http_request *req
                     : util_error_set(err, crc, "libcurl rejected an option for %s", req->url);
             goto cleanup;
         }
-        CURLcode c = curl_easy_perform(t->easy);
-        if (x.out_of_memory) {
+        bool aborted = false;
+        CURLcode c = perform(t, &aborted);
+        if (x.out_of_memory || c == CURLE_OUT_OF_MEMORY) {
             util_buf_finish(&x.body);
             rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory reading %s", req->url);
             goto cleanup;
         }
-        enum http_failure f = map_code(c, &x);
+        enum http_failure f = aborted ? HTTP_ERR_INTERRUPTED : map_code(c, &x);
         long os_errno = 0;
         if (f == HTTP_ERR_CONNECT &&
             curl_easy_getinfo(t->easy, CURLINFO_OS_ERRNO, &os_errno) == CURLE_OK &&
@@ -302,8 +369,9 @@ static int curl_send(struct http_transport *base, const struct http_request *req
         }
         util_buf_finish(&x.body);
         if (attempt < t->opts.retries && retryable(f, req->method)) {
-            sleep_ms(HTTP_RETRY_BACKOFF_MS * (attempt + 1));
-            continue;
+            if (backoff(t, HTTP_RETRY_BACKOFF_MS * (attempt + 1)))
+                continue;
+            f = HTTP_ERR_INTERRUPTED; /* the signal came while retrying */
         }
         http_headers_finish(&resp->headers);
         resp->status = 0;
@@ -313,6 +381,9 @@ static int curl_send(struct http_transport *base, const struct http_request *req
         if (f == HTTP_ERR_TOO_LARGE)
             util_error_set(err, UTIL_ERR_LIMIT, "%s: response body larger than %zu bytes", req->url,
                            t->opts.max_body);
+        else if (f == HTTP_ERR_INTERRUPTED)
+            util_error_set(err, UTIL_ERR_IO, "%s: interrupted after %d attempt%s", req->url,
+                           attempt + 1, attempt ? "s" : "");
         else
             util_error_set(err, UTIL_ERR_IO, "%s: %s (%s)", req->url, http_failure_name(f),
                            errbuf[0] ? errbuf : curl_easy_strerror(c));
@@ -330,6 +401,8 @@ static void curl_destroy(struct http_transport *base)
     struct curl_transport *t = (struct curl_transport *)base;
     if (!t)
         return;
+    if (t->multi)
+        curl_multi_cleanup(t->multi);
     if (t->easy)
         curl_easy_cleanup(t->easy);
     free(t->cacert);
@@ -380,6 +453,8 @@ struct http_transport *http_curl_create(const struct http_options *opts, struct 
         t->opts.max_body = HTTP_DEFAULT_MAX_BODY;
     if (t->opts.retries < 0)
         t->opts.retries = 0;
+    if (t->opts.retries > HTTP_CAP_RETRIES)
+        t->opts.retries = HTTP_CAP_RETRIES;
     if (t->opts.cacert) {
         size_t n = strlen(t->opts.cacert);
         t->cacert = malloc(n + 1);
@@ -398,7 +473,8 @@ struct http_transport *http_curl_create(const struct http_options *opts, struct 
         return NULL;
     }
     t->easy = curl_easy_init();
-    if (!t->easy) {
+    t->multi = curl_multi_init();
+    if (!t->easy || !t->multi) {
         curl_destroy(&t->base);
         util_error_set(err, UTIL_ERR_NOMEM, "cannot create a libcurl handle");
         return NULL;

@@ -206,6 +206,8 @@ const char *http_failure_name(enum http_failure f)
         return "too many redirects";
     case HTTP_ERR_NO_RECORDING:
         return "no recording matches";
+    case HTTP_ERR_INTERRUPTED:
+        return "interrupted";
     case HTTP_ERR_OTHER:
         break;
     }

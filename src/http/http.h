@@ -7,6 +7,7 @@
 
 #include "util/error.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -65,6 +66,7 @@ enum http_failure {
     HTTP_ERR_PROTOCOL,     /* malformed answer, connection dropped mid-body */
     HTTP_ERR_REDIRECT,     /* too many redirects */
     HTTP_ERR_NO_RECORDING, /* replay only: no recording matches (no network) */
+    HTTP_ERR_INTERRUPTED,  /* http_options.cancel was set: aborted, or not retried */
     HTTP_ERR_OTHER,
 };
 
@@ -88,6 +90,13 @@ struct http_options {
     bool insecure;           /* skip TLS verification (explicit --insecure only) */
     const char *cacert;      /* CA bundle path or NULL */
     size_t max_body;         /* response body cap; 0 means HTTP_DEFAULT_MAX_BODY */
+    /* Set to non-zero (by a signal handler) to stop: no retry and no
+     * backoff any more, a request in flight is aborted (within
+     * HTTP_CANCEL_SLICE_MS), and a request sent after it was set (a
+     * teardown's) has until HTTP_CANCEL_GRACE_MS after the transport
+     * first saw it, so that a quick server still answers. Such a request
+     * fails with HTTP_ERR_INTERRUPTED. May be NULL. */
+    const volatile sig_atomic_t *cancel;
 };
 
 #define HTTP_DEFAULT_MAX_BODY (64u * 1024u * 1024u)

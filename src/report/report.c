@@ -44,6 +44,16 @@ static const char *str(const char *s)
     return s ? s : "?";
 }
 
+/* Whether a step of r failed or erred (else a failure of r is its own:
+ * vars:, a template blow-up). */
+static bool has_failed_step(const struct run_case_result *r)
+{
+    for (size_t i = 0; i < r->nsteps; i++)
+        if (r->steps[i].outcome == RUN_FAILED || r->steps[i].outcome == RUN_ERROR)
+            return true;
+    return false;
+}
+
 static int build_console_case(struct util_buf *b, const struct run_case_result *r,
                               const struct report_console_options *o)
 {
@@ -56,7 +66,9 @@ static int build_console_case(struct util_buf *b, const struct run_case_result *
                              r->line);
     if (!rc && r->gaps)
         rc = util_buf_printf(b, ", %zu spec gap%s", r->gaps, r->gaps == 1 ? "" : "s");
-    if (!rc && r->outcome == RUN_SKIPPED && r->message)
+    /* The reason on the case's line when no step says it. */
+    if (!rc && r->message && r->outcome != RUN_PASSED &&
+        (r->outcome == RUN_SKIPPED || !has_failed_step(r)))
         rc = util_buf_printf(b, ": %s", r->message);
     if (!rc && o && o->timings)
         rc = util_buf_printf(b, " %.0f ms", r->elapsed_ms);
@@ -72,8 +84,6 @@ static int build_console_failure(struct util_buf *b, const struct run_case_resul
     bool c = o && o->color;
     if (r->outcome == RUN_PASSED || r->outcome == RUN_SKIPPED)
         return UTIL_OK;
-    if (!r->nsteps && r->message)
-        return util_buf_printf(b, "  %s\n", r->message);
     for (size_t i = 0; i < r->nsteps && !rc; i++) {
         const struct run_step_result *s = &r->steps[i];
         if (s->outcome != RUN_FAILED && s->outcome != RUN_ERROR)

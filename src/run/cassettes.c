@@ -594,6 +594,9 @@ int run_cassettes_save(struct run_cassettes *cr, const char *run_id, size_t *sav
                        struct util_error *err)
 {
     char when[32];
+    struct util_error first;
+    size_t failed = 0;
+    util_error_clear(&first);
     *saved = 0;
     if (!cr || !cr->enabled)
         return UTIL_OK;
@@ -613,8 +616,10 @@ int run_cassettes_save(struct run_cassettes *cr, const char *run_id, size_t *sav
         cassette_transport_counts(f->t, &replayed, &recorded);
         if (!recorded && cr->mode != CASSETTE_RECORD_ALL)
             continue;
-        if (util_mkdir_p(cr->dir, err))
+        if (util_mkdir_p(cr->dir, err)) {
+            util_error_prefix(err, "cassettes not saved");
             return err->code;
+        }
         size_t cursor = 0;
         int rc = UTIL_OK;
         if (!cassette_value_next(f->c, CAS_RUN_ID, &cursor))
@@ -643,14 +648,31 @@ int run_cassettes_save(struct run_cassettes *cr, const char *run_id, size_t *sav
             if (rc)
                 return rc;
         }
-        rc = cassette_save_file(kept ? kept : f->c, f->redactor, f->path, err);
+        /* A file that cannot be written does not keep the others from
+         * being saved; the first failure is the one reported. */
+        struct util_error one;
+        util_error_clear(&one);
+        rc = cassette_save_file(kept ? kept : f->c, f->redactor, f->path, &one);
         cassette_destroy(kept);
+        if (rc == UTIL_ERR_NOMEM)
+            return util_error_set(err, rc, "out of memory");
+        if (rc && !failed++)
+            first = one;
         if (rc)
-            return rc;
+            continue;
         f->written = true;
         (*saved)++;
     }
-    return UTIL_OK;
+    if (!failed)
+        return UTIL_OK;
+    *err = first;
+    /* The message names the file: "PATH: cannot ...". */
+    if (failed > 1)
+        util_error_prefix(err, "%zu cassettes not saved (results.json lists them), the first",
+                          failed);
+    else
+        util_error_prefix(err, "cassette not saved");
+    return first.code;
 }
 
 /* The default cassette directory: "cassettes" next to path's file. */
@@ -731,6 +753,11 @@ done:
 const char *run_cassettes_dir(const struct run_cassettes *cr)
 {
     return cr && cr->enabled ? cr->dir : NULL;
+}
+
+const char *run_cassettes_path(const struct run_cassettes *cr, size_t i)
+{
+    return cr && cr->enabled && i < cr->nfiles ? cr->files[i].path : NULL;
 }
 
 /* The recordings kept by a partial re-recording replay with their file's

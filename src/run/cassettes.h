@@ -78,6 +78,10 @@ void run_cassettes_destroy(struct run_cassettes *s);
 /* The cassette directory in use (borrowed), NULL when not enabled. */
 const char *run_cassettes_dir(const struct run_cassettes *s);
 
+/* The path of the i-th cassette (borrowed, in plan order of the case
+ * files), NULL past the last one or when not enabled. */
+const char *run_cassettes_path(const struct run_cassettes *s, size_t i);
+
 /* Loads (or creates) every cassette and its transport, with the run's
  * credentials (redacted when recording, put back for matching; borrowed)
  * and the real URL of the embedded mock behind RUN_CASSETTES_MOCK_BASE
@@ -95,7 +99,9 @@ void run_cassettes_configure(struct run_cassettes *s, struct run_config *cfg);
 
 /* Saves every cassette that recorded something (all of them in mode all)
  * atomically, with run_id, the recording time, the ingestcheck version and
- * the spec's SHA-256; *saved counts the files written. */
+ * the spec's SHA-256; *saved counts the files written. A file that cannot
+ * be written does not stop the others: err then says "cassette not saved:
+ * PATH: why" of the first one, and each file's written flag tells. */
 int run_cassettes_save(struct run_cassettes *s, const char *run_id, size_t *saved,
                        struct util_error *err);
 

@@ -138,10 +138,24 @@ static void poll_wait(struct worker *w, long ms, double *advanced)
     w->wake_at = sh->clock_ms + ms;
     w->clock_waiting = true;
     sh->busy--;
-    while (w->clock_waiting) {
-        if (sh->busy == 0)
+    while (w->clock_waiting && !interrupted(sh)) {
+        if (sh->busy == 0) {
             clock_step(sh);
-        else if (pthread_cond_timedwait(&sh->tick, &sh->lock, &limit) == ETIMEDOUT)
+            continue;
+        }
+        /* Wakes at least every RUN_INTERRUPT_SLICE_MS to look at
+         * cfg->interrupt. */
+        struct timespec slice;
+        clock_gettime(CLOCK_MONOTONIC, &slice);
+        slice.tv_nsec += RUN_INTERRUPT_SLICE_MS * 1000000L;
+        if (slice.tv_nsec >= 1000000000L) {
+            slice.tv_sec++;
+            slice.tv_nsec -= 1000000000L;
+        }
+        bool last = slice.tv_sec > limit.tv_sec ||
+                    (slice.tv_sec == limit.tv_sec && slice.tv_nsec >= limit.tv_nsec);
+        if (pthread_cond_timedwait(&sh->tick, &sh->lock, last ? &limit : &slice) == ETIMEDOUT &&
+            last)
             break;
     }
     bool reached = !w->clock_waiting;
@@ -675,6 +689,13 @@ static int exec_step(struct worker *w, const struct case_step *s, struct run_ste
         if (rc) {
             w->err = err;
             goto cleanup;
+        }
+        if (resp.failure == HTTP_ERR_INTERRUPTED) {
+            /* The transport saw the interruption (http_options.cancel). */
+            r->outcome = RUN_SKIPPED;
+            rc = set_message(r, "interrupted waiting for %s %s (%u attempt%s)", b.req.method,
+                             b.req.url, r->attempts, r->attempts == 1 ? "" : "s");
+            goto record;
         }
         if (resp.failure != HTTP_ERR_NONE) {
             *target_error = target_failure(resp.failure);

@@ -21,6 +21,7 @@
  * Usage: test_bad_inputs INGESTCHECK SOURCE_DIR [ROW-NAME-SUBSTRING]
  * Prints one line per row and the number of rows. INGESTCHECK_KEEP_TMP=1
  * keeps the files of every row. */
+#include "commands.h"
 #include "proc.h"
 
 #include <arpa/inet.h>
@@ -1384,6 +1385,7 @@ int main(int argc, char **argv)
         free(o.cassette_before);
     }
     run_cmd_rows(only, &passed, &failed, &nrows);
+    bad_command_rows(tmp, only, &passed, &failed, &nrows);
     printf("bad-input catalogue: %zu rows: %zu passed, %zu failed, %zu skipped\n", nrows, passed,
            failed, skipped);
     free(gz_ok);

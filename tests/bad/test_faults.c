@@ -11,6 +11,11 @@
  *   interrupt     SIGINT during a run: complete reports for the cases that
  *                 finished, the rest "not run: interrupted", exit 2 (or 1
  *                 when a case that finished failed); with -j 4 too.
+ *   signals       SIGINT or SIGTERM ends a run within 2 s wherever it is:
+ *                 retrying against a server that drops every connection
+ *                 and then closes its port (--retries 30), polling, a
+ *                 request in flight to a server that never answers
+ *                 (--timeout 30000); the reports are complete.
  *   recording     SIGINT and SIGKILL during `--record-mode all` over
  *                 existing cassettes: each cassette stays byte-identical to
  *                 what it was (the kills land on every file event of the
@@ -19,9 +24,12 @@
  * Usage: test_faults INGESTCHECK SOURCE_DIR [TEST] */
 #include "proc.h"
 
+#include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -30,11 +38,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #ifdef __linux__
-#include <poll.h>
 #include <sys/inotify.h>
 #endif
 
@@ -438,6 +446,136 @@ static void test_interrupt(void **state)
     result_finish(&r);
 }
 
+/* ---- signals are prompt ---- */
+
+/* How long a run may take to end after SIGINT or SIGTERM. */
+#define SIGNAL_DEADLINE_MS 2000
+
+/* A listening socket on 127.0.0.1, port 0; its port in *port. */
+static int listen_loopback(unsigned *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(fd, 16), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* Waits until fd has a connection to accept; fails past the deadline. */
+static void wait_for_connection(int fd, pid_t pid, const char *what)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, (int)proc_deadline(30000)) != 1) {
+        kill(pid, SIGKILL);
+        fail_msg("%s: the run never connected", what);
+    }
+}
+
+/* Sends sig and waits for the end, which must come within
+ * SIGNAL_DEADLINE_MS: exit 2, one line saying the case was cut short,
+ * complete reports in which it is skipped as interrupted. */
+static void assert_prompt_stop(struct result *r, pid_t pid, int sig, const char *what)
+{
+    char out[PROC_PATH_MAX], err[PROC_PATH_MAX], reports[PROC_PATH_MAX];
+    paths(r, out, err, reports);
+    long t0 = proc_now_ms();
+    kill(pid, sig);
+    bool hung = false;
+    r->code = proc_wait(pid, proc_deadline(SIGNAL_DEADLINE_MS), &hung);
+    long ms = proc_now_ms() - t0;
+    r->out = test_slurp(out, NULL);
+    r->err = test_slurp(err, NULL);
+    if (hung)
+        fail_msg("%s: still running %ld ms after %s", what, proc_deadline(SIGNAL_DEADLINE_MS),
+                 sig == SIGINT ? "SIGINT" : "SIGTERM");
+    printf("%s: %s: exit %d %ld ms after the signal: %s", what,
+           sig == SIGINT ? "SIGINT" : "SIGTERM", r->code, ms, r->err ? r->err : "\n");
+    assert_int_equal(r->code, 2);
+    assert_one_line(r, "interrupted: 1 of 1 cases not run or cut short; reports written to");
+    cJSON *doc = reports_of(r);
+    assert_non_null(doc);
+    assert_true(cJSON_IsTrue(get(doc, "interrupted")));
+    const cJSON *c = cJSON_GetArrayItem(get(doc, "cases"), 0);
+    assert_case(c, "list tasks", "skipped", "interrupted before the case finished", true);
+    const cJSON *step = cJSON_GetArrayItem(get(c, "steps"), 0);
+    assert_non_null(strstr(str(step, "message"), "interrupted"));
+    cJSON_Delete(doc);
+}
+
+/* Starts get-tasks.yaml against 127.0.0.1:port with option value. */
+static pid_t start_get_tasks(struct result *r, const char *name, unsigned port, const char *option,
+                             const char *value)
+{
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u", port);
+    const char *extra[] = {option,      value,      "--base-url",
+                           url,         "--app-id", "SIGAPP",
+                           "--api-key", "sig-key",  source_path("tests/data/bad/get-tasks.yaml"),
+                           NULL};
+    return start(r, name, NULL, extra);
+}
+
+static void test_signals(void **state)
+{
+    (void)state;
+    static const int sigs[] = {SIGINT, SIGTERM};
+    char name[64];
+    for (size_t i = 0; i < 2; i++) {
+        /* Retries: a server that closes each connection at once (a GET is
+         * retried), then its port closes (connection refused). */
+        struct result r = {0};
+        unsigned port = 0;
+        int fd = listen_loopback(&port);
+        snprintf(name, sizeof(name), "retries-%zu", i);
+        pid_t pid = start_get_tasks(&r, name, port, "--retries", "30");
+        for (int n = 0; n < 2; n++) {
+            wait_for_connection(fd, pid, name);
+            int c = accept(fd, NULL, NULL);
+            assert_true(c >= 0);
+            close(c);
+        }
+        close(fd);
+        assert_prompt_stop(&r, pid, sigs[i], name);
+        result_finish(&r);
+
+        /* A request in flight to a server that never answers: the
+         * connection waits in the listening socket's backlog. */
+        fd = listen_loopback(&port);
+        snprintf(name, sizeof(name), "in-flight-%zu", i);
+        pid = start_get_tasks(&r, name, port, "--timeout", "30000");
+        wait_for_connection(fd, pid, name);
+        assert_prompt_stop(&r, pid, sigs[i], name);
+        close(fd);
+        result_finish(&r);
+    }
+    /* Polling (until:) on the wall clock, -j 1: the third case polls for a
+     * minute. */
+    struct result r = {0};
+    const char *poll_args[] = {"-j", "1", "--wall-clock",
+                               source_path("tests/data/bad/interrupt.yaml"), NULL};
+    pid_t pid = start(&r, "polling", NULL, poll_args);
+    wait_for_lines(&r, pid, "PASS", 2);
+    long t0 = proc_now_ms();
+    kill(pid, SIGTERM);
+    bool hung = false;
+    r.code = proc_wait(pid, proc_deadline(SIGNAL_DEADLINE_MS), &hung);
+    if (hung)
+        fail_msg("polling: still running %ld ms after SIGTERM", proc_deadline(SIGNAL_DEADLINE_MS));
+    printf("polling: SIGTERM: exit %d %ld ms after the signal\n", r.code, proc_now_ms() - t0);
+    assert_int_equal(r.code, 2);
+    cJSON *doc = reports_of(&r);
+    assert_non_null(doc);
+    assert_case(cJSON_GetArrayItem(get(doc, "cases"), 3), "never started", "skipped",
+                "not run: interrupted", true);
+    cJSON_Delete(doc);
+    result_finish(&r);
+}
+
 /* ---- signals during a recording ---- */
 
 #define CASSETTE_FILES 3
@@ -661,9 +799,8 @@ int main(int argc, char **argv)
         return 77;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fd_limit),
-        cmocka_unit_test(test_memory_limit),
-        cmocka_unit_test(test_interrupt),
+        cmocka_unit_test(test_fd_limit),  cmocka_unit_test(test_memory_limit),
+        cmocka_unit_test(test_interrupt), cmocka_unit_test(test_signals),
         cmocka_unit_test(test_recording),
     };
     int rc = cmocka_run_group_tests_name("faults", tests, NULL, NULL);
