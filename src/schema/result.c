@@ -273,7 +273,10 @@ void schema_ev_put_string(struct util_buf *b, const char *s, size_t max, bool qu
             util_buf_puts(b, "\\n");
         else if (ch < 0x20)
             util_buf_printf(b, "\\u%04x", ch);
-        else
+        else if (ch == 0xC0 && (unsigned char)p[1] == 0x80) {
+            util_buf_puts(b, "\\u0000"); /* JSON_NUL */
+            p++;
+        } else
             util_buf_putc(b, (char)ch);
     }
     if (quote)

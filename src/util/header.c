@@ -50,6 +50,9 @@ bool util_header_value_ok(const char *value, size_t len, char *why, size_t size)
 {
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)value[i];
+        /* 0xC0 0x80 is how a JSON string holds U+0000 (json.h's JSON_NUL). */
+        if (c == 0xC0 && i + 1 < len && (unsigned char)value[i + 1] == 0x80)
+            c = '\0';
         if ((c < 0x20 && c != '\t') || c == 0x7f) {
             describe(c, why, size, "");
             return false;

@@ -2,6 +2,7 @@
 #include "util/caps.h"
 #include "util/error.h"
 #include "util/file.h"
+#include "util/header.h"
 #include "util/text.h"
 
 #include <setjmp.h>
@@ -289,6 +290,25 @@ static void test_file_edges(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Header values: CR, LF, NUL, other controls, and U+0000 as a JSON string
+ * holds it (0xC0 0x80) are refused; a tab and UTF-8 are not. */
+static void test_header_values(void **state)
+{
+    (void)state;
+    char why[128];
+    assert_true(util_header_value_ok("a\tb \xc3\xa9", 6, why, sizeof(why)));
+    assert_false(util_header_value_ok("a\r\nX-Injected: yes", 19, why, sizeof(why)));
+    assert_non_null(strstr(why, "carriage return"));
+    assert_false(util_header_value_ok("a\0b", 3, why, sizeof(why)));
+    assert_non_null(strstr(why, "NUL"));
+    assert_false(util_header_value_ok("a\xc0\x80" "b", 4, why, sizeof(why)));
+    assert_non_null(strstr(why, "NUL"));
+    assert_true(util_header_value_ok("a\xc0", 2, why, sizeof(why)));
+    assert_true(util_header_name_ok("X-Custom_1", why, sizeof(why)));
+    assert_false(util_header_name_ok("X Custom", why, sizeof(why)));
+    assert_false(util_header_name_ok("", why, sizeof(why)));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -302,6 +322,7 @@ int main(void)
         cmocka_unit_test(test_file_write_into_missing_dir_fails),
         cmocka_unit_test(test_error_names_and_limits),
         cmocka_unit_test(test_file_edges),
+        cmocka_unit_test(test_header_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
