@@ -319,11 +319,6 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         !cli_num_in_range(args, OPT_RETRIES, 0, HTTP_CAP_RETRIES, "retries") ||
         !cli_num_in_range(args, OPT_MOCK_SEED, 0, LONG_MAX, "mock-seed") || !cli_ensure_fds(jobs))
         goto cleanup;
-    if (cli_get(args, OPT_RUN_ID) && strlen(cli_get(args, OPT_RUN_ID)) > RUN_CAP_RUN_ID) {
-        cli_error("--run-id is %zu characters long; at most %d", strlen(cli_get(args, OPT_RUN_ID)),
-                  RUN_CAP_RUN_ID);
-        goto cleanup;
-    }
     /* What goes into the URL and the headers: refused before anything runs. */
     const char *opt_app_id = cli_get(args, OPT_APP_ID), *opt_api_key = cli_get(args, OPT_API_KEY);
     if ((cli_has(args, OPT_BASE_URL) && !cli_check_url("--base-url", base_url)) ||

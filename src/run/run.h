@@ -35,9 +35,6 @@
 #define RUN_CAP_JOBS 64
 /* A request URL. */
 #define RUN_CAP_URL (64u * 1024u)
-/* Length of a run identifier (--run-id, {{run.id}}): it goes into names,
- * paths and headers. */
-#define RUN_CAP_RUN_ID 256
 /* Shards of a plan (--shard K/N). */
 #define RUN_CAP_SHARDS 1024
 

@@ -74,7 +74,7 @@ static const struct cmd_row rows[] = {
      SET_NONE,
      {"run", "--reports", "@D/r", "--run-id", "@LONG", "@S/tests/data/bad/get-tasks.yaml"},
      2,
-     "--run-id is 300 characters long; at most 256",
+     "--run-id must be 1 to 256 bytes long, got 300",
      true,
      NULL,
      NULL},
