@@ -3,6 +3,7 @@
  * linear in the file. */
 #include "cassette/caps.h"
 #include "cassette/internal.h"
+#include "util/file.h"
 
 #include <yaml.h>
 
@@ -807,15 +808,11 @@ int cassette_load_file(const char *path, struct cassette **out, struct util_erro
     *out = NULL;
     int rc = UTIL_OK;
     struct stat st;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        rc = util_error_set(err, errno == ENOMEM ? UTIL_ERR_NOMEM : UTIL_ERR_IO,
-                            "%s: cannot open: %s", path, strerror(errno));
-        util_error_at(err, path, 0, 0);
+    FILE *f = NULL;
+    if ((rc = util_file_open(path, &f, err)))
         return rc;
-    }
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = util_error_set(err, UTIL_ERR_IO, "%s: not a regular file", path);
+    if (fstat(fileno(f), &st) != 0) {
+        rc = util_error_set(err, UTIL_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
         util_error_at(err, path, 0, 0);
         goto cleanup;
     }
