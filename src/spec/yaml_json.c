@@ -5,6 +5,7 @@
 #include "util/caps.h"
 #include "util/file.h"
 #include "util/hash.h"
+#include "util/text.h"
 #include "json/json.h"
 
 #include <yaml.h>
@@ -674,14 +675,19 @@ static int on_end(struct builder *b)
     return rc;
 }
 
-static int parser_error(struct builder *b, const yaml_parser_t *p)
+/* libyaml's error as one line with the file, line and column. A reader
+ * error (bad encoding) carries a byte offset only: text gives its place. */
+static int parser_error(struct builder *b, const yaml_parser_t *p, const char *text, size_t len)
 {
     yaml_mark_t mark = p->problem_mark;
     if (p->error == YAML_READER_ERROR) {
-        util_error_set(b->err, UTIL_ERR_PARSE, "%s: byte %zu: %s (expected UTF-8 text)", b->name,
-                       p->problem_offset, p->problem ? p->problem : "unreadable input");
-        util_error_at(b->err, b->name, 0, 0);
-        return UTIL_ERR_PARSE;
+        size_t off = p->problem_offset < len ? p->problem_offset : len;
+        struct util_text_pos pos;
+        util_text_pos_init(&pos);
+        util_text_pos_advance(&pos, text, off);
+        return util_text_reader_error(b->err, b->name, &pos, p->problem,
+                                      off < len ? (unsigned char)text[off] : -1,
+                                      (long)p->problem_value);
     }
     if (p->error == YAML_MEMORY_ERROR)
         return util_error_set(b->err, UTIL_ERR_NOMEM, "%s: out of memory while parsing YAML",
@@ -745,7 +751,7 @@ int spec_yaml_parse(const char *text, size_t len, const char *name, cJSON **out,
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     for (;;) {
         if (!yaml_parser_parse(&parser, &ev)) {
-            rc = parser_error(&b, &parser);
+            rc = parser_error(&b, &parser, text, len);
             goto cleanup;
         }
         have_event = true;

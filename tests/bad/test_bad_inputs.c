@@ -145,7 +145,7 @@ static const struct row rows[] = {
     CASE_ROW("an empty file", "empty.yaml", 2, NULL, NULL, "expected object, got null"),
     CASE_ROW("a duplicate key", "duplicate-key.yaml", 2, NULL, NULL,
              "duplicate key \"name\" in mapping"),
-    CASE_ROW("not UTF-8", "not-utf8.yaml", 2, NULL, NULL, "(expected UTF-8 text)"),
+    CASE_ROW("not UTF-8", "not-utf8.yaml", 2, NULL, NULL, "not-utf8.yaml:2:15: byte 0xE9 is not UTF-8"),
     CASE_ROW("a file that does not exist", "@missing", 2, NULL, NULL, "cannot open"),
 
     RESPONSE_ROW("a valid answer (control)", S_OK, 0, NULL, NULL),
@@ -210,7 +210,7 @@ static const struct row rows[] = {
     /* Replayed and re-checked against today's schemas, with a warning. */
     CASSETTE_ROW("another spec's hash", E_SPEC_HASH, 0, "recorded against spec sha256 0000"),
     CASSETTE_ROW("an empty file", E_EMPTY, 2, NULL),
-    CASSETTE_ROW("not UTF-8", E_NOT_UTF8, 2, NULL),
+    CASSETTE_ROW("not UTF-8", E_NOT_UTF8, 2, "smoke.yaml:4:17: byte 0xFF is not UTF-8"),
     CASSETTE_ROW("missing, replay only", E_MISSING, 2, "no cassette for"),
 };
 
