@@ -21,6 +21,7 @@
  * Usage: test_bad_inputs INGESTCHECK SOURCE_DIR [ROW-NAME-SUBSTRING]
  * Prints one line per row and the number of rows. INGESTCHECK_KEEP_TMP=1
  * keeps the files of every row. */
+#include "made_inputs.h"
 #include "proc.h"
 
 #include <arpa/inet.h>
@@ -81,6 +82,7 @@ enum script {
     S_TLS_SELF,      /* openssl s_server with a self-signed certificate */
     S_TLS_EXPIRED,   /* with an expired one, trusted by --cacert */
     S_CASSETTE,      /* no server: replay of cases/smoke.yaml from a cassette */
+    S_SPEC,          /* no server: `schemas generate --spec INPUT --out DIR` */
 };
 
 /* How a cassette row edits the shipped cases/cassettes/smoke.yaml. */
@@ -95,12 +97,14 @@ enum edit {
     E_EMPTY,         /* an empty file */
     E_NOT_UTF8,      /* a byte 0xFF in a value */
     E_MISSING,       /* no cassette at all */
+    E_FIFO,          /* a FIFO in the cassette's place */
 };
 
 struct row {
     const char *group;
     const char *name;
-    const char *input; /* in tests/data/bad; "@20MB" made here; "@missing" absent */
+    const char *input; /* in tests/data/bad; "@20MB" and made_inputs.c's made here;
+                          "@missing" absent */
     enum script script;
     enum edit edit;
     const char *timeout; /* --timeout MS, or NULL */
@@ -126,6 +130,10 @@ struct row {
     {                                                                                              \
         "cassette", name, NULL, S_CASSETTE, edit, NULL, code, NULL, NULL, line                     \
     }
+#define SPEC_ROW(name, file, code, line)                                                           \
+    {                                                                                              \
+        "spec", name, file, S_SPEC, E_NONE, NULL, code, NULL, NULL, line                           \
+    }
 
 static const struct row rows[] = {
     CASE_ROW("invalid YAML", "invalid-yaml.yaml", 2, NULL, NULL,
@@ -147,6 +155,17 @@ static const struct row rows[] = {
              "duplicate key \"name\" in mapping"),
     CASE_ROW("not UTF-8", "not-utf8.yaml", 2, NULL, NULL, "not-utf8.yaml:2:15: byte 0xE9 is not UTF-8"),
     CASE_ROW("a file that does not exist", "@missing", 2, NULL, NULL, "cannot open"),
+    /* Issue 12: linear YAML, aliases capped in bytes, FIFOs, encodings. */
+    CASE_ROW("450 000 items in a flat list", "@450k-items", 2, NULL, NULL,
+             "450k-items.yaml:5:9: getTasks takes no request body"),
+    CASE_ROW("a mapping of 90 000 keys", "@90k-keys", 2, NULL, NULL,
+             "90k-keys.yaml:5:9: getTasks takes no request body"),
+    CASE_ROW("a 400 KB string aliased 190 000 times", "@alias-400KB-x190k", 2, NULL, NULL,
+             "alias-400KB-x190k.yaml:7:141: aliases copy more than the cap of 16777216 bytes"),
+    CASE_ROW("a 900 KB string aliased 1 000 times", "@alias-900KB-x1000", 2, NULL, NULL,
+             "alias-900KB-x1000.yaml:7:72: aliases copy more than the cap of 16777216 bytes"),
+    CASE_ROW("a FIFO", "@fifo", 2, NULL, NULL, "fifo.yaml: is a FIFO (named pipe); expected a "
+                                                "regular file"),
 
     RESPONSE_ROW("a valid answer (control)", S_OK, 0, NULL, NULL),
     RESPONSE_ROW("truncated JSON", S_TRUNCATED, 1, "contract.json", "malformed JSON"),
@@ -212,6 +231,11 @@ static const struct row rows[] = {
     CASSETTE_ROW("an empty file", E_EMPTY, 2, NULL),
     CASSETTE_ROW("not UTF-8", E_NOT_UTF8, 2, "smoke.yaml:4:17: byte 0xFF is not UTF-8"),
     CASSETTE_ROW("missing, replay only", E_MISSING, 2, "no cassette for"),
+    CASSETTE_ROW("a FIFO", E_FIFO, 2, "smoke.yaml: is a FIFO (named pipe); expected a regular file"),
+
+    SPEC_ROW("100 000 items in a list", "@spec-100k-items", 0, NULL),
+    SPEC_ROW("a FIFO", "@fifo", 2, "fifo.yaml: is a FIFO (named pipe); expected a regular file"),
+    SPEC_ROW("not UTF-8", "@spec-not-utf8", 2, "spec-not-utf8.yaml:1296:25: byte 0xFF is not UTF-8"),
 };
 
 /* ---- the scripted server ---- */
@@ -607,6 +631,7 @@ struct outcome {
     char *out, *err;
     char *cassette_before; /* the cassette as written, to compare after */
     size_t cassette_len;
+    long deadline_ms;
     char why[1024]; /* the first broken expectation; "" when the row passed */
 };
 
@@ -645,6 +670,8 @@ static bool make_cassette(const struct row *r, struct outcome *o)
         return false;
     if (r->edit == E_MISSING)
         return true;
+    if (r->edit == E_FIFO)
+        return made_fifo(o->cassette);
     size_t n = 0;
     char *text = test_slurp(shipped, &n);
     if (!text)
@@ -754,7 +781,7 @@ static bool has_failed_check(const cJSON *doc, const char *check, const char *de
 static void judge(const struct row *r, struct outcome *o)
 {
     if (o->hung) {
-        broken(o, "hung: killed after %ld ms", proc_deadline(ROW_DEADLINE_MS));
+        broken(o, "hung: killed after %ld ms", o->deadline_ms);
         return;
     }
     if (o->code != r->exit_code) {
@@ -766,9 +793,9 @@ static void judge(const struct row *r, struct outcome *o)
     if (r->exit_code == 2) {
         size_t n = strlen(err);
         const char *nl = strchr(err, '\n');
-        const char *name = r->script == S_CASSETTE ? o->cassette
-                           : r->script == S_MOCK   ? o->input
-                                                   : o->url;
+        const char *name = r->script == S_CASSETTE                      ? o->cassette
+                           : r->script == S_MOCK || r->script == S_SPEC ? o->input
+                                                                        : o->url;
         if (strncmp(err, "ingestcheck: ", 13) != 0 || !nl || nl != err + n - 1)
             broken(o, "stderr is not one line \"ingestcheck: ...\": %s", err);
         else if (!strstr(err, name))
@@ -829,7 +856,25 @@ static void run_row(size_t index, const struct row *r, struct outcome *o)
     struct server srv = {.fd = -1, .script = r->script};
     struct tls_server tls = {0};
     bool started = false;
-    if (r->script == S_CASSETTE) {
+    const struct made_input *made = r->input ? made_input_find(r->input) : NULL;
+    const struct made_input *timed = r->edit == E_FIFO ? made_input_find("@fifo") : made;
+    struct proc_limits lim = {.as_kib = made ? made->as_kib : 0, .no_valgrind = true};
+    o->deadline_ms =
+        proc_deadline(timed && timed->deadline_ms ? timed->deadline_ms : ROW_DEADLINE_MS);
+    if (r->script == S_SPEC) {
+        snprintf(reports, sizeof(reports), "%s/schemas", o->dir);
+        const char *spec_args[] = {"schemas", "generate", "--spec", o->input, "--out", reports,
+                                   NULL};
+        memcpy(args, spec_args, sizeof(spec_args));
+        n = sizeof(spec_args) / sizeof(spec_args[0]) - 1;
+    }
+    if (made) {
+        snprintf(o->input, sizeof(o->input), "%s/%s.yaml", o->dir, r->input + 1);
+        if (!made_input_make(made, o->input, proc_source)) {
+            broken(o, "cannot make %s", o->input);
+            return;
+        }
+    } else if (r->script == S_CASSETTE) {
         if (!make_cassette(r, o)) {
             broken(o, "cannot make the cassette");
             return;
@@ -867,7 +912,7 @@ static void run_row(size_t index, const struct row *r, struct outcome *o)
         int fd = listen_loopback(&port);
         close(fd);
         snprintf(o->url, sizeof(o->url), "http://127.0.0.1:%u", port);
-    } else if (r->script != S_MOCK && r->script != S_CASSETTE) {
+    } else if (r->script != S_MOCK && r->script != S_CASSETTE && r->script != S_SPEC) {
         srv.fd = listen_loopback(&srv.port);
         srv.gz_ok = gz_ok;
         srv.gz_ok_len = gz_ok_len;
@@ -892,10 +937,11 @@ static void run_row(size_t index, const struct row *r, struct outcome *o)
         args[n++] = "--timeout";
         args[n++] = r->timeout;
     }
-    args[n++] = o->input;
+    if (r->script != S_SPEC)
+        args[n++] = o->input;
     args[n] = NULL;
 
-    o->code = proc_run(args, out, err, NULL, proc_deadline(ROW_DEADLINE_MS), &o->hung);
+    o->code = proc_run(args, out, err, lim.as_kib ? &lim : NULL, o->deadline_ms, &o->hung);
     if (started) {
         atomic_store(&srv.stop, 1);
         pthread_join(srv.thread, NULL);
