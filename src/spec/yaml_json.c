@@ -29,6 +29,7 @@ struct spec_line_table {
     struct line_entry *items;
     size_t count;
     size_t alloc;
+    size_t bytes; /* of the pointers held */
 };
 
 /* What a node costs once built: its nodes, the bytes of its scalars and
@@ -80,6 +81,7 @@ struct builder {
     size_t nodes;
     size_t budget;
     size_t alias_bytes; /* scalar and name bytes copied by aliases so far */
+    size_t lines_budget; /* bytes the line table's pointers may take */
     int documents;
     struct util_error *err;
 };
@@ -125,6 +127,7 @@ static int lines_add(struct spec_line_table *t, const char *pointer, size_t len,
     t->items[t->count].line = line;
     t->items[t->count].column = column;
     t->count++;
+    t->bytes += len + 1;
     return UTIL_OK;
 }
 
@@ -430,6 +433,11 @@ static int begin_child(struct builder *b, yaml_mark_t mark, size_t *saved)
     } else if (b->root) {
         return fail_at(b, UTIL_ERR_PARSE, mark, "expected the end of the document");
     }
+    if (rc == UTIL_OK && b->lines && b->path.len + 1 > b->lines_budget - b->lines->bytes)
+        return fail_at(b, UTIL_ERR_LIMIT, mark,
+                       "the paths of this document's nodes take more than %zu bytes (%u per "
+                       "input byte and %u more: keys too long, nested too deep)",
+                       b->lines_budget, UTIL_CAP_LINE_TABLE_PER_BYTE, UTIL_CAP_LINE_TABLE_FLOOR);
     if (rc == UTIL_OK)
         rc = lines_add(b->lines, b->path.data ? b->path.data : "", b->path.len, line, col);
     return rc;
@@ -736,6 +744,7 @@ int spec_yaml_parse(const char *text, size_t len, const char *name, cJSON **out,
         goto cleanup;
     }
     b.budget = len + 1024;
+    b.lines_budget = len * UTIL_CAP_LINE_TABLE_PER_BYTE + UTIL_CAP_LINE_TABLE_FLOOR;
     b.frames = calloc(UTIL_CAP_NESTING_DEPTH + 1, sizeof(*b.frames));
     /* Always built: duplicate-key messages cite the first key's line. */
     b.lines = calloc(1, sizeof(*b.lines));

@@ -267,6 +267,34 @@ static void test_wide_documents(void **state)
     free(y);
 }
 
+/* Long keys nested deep over many items: the line table would hold each
+ * item's whole path; it is capped per input byte instead. */
+static void test_line_table_cap(void **state)
+{
+    (void)state;
+    size_t depth = 300, key = 1000, items = 100000;
+    char *y = malloc(depth * (depth + key + 16) + 2 * items + 16);
+    assert_non_null(y);
+    size_t k = 0;
+    for (size_t i = 0; i < depth; i++) {
+        memset(y + k, ' ', i);
+        k += i;
+        memset(y + k, 'k', key);
+        k += key;
+        k += (size_t)sprintf(y + k, "%zu:\n", i);
+    }
+    memset(y + k, ' ', depth);
+    k += depth;
+    y[k++] = '[';
+    for (size_t i = 0; i < items; i++)
+        k += (size_t)sprintf(y + k, "%s1", i ? "," : "");
+    sprintf(y + k, "]\n");
+    struct util_error e = load_fail(y, UTIL_ERR_LIMIT);
+    assert_non_null(strstr(e.message, "the paths of this document's nodes take more than"));
+    assert_true(e.line > 0);
+    free(y);
+}
+
 /* libyaml's reader errors (a byte offset) become file:line:column. */
 static void test_encoding_errors(void **state)
 {
@@ -423,6 +451,7 @@ int main(void)
         cmocka_unit_test(test_alias_bytes),
         cmocka_unit_test(test_wide_documents),
         cmocka_unit_test(test_encoding_errors),
+        cmocka_unit_test(test_line_table_cap),
         cmocka_unit_test(test_depth_cap),
         cmocka_unit_test(test_size_cap),
         cmocka_unit_test(test_line_table),
