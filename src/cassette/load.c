@@ -3,6 +3,8 @@
  * linear in the file. */
 #include "cassette/caps.h"
 #include "cassette/internal.h"
+#include "util/file.h"
+#include "util/text.h"
 
 #include <yaml.h>
 
@@ -25,6 +27,9 @@ struct loader {
     size_t ahdrs;
     struct util_buf tmp;
     bool saw_version;
+    const char *text; /* the input: text and len, or file */
+    size_t len;
+    FILE *file;
 };
 
 static int fail_at(struct loader *ld, int code, yaml_mark_t mark, const char *fmt, ...)
@@ -75,6 +80,39 @@ static const char *event_kind(const yaml_event_t *ev)
     }
 }
 
+/* libyaml's reader error (bad encoding) at a byte offset, as file:line:
+ * column: the bytes before it are counted again, from the text or the
+ * file. */
+static int reader_error(struct loader *ld)
+{
+    const yaml_parser_t *p = &ld->parser;
+    size_t off = p->problem_offset;
+    struct util_text_pos pos;
+    int byte = -1;
+    util_text_pos_init(&pos);
+    if (ld->text) {
+        if (off > ld->len)
+            off = ld->len;
+        util_text_pos_advance(&pos, ld->text, off);
+        if (off < ld->len)
+            byte = (unsigned char)ld->text[off];
+    } else if (ld->file && fseek(ld->file, 0, SEEK_SET) == 0) {
+        char chunk[8192];
+        while (pos.offset < off) {
+            size_t want = off - pos.offset < sizeof(chunk) ? off - pos.offset : sizeof(chunk);
+            size_t got = fread(chunk, 1, want, ld->file);
+            util_text_pos_advance(&pos, chunk, got);
+            if (got < want)
+                break;
+        }
+        byte = pos.offset == off ? fgetc(ld->file) : EOF;
+        if (byte == EOF)
+            byte = -1;
+    }
+    return util_text_reader_error(ld->err, ld->name, &pos, p->problem, byte,
+                                  (long)p->problem_value);
+}
+
 /* Fetches the next event into ld->ev. */
 static int next(struct loader *ld)
 {
@@ -86,12 +124,8 @@ static int next(struct loader *ld)
         const yaml_parser_t *p = &ld->parser;
         if (p->error == YAML_MEMORY_ERROR)
             return nomem(ld);
-        if (p->error == YAML_READER_ERROR) {
-            util_error_set(ld->err, UTIL_ERR_PARSE, "%s: byte %zu: %s (expected UTF-8 text)",
-                           ld->name, p->problem_offset, p->problem ? p->problem : "unreadable");
-            util_error_at(ld->err, ld->name, 0, 0);
-            return UTIL_ERR_PARSE;
-        }
+        if (p->error == YAML_READER_ERROR)
+            return reader_error(ld);
         if (p->context)
             return fail_at(ld, UTIL_ERR_PARSE, p->problem_mark, "%s (%s at line %d, column %d)",
                            p->problem ? p->problem : "syntax error", p->context,
@@ -798,6 +832,8 @@ int cassette_load_text(const char *text, size_t len, const char *name, struct ca
     int rc = loader_init(&ld, name, err);
     if (rc)
         return rc;
+    ld.text = text;
+    ld.len = len;
     yaml_parser_set_input_string(&ld.parser, (const unsigned char *)text, len);
     return load(&ld, out);
 }
@@ -807,15 +843,11 @@ int cassette_load_file(const char *path, struct cassette **out, struct util_erro
     *out = NULL;
     int rc = UTIL_OK;
     struct stat st;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        rc = util_error_set(err, errno == ENOMEM ? UTIL_ERR_NOMEM : UTIL_ERR_IO,
-                            "%s: cannot open: %s", path, strerror(errno));
-        util_error_at(err, path, 0, 0);
+    FILE *f = NULL;
+    if ((rc = util_file_open(path, &f, err)))
         return rc;
-    }
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = util_error_set(err, UTIL_ERR_IO, "%s: not a regular file", path);
+    if (fstat(fileno(f), &st) != 0) {
+        rc = util_error_set(err, UTIL_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
         util_error_at(err, path, 0, 0);
         goto cleanup;
     }
@@ -828,6 +860,7 @@ int cassette_load_file(const char *path, struct cassette **out, struct util_erro
     struct loader ld;
     if ((rc = loader_init(&ld, path, err)))
         goto cleanup;
+    ld.file = f;
     yaml_parser_set_input_file(&ld.parser, f);
     rc = load(&ld, out);
     if (rc == UTIL_OK && ferror(f)) {

@@ -4,6 +4,8 @@
 #include "util/buf.h"
 #include "util/caps.h"
 #include "util/file.h"
+#include "util/hash.h"
+#include "util/text.h"
 #include "json/json.h"
 
 #include <yaml.h>
@@ -27,6 +29,24 @@ struct spec_line_table {
     struct line_entry *items;
     size_t count;
     size_t alloc;
+    size_t bytes; /* of the pointers held */
+};
+
+/* What a node costs once built: its nodes, the bytes of its scalars and
+ * member names, and its depth in containers (0 for a scalar). Kept for
+ * every open container and every anchor, so an alias is weighed in O(1). */
+struct weight {
+    size_t nodes;
+    size_t bytes;
+    size_t depth;
+};
+
+/* The member names of one mapping (borrowed from its members), in an
+ * open-addressing table: duplicate keys are found in O(1). */
+struct key_set {
+    const char **slots;
+    size_t cap; /* a power of two, or 0 */
+    size_t count;
 };
 
 struct frame {
@@ -37,11 +57,15 @@ struct frame {
     int key_column;
     size_t parent_len; /* length of path before this container's token */
     char *anchor;      /* owned; registered when the container is complete */
+    size_t items;      /* children attached so far (a sequence's next index) */
+    struct key_set keys;
+    struct weight w; /* of the container and what it holds so far */
 };
 
 struct anchor {
     char *name;
     const cJSON *node; /* borrowed from the tree being built */
+    struct weight w;
 };
 
 struct builder {
@@ -56,6 +80,8 @@ struct builder {
     struct spec_line_table *lines;
     size_t nodes;
     size_t budget;
+    size_t alias_bytes; /* scalar and name bytes copied by aliases so far */
+    size_t lines_budget; /* bytes the line table's pointers may take */
     int documents;
     struct util_error *err;
 };
@@ -101,6 +127,7 @@ static int lines_add(struct spec_line_table *t, const char *pointer, size_t len,
     t->items[t->count].line = line;
     t->items[t->count].column = column;
     t->count++;
+    t->bytes += len + 1;
     return UTIL_OK;
 }
 
@@ -327,23 +354,63 @@ static int scalar_node(struct builder *b, const yaml_event_t *ev, cJSON **out)
 
 /* ---- tree building ---- */
 
-static size_t count_nodes(const cJSON *n)
+static uint64_t key_hash(const char *k)
 {
-    size_t c = 1;
-    for (const cJSON *k = n->child; k; k = k->next)
-        c += count_nodes(k);
-    return c;
+    return util_fnv1a(UTIL_FNV1A_OFFSET, k, strlen(k));
 }
 
-static size_t tree_depth(const cJSON *n)
+/* The slot of k in set: where it is, or the empty slot where it goes. */
+static size_t key_slot(const struct key_set *set, const char *k)
 {
-    size_t d = 0;
-    for (const cJSON *k = n->child; k; k = k->next) {
-        size_t x = tree_depth(k);
-        if (x > d)
-            d = x;
+    size_t mask = set->cap - 1;
+    size_t i = (size_t)key_hash(k) & mask;
+    while (set->slots[i] && strcmp(set->slots[i], k) != 0)
+        i = (i + 1) & mask;
+    return i;
+}
+
+static bool key_set_has(const struct key_set *set, const char *k)
+{
+    return set->cap && set->slots[key_slot(set, k)];
+}
+
+/* Adds k (borrowed: it must outlive the set), growing the table at half
+ * full; the number of keys is bounded by the builder's node budget. */
+static int key_set_add(struct key_set *set, const char *k)
+{
+    if (2 * (set->count + 1) > set->cap) {
+        struct key_set bigger = {.cap = set->cap ? 2 * set->cap : 16};
+        bigger.slots = calloc(bigger.cap, sizeof(*bigger.slots));
+        if (!bigger.slots)
+            return UTIL_ERR_NOMEM;
+        for (size_t i = 0; i < set->cap; i++)
+            if (set->slots[i])
+                bigger.slots[key_slot(&bigger, set->slots[i])] = set->slots[i];
+        bigger.count = set->count;
+        free(set->slots);
+        *set = bigger;
     }
-    return (cJSON_IsArray(n) || cJSON_IsObject(n)) ? d + 1 : d;
+    set->slots[key_slot(set, k)] = k;
+    set->count++;
+    return UTIL_OK;
+}
+
+static void key_set_finish(struct key_set *set)
+{
+    free(set->slots);
+    memset(set, 0, sizeof(*set));
+}
+
+/* Adds a finished child's weight to the innermost open container. */
+static void add_weight(struct builder *b, const struct weight *w)
+{
+    if (b->depth == 0)
+        return;
+    struct weight *p = &b->frames[b->depth - 1].w;
+    p->nodes += w->nodes;
+    p->bytes += w->bytes;
+    if (w->depth + 1 > p->depth)
+        p->depth = w->depth + 1;
 }
 
 /* Appends the token of the next child to b->path and records its position.
@@ -361,11 +428,16 @@ static int begin_child(struct builder *b, yaml_mark_t mark, size_t *saved)
             line = f->key_line;
             col = f->key_column;
         } else {
-            rc = json_pointer_append_index(&b->path, (size_t)cJSON_GetArraySize(f->node));
+            rc = json_pointer_append_index(&b->path, f->items);
         }
     } else if (b->root) {
         return fail_at(b, UTIL_ERR_PARSE, mark, "expected the end of the document");
     }
+    if (rc == UTIL_OK && b->lines && b->path.len + 1 > b->lines_budget - b->lines->bytes)
+        return fail_at(b, UTIL_ERR_LIMIT, mark,
+                       "the paths of this document's nodes take more than %zu bytes (%u per "
+                       "input byte and %u more: keys too long, nested too deep)",
+                       b->lines_budget, UTIL_CAP_LINE_TABLE_PER_BYTE, UTIL_CAP_LINE_TABLE_FLOOR);
     if (rc == UTIL_OK)
         rc = lines_add(b->lines, b->path.data ? b->path.data : "", b->path.len, line, col);
     return rc;
@@ -395,13 +467,16 @@ static int attach(struct builder *b, cJSON *node)
     node->type &= ~cJSON_StringIsConst;
     node->string = NULL;
     if (f->is_map) {
+        f->w.bytes += strlen(f->key);
         node->string = f->key; /* freed by cJSON_Delete from now on */
         f->key = NULL;
     }
+    /* cJSON (1.7.13 on) appends in O(1): the first child's prev is the tail. */
     if (!cJSON_AddItemToArray(f->node, node)) {
         cJSON_Delete(node);
         return UTIL_ERR_NOMEM;
     }
+    f->items++;
     return UTIL_OK;
 }
 
@@ -414,7 +489,8 @@ static int count_node(struct builder *b, yaml_mark_t mark, size_t n)
     return UTIL_OK;
 }
 
-static int add_anchor(struct builder *b, const char *name, const cJSON *node)
+static int add_anchor(struct builder *b, const char *name, const cJSON *node,
+                      const struct weight *w)
 {
     if (b->nanchors == b->aanchors) {
         size_t n = b->aanchors ? b->aanchors * 2 : 16;
@@ -429,6 +505,7 @@ static int add_anchor(struct builder *b, const char *name, const cJSON *node)
         return UTIL_ERR_NOMEM;
     b->anchors[b->nanchors].name = s;
     b->anchors[b->nanchors].node = node;
+    b->anchors[b->nanchors].w = *w;
     b->nanchors++;
     return UTIL_OK;
 }
@@ -445,7 +522,7 @@ static int take_key(struct builder *b, const yaml_event_t *ev)
     if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && n == 2 && !memcmp(v, "<<", 2))
         return fail_at(b, UTIL_ERR_PARSE, ev->start_mark,
                        "merge keys (<<) are not supported; expected a plain mapping key");
-    if (cJSON_GetObjectItemCaseSensitive(f->node, v)) {
+    if (key_set_has(&f->keys, v)) {
         struct util_buf p;
         util_buf_init(&p, UTIL_CAP_MESSAGE);
         int first = 0;
@@ -462,7 +539,7 @@ static int take_key(struct builder *b, const yaml_event_t *ev)
                        "duplicate key \"%s\" in mapping; expected unique keys", v);
     }
     f->key = strdup(v);
-    if (!f->key)
+    if (!f->key || key_set_add(&f->keys, f->key))
         return UTIL_ERR_NOMEM;
     f->key_line = (int)ev->start_mark.line + 1;
     f->key_column = (int)ev->start_mark.column + 1;
@@ -492,8 +569,10 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
     if ((rc = scalar_node(b, ev, &node)) || (rc = attach(b, node)))
         return rc;
     restore_path(b, saved);
+    struct weight w = {.nodes = 1, .bytes = ev->data.scalar.length};
+    add_weight(b, &w);
     if (ev->data.scalar.anchor)
-        rc = add_anchor(b, (const char *)ev->data.scalar.anchor, node);
+        rc = add_anchor(b, (const char *)ev->data.scalar.anchor, node, &w);
     return rc;
 }
 
@@ -503,10 +582,10 @@ static int on_alias(struct builder *b, const yaml_event_t *ev)
     if (awaiting_key(b))
         return fail_at(b, UTIL_ERR_PARSE, ev->start_mark,
                        "an alias (*%s) as a mapping key is not supported", name);
-    const cJSON *target = NULL;
+    const struct anchor *target = NULL;
     for (size_t i = b->nanchors; i-- > 0;) {
         if (!strcmp(b->anchors[i].name, name)) {
-            target = b->anchors[i].node;
+            target = &b->anchors[i];
             break;
         }
     }
@@ -519,19 +598,26 @@ static int on_alias(struct builder *b, const yaml_event_t *ev)
         return fail_at(b, UTIL_ERR_PARSE, ev->start_mark, "alias *%s has no anchor &%s before it",
                        name, name);
     }
-    if (b->depth + tree_depth(target) > UTIL_CAP_NESTING_DEPTH)
+    if (b->depth + target->w.depth > UTIL_CAP_NESTING_DEPTH)
         return fail_at(b, UTIL_ERR_LIMIT, ev->start_mark, "alias *%s nests deeper than %d levels",
                        name, UTIL_CAP_NESTING_DEPTH);
-    int rc = count_node(b, ev->start_mark, count_nodes(target));
+    if (target->w.bytes > UTIL_CAP_YAML_ALIAS_BYTES - b->alias_bytes)
+        return fail_at(b, UTIL_ERR_LIMIT, ev->start_mark,
+                       "aliases copy more than the cap of %u bytes (alias *%s copies %zu bytes, "
+                       "%zu copied before it)",
+                       UTIL_CAP_YAML_ALIAS_BYTES, name, target->w.bytes, b->alias_bytes);
+    int rc = count_node(b, ev->start_mark, target->w.nodes);
     if (rc)
         return rc;
+    b->alias_bytes += target->w.bytes;
     size_t saved;
     if ((rc = begin_child(b, ev->start_mark, &saved)))
         return rc;
-    cJSON *copy = cJSON_Duplicate(target, 1);
+    cJSON *copy = cJSON_Duplicate(target->node, 1);
     if (!copy || (rc = attach(b, copy)))
         return copy ? rc : UTIL_ERR_NOMEM;
     restore_path(b, saved);
+    add_weight(b, &target->w);
     return UTIL_OK;
 }
 
@@ -566,6 +652,8 @@ static int on_start(struct builder *b, const yaml_event_t *ev, bool is_map)
     f->node = node;
     f->is_map = is_map;
     f->parent_len = saved;
+    f->w.nodes = 1;
+    f->w.depth = 1;
     const yaml_char_t *anchor =
         is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
     b->depth++;
@@ -581,25 +669,33 @@ static int on_end(struct builder *b)
 {
     struct frame *f = &b->frames[b->depth - 1];
     int rc = UTIL_OK;
+    struct weight w = f->w;
     if (f->anchor)
-        rc = add_anchor(b, f->anchor, f->node);
+        rc = add_anchor(b, f->anchor, f->node, &w);
     free(f->anchor);
     free(f->key);
+    key_set_finish(&f->keys);
     f->anchor = NULL;
     f->key = NULL;
     restore_path(b, f->parent_len);
     b->depth--;
+    add_weight(b, &w);
     return rc;
 }
 
-static int parser_error(struct builder *b, const yaml_parser_t *p)
+/* libyaml's error as one line with the file, line and column. A reader
+ * error (bad encoding) carries a byte offset only: text gives its place. */
+static int parser_error(struct builder *b, const yaml_parser_t *p, const char *text, size_t len)
 {
     yaml_mark_t mark = p->problem_mark;
     if (p->error == YAML_READER_ERROR) {
-        util_error_set(b->err, UTIL_ERR_PARSE, "%s: byte %zu: %s (expected UTF-8 text)", b->name,
-                       p->problem_offset, p->problem ? p->problem : "unreadable input");
-        util_error_at(b->err, b->name, 0, 0);
-        return UTIL_ERR_PARSE;
+        size_t off = p->problem_offset < len ? p->problem_offset : len;
+        struct util_text_pos pos;
+        util_text_pos_init(&pos);
+        util_text_pos_advance(&pos, text, off);
+        return util_text_reader_error(b->err, b->name, &pos, p->problem,
+                                      off < len ? (unsigned char)text[off] : -1,
+                                      (long)p->problem_value);
     }
     if (p->error == YAML_MEMORY_ERROR)
         return util_error_set(b->err, UTIL_ERR_NOMEM, "%s: out of memory while parsing YAML",
@@ -616,6 +712,7 @@ static void builder_finish(struct builder *b)
     for (size_t i = 0; i < b->depth; i++) {
         free(b->frames[i].key);
         free(b->frames[i].anchor);
+        key_set_finish(&b->frames[i].keys);
     }
     free(b->frames);
     for (size_t i = 0; i < b->nanchors; i++)
@@ -647,6 +744,7 @@ int spec_yaml_parse(const char *text, size_t len, const char *name, cJSON **out,
         goto cleanup;
     }
     b.budget = len + 1024;
+    b.lines_budget = len * UTIL_CAP_LINE_TABLE_PER_BYTE + UTIL_CAP_LINE_TABLE_FLOOR;
     b.frames = calloc(UTIL_CAP_NESTING_DEPTH + 1, sizeof(*b.frames));
     /* Always built: duplicate-key messages cite the first key's line. */
     b.lines = calloc(1, sizeof(*b.lines));
@@ -662,7 +760,7 @@ int spec_yaml_parse(const char *text, size_t len, const char *name, cJSON **out,
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     for (;;) {
         if (!yaml_parser_parse(&parser, &ev)) {
-            rc = parser_error(&b, &parser);
+            rc = parser_error(&b, &parser, text, len);
             goto cleanup;
         }
         have_event = true;

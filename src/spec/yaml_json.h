@@ -10,8 +10,11 @@
  * are refused (not representable in JSON).
  *
  * Anchors and aliases are resolved by copying the anchored node; the copies
- * are budgeted (at most one node per input byte plus 1024) so alias bombs
- * fail. Duplicate mapping keys, complex (non-scalar) keys, merge keys (<<),
+ * are budgeted (at most one node per input byte plus 1024, and at most
+ * UTIL_CAP_YAML_ALIAS_BYTES bytes of scalars and member names copied by all
+ * aliases together) so alias bombs fail before they are built. Time and
+ * memory are linear in the input (sequences are appended at their tail,
+ * duplicate keys are found with a hash set per mapping). Duplicate mapping keys, complex (non-scalar) keys, merge keys (<<),
  * more than one document, nesting deeper than UTIL_CAP_NESTING_DEPTH and
  * input over UTIL_CAP_SPEC_FILE are refused. Errors carry name:line:column
  * in err->message and in err->file/line/column.

@@ -8,6 +8,14 @@
 #define UTIL_CAP_SCHEMA_FILE (16u * 1024u * 1024u)
 /* The OpenAPI document. */
 #define UTIL_CAP_SPEC_FILE (16u * 1024u * 1024u)
+/* Bytes (scalars and member names) that YAML aliases may copy into one
+ * document, all aliases together: an alias bomb of big strings stops here. */
+#define UTIL_CAP_YAML_ALIAS_BYTES (16u * 1024u * 1024u)
+/* Bytes of JSON Pointers the YAML line table may hold: so many per input
+ * byte, plus a floor (small documents nested to the depth cap): a deep chain
+ * of long keys over many items stays linear in the input. */
+#define UTIL_CAP_LINE_TABLE_PER_BYTE 64u
+#define UTIL_CAP_LINE_TABLE_FLOOR (16u * 1024u * 1024u)
 /* Nesting depth of JSON and YAML documents we accept. */
 #define UTIL_CAP_NESTING_DEPTH 512
 /* Number of violations one validation collects before it stops collecting. */

@@ -8,17 +8,70 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* What a file that is not a regular file is, in a user's words. */
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISFIFO(mode))
+        return "a FIFO (named pipe)";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    if (S_ISCHR(mode) || S_ISBLK(mode))
+        return "a device";
+    return "not a regular file";
+}
+
+static int not_regular(const char *path, mode_t mode, struct util_error *err)
+{
+    int rc = util_error_set(err, UTIL_ERR_IO, "%s: is %s; expected a regular file", path,
+                            file_kind(mode));
+    util_error_at(err, path, 0, 0);
+    return rc;
+}
+
+int util_file_open(const char *path, FILE **out, struct util_error *err)
+{
+    *out = NULL;
+    struct stat st;
+    /* O_NONBLOCK: opening a FIFO without a writer must not wait for one. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        if (e == ENXIO && stat(path, &st) == 0)
+            return not_regular(path, st.st_mode, err);
+        int rc = util_error_set(err, e == ENOMEM ? UTIL_ERR_NOMEM : UTIL_ERR_IO,
+                                "%s: cannot open: %s", path, strerror(e));
+        util_error_at(err, path, 0, 0);
+        return rc;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int rc = not_regular(path, st.st_mode, err);
+        close(fd);
+        return rc;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    FILE *f = NULL;
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0 || !(f = fdopen(fd, "rb"))) {
+        int e = errno;
+        close(fd);
+        int rc = util_error_set(err, e == ENOMEM ? UTIL_ERR_NOMEM : UTIL_ERR_IO,
+                                "%s: cannot open: %s", path, strerror(e));
+        util_error_at(err, path, 0, 0);
+        return rc;
+    }
+    *out = f;
+    return UTIL_OK;
+}
+
 int util_file_read(const char *path, size_t limit, char **out, size_t *len, struct util_error *err)
 {
     int rc = UTIL_OK;
     char *data = NULL;
     size_t used = 0, alloc = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        rc = util_error_set(err, errno == ENOMEM ? UTIL_ERR_NOMEM : UTIL_ERR_IO,
-                            "%s: cannot open: %s", path, strerror(errno));
+    FILE *f = NULL;
+    if ((rc = util_file_open(path, &f, err)))
         goto out;
-    }
     for (;;) {
         if (alloc - used < 65536 + 1) {
             size_t n = alloc ? alloc * 2 : 65536 + 1;

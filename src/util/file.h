@@ -6,10 +6,16 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+
+/* Opens path for reading, refusing what is not a regular file (a FIFO, a
+ * device, a socket, a directory) at once, without blocking: *out is the
+ * stream (caller fcloses). UTIL_ERR_IO, err naming the path, otherwise. */
+int util_file_open(const char *path, FILE **out, struct util_error *err);
 
 /* Reads the whole file into a NUL-terminated heap buffer (*out, caller frees)
  * of *len bytes. Fails with UTIL_ERR_LIMIT past limit bytes, UTIL_ERR_IO when
- * the file cannot be read; err names the path. */
+ * the file cannot be read or is not a regular file; err names the path. */
 int util_file_read(const char *path, size_t limit, char **out, size_t *len, struct util_error *err);
 
 /* Writes len bytes to path atomically: a temporary file in the same directory

@@ -5,6 +5,7 @@
 #include "util/error.h"
 
 #include <stdint.h>
+#include <string.h>
 
 /* Length of the well-formed UTF-8 sequence at s[0..n), or 0 when it is
  * not one (overlong forms, surrogates and code points past U+10FFFF are
@@ -85,4 +86,67 @@ int util_utf8_repair(struct util_buf *b, size_t from)
     util_buf_finish(b);
     *b = out;
     return UTIL_OK;
+}
+
+void util_text_pos_init(struct util_text_pos *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->line = 1;
+    p->column = 1;
+    p->lead_byte = -1;
+}
+
+void util_text_pos_advance(struct util_text_pos *p, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++, p->offset++) {
+        unsigned char c = (unsigned char)s[i];
+        bool cr = p->after_cr;
+        p->after_cr = c == '\r';
+        if ((c & 0xc0) != 0x80) {
+            p->lead_byte = c;
+            p->lead_line = p->line;
+            p->lead_column = p->column;
+        }
+        if (c == '\n' && cr)
+            continue; /* \r\n: the line ended at the \r */
+        if (c == '\n' || c == '\r') {
+            p->line++;
+            p->column = 1;
+        } else if ((c & 0xc0) != 0x80 && !(p->offset == 0 && c == 0xef)) {
+            p->column++;
+        }
+    }
+}
+
+int util_text_reader_error(struct util_error *err, const char *name,
+                           const struct util_text_pos *pos, const char *problem, int byte,
+                           long value)
+{
+    const char *what = problem ? problem : "unreadable input";
+    struct util_text_pos at = *pos;
+    if (strstr(what, "trailing") && at.offset > 0) {
+        byte = at.lead_byte;
+        at.line = at.lead_line;
+        at.column = at.lead_column;
+    }
+    pos = &at;
+    if (strstr(what, "control characters"))
+        util_error_set(err, UTIL_ERR_PARSE,
+                       "%s:%d:%d: control character U+%04lX is not allowed (write it as an "
+                       "escape in a double-quoted string)",
+                       name, pos->line, pos->column, (unsigned long)value);
+    else if (strstr(what, "UTF-8") || strstr(what, "Unicode")) {
+        if (byte >= 0)
+            util_error_set(err, UTIL_ERR_PARSE, "%s:%d:%d: byte 0x%02X is not UTF-8", name,
+                           pos->line, pos->column, (unsigned)byte);
+        else
+            util_error_set(err, UTIL_ERR_PARSE,
+                           "%s:%d:%d: the file ends inside a UTF-8 sequence", name, pos->line,
+                           pos->column);
+    } else {
+        util_error_set(err, UTIL_ERR_PARSE, "%s:%d:%d: %s (expected UTF-8 text)", name,
+                       pos->line, pos->column, what);
+    }
+    util_error_at(err, name, pos->line, pos->column);
+    return UTIL_ERR_PARSE;
 }

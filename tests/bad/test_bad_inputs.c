@@ -22,6 +22,7 @@
  * Prints one line per row and the number of rows. INGESTCHECK_KEEP_TMP=1
  * keeps the files of every row. */
 #include "commands.h"
+#include "made_inputs.h"
 #include "proc.h"
 
 #include <arpa/inet.h>
@@ -86,6 +87,7 @@ enum script {
     S_TLS_EXPIRED,   /* with an expired one, trusted by --cacert */
     S_CASSETTE,      /* no server: replay of cases/smoke.yaml from a cassette */
     S_ERROR_CRLF,    /* 400 with a message holding CR LF and "X-Injected: yes" */
+    S_SPEC,          /* no server: `schemas generate --spec INPUT --out DIR` */
 };
 
 /* How a cassette row edits the shipped cases/cassettes/smoke.yaml. */
@@ -100,12 +102,14 @@ enum edit {
     E_EMPTY,         /* an empty file */
     E_NOT_UTF8,      /* a byte 0xFF in a value */
     E_MISSING,       /* no cassette at all */
+    E_FIFO,          /* a FIFO in the cassette's place */
 };
 
 struct row {
     const char *group;
     const char *name;
-    const char *input; /* in tests/data/bad; "@20MB" made here; "@missing" absent */
+    const char *input; /* in tests/data/bad; "@20MB" and made_inputs.c's made here;
+                          "@missing" absent */
     enum script script;
     enum edit edit;
     const char *timeout; /* --timeout MS, or NULL */
@@ -154,6 +158,10 @@ struct row {
     {                                                                                              \
         "cassette", name, NULL, S_CASSETTE, edit, NULL, code, NULL, NULL, line, .env = NULL        \
     }
+#define SPEC_ROW(name, file, code, line)                                                           \
+    {                                                                                              \
+        "spec", name, file, S_SPEC, E_NONE, NULL, code, NULL, NULL, line, .env = NULL              \
+    }
 
 static const struct row rows[] = {
     CASE_ROW("invalid YAML", "invalid-yaml.yaml", 2, NULL, NULL,
@@ -173,8 +181,19 @@ static const struct row rows[] = {
     CASE_ROW("an empty file", "empty.yaml", 2, NULL, NULL, "expected object, got null"),
     CASE_ROW("a duplicate key", "duplicate-key.yaml", 2, NULL, NULL,
              "duplicate key \"name\" in mapping"),
-    CASE_ROW("not UTF-8", "not-utf8.yaml", 2, NULL, NULL, "(expected UTF-8 text)"),
+    CASE_ROW("not UTF-8", "not-utf8.yaml", 2, NULL, NULL, "not-utf8.yaml:2:15: byte 0xE9 is not UTF-8"),
     CASE_ROW("a file that does not exist", "@missing", 2, NULL, NULL, "cannot open"),
+    /* Issue 12: linear YAML, aliases capped in bytes, FIFOs, encodings. */
+    CASE_ROW("450 000 items in a flat list", "@450k-items", 2, NULL, NULL,
+             "450k-items.yaml:5:9: getTasks takes no request body"),
+    CASE_ROW("a mapping of 90 000 keys", "@90k-keys", 2, NULL, NULL,
+             "90k-keys.yaml:5:9: getTasks takes no request body"),
+    CASE_ROW("a 400 KB string aliased 190 000 times", "@alias-400KB-x190k", 2, NULL, NULL,
+             "alias-400KB-x190k.yaml:7:141: aliases copy more than the cap of 16777216 bytes"),
+    CASE_ROW("a 900 KB string aliased 1 000 times", "@alias-900KB-x1000", 2, NULL, NULL,
+             "alias-900KB-x1000.yaml:7:72: aliases copy more than the cap of 16777216 bytes"),
+    CASE_ROW("a FIFO", "@fifo", 2, NULL, NULL, "fifo.yaml: is a FIFO (named pipe); expected a "
+                                                "regular file"),
 
     RESPONSE_ROW("a valid answer (control)", S_OK, 0, NULL, NULL),
     RESPONSE_ROW("truncated JSON", S_TRUNCATED, 1, "contract.json", "malformed JSON"),
@@ -245,7 +264,7 @@ static const struct row rows[] = {
     /* Replayed and re-checked against today's schemas, with a warning. */
     CASSETTE_ROW("another spec's hash", E_SPEC_HASH, 0, "recorded against spec sha256 0000"),
     CASSETTE_ROW("an empty file", E_EMPTY, 2, NULL),
-    CASSETTE_ROW("not UTF-8", E_NOT_UTF8, 2, NULL),
+    CASSETTE_ROW("not UTF-8", E_NOT_UTF8, 2, "smoke.yaml:4:17: byte 0xFF is not UTF-8"),
     CASSETTE_ROW("missing, replay only", E_MISSING, 2, "no cassette for"),
 
     HEADER_ROW(
@@ -301,6 +320,11 @@ static const struct row rows[] = {
             "--base-url has the port '99999', not a number from 1 to 65535"),
     URL_ROW("no host", "http://", "--base-url has no host"),
     URL_ROW("not a URL", "127.0.0.1:8080", "--base-url is not an absolute URL"),
+    CASSETTE_ROW("a FIFO", E_FIFO, 2, "smoke.yaml: is a FIFO (named pipe); expected a regular file"),
+
+    SPEC_ROW("100 000 items in a list", "@spec-100k-items", 0, NULL),
+    SPEC_ROW("a FIFO", "@fifo", 2, "fifo.yaml: is a FIFO (named pipe); expected a regular file"),
+    SPEC_ROW("not UTF-8", "@spec-not-utf8", 2, "spec-not-utf8.yaml:1296:25: byte 0xFF is not UTF-8"),
 };
 
 /* ---- the scripted server ---- */
@@ -606,6 +630,10 @@ static char tmp[1024];
 static char *gz_ok, *gz_bomb;
 static size_t gz_ok_len, gz_bomb_len;
 static bool have_gzip, have_tls;
+/* Whether ingestcheck starts under ulimit -v 1 GB (not a sanitizer build);
+ * if not, the alias bomb rows run without the limit (the caps hold their
+ * memory anyway) and say so. */
+static bool have_as_limit;
 
 /* gzip -c of n bytes (data, or n spaces when data is NULL) through a file. */
 static char *gzip_of(const char *data, size_t n, size_t *out_len)
@@ -731,6 +759,7 @@ struct outcome {
     char *out, *err;
     char *cassette_before; /* the cassette as written, to compare after */
     size_t cassette_len;
+    long deadline_ms;
     char why[1024]; /* the first broken expectation; "" when the row passed */
 };
 
@@ -769,6 +798,8 @@ static bool make_cassette(const struct row *r, struct outcome *o)
         return false;
     if (r->edit == E_MISSING)
         return true;
+    if (r->edit == E_FIFO)
+        return made_fifo(o->cassette);
     size_t n = 0;
     char *text = test_slurp(shipped, &n);
     if (!text)
@@ -878,7 +909,7 @@ static bool has_failed_check(const cJSON *doc, const char *check, const char *de
 static void judge(const struct row *r, struct outcome *o)
 {
     if (o->hung) {
-        broken(o, "hung: killed after %ld ms", proc_deadline(ROW_DEADLINE_MS));
+        broken(o, "hung: killed after %ld ms", o->deadline_ms);
         return;
     }
     if (o->code != r->exit_code) {
@@ -893,7 +924,7 @@ static void judge(const struct row *r, struct outcome *o)
         const char *name = r->names && strcmp(r->names, "@input") == 0 ? o->input
                            : r->names                                  ? r->names
                            : r->script == S_CASSETTE                   ? o->cassette
-                           : r->script == S_MOCK                       ? o->input
+                           : r->script == S_MOCK || r->script == S_SPEC ? o->input
                                                                        : o->url;
         if (strncmp(err, "ingestcheck: ", 13) != 0 || !nl || nl != err + n - 1)
             broken(o, "stderr is not one line \"ingestcheck: ...\": %s", err);
@@ -955,7 +986,26 @@ static void run_row(size_t index, const struct row *r, struct outcome *o)
     struct server srv = {.fd = -1, .script = r->script};
     struct tls_server tls = {0};
     bool started = false;
-    if (r->script == S_CASSETTE) {
+    const struct made_input *made = r->input ? made_input_find(r->input) : NULL;
+    const struct made_input *timed = r->edit == E_FIFO ? made_input_find("@fifo") : made;
+    struct proc_limits lim = {.as_kib = made && have_as_limit ? made->as_kib : 0,
+                              .no_valgrind = true};
+    o->deadline_ms =
+        proc_deadline(timed && timed->deadline_ms ? timed->deadline_ms : ROW_DEADLINE_MS);
+    if (r->script == S_SPEC) {
+        snprintf(reports, sizeof(reports), "%s/schemas", o->dir);
+        const char *spec_args[] = {"schemas", "generate", "--spec", o->input, "--out", reports,
+                                   NULL};
+        memcpy(args, spec_args, sizeof(spec_args));
+        n = sizeof(spec_args) / sizeof(spec_args[0]) - 1;
+    }
+    if (made) {
+        snprintf(o->input, sizeof(o->input), "%s/%s.yaml", o->dir, r->input + 1);
+        if (!made_input_make(made, o->input, proc_source)) {
+            broken(o, "cannot make %s", o->input);
+            return;
+        }
+    } else if (r->script == S_CASSETTE) {
         if (!make_cassette(r, o)) {
             broken(o, "cannot make the cassette");
             return;
@@ -993,7 +1043,7 @@ static void run_row(size_t index, const struct row *r, struct outcome *o)
         int fd = listen_loopback(&port);
         close(fd);
         snprintf(o->url, sizeof(o->url), "http://127.0.0.1:%u", port);
-    } else if (r->script != S_MOCK && r->script != S_CASSETTE) {
+    } else if (r->script != S_MOCK && r->script != S_CASSETTE && r->script != S_SPEC) {
         srv.fd = listen_loopback(&srv.port);
         srv.gz_ok = gz_ok;
         srv.gz_ok_len = gz_ok_len;
@@ -1036,10 +1086,11 @@ static void run_row(size_t index, const struct row *r, struct outcome *o)
         args[n++] = "--timeout";
         args[n++] = r->timeout;
     }
-    args[n++] = o->input;
+    if (r->script != S_SPEC)
+        args[n++] = o->input;
     args[n] = NULL;
 
-    o->code = proc_run(args, out, err, NULL, proc_deadline(ROW_DEADLINE_MS), &o->hung);
+    o->code = proc_run(args, out, err, lim.as_kib ? &lim : NULL, o->deadline_ms, &o->hung);
     if (env_name[0])
         unsetenv(env_name);
     if (started) {
@@ -1355,6 +1406,15 @@ int main(int argc, char **argv)
         have_gzip = gz_ok && gz_bomb;
     }
     have_tls = tool_runs(ssl_probe) && make_certificates();
+    {
+        const char *version[] = {"--version", NULL};
+        struct proc_limits lim = {.as_kib = made_input_find("@alias-900KB-x1000")->as_kib,
+                                  .no_valgrind = true};
+        have_as_limit = proc_run(version, NULL, NULL, &lim, 30000, NULL) == 0;
+        if (!have_as_limit)
+            printf("note: ingestcheck does not start under ulimit -v (a sanitizer build?): the "
+                   "alias bomb rows run without it\n");
+    }
 
     size_t nrows = sizeof(rows) / sizeof(rows[0]), passed = 0, failed = 0, skipped = 0;
     for (size_t i = 0; i < nrows; i++) {

@@ -198,6 +198,128 @@ static void test_aliases(void **state)
     assert_non_null(strstr(e.message, "alias"));
 }
 
+/* Aliases are capped by the bytes they copy, not only by nodes: a few
+ * aliases of a big string are refused where the cap is crossed. */
+static void test_alias_bytes(void **state)
+{
+    (void)state;
+    size_t big = 1024 * 1024, n = UTIL_CAP_YAML_ALIAS_BYTES / big;
+    char *y = malloc(big + 64 + 4 * (n + 1));
+    if (!y)
+        fail_msg("out of memory");
+    memcpy(y, "s: &s ", 6);
+    size_t k = 6;
+    for (size_t i = 0; i < big; i++)
+        y[k + i] = 'x';
+    k += big;
+    k += (size_t)sprintf(y + k, "\nt: [");
+    for (size_t i = 0; i < n; i++)
+        k += (size_t)sprintf(y + k, "%s*s", i ? "," : "");
+    k += (size_t)sprintf(y + k, "]\n");
+    /* n copies reach the cap exactly: accepted. */
+    cJSON *d = load(y, NULL);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(d, "t")), (int)n);
+    cJSON_Delete(d);
+    /* One more is refused, at that alias. */
+    sprintf(y + k - 2, ",*s]\n");
+    struct util_error e = load_fail(y, UTIL_ERR_LIMIT);
+    char want[128];
+    snprintf(want, sizeof(want), "t.yml:2:%zu: aliases copy more than the cap of %u bytes",
+             3 * n + 5, UTIL_CAP_YAML_ALIAS_BYTES);
+    if (!strstr(e.message, want))
+        fail_msg("got: %s", e.message);
+    assert_int_equal(e.line, 2);
+    free(y);
+}
+
+/* A flat sequence and a wide mapping: every index and key is where it
+ * should be (the builder counts items instead of recounting them). */
+static void test_wide_documents(void **state)
+{
+    (void)state;
+    size_t n = 200000;
+    char *y = malloc(16 * n + 16);
+    assert_non_null(y);
+    size_t k = (size_t)sprintf(y, "[");
+    for (size_t i = 0; i < n; i++)
+        k += (size_t)sprintf(y + k, "%s%zu", i ? "," : "", i);
+    sprintf(y + k, "]\n");
+    struct spec_line_table *lines = NULL;
+    cJSON *d = load(y, &lines);
+    assert_int_equal(cJSON_GetArraySize(d), (int)n);
+    assert_int_equal(cJSON_GetArrayItem(d, (int)n - 1)->valueint, (int)n - 1);
+    int col = 0;
+    assert_int_equal(spec_line_table_lookup(lines, "/199999", &col), 1);
+    assert_int_equal(col, (int)k - 6 + 1);
+    cJSON_Delete(d);
+    spec_line_table_destroy(lines);
+
+    k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += (size_t)sprintf(y + k, "k%zu: %zu\n", i, i);
+    d = load(y, NULL);
+    assert_int_equal(cJSON_GetArraySize(d), (int)n);
+    assert_int_equal(cJSON_GetObjectItem(d, "k199999")->valueint, (int)n - 1);
+    cJSON_Delete(d);
+    sprintf(y + k, "k123456: again\n");
+    struct util_error e = load_fail(y, UTIL_ERR_PARSE);
+    char want[128];
+    snprintf(want, sizeof(want), "t.yml:%zu:1: duplicate key \"k123456\" in mapping (first "
+             "defined at line 123457)", n + 1);
+    assert_non_null(strstr(e.message, want));
+    free(y);
+}
+
+/* Long keys nested deep over many items: the line table would hold each
+ * item's whole path; it is capped per input byte instead. */
+static void test_line_table_cap(void **state)
+{
+    (void)state;
+    size_t depth = 300, key = 1000, items = 100000;
+    char *y = malloc(depth * (depth + key + 16) + 2 * items + 16);
+    if (!y)
+        fail_msg("out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < depth; i++) {
+        memset(y + k, ' ', i);
+        k += i;
+        memset(y + k, 'k', key);
+        k += key;
+        k += (size_t)sprintf(y + k, "%zu:\n", i);
+    }
+    memset(y + k, ' ', depth);
+    k += depth;
+    y[k++] = '[';
+    for (size_t i = 0; i < items; i++)
+        k += (size_t)sprintf(y + k, "%s1", i ? "," : "");
+    sprintf(y + k, "]\n");
+    struct util_error e = load_fail(y, UTIL_ERR_LIMIT);
+    assert_non_null(strstr(e.message, "the paths of this document's nodes take more than"));
+    assert_true(e.line > 0);
+    free(y);
+}
+
+/* libyaml's reader errors (a byte offset) become file:line:column. */
+static void test_encoding_errors(void **state)
+{
+    (void)state;
+    struct util_error e = load_fail("a: 1\nb: x\xff\n", UTIL_ERR_PARSE);
+    assert_string_equal(e.message, "t.yml:2:5: byte 0xFF is not UTF-8");
+    assert_int_equal(e.line, 2);
+    assert_int_equal(e.column, 5);
+    /* A bad trailing byte: the sequence is named by its leading byte;
+     * columns count characters, \r\n ends one line. */
+    e = load_fail("a: 1\r\nb: \"\xc3\xa9\xc3(\"\n", UTIL_ERR_PARSE);
+    assert_string_equal(e.message, "t.yml:2:6: byte 0xC3 is not UTF-8");
+    e = load_fail("a: \xe2\x82", UTIL_ERR_PARSE);
+    assert_string_equal(e.message, "t.yml:1:4: byte 0xE2 is not UTF-8");
+    e = load_fail("a:\n  - \x01\n", UTIL_ERR_PARSE);
+    assert_non_null(strstr(e.message, "t.yml:2:5: control character U+0001 is not allowed"));
+    /* A byte order mark takes no column. */
+    e = load_fail("\xef\xbb\xbf\xff", UTIL_ERR_PARSE);
+    assert_string_equal(e.message, "t.yml:1:1: byte 0xFF is not UTF-8");
+}
+
 static char *nested(size_t depth)
 {
     char *s = malloc(2 * depth + 1);
@@ -330,6 +452,10 @@ int main(void)
         cmocka_unit_test(test_syntax_errors_have_position),
         cmocka_unit_test(test_duplicate_keys),
         cmocka_unit_test(test_aliases),
+        cmocka_unit_test(test_alias_bytes),
+        cmocka_unit_test(test_wide_documents),
+        cmocka_unit_test(test_encoding_errors),
+        cmocka_unit_test(test_line_table_cap),
         cmocka_unit_test(test_depth_cap),
         cmocka_unit_test(test_size_cap),
         cmocka_unit_test(test_line_table),

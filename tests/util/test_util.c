@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -254,7 +255,19 @@ static void test_file_edges(void **state)
     assert_true(util_dir_exists(dir));
     assert_false(util_file_exists(dir));
     assert_int_equal(util_file_read(dir, 10, &data, &len, &e), UTIL_ERR_IO);
-    assert_non_null(strstr(e.message, "read error"));
+    assert_non_null(strstr(e.message, "is a directory; expected a regular file"));
+
+    /* A FIFO with no writer: refused at once, never waited on. */
+    snprintf(path, sizeof(path), "%s/fifo", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_equal(util_file_read(path, 10, &data, &len, &e), UTIL_ERR_IO);
+    assert_non_null(strstr(e.message, "fifo: is a FIFO (named pipe); expected a regular file"));
+    FILE *f = NULL;
+    assert_int_equal(util_file_open(path, &f, &e), UTIL_ERR_IO);
+    assert_null(f);
+    assert_int_equal(util_file_open("/dev/null", &f, &e), UTIL_ERR_IO);
+    assert_non_null(strstr(e.message, "/dev/null: is a device"));
+    unlink(path);
 
     /* 200 000 bytes: several reads; the cap falls in the middle. */
     static char big[200000];
