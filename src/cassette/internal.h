@@ -109,9 +109,4 @@ int redact_exchange(const struct cassette_redactor *r, const struct http_request
 int redact_known(const struct cassette_redactor *r, const char *s, size_t n, bool in_uri,
                  struct util_buf *out, bool *changed);
 
-/* ---- base64 (har.c) ---- */
-int base64_encode(const unsigned char *p, size_t n, struct util_buf *out);
-/* Returns false on malformed input. Whitespace is skipped. */
-bool base64_decode(const char *s, size_t n, struct util_buf *out);
-
 #endif

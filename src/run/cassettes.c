@@ -60,6 +60,7 @@ struct run_cassettes {
     char **learned;
     size_t nlearned;
     const char *app_id, *api_key;
+    const char *userinfo; /* of the base URL, or NULL */
     struct cas_file *files;
     size_t nfiles;
     char spec_sha256[65];
@@ -430,6 +431,10 @@ static int cas_open(struct run_cassettes *cr, struct cas_file *f, struct util_er
     if (cr->api_key &&
         (rc = cassette_redactor_add_secret(f->redactor, cr->api_key, "x-algolia-api-key", err)))
         return rc;
+    const char *password = cr->userinfo ? strchr(cr->userinfo, ':') : NULL;
+    if (password && password[1] &&
+        (rc = cassette_redactor_add_secret(f->redactor, password + 1, "password", err)))
+        return rc;
     if ((rc = cas_learn_fields(f->redactor, f->c, err)) ||
         (f->old && (rc = cas_learn_fields(f->redactor, f->old, err))))
         return rc;
@@ -677,6 +682,7 @@ int run_cassettes_create(const struct run_cassettes_options *o, const struct run
     cr->mode = o->mode;
     cr->fields = o->redact_fields;
     cr->nfields = o->nredact_fields;
+    cr->userinfo = o->userinfo;
     cr->run_id = o->run_id;
     cr->seeded = o->seeded;
     cr->seed = o->seed;
