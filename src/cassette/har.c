@@ -3,6 +3,7 @@
 #include "cassette/internal.h"
 #include "ingestcheck_config.h"
 #include "util/base64.h"
+#include "util/secret.h"
 #include "util/text.h"
 
 #include <stdio.h>
@@ -20,13 +21,21 @@ static const char *header_value(const struct cassette_header *h, size_t n, const
     return NULL;
 }
 
+/* Headers; the value of a secret one is its placeholder (a cassette
+ * written by hand or by an older ingestcheck may hold it). */
 static cJSON *har_headers(const struct cassette_header *h, size_t n)
 {
     cJSON *a = cJSON_CreateArray();
+    char ph[300];
     for (size_t i = 0; a && i < n; i++) {
+        const char *v = h[i].value;
+        if (util_secret_header(h[i].name) && strncmp(v, "<REDACTED:", 10) != 0) {
+            snprintf(ph, sizeof(ph), "<REDACTED:%.256s>", h[i].name);
+            v = ph;
+        }
         cJSON *o = cJSON_CreateObject();
         if (!o || !cJSON_AddItemToArray(a, o) || !cJSON_AddStringToObject(o, "name", h[i].name) ||
-            !cJSON_AddStringToObject(o, "value", h[i].value)) {
+            !cJSON_AddStringToObject(o, "value", v)) {
             cJSON_Delete(a);
             return NULL;
         }
@@ -60,17 +69,25 @@ static cJSON *har_query(const char *uri)
     return a;
 }
 
-/* A body as HAR text; *base64 when it is not UTF-8 text. NULL on ENOMEM. */
+/* A body as HAR text, with its secret members redacted; *base64 when it
+ * is not UTF-8 text. NULL on ENOMEM. */
 static char *body_text(const char *s, size_t n, bool *base64)
 {
-    struct util_buf b;
+    struct util_buf r, b;
+    util_buf_init(&r, CASSETTE_CAP_BODY * 2u);
     util_buf_init(&b, CASSETTE_CAP_BODY * 2u);
-    *base64 = !util_utf8_valid(s, n) || memchr(s, '\0', n);
-    int rc =
-        *base64 ? util_base64_encode((const unsigned char *)s, n, &b) : util_buf_append(&b, s, n);
+    int rc = redact_members(s, n, &r);
+    if (rc == UTIL_OK) {
+        s = r.data ? r.data : "";
+        n = r.len;
+        *base64 = !util_utf8_valid(s, n) || memchr(s, '\0', n);
+        rc = *base64 ? util_base64_encode((const unsigned char *)s, n, &b)
+                     : util_buf_append(&b, s, n);
+    }
     if (rc == UTIL_OK && !b.data)
         rc = util_buf_append(&b, "", 0);
     char *out = rc ? NULL : util_buf_steal(&b);
+    util_buf_finish(&r);
     util_buf_finish(&b);
     return out;
 }
@@ -89,13 +106,17 @@ static cJSON *har_entry(const struct cassette *c, const struct cassette_interact
     cJSON *timings = content ? cJSON_AddObjectToObject(e, "timings") : NULL;
     ok = timings && cJSON_AddObjectToObject(e, "cache");
     /* request */
+    char *url = NULL, *userinfo = NULL;
+    ok = ok && util_secret_split_userinfo(in->uri, &url, &userinfo) == UTIL_OK;
     ok = ok && cJSON_AddStringToObject(req, "method", in->method) &&
-         cJSON_AddStringToObject(req, "url", in->uri) &&
+         cJSON_AddStringToObject(req, "url", url) &&
          cJSON_AddStringToObject(req, "httpVersion", "HTTP/1.1") &&
          cJSON_AddArrayToObject(req, "cookies");
     cJSON *h = ok ? har_headers(in->request_headers, in->request_header_count) : NULL;
     ok = ok && h && cJSON_AddItemToObject(req, "headers", h);
-    cJSON *q = ok ? har_query(in->uri) : NULL;
+    cJSON *q = ok ? har_query(url) : NULL;
+    free(url);
+    free(userinfo);
     ok = ok && q && cJSON_AddItemToObject(req, "queryString", q);
     if (ok && in->request_body) {
         bool b64 = false;
