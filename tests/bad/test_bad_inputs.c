@@ -22,6 +22,7 @@
  * Prints one line per row and the number of rows. INGESTCHECK_KEEP_TMP=1
  * keeps the files of every row. */
 #include "proc.h"
+#include "secrets.h"
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
@@ -81,6 +82,11 @@ enum script {
     S_TLS_SELF,      /* openssl s_server with a self-signed certificate */
     S_TLS_EXPIRED,   /* with an expired one, trusted by --cacert */
     S_CASSETTE,      /* no server: replay of cases/smoke.yaml from a cassette */
+    /* Secret rows (secrets.h): recorded to cassettes, exported to HAR, and
+     * no file written may hold a secret in any encoded form. */
+    S_SECRETS,      /* bad_secrets_body, with the key from the case file's env */
+    S_BASIC_AUTH,   /* OK_BODY to BAD_SECRET_BASIC, else 401; --base-url has userinfo */
+    S_REFUSED_AUTH, /* nothing listens; --base-url has userinfo */
 };
 
 /* How a cassette row edits the shipped cases/cassettes/smoke.yaml. */
@@ -121,6 +127,10 @@ struct row {
 #define SERVER_ROW(name, script, timeout, code, check, detail, line)                               \
     {                                                                                              \
         "server", name, "get-tasks.yaml", script, E_NONE, timeout, code, check, detail, line       \
+    }
+#define SECRET_ROW(name, script, file, code, check, detail, line)                                  \
+    {                                                                                              \
+        "secrets", name, file, script, E_NONE, NULL, code, check, detail, line                     \
     }
 #define CASSETTE_ROW(name, edit, code, line)                                                       \
     {                                                                                              \
@@ -212,6 +222,16 @@ static const struct row rows[] = {
     CASSETTE_ROW("an empty file", E_EMPTY, 2, NULL),
     CASSETTE_ROW("not UTF-8", E_NOT_UTF8, 2, NULL),
     CASSETTE_ROW("missing, replay only", E_MISSING, 2, "no cassette for"),
+
+    /* Issue 12: no secret in any file written, in any form. */
+    SECRET_ROW("secrets of every type in failure excerpts", S_SECRETS, "secrets-excerpts.yaml", 1,
+               "expect.body", "/authentications/0/input/password: expected \"****\"", NULL),
+    SECRET_ROW("an API key to encode, in a path and a query", S_SECRETS, "secrets-key.yaml", 1,
+               "contract.schema", "property \"echo\" is not allowed", NULL),
+    SECRET_ROW("a password in --base-url (basic auth)", S_BASIC_AUTH, "get-tasks.yaml", 0, NULL,
+               NULL, NULL),
+    SECRET_ROW("a password in --base-url, unreachable", S_REFUSED_AUTH, "get-tasks.yaml", 2,
+               "transport", "Couldn't connect", "connection refused"),
 };
 
 /* ---- the scripted server ---- */
@@ -224,6 +244,7 @@ struct server {
     atomic_int stop;
     const char *gz_ok, *gz_bomb; /* gzip bodies */
     size_t gz_ok_len, gz_bomb_len;
+    char head[8192]; /* the last request head read */
 };
 
 static bool stopped(struct server *s)
@@ -286,8 +307,12 @@ static bool read_head(struct server *s, int c)
             return false;
         len += (size_t)k;
         buf[len] = '\0';
-        if (strstr(buf, "\r\n\r\n") || len == sizeof(buf) - 1)
+        if (strstr(buf, "\r\n\r\n") || len == sizeof(buf) - 1) {
+            size_t keep = len < sizeof(s->head) - 1 ? len : sizeof(s->head) - 1;
+            memcpy(s->head, buf, keep);
+            s->head[keep] = '\0';
             return true;
+        }
     }
     return false;
 }
@@ -426,6 +451,19 @@ static void serve_one(struct server *s, int c)
         }
         break;
     }
+    case S_SECRETS: {
+        char *b = bad_secrets_body(s->head);
+        if (b)
+            answer(c, "application/json", NULL, b, strlen(b));
+        free(b);
+        break;
+    }
+    case S_BASIC_AUTH:
+        if (bad_secrets_basic_auth(s->head))
+            answer(c, "application/json", NULL, ok, okn);
+        else
+            sendf(c, "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n");
+        break;
     case S_REDIRECT_LOOP:
         sendf(c, "HTTP/1.1 302 Found\r\nLocation: /1/tasks\r\nContent-Length: 0\r\n\r\n");
         break;
@@ -862,7 +900,7 @@ static void run_row(size_t index, const struct row *r, struct outcome *o)
             args[n++] = "--cacert";
             args[n++] = cacert;
         }
-    } else if (r->script == S_REFUSED) {
+    } else if (r->script == S_REFUSED || r->script == S_REFUSED_AUTH) {
         unsigned port = 0;
         int fd = listen_loopback(&port);
         close(fd);
@@ -880,13 +918,30 @@ static void run_row(size_t index, const struct row *r, struct outcome *o)
         started = true;
         snprintf(o->url, sizeof(o->url), "http://127.0.0.1:%u", srv.port);
     }
+    bool secret =
+        r->script == S_SECRETS || r->script == S_BASIC_AUTH || r->script == S_REFUSED_AUTH;
+    char url[sizeof(o->url) + 64];
+    snprintf(url, sizeof(url), "%s", o->url);
+    if ((r->script == S_BASIC_AUTH || r->script == S_REFUSED_AUTH) &&
+        strncmp(o->url, "http://", 7) == 0)
+        snprintf(url, sizeof(url), "http://%s@%s", BAD_SECRET_USERINFO, o->url + 7);
     if (o->url[0]) {
         args[n++] = "--base-url";
-        args[n++] = o->url;
+        args[n++] = url;
         args[n++] = "--app-id";
-        args[n++] = "BADAPP";
+        args[n++] = secret ? BAD_SECRET_APP : "BADAPP";
         args[n++] = "--api-key";
-        args[n++] = "bad-input-key";
+        args[n++] = secret ? BAD_SECRET_KEY : "bad-input-key";
+    }
+    if (secret) {
+        snprintf(casdir, sizeof(casdir), "%s/cassettes", o->dir);
+        args[n++] = "--cassettes";
+        args[n++] = casdir;
+        args[n++] = "--record-mode";
+        args[n++] = "all";
+        args[n++] = "--redact";
+        args[n++] = "extraToken";
+        setenv(BAD_SECRET_KEY_ENV, BAD_SECRET_KEY, 1);
     }
     if (r->timeout) {
         args[n++] = "--timeout";
@@ -905,6 +960,11 @@ static void run_row(size_t index, const struct row *r, struct outcome *o)
     o->out = test_slurp(out, NULL);
     o->err = test_slurp(err, NULL);
     judge(r, o);
+    char why[2048] = "";
+    if (secret && !o->hung &&
+        (!bad_secrets_export_har(o->dir, why, sizeof(why)) ||
+         !bad_secrets_scan(o->dir, why, sizeof(why))))
+        broken(o, "%s", why);
 }
 
 static bool row_skipped(const struct row *r, const char **why)
