@@ -188,6 +188,8 @@ static size_t forms_at(const char *t, size_t n, unsigned char c, size_t lens[3])
 static size_t match_at(const struct util_secret *s, const char *t, size_t n)
 {
     size_t cur[SECRET_MATCH_WAYS], next[SECRET_MATCH_WAYS], ncur = 1;
+    /* The raw form first: it is never lost among too many ways. */
+    size_t raw = n >= s->len && memcmp(t, s->value, s->len) == 0 ? s->len : 0;
     cur[0] = 0;
     for (size_t i = 0; i < s->len; i++) {
         size_t nnext = 0;
@@ -207,11 +209,11 @@ static size_t match_at(const struct util_secret *s, const char *t, size_t n)
             }
         }
         if (!nnext)
-            return 0;
+            return raw;
         memcpy(cur, next, nnext * sizeof(*cur));
         ncur = nnext;
     }
-    size_t best = 0;
+    size_t best = raw;
     for (size_t j = 0; j < ncur; j++)
         best = cur[j] > best ? cur[j] : best;
     return best;
