@@ -242,11 +242,20 @@ static cJSON *scrubbed_string(const struct check_secrets *s, const char *text, i
     return repl;
 }
 
-/* Replaces it (a child of parent) by repl, keeping its key. */
+/* Replaces it (a child of parent) by repl, keeping its key: that very
+ * member, even when another has the same name. */
 static bool replace(cJSON *parent, cJSON *it, cJSON *repl)
 {
-    if (cJSON_IsObject(parent))
-        return cJSON_ReplaceItemInObjectCaseSensitive(parent, it->string, repl);
+    if (it->string) {
+        /* The key copied by cJSON's own allocator. */
+        cJSON *tmp = cJSON_CreateObject();
+        bool ok = tmp && cJSON_AddItemToObject(tmp, it->string, repl);
+        if (ok)
+            cJSON_DetachItemViaPointer(tmp, repl);
+        cJSON_Delete(tmp);
+        if (!ok)
+            return false;
+    }
     return cJSON_ReplaceItemViaPointer(parent, it, repl);
 }
 

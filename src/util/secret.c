@@ -315,9 +315,11 @@ int util_secret_replace(const struct util_secret *secrets, size_t count, const c
 
 /* ---- members of JSON text ---- */
 
+/* Skips white space, and every other control byte as cJSON does (text
+ * that only looks like JSON is scanned as a lenient parser would read it). */
 static size_t skip_ws(const char *s, size_t n, size_t i)
 {
-    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+    while (i < n && (unsigned char)s[i] <= ' ')
         i++;
     return i;
 }
@@ -359,7 +361,7 @@ static size_t value_end(const char *s, size_t n, size_t i)
         return n;
     }
     size_t j = i;
-    while (j < n && !strchr(",}] \t\r\n", s[j]))
+    while (j < n && (unsigned char)s[j] > ' ' && s[j] != ',' && s[j] != '}' && s[j] != ']')
         j++;
     return j;
 }
