@@ -105,6 +105,9 @@ int query_parse(const char *s, size_t n, struct query_list *q);
 int redact_exchange(const struct cassette_redactor *r, const struct http_request *req,
                     const struct http_response *resp, struct http_request *req_out,
                     struct http_response *resp_out, struct cassette *c);
+/* Remembers value as a secret labelled label (a redactor learns, through
+ * a const pointer, as it redacts). */
+int redact_learn(const struct cassette_redactor *r, const char *value, const char *label);
 /* Appends s with the value of every member named like a built-in secret
  * field replaced by its placeholder (no redactor: what an export does to a
  * cassette that may predate today's redaction). */

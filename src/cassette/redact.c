@@ -159,6 +159,11 @@ static int learn(const struct cassette_redactor *r, const char *value, size_t le
     return UTIL_OK;
 }
 
+int redact_learn(const struct cassette_redactor *r, const char *value, const char *label)
+{
+    return r && value && label ? learn(r, value, strlen(value), label) : UTIL_ERR_USAGE;
+}
+
 int cassette_redactor_add_secret(struct cassette_redactor *r, const char *value, const char *label,
                                  struct util_error *err)
 {

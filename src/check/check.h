@@ -188,9 +188,11 @@ bool check_secrets_is_field(const struct check_secrets *s, const char *name);
 int check_secrets_add(struct check_secrets *s, const char *value);
 /* Adds every string inside the secret members of doc, at any depth. */
 int check_secrets_collect(struct check_secrets *s, const cJSON *doc);
-/* Adds value when it is a string doc holds in a secret member (a capture
- * of a secret stays secret wherever it is used next). */
-int check_secrets_add_if_secret(struct check_secrets *s, const cJSON *doc, const cJSON *value);
+/* The name (borrowed from doc) of the secret member of doc, at any depth,
+ * whose value is or holds the string value; NULL when none. A capture of
+ * a secret stays secret wherever it is used next. */
+const char *check_secret_member_holding(const struct check_secrets *s, const cJSON *doc,
+                                        const char *value);
 /* Whether text holds one of the literal secrets of s (s may be NULL). */
 bool check_secrets_hit(const struct check_secrets *s, const char *text);
 /* A copy of text with the value of every member named like a secret

@@ -106,28 +106,28 @@ int check_secrets_collect(struct check_secrets *s, const cJSON *doc)
     return UTIL_OK;
 }
 
-/* Whether value, under a secret member or not, is among the strings kept
- * in a secret member of doc. */
-static bool under_secret(const struct check_secrets *s, const cJSON *doc, const char *value,
-                         bool secret)
+/* The name of the innermost secret member of doc (name: the one doc is
+ * under, NULL when none) whose value holds the string value. */
+static const char *member_holding(const struct check_secrets *s, const cJSON *doc,
+                                  const char *value, const char *name)
 {
     if (cJSON_IsString(doc))
-        return secret && strcmp(doc->valuestring, value) == 0;
+        return name && strcmp(doc->valuestring, value) == 0 ? name : NULL;
     const cJSON *it;
     cJSON_ArrayForEach(it, doc)
     {
-        if (under_secret(s, it, value,
-                         secret || (it->string && check_secrets_is_field(s, it->string))))
-            return true;
+        const char *inner = it->string && check_secrets_is_field(s, it->string) ? it->string : name;
+        const char *found = member_holding(s, it, value, inner);
+        if (found)
+            return found;
     }
-    return false;
+    return NULL;
 }
 
-int check_secrets_add_if_secret(struct check_secrets *s, const cJSON *doc, const cJSON *value)
+const char *check_secret_member_holding(const struct check_secrets *s, const cJSON *doc,
+                                        const char *value)
 {
-    if (!cJSON_IsString(value) || !under_secret(s, doc, value->valuestring, false))
-        return UTIL_OK;
-    return check_secrets_add(s, value->valuestring);
+    return value ? member_holding(s, doc, value, NULL) : NULL;
 }
 
 /* ---- scrubbing text ---- */

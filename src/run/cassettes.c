@@ -514,6 +514,14 @@ static void cas_step_begin(void *user, struct http_transport *t, const struct ca
     cassette_transport_set_match_options(t, &mo);
 }
 
+static void cas_secret(void *user, struct http_transport *t, const char *value, const char *member)
+{
+    (void)user;
+    /* Out of memory or past the cap: the recording still redacts the
+     * member itself, only not this value elsewhere. */
+    (void)cassette_transport_add_secret(t, value, member);
+}
+
 static bool cas_skip_wait(void *user, const struct http_transport *t)
 {
     (void)user;
@@ -697,6 +705,7 @@ int run_cassettes_create(const struct run_cassettes_options *o, const struct run
         .case_end = cas_case_end,
         .step_begin = cas_step_begin,
         .skip_wait = cas_skip_wait,
+        .secret = cas_secret,
         .user = cr,
     };
     cr->seeded_hooks = (struct run_hooks){

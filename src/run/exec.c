@@ -558,6 +558,31 @@ static int keep_failures(struct check_list *dst, struct check_list *src)
     return rc;
 }
 
+/* The strings of a capture v that doc holds in secret members become
+ * secrets of the case, and of the recording (under the member's name, so
+ * that a replay, which captures the member's placeholder, sends what was
+ * recorded). */
+static int keep_captured_secrets(struct worker *w, const cJSON *doc, const cJSON *v)
+{
+    if (!cJSON_IsString(v)) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, v)
+        {
+            int rc = keep_captured_secrets(w, doc, it);
+            if (rc)
+                return rc;
+        }
+        return UTIL_OK;
+    }
+    const char *member = check_secret_member_holding(&w->secrets, doc, v->valuestring);
+    if (!member)
+        return UTIL_OK;
+    const struct run_hooks *hk = w->sh->cfg->run_hooks;
+    if (hk && hk->secret)
+        hk->secret(hk->user, w->current, v->valuestring, member);
+    return check_secrets_add(&w->secrets, v->valuestring);
+}
+
 static int run_captures(struct worker *w, const struct case_step *s,
                         const struct http_response *resp, const cJSON *doc, struct check_list *out)
 {
@@ -581,7 +606,7 @@ static int run_captures(struct worker *w, const struct case_step *s,
         } else {
             rc = case_vars_set(w->vars, c->name, v);
             if (!rc && !hv)
-                rc = check_secrets_add_if_secret(&w->secrets, doc, v);
+                rc = keep_captured_secrets(w, doc, v);
             if (!rc)
                 rc = check_list_add(out, "capture", CHECK_PASS, NULL, NULL, NULL,
                                     "captured %s from %s", c->name, c->expr);

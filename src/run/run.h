@@ -211,6 +211,9 @@ struct run_hooks {
                        const struct case_step *s);
     /* Whether polling may skip its waits (a replay answers at once). */
     bool (*skip_wait)(void *user, const struct http_transport *t);
+    /* A secret the case learned (a capture of the member named member of
+     * a response), to be redacted from what t records; may be NULL. */
+    void (*secret)(void *user, struct http_transport *t, const char *value, const char *member);
     void *user;
 };
 
