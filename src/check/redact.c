@@ -261,6 +261,15 @@ static bool replace(cJSON *parent, cJSON *it, cJSON *repl)
 
 int check_redact_json(const struct check_secrets *s, cJSON *doc)
 {
+    if (cJSON_IsString(doc) && !doc->string) {
+        /* A document that is one string: scrubbed in place. */
+        int rc = UTIL_OK;
+        cJSON *clean = scrubbed_string(s, doc->valuestring, &rc);
+        if (clean && !cJSON_SetValuestring(doc, clean->valuestring))
+            rc = UTIL_ERR_NOMEM;
+        cJSON_Delete(clean);
+        return rc;
+    }
     cJSON *it;
     cJSON_ArrayForEach(it, doc)
     {
