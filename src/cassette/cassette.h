@@ -361,6 +361,11 @@ int cassette_transport_set_context(struct http_transport *t, const char *case_na
                                    const char *step);
 int cassette_transport_set_match_options(struct http_transport *t,
                                          const struct cassette_match_options *opts);
+/* A secret the runner learned from a response (a captured credential):
+ * redacted as "<REDACTED:label>" from what t records from now on and from
+ * the whole cassette when it is saved with t's redactor. UTIL_ERR_USAGE
+ * when t is not a cassette transport. */
+int cassette_transport_add_secret(struct http_transport *t, const char *value, const char *label);
 /* The miss of the last request that matched nothing (NULL when the last
  * request matched, or t is not a cassette transport). */
 const struct cassette_miss *cassette_transport_last_miss(const struct http_transport *t);

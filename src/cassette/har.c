@@ -1,80 +1,15 @@
-/* HAR 1.2 export, and the base64 helpers it shares with
- * loading and saving. */
+/* HAR 1.2 export. */
 #include "cassette/caps.h"
 #include "cassette/internal.h"
 #include "ingestcheck_config.h"
+#include "util/base64.h"
+#include "util/secret.h"
 #include "util/text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-/* ---- base64 (RFC 4648) ---- */
-
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-int base64_encode(const unsigned char *p, size_t n, struct util_buf *out)
-{
-    int rc = UTIL_OK;
-    size_t i = 0;
-    for (; rc == UTIL_OK && i + 3 <= n; i += 3) {
-        char q[4] = {b64_alphabet[p[i] >> 2], b64_alphabet[((p[i] & 3) << 4) | (p[i + 1] >> 4)],
-                     b64_alphabet[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)],
-                     b64_alphabet[p[i + 2] & 63]};
-        rc = util_buf_append(out, q, 4);
-    }
-    if (rc == UTIL_OK && n - i == 1) {
-        char q[4] = {b64_alphabet[p[i] >> 2], b64_alphabet[(p[i] & 3) << 4], '=', '='};
-        rc = util_buf_append(out, q, 4);
-    } else if (rc == UTIL_OK && n - i == 2) {
-        char q[4] = {b64_alphabet[p[i] >> 2], b64_alphabet[((p[i] & 3) << 4) | (p[i + 1] >> 4)],
-                     b64_alphabet[(p[i + 1] & 15) << 2], '='};
-        rc = util_buf_append(out, q, 4);
-    }
-    if (rc == UTIL_OK && !out->data)
-        rc = util_buf_append(out, "", 0);
-    return rc;
-}
-
-static int b64_value(char c)
-{
-    const char *p = c ? strchr(b64_alphabet, c) : NULL;
-    return p ? (int)(p - b64_alphabet) : -1;
-}
-
-bool base64_decode(const char *s, size_t n, struct util_buf *out)
-{
-    unsigned acc = 0;
-    int bits = 0;
-    size_t pad = 0, digits = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
-            continue;
-        if (c == '=') {
-            pad++;
-            continue;
-        }
-        int v = b64_value(c);
-        if (v < 0 || pad)
-            return false;
-        digits++;
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (util_buf_putc(out, (char)((acc >> bits) & 0xff)))
-                return false;
-        }
-    }
-    if (pad > 2 || (digits + pad) % 4 != 0)
-        return false;
-    if (!out->data && util_buf_append(out, "", 0))
-        return false;
-    return true;
-}
 
 /* ---- HAR ---- */
 
@@ -86,13 +21,21 @@ static const char *header_value(const struct cassette_header *h, size_t n, const
     return NULL;
 }
 
+/* Headers; the value of a secret one is its placeholder (a cassette
+ * written by hand or by an older ingestcheck may hold it). */
 static cJSON *har_headers(const struct cassette_header *h, size_t n)
 {
     cJSON *a = cJSON_CreateArray();
+    char ph[300];
     for (size_t i = 0; a && i < n; i++) {
+        const char *v = h[i].value;
+        if (util_secret_header(h[i].name) && strncmp(v, "<REDACTED:", 10) != 0) {
+            snprintf(ph, sizeof(ph), "<REDACTED:%.256s>", h[i].name);
+            v = ph;
+        }
         cJSON *o = cJSON_CreateObject();
         if (!o || !cJSON_AddItemToArray(a, o) || !cJSON_AddStringToObject(o, "name", h[i].name) ||
-            !cJSON_AddStringToObject(o, "value", h[i].value)) {
+            !cJSON_AddStringToObject(o, "value", v)) {
             cJSON_Delete(a);
             return NULL;
         }
@@ -126,16 +69,25 @@ static cJSON *har_query(const char *uri)
     return a;
 }
 
-/* A body as HAR text; *base64 when it is not UTF-8 text. NULL on ENOMEM. */
+/* A body as HAR text, with its secret members redacted; *base64 when it
+ * is not UTF-8 text. NULL on ENOMEM. */
 static char *body_text(const char *s, size_t n, bool *base64)
 {
-    struct util_buf b;
+    struct util_buf r, b;
+    util_buf_init(&r, CASSETTE_CAP_BODY * 2u);
     util_buf_init(&b, CASSETTE_CAP_BODY * 2u);
-    *base64 = !util_utf8_valid(s, n) || memchr(s, '\0', n);
-    int rc = *base64 ? base64_encode((const unsigned char *)s, n, &b) : util_buf_append(&b, s, n);
+    int rc = redact_members(s, n, &r);
+    if (rc == UTIL_OK) {
+        s = r.data ? r.data : "";
+        n = r.len;
+        *base64 = !util_utf8_valid(s, n) || memchr(s, '\0', n);
+        rc = *base64 ? util_base64_encode((const unsigned char *)s, n, &b)
+                     : util_buf_append(&b, s, n);
+    }
     if (rc == UTIL_OK && !b.data)
         rc = util_buf_append(&b, "", 0);
     char *out = rc ? NULL : util_buf_steal(&b);
+    util_buf_finish(&r);
     util_buf_finish(&b);
     return out;
 }
@@ -154,13 +106,17 @@ static cJSON *har_entry(const struct cassette *c, const struct cassette_interact
     cJSON *timings = content ? cJSON_AddObjectToObject(e, "timings") : NULL;
     ok = timings && cJSON_AddObjectToObject(e, "cache");
     /* request */
+    char *url = NULL, *userinfo = NULL;
+    ok = ok && util_secret_split_userinfo(in->uri, &url, &userinfo) == UTIL_OK;
     ok = ok && cJSON_AddStringToObject(req, "method", in->method) &&
-         cJSON_AddStringToObject(req, "url", in->uri) &&
+         cJSON_AddStringToObject(req, "url", url) &&
          cJSON_AddStringToObject(req, "httpVersion", "HTTP/1.1") &&
          cJSON_AddArrayToObject(req, "cookies");
     cJSON *h = ok ? har_headers(in->request_headers, in->request_header_count) : NULL;
     ok = ok && h && cJSON_AddItemToObject(req, "headers", h);
-    cJSON *q = ok ? har_query(in->uri) : NULL;
+    cJSON *q = ok ? har_query(url) : NULL;
+    free(url);
+    free(userinfo);
     ok = ok && q && cJSON_AddItemToObject(req, "queryString", q);
     if (ok && in->request_body) {
         bool b64 = false;

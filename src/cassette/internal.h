@@ -105,13 +105,15 @@ int query_parse(const char *s, size_t n, struct query_list *q);
 int redact_exchange(const struct cassette_redactor *r, const struct http_request *req,
                     const struct http_response *resp, struct http_request *req_out,
                     struct http_response *resp_out, struct cassette *c);
-/* Replaces the remembered secrets (raw forms) in s; appends to out. */
+/* Remembers value as a secret labelled label (a redactor learns, through
+ * a const pointer, as it redacts). */
+int redact_learn(const struct cassette_redactor *r, const char *value, const char *label);
+/* Appends s with the value of every member named like a built-in secret
+ * field replaced by its placeholder (no redactor: what an export does to a
+ * cassette that may predate today's redaction). */
+int redact_members(const char *s, size_t n, struct util_buf *out);
+/* Replaces the remembered secrets (in any form) in s; appends to out. */
 int redact_known(const struct cassette_redactor *r, const char *s, size_t n, bool in_uri,
                  struct util_buf *out, bool *changed);
-
-/* ---- base64 (har.c) ---- */
-int base64_encode(const unsigned char *p, size_t n, struct util_buf *out);
-/* Returns false on malformed input. Whitespace is skipped. */
-bool base64_decode(const char *s, size_t n, struct util_buf *out);
 
 #endif

@@ -3,6 +3,7 @@
  * linear in the file. */
 #include "cassette/caps.h"
 #include "cassette/internal.h"
+#include "util/base64.h"
 #include "util/file.h"
 #include "util/text.h"
 
@@ -241,7 +242,7 @@ static int read_string(struct loader *ld, const char *what, enum scalar_kind kin
     if (tag && strcmp(tag, "!") != 0 && strcmp(tag, YAML_STR_TAG) != 0) {
         if (kind == BODY && strcmp(tag, "tag:yaml.org,2002:binary") == 0) {
             util_buf_reset(&ld->tmp);
-            if (!base64_decode(v, n, &ld->tmp))
+            if (!util_base64_decode(v, n, &ld->tmp))
                 return fail_at(ld, UTIL_ERR_INVALID, ev->start_mark,
                                "%s: malformed base64 in a !!binary scalar", what);
             v = ld->tmp.data ? ld->tmp.data : "";

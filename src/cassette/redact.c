@@ -2,38 +2,30 @@
  * that they compare equal to their redacted recordings). */
 #include "cassette/caps.h"
 #include "cassette/internal.h"
+#include "util/secret.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-static const char *const secret_headers[] = {
-    "x-algolia-api-key", "x-algolia-application-id",
-    "authorization",     "proxy-authorization",
-    "set-cookie",        "cookie",
-};
-#define NSECRET_HEADERS (sizeof(secret_headers) / sizeof(secret_headers[0]))
-
-static const char *const default_fields[] = {"client_secret", "password", "key", "apiKey",
-                                             "privateKey"};
-
 struct secret {
     char *value;
     size_t len;
     char *placeholder; /* "<REDACTED:label>" */
     char *uri_placeholder;
-    /* The value percent-encoded and JSON-escaped, NULL when the same as
-     * value (computed once: every string of every exchange is searched). */
-    char *uri_form, *json_form;
 };
 
-/* The remembered secrets: grows while recording (longest first, so a
- * secret containing another is replaced whole). */
+/* The remembered secrets: grows while recording. The ones long enough to
+ * be searched for anywhere are in search too (every form of them, see
+ * util/secret.h), search_item[i] naming their item. */
 struct secret_set {
     struct secret *items;
     size_t count;
     size_t alloc;
+    struct util_secret *search;
+    size_t *search_item;
+    size_t nsearch;
 };
 
 struct cassette_redactor {
@@ -52,12 +44,6 @@ struct cassette_redactor *cassette_redactor_create(void)
         free(r);
         return NULL;
     }
-    for (size_t i = 0; i < sizeof(default_fields) / sizeof(default_fields[0]); i++) {
-        if (cassette_redactor_add_field(r, default_fields[i], NULL) != UTIL_OK) {
-            cassette_redactor_destroy(r);
-            return NULL;
-        }
-    }
     return r;
 }
 
@@ -73,10 +59,12 @@ void cassette_redactor_destroy(struct cassette_redactor *r)
             free(r->known->items[i].value);
             free(r->known->items[i].placeholder);
             free(r->known->items[i].uri_placeholder);
-            free(r->known->items[i].uri_form);
-            free(r->known->items[i].json_form);
         }
+        for (size_t i = 0; i < r->known->nsearch; i++)
+            util_secret_finish(&r->known->search[i]);
         free(r->known->items);
+        free(r->known->search);
+        free(r->known->search_item);
         free(r->known);
     }
     free(r);
@@ -116,24 +104,6 @@ static char *make_placeholder(const char *label)
     return s;
 }
 
-static int json_escape(const char *s, size_t n, struct util_buf *out);
-
-/* A heap copy of the encoding of value by enc into *form, left NULL when
- * the encoding is value itself. */
-static int encoded_form(const char *value, size_t len,
-                        int (*enc)(const char *, size_t, struct util_buf *), char **form)
-{
-    struct util_buf u;
-    util_buf_init(&u, CASSETTE_CAP_SCALAR * 6u);
-    int rc = enc(value, len, &u);
-    *form = NULL;
-    if (rc == UTIL_OK && u.data && (u.len != len || memcmp(u.data, value, len) != 0) &&
-        !(*form = util_buf_steal(&u)))
-        rc = UTIL_ERR_NOMEM;
-    util_buf_finish(&u);
-    return rc;
-}
-
 /* Remembers value under label; a value already known keeps its label. */
 static int learn(const struct cassette_redactor *r, const char *value, size_t len,
                  const char *label)
@@ -149,9 +119,15 @@ static int learn(const struct cassette_redactor *r, const char *value, size_t le
     if (k->count == k->alloc) {
         size_t n = k->alloc ? k->alloc * 2 : 8;
         struct secret *p = realloc(k->items, n * sizeof(*p));
-        if (!p)
+        struct util_secret *q = realloc(k->search, n * sizeof(*q));
+        if (p)
+            k->items = p;
+        if (q)
+            k->search = q;
+        size_t *w = p && q ? realloc(k->search_item, n * sizeof(*w)) : NULL;
+        if (!w)
             return UTIL_ERR_NOMEM;
-        k->items = p;
+        k->search_item = w;
         k->alloc = n;
     }
     struct secret s = {0};
@@ -167,25 +143,25 @@ static int learn(const struct cassette_redactor *r, const char *value, size_t le
     if (s.placeholder && uri_encode(s.placeholder, strlen(s.placeholder), &u) == UTIL_OK)
         s.uri_placeholder = util_buf_steal(&u);
     util_buf_finish(&u);
-    int rc = s.value ? encoded_form(s.value, len, uri_encode, &s.uri_form) : UTIL_ERR_NOMEM;
-    if (rc == UTIL_OK)
-        rc = encoded_form(s.value, len, json_escape, &s.json_form);
-    if (rc || !s.placeholder || !s.uri_placeholder) {
+    int rc = s.value && s.placeholder && s.uri_placeholder ? UTIL_OK : UTIL_ERR_NOMEM;
+    bool search = len >= CASSETTE_MIN_SECRET_SEARCH_LEN;
+    if (rc == UTIL_OK && search)
+        rc = util_secret_init(&k->search[k->nsearch], value, len);
+    if (rc) {
         free(s.value);
         free(s.placeholder);
         free(s.uri_placeholder);
-        free(s.uri_form);
-        free(s.json_form);
-        return rc ? rc : UTIL_ERR_NOMEM;
+        return rc;
     }
-    /* Longest first. */
-    size_t at = 0;
-    while (at < k->count && k->items[at].len >= len)
-        at++;
-    memmove(k->items + at + 1, k->items + at, (k->count - at) * sizeof(*k->items));
-    k->items[at] = s;
-    k->count++;
+    if (search)
+        k->search_item[k->nsearch++] = k->count;
+    k->items[k->count++] = s;
     return UTIL_OK;
+}
+
+int redact_learn(const struct cassette_redactor *r, const char *value, const char *label)
+{
+    return r && value && label ? learn(r, value, strlen(value), label) : UTIL_ERR_USAGE;
 }
 
 int cassette_redactor_add_secret(struct cassette_redactor *r, const char *value, const char *label,
@@ -201,118 +177,50 @@ int cassette_redactor_add_secret(struct cassette_redactor *r, const char *value,
 
 static bool is_secret_header(const char *name)
 {
-    for (size_t i = 0; i < NSECRET_HEADERS; i++)
-        if (strcasecmp(secret_headers[i], name) == 0)
+    return util_secret_header(name);
+}
+
+/* Whether a member (or query parameter) named name (n bytes) is secret:
+ * a built-in name or a field added (any case). */
+static bool secret_field(const struct cassette_redactor *r, const char *name, size_t n)
+{
+    if (util_secret_field(name, n))
+        return true;
+    for (size_t i = 0; r && i < r->nfields; i++)
+        if (strlen(r->fields[i]) == n && strncasecmp(r->fields[i], name, n) == 0)
             return true;
     return false;
 }
 
-static const char *secret_field(const struct cassette_redactor *r, const char *name, size_t n)
-{
-    for (size_t i = 0; i < r->nfields; i++)
-        if (strlen(r->fields[i]) == n && memcmp(r->fields[i], name, n) == 0)
-            return r->fields[i];
-    return NULL;
-}
-
 /* ---- replacing remembered secrets anywhere ---- */
 
-static int json_escape(const char *s, size_t n, struct util_buf *out)
+struct known_ctx {
+    const struct cassette_redactor *r;
+    bool in_uri;
+    struct cassette *c;
+};
+
+static int put_known(void *user, size_t index, struct util_buf *out)
 {
-    int rc = UTIL_OK;
-    for (size_t i = 0; rc == UTIL_OK && i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
-            char e[2] = {'\\', (char)c};
-            rc = util_buf_append(out, e, 2);
-        } else if (c < 0x20) {
-            rc = util_buf_printf(out, "\\u%04x", c);
-        } else {
-            rc = util_buf_putc(out, (char)c);
-        }
-    }
+    const struct known_ctx *x = user;
+    const struct secret *k = &x->r->known->items[x->r->known->search_item[index]];
+    int rc = util_buf_puts(out, x->in_uri ? k->uri_placeholder : k->placeholder);
+    if (rc == UTIL_OK && x->c)
+        rc = cassette_note_placeholder(x->c, k->placeholder);
     return rc;
 }
 
-/* memmem (a GNU extension, not in POSIX). */
-static const char *find_bytes(const char *hay, size_t n, const char *needle, size_t m)
-{
-    if (m == 0 || m > n)
-        return NULL;
-    const char *end = hay + n - m;
-    for (const char *p = hay; p <= end; p++) {
-        p = memchr(p, needle[0], (size_t)(end - p) + 1);
-        if (!p)
-            return NULL;
-        if (memcmp(p, needle, m) == 0)
-            return p;
-    }
-    return NULL;
-}
-
-/* Replaces every occurrence of needle in *cur (len *n) by rep, swapping
- * buffers a and b. */
-static int replace_all(const char *needle, size_t nlen, const char *rep, const char **cur,
-                       size_t *n, struct util_buf *a, struct util_buf *b, bool *changed)
-{
-    if (nlen == 0 || nlen > *n || !find_bytes(*cur, *n, needle, nlen))
-        return UTIL_OK;
-    struct util_buf *dst = (*cur == a->data) ? b : a;
-    util_buf_reset(dst);
-    const char *p = *cur, *end = *cur + *n;
-    int rc = UTIL_OK;
-    while (rc == UTIL_OK) {
-        const char *hit = find_bytes(p, (size_t)(end - p), needle, nlen);
-        if (!hit) {
-            rc = util_buf_append(dst, p, (size_t)(end - p));
-            break;
-        }
-        if ((rc = util_buf_append(dst, p, (size_t)(hit - p))) == UTIL_OK)
-            rc = util_buf_puts(dst, rep);
-        p = hit + nlen;
-    }
-    if (rc)
-        return rc;
-    if (!dst->data && (rc = util_buf_append(dst, "", 0)))
-        return rc;
-    *cur = dst->data;
-    *n = dst->len;
-    *changed = true;
-    return UTIL_OK;
-}
-
+/* Appends s with every remembered secret, in any form, replaced by its
+ * placeholder (percent-encoded in a URI). */
 static int known_pass(const struct cassette_redactor *r, const char *s, size_t n, bool in_uri,
                       struct util_buf *out, bool *changed, struct cassette *c)
 {
-    struct util_buf a, b;
-    util_buf_init(&a, CASSETTE_CAP_BODY * 2u);
-    util_buf_init(&b, CASSETTE_CAP_BODY * 2u);
-    const char *cur = s;
-    size_t len = n;
-    int rc = UTIL_OK;
+    struct known_ctx x = {r, in_uri, c};
     *changed = false;
-    for (size_t i = 0; r && rc == UTIL_OK && i < r->known->count; i++) {
-        const struct secret *k = &r->known->items[i];
-        if (k->len < CASSETTE_MIN_SECRET_SEARCH_LEN)
-            continue;
-        const char *rep = in_uri ? k->uri_placeholder : k->placeholder;
-        bool hit = false;
-        rc = replace_all(k->value, k->len, rep, &cur, &len, &a, &b, &hit);
-        if (rc == UTIL_OK && k->uri_form)
-            rc = replace_all(k->uri_form, strlen(k->uri_form), rep, &cur, &len, &a, &b, &hit);
-        if (rc == UTIL_OK && k->json_form)
-            rc = replace_all(k->json_form, strlen(k->json_form), rep, &cur, &len, &a, &b, &hit);
-        if (rc == UTIL_OK && hit) {
-            *changed = true;
-            if (c)
-                rc = cassette_note_placeholder(c, k->placeholder);
-        }
-    }
-    if (rc == UTIL_OK)
-        rc = util_buf_append(out, cur, len);
-    util_buf_finish(&a);
-    util_buf_finish(&b);
-    return rc;
+    if (!r || !r->known->nsearch)
+        return util_buf_append(out, s, n);
+    return util_secret_replace(r->known->search, r->known->nsearch, s, n, put_known, &x, out,
+                               changed);
 }
 
 int redact_known(const struct cassette_redactor *r, const char *s, size_t n, bool in_uri,
@@ -323,81 +231,74 @@ int redact_known(const struct cassette_redactor *r, const char *s, size_t n, boo
 
 /* ---- fields of JSON bodies, edited as text ---- */
 
-/* End (index past the closing quote) of the JSON string starting at s[i]
- * == '"', or 0 when it does not end. */
-static size_t string_end(const char *s, size_t n, size_t i)
+struct fields_ctx {
+    const struct cassette_redactor *r;
+    bool remember;
+    struct cassette *c;
+};
+
+static bool field_is_secret(void *user, const char *name)
 {
-    for (size_t j = i + 1; j < n; j++) {
-        if (s[j] == '\\')
-            j++;
-        else if (s[j] == '"')
-            return j + 1;
+    const struct fields_ctx *x = user;
+    return secret_field(x->r, name, strlen(name));
+}
+
+/* Remembers every string inside v (v included) under label. */
+static int learn_strings(const struct cassette_redactor *r, const cJSON *v, const char *label)
+{
+    if (cJSON_IsString(v))
+        return learn(r, v->valuestring, strlen(v->valuestring), label);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, v)
+    {
+        int rc = learn_strings(r, it, label);
+        if (rc)
+            return rc;
     }
-    return 0;
+    return UTIL_OK;
 }
 
-static size_t skip_ws(const char *s, size_t n, size_t i)
+/* Replaces the value of a secret member, whatever its type, by the
+ * placeholder string; remembers the strings in it when remembering
+ * (requests only: what a client sends as a credential is a secret, while
+ * a response's "key" member may well be an ordinary word that must not be
+ * replaced everywhere). */
+static int put_field(void *user, const char *name, const char *value, size_t n,
+                     struct util_buf *out)
 {
-    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
-        i++;
-    return i;
+    const struct fields_ctx *x = user;
+    int rc = UTIL_OK;
+    if (x->remember) {
+        cJSON *v = cJSON_ParseWithLength(value, n);
+        rc = learn_strings(x->r, v, name);
+        cJSON_Delete(v);
+        if (rc == UTIL_ERR_LIMIT)
+            rc = UTIL_OK; /* replaced here all the same; only not searched for elsewhere */
+    }
+    char *ph = make_placeholder(name);
+    if (!ph)
+        rc = UTIL_ERR_NOMEM;
+    if (rc == UTIL_OK && (rc = util_buf_putc(out, '"')) == UTIL_OK &&
+        (rc = util_buf_puts(out, ph)) == UTIL_OK)
+        rc = util_buf_putc(out, '"');
+    if (rc == UTIL_OK && x->c)
+        rc = cassette_note_placeholder(x->c, ph);
+    free(ph);
+    return rc;
 }
 
-/* Replaces the string value of every member named like a secret field;
- * remembers the value when remember is true (requests only: what a client
- * sends as a credential is a secret, while a response's "key" member may
- * well be an ordinary word that must not be replaced everywhere). */
+/* Replaces the value of every member named like a secret field. */
 static int redact_fields(const struct cassette_redactor *r, const char *s, size_t n, bool remember,
                          struct util_buf *out, bool *changed, struct cassette *c)
 {
-    int rc = UTIL_OK;
-    size_t i = skip_ws(s, n, 0);
-    *changed = false;
-    if (i >= n || (s[i] != '{' && s[i] != '['))
-        return util_buf_append(out, s, n);
-    size_t copied = 0;
-    while (rc == UTIL_OK && i < n) {
-        if (s[i] != '"') {
-            i++;
-            continue;
-        }
-        size_t kend = string_end(s, n, i);
-        if (!kend)
-            break;
-        size_t colon = skip_ws(s, n, kend);
-        if (colon >= n || s[colon] != ':') {
-            i = kend;
-            continue;
-        }
-        const char *field = secret_field(r, s + i + 1, kend - i - 2);
-        size_t v = skip_ws(s, n, colon + 1);
-        if (!field || v >= n || s[v] != '"') {
-            i = kend;
-            continue;
-        }
-        size_t vend = string_end(s, n, v);
-        if (!vend)
-            break;
-        cJSON *str = cJSON_ParseWithLength(s + v, vend - v);
-        if (remember && cJSON_IsString(str))
-            rc = learn(r, str->valuestring, strlen(str->valuestring), field);
-        cJSON_Delete(str);
-        char *ph = make_placeholder(field);
-        if (!ph)
-            rc = UTIL_ERR_NOMEM;
-        if (rc == UTIL_OK && (rc = util_buf_append(out, s + copied, v - copied)) == UTIL_OK &&
-            (rc = util_buf_putc(out, '"')) == UTIL_OK && (rc = util_buf_puts(out, ph)) == UTIL_OK)
-            rc = util_buf_putc(out, '"');
-        if (rc == UTIL_OK && c)
-            rc = cassette_note_placeholder(c, ph);
-        free(ph);
-        copied = vend;
-        i = vend;
-        *changed = true;
-    }
-    if (rc == UTIL_OK)
-        rc = util_buf_append(out, s + copied, n - copied);
-    return rc;
+    struct fields_ctx x = {r, remember, c};
+    return util_secret_members(s, n, field_is_secret, put_field, &x, out, changed);
+}
+
+int redact_members(const char *s, size_t n, struct util_buf *out)
+{
+    bool changed = false;
+    return redact_fields(NULL, s, n, false, out, &changed, NULL);
 }
 
 /* Body: fields, then remembered secrets. *out_body is malloc'ed. */
@@ -491,12 +392,9 @@ static int redact_uri(const struct cassette_redactor *r, const char *uri, char *
             util_buf_reset(&name);
             rc = uri_decode(q + i, eq - i, true, &name);
             const char *label = NULL;
-            if (rc == UTIL_OK && eq < j) {
-                if (is_secret_header(name.data))
-                    label = name.data;
-                else
-                    label = secret_field(r, name.data, name.len);
-            }
+            if (rc == UTIL_OK && eq < j && name.data &&
+                (is_secret_header(name.data) || secret_field(r, name.data, name.len)))
+                label = name.data;
             if (rc == UTIL_OK && label) {
                 util_buf_reset(&value);
                 if ((rc = uri_decode(q + eq + 1, j - eq - 1, true, &value)) == UTIL_OK &&

@@ -2,6 +2,7 @@
  * bytes, quoting chosen by libyaml. */
 #include "cassette/caps.h"
 #include "cassette/internal.h"
+#include "util/base64.h"
 #include "ingestcheck_config.h"
 #include "util/file.h"
 #include "util/text.h"
@@ -173,7 +174,7 @@ static int body(struct emit *em, const char *s, size_t n)
     if (util_utf8_valid(p, len) && !memchr(p, '\0', len))
         return scalar(em, p, len, "a body");
     util_buf_reset(&em->b64);
-    if ((rc = base64_encode((const unsigned char *)p, len, &em->b64)))
+    if ((rc = util_base64_encode((const unsigned char *)p, len, &em->b64)))
         return util_error_set(em->err, rc, "encoding a binary body: %s", util_status_name(rc));
     yaml_event_t ev;
     const char *data = em->b64.data ? em->b64.data : "";

@@ -188,6 +188,14 @@ struct http_transport *cassette_record_transport_create(struct http_transport *i
     return create(&record_ops, inner, c, mode, o, err);
 }
 
+int cassette_transport_add_secret(struct http_transport *t, const char *value, const char *label)
+{
+    struct cassette_transport *ct = as_cassette(t);
+    if (!ct)
+        return UTIL_ERR_USAGE;
+    return redact_learn(ct->r, value, label);
+}
+
 int cassette_transport_set_context(struct http_transport *t, const char *case_name,
                                    const char *step)
 {

@@ -17,7 +17,9 @@
 
 #include "case/case.h"
 #include "http/http.h"
+#include "util/buf.h"
 #include "util/error.h"
+#include "util/secret.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
@@ -102,12 +104,17 @@ const char *check_contract_path(const struct check_contract *c, const char *oper
  * from (operations.json spec.sha256); borrowed, NULL when it is absent. */
 const char *check_contract_spec_sha256(const struct check_contract *c);
 
+struct check_secrets;
+
 /* The response as the contract checks see it. */
 struct check_response {
     int status;
     const char *content_type; /* NULL when absent */
     const char *body;
     size_t body_len;
+    /* What is secret (may be NULL: the built-in member names): excerpts
+     * and messages never show it, while the checks see the real body. */
+    const struct check_secrets *secrets;
 };
 
 /* Runs the contract checks on one response and appends them to out.
@@ -126,52 +133,88 @@ int check_contract_response(const struct check_contract *c, const char *operatio
 /* Checks status, headers and body of a response against e. headers and
  * body are e->headers and e->body after template expansion (NULL when not
  * given). body_doc is the parsed response body or NULL. Appends
- * expect.status, expect.header and expect.body items. */
+ * expect.status, expect.header and expect.body items; their excerpts show
+ * no secret of s (may be NULL: the built-in member names). */
 int check_expect(const struct case_expect *e, const cJSON *headers, const cJSON *body, int status,
                  const struct http_headers *resp_headers, const cJSON *body_doc,
-                 struct check_list *out);
+                 const struct check_secrets *s, struct check_list *out);
 
 /* Matches one expected value (matchers allowed) against actual (NULL when
  * absent); appends a failed item named name per mismatch, with its pointer,
- * under base. Returns the number of mismatches (or -1 on ENOMEM). */
+ * under base. Excerpts show no secret of s (may be NULL). Returns the
+ * number of mismatches (or -1 on ENOMEM). */
 int check_match_value(const cJSON *expected, const cJSON *actual, bool exact, const char *name,
-                      const char *base, struct check_list *out);
+                      const char *base, const struct check_secrets *s, struct check_list *out);
 
 /* ---- secrets ---- */
 
 /* Masks secrets are replaced with. */
-#define CHECK_REDACTED "****"
+#define CHECK_REDACTED UTIL_SECRET_MASK
+/* Literal secret values shorter than this are not searched for: masking
+ * them would garble unrelated text. */
+#define CHECK_SECRET_MIN_LEN 4
+/* Literal secret values remembered per case. */
+#define CHECK_CAP_SECRETS 1024
 
-/* Whether a header carries a secret (x-algolia-api-key, authorization,
- * cookie, set-cookie, proxy-authorization). */
+/* Whether a header carries a secret (util_secret_header:
+ * x-algolia-api-key, x-algolia-application-id, authorization, cookie,
+ * set-cookie, proxy-authorization). */
 bool check_secret_header(const char *name);
-/* Whether a body field carries a secret (client_secret, password, key,
- * apiKey, privateKey; case-insensitive). */
+/* Whether a body member carries a secret (util_secret_field:
+ * client_secret, clientSecret, password, key, apiKey, privateKey, secret;
+ * any case). */
 bool check_secret_field(const char *name);
 
-/* A set of literal secret values to scrub from any text. */
+/* What is secret in a case's exchanges: the members named like secrets
+ * (the built-in names and fields, --redact), whatever their value, and
+ * literal values (the API key, the application ID, what the requests sent
+ * in secret members), found in any encoded form (util/secret.h). */
 struct check_secrets {
-    char **items;
+    struct util_secret *items;
     size_t count;
     size_t alloc;
+    const char *const *fields; /* borrowed */
+    size_t nfields;
 };
 
 void check_secrets_init(struct check_secrets *s);
 void check_secrets_finish(struct check_secrets *s);
-/* Adds a copy of value (values shorter than 4 bytes are ignored: masking
- * them would garble unrelated text). */
+/* More member names whose values are secret (borrowed; any case). */
+void check_secrets_fields(struct check_secrets *s, const char *const *fields, size_t count);
+/* Whether a member named name is secret (s may be NULL: built-in names). */
+bool check_secrets_is_field(const struct check_secrets *s, const char *name);
+/* Adds a copy of value (values shorter than CHECK_SECRET_MIN_LEN are
+ * ignored). UTIL_ERR_LIMIT past CHECK_CAP_SECRETS. */
 int check_secrets_add(struct check_secrets *s, const char *value);
-/* Adds the values of every secret field in doc. */
+/* Adds every string inside the secret members of doc, at any depth. */
 int check_secrets_collect(struct check_secrets *s, const cJSON *doc);
-/* Whether text holds one of the secret values of s (s may be NULL). */
+/* The name (borrowed from doc) of the secret member of doc, at any depth,
+ * whose value is or holds the string value; NULL when none. A capture of
+ * a secret stays secret wherever it is used next. */
+const char *check_secret_member_holding(const struct check_secrets *s, const cJSON *doc,
+                                        const char *value);
+/* Whether text holds one of the literal secrets of s (s may be NULL). */
 bool check_secrets_hit(const struct check_secrets *s, const char *text);
-/* A copy of text with every secret value replaced by CHECK_REDACTED; NULL
- * on ENOMEM or when text is NULL. Caller frees. */
+/* A copy of text with the value of every member named like a secret
+ * (when text holds JSON) and every literal secret, in any form, replaced
+ * by CHECK_REDACTED; NULL on ENOMEM or when text is NULL. Caller frees. */
 char *check_secrets_scrub(const struct check_secrets *s, const char *text);
-/* Replaces, in place, the values of secret fields and every string holding
- * a secret value by CHECK_REDACTED. */
+/* Replaces, in place, the value of every secret member (of any type but
+ * null) and every string holding a secret by CHECK_REDACTED. */
 int check_redact_json(const struct check_secrets *s, cJSON *doc);
 /* Scrubs every text field of the items of l in place. */
 int check_list_scrub(const struct check_secrets *s, struct check_list *l);
+
+/* Whether v holds a secret: a non-null secret member at any depth, or a
+ * string holding a literal secret or a secret member. */
+bool check_secrets_in(const struct check_secrets *s, const cJSON *v);
+/* Whether the JSON Pointer into doc passes through a member named like a
+ * secret (the value it points at is then secret, whatever its type). */
+bool check_secret_pointer(const struct check_secrets *s, const cJSON *doc, const char *pointer);
+/* Writes (b is reset) the excerpt of v quoted in a check's actual or
+ * expected: "(absent)" for NULL; "\"****\"" when secret (v lies under a
+ * secret member); else v serialized, at most CHECK_CAP_QUOTE bytes, with
+ * its secrets replaced before it is cut. s may be NULL. */
+int check_quote(struct util_buf *b, const cJSON *v, bool secret, const struct check_secrets *s);
 
 #endif

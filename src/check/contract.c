@@ -558,13 +558,50 @@ static void documented_list(const struct op_entry *o, struct util_buf *b)
     }
 }
 
-static void quote_value(struct util_buf *b, const cJSON *v)
+/* Whether the message of a violation of keyword_location never quotes
+ * the instance (types, counts, names, branches), so that it may be shown
+ * when the instance holds a secret. */
+static bool message_free_of_values(const char *keyword_location)
 {
-    util_buf_reset(b);
-    if (!v)
-        util_buf_puts(b, "(absent)");
-    else
-        json_print_short(b, v, CHECK_CAP_QUOTE);
+    static const char *const kws[] = {"type",
+                                      "required",
+                                      "additionalProperties",
+                                      "unevaluatedProperties",
+                                      "unevaluatedItems",
+                                      "minLength",
+                                      "maxLength",
+                                      "minItems",
+                                      "maxItems",
+                                      "minProperties",
+                                      "maxProperties",
+                                      "uniqueItems",
+                                      "contains",
+                                      "minContains",
+                                      "maxContains",
+                                      "anyOf",
+                                      "oneOf",
+                                      "allOf",
+                                      "not",
+                                      "items",
+                                      "prefixItems",
+                                      "additionalItems",
+                                      "propertyNames"};
+    /* Keywords reported with a key (".../properties/NAME") name it last. */
+    static const char *const keyed[] = {"properties", "patternProperties", "dependentRequired",
+                                        "dependencies"};
+    const char *last = strrchr(keyword_location, '/');
+    if (!last)
+        return false;
+    for (size_t i = 0; i < sizeof(kws) / sizeof(kws[0]); i++)
+        if (strcmp(last + 1, kws[i]) == 0)
+            return true;
+    for (size_t i = 0; i < sizeof(keyed) / sizeof(keyed[0]); i++) {
+        size_t n = strlen(keyed[i]);
+        const char *k = last - n;
+        if (k > keyword_location && k[-1] == '/' && strncmp(k, keyed[i], n) == 0)
+            return true;
+    }
+    return false;
 }
 
 /* Location of a keyword relative to the schemas directory. */
@@ -575,7 +612,8 @@ static const char *relative_location(const struct check_contract *c, const char 
 }
 
 static int validate_body(const struct check_contract *c, const struct op_entry *o,
-                         const struct resp_entry *r, const cJSON *doc, struct check_list *out,
+                         const struct resp_entry *r, const cJSON *doc,
+                         const struct check_secrets *secrets, struct check_list *out,
                          struct util_error *err)
 {
     struct schema_result res;
@@ -594,11 +632,25 @@ static int validate_body(const struct check_contract *c, const struct op_entry *
     size_t shown = res.count < CHECK_CAP_VIOLATIONS ? res.count : CHECK_CAP_VIOLATIONS;
     for (size_t i = 0; i < shown && !rc; i++) {
         const struct schema_violation *v = &res.items[i];
-        quote_value(&actual, json_pointer_get(doc, v->instance_location, false));
-        const char *msg = v->message;
+        const cJSON *at = json_pointer_get(doc, v->instance_location, false);
+        bool secret = check_secret_pointer(secrets, doc, v->instance_location);
+        if ((rc = check_quote(&actual, at, secret, secrets)))
+            break;
+        if ((secret || check_secrets_in(secrets, at)) &&
+            !message_free_of_values(v->keyword_location)) {
+            const char *kw = strrchr(v->keyword_location, '/');
+            rc = check_list_add(out, "contract.schema", CHECK_FAIL, v->instance_location,
+                                relative_location(c, v->absolute_location), actual.data,
+                                "%s response of %s: %s: the value fails \"%s\" (not shown: it "
+                                "holds a secret)",
+                                r->status, o->id,
+                                v->instance_location[0] ? v->instance_location : "/",
+                                kw ? kw + 1 : v->keyword_location);
+            continue;
+        }
         rc = check_list_add(out, "contract.schema", CHECK_FAIL, v->instance_location,
                             relative_location(c, v->absolute_location), actual.data,
-                            "%s response of %s: %s", r->status, o->id, msg);
+                            "%s response of %s: %s", r->status, o->id, v->message);
     }
     if (!rc && (res.count > shown || res.truncated))
         rc = check_list_add(out, "contract.schema", CHECK_FAIL, NULL, NULL, NULL,
@@ -709,7 +761,7 @@ int check_contract_response(const struct check_contract *c, const char *operatio
     rc = check_list_add(out, "contract.json", CHECK_PASS, NULL, NULL, NULL, "body is JSON");
     if (rc || !r || !r->schema)
         goto cleanup;
-    rc = validate_body(c, o, r, doc, out, err);
+    rc = validate_body(c, o, r, doc, resp->secrets, out, err);
 cleanup:
     util_buf_finish(&b);
     if (rc == UTIL_ERR_NOMEM)

@@ -11,14 +11,13 @@
 #include <string.h>
 #include <strings.h>
 
-static void quote(struct util_buf *b, const cJSON *v)
-{
-    util_buf_reset(b);
-    if (!v)
-        util_buf_puts(b, "(absent)");
-    else
-        json_print_short(b, v, CHECK_CAP_QUOTE);
-}
+/* Where a match is: its pointer, whether it lies under a secret member,
+ * and what is secret. */
+struct at {
+    struct util_buf *ptr;
+    bool secret;
+    const struct check_secrets *s;
+};
 
 static bool is_uuid(const char *s)
 {
@@ -97,37 +96,39 @@ static bool type_is(const cJSON *v, const char *t)
     return strcmp(json_type_name(v), t) == 0;
 }
 
-static int fail(struct check_list *out, const char *name, const char *pointer, const cJSON *actual,
+static int fail(struct check_list *out, const char *name, const struct at *at, const cJSON *actual,
                 const char *expected, const char *why)
 {
     struct util_buf b;
     util_buf_init(&b, CHECK_CAP_QUOTE + 16);
-    quote(&b, actual);
-    int rc = check_list_add(out, name, CHECK_FAIL, pointer, expected, b.data, "%s%s%s",
+    const char *pointer = at->ptr->data;
+    int rc = check_quote(&b, actual, at->secret, at->s);
+    if (rc == UTIL_OK)
+        rc = check_list_add(out, name, CHECK_FAIL, pointer, expected, b.data, "%s%s%s",
                             *pointer ? pointer : "body", *pointer ? ": " : ": ", why);
     util_buf_finish(&b);
     return rc ? -1 : 1;
 }
 
 static int match(const cJSON *exp, const cJSON *act, bool exact, const char *name,
-                 struct util_buf *ptr, struct check_list *out);
+                 const struct at *at, struct check_list *out);
 
 /* Evaluates one matcher object; returns the number of mismatches. */
-static int match_matcher(const cJSON *m, const cJSON *act, const char *name, struct util_buf *ptr,
+static int match_matcher(const cJSON *m, const cJSON *act, const char *name, const struct at *at,
                          struct check_list *out)
 {
     char exp[512];
     const cJSON *absent = cJSON_GetObjectItemCaseSensitive(m, "$absent");
     if (absent) {
         if (cJSON_IsTrue(absent) && act)
-            return fail(out, name, ptr->data, act, "absent", "present, expected absent");
+            return fail(out, name, at, act, "absent", "present, expected absent");
         if (cJSON_IsFalse(absent) && !act)
-            return fail(out, name, ptr->data, act, "present", "absent, expected present");
+            return fail(out, name, at, act, "present", "absent, expected present");
     }
     if (!act) {
         if (absent && m->child && !m->child->next)
             return 0;
-        return fail(out, name, ptr->data, act, "present", "absent");
+        return fail(out, name, at, act, "present", "absent");
     }
     int bad = 0;
     const cJSON *it;
@@ -154,7 +155,7 @@ static int match_matcher(const cJSON *m, const cJSON *act, const char *name, str
             if (!ok) {
                 char why[600];
                 snprintf(why, sizeof(why), "expected %s, got %s", exp, json_type_name(act));
-                r = fail(out, name, ptr->data, act, exp, why);
+                r = fail(out, name, at, act, exp, why);
             }
         } else if (strcmp(k, "$regex") == 0) {
             snprintf(exp, sizeof(exp), "matches /%s/", cJSON_IsString(it) ? it->valuestring : "");
@@ -163,12 +164,12 @@ static int match_matcher(const cJSON *m, const cJSON *act, const char *name, str
             if (!cJSON_IsString(it) || case_regex_compile(&re, it->valuestring, why, sizeof(why))) {
                 char msg[300];
                 snprintf(msg, sizeof(msg), "invalid regular expression%s%s", *why ? ": " : "", why);
-                r = fail(out, name, ptr->data, act, exp, msg);
+                r = fail(out, name, at, act, exp, msg);
             } else {
                 if (!cJSON_IsString(act))
-                    r = fail(out, name, ptr->data, act, exp, "not a string");
+                    r = fail(out, name, at, act, exp, "not a string");
                 else if (regexec(&re, act->valuestring, 0, NULL, 0) != 0)
-                    r = fail(out, name, ptr->data, act, exp, "does not match the pattern");
+                    r = fail(out, name, at, act, exp, "does not match the pattern");
                 regfree(&re);
             }
         } else if (strcmp(k, "$uuid") == 0 || strcmp(k, "$date-time") == 0) {
@@ -181,7 +182,7 @@ static int match_matcher(const cJSON *m, const cJSON *act, const char *name, str
             if (is != want) {
                 char why[600];
                 snprintf(why, sizeof(why), "expected %s", exp);
-                r = fail(out, name, ptr->data, act, exp, why);
+                r = fail(out, name, at, act, exp, why);
             }
         } else if (strcmp(k, "$length") == 0) {
             long len = -1;
@@ -204,23 +205,23 @@ static int match_matcher(const cJSON *m, const cJSON *act, const char *name, str
                     snprintf(exp, sizeof(exp), "length at least %ld", lo);
             }
             if (len < 0) {
-                r = fail(out, name, ptr->data, act, exp,
+                r = fail(out, name, at, act, exp,
                          "has no length (not a string, list or "
                          "mapping)");
             } else if (len < lo || (hi >= 0 && len > hi)) {
                 char why[600];
                 snprintf(why, sizeof(why), "length %ld, expected %s", len, exp);
-                r = fail(out, name, ptr->data, act, exp, why);
+                r = fail(out, name, at, act, exp, why);
             }
         } else if (strcmp(k, "$contains") == 0) {
             struct util_buf q;
             util_buf_init(&q, CHECK_CAP_QUOTE + 16);
-            quote(&q, it);
+            check_quote(&q, it, at->secret, at->s);
             snprintf(exp, sizeof(exp), "contains %s", q.data ? q.data : "");
             util_buf_finish(&q);
             if (cJSON_IsString(act)) {
                 if (!cJSON_IsString(it) || !strstr(act->valuestring, it->valuestring))
-                    r = fail(out, name, ptr->data, act, exp, "does not contain the text");
+                    r = fail(out, name, at, act, exp, "does not contain the text");
             } else if (cJSON_IsArray(act)) {
                 bool found = false;
                 const cJSON *el;
@@ -231,7 +232,8 @@ static int match_matcher(const cJSON *m, const cJSON *act, const char *name, str
                     struct util_buf p2;
                     util_buf_init(&p2, 4096);
                     util_buf_puts(&p2, "");
-                    int m2 = match(it, el, false, name, &p2, &scratch);
+                    struct at at2 = {&p2, at->secret, at->s};
+                    int m2 = match(it, el, false, name, &at2, &scratch);
                     util_buf_finish(&p2);
                     if (m2 == 0) {
                         found = true;
@@ -240,12 +242,12 @@ static int match_matcher(const cJSON *m, const cJSON *act, const char *name, str
                 }
                 check_list_finish(&scratch);
                 if (!found)
-                    r = fail(out, name, ptr->data, act, exp, "no item matches");
+                    r = fail(out, name, at, act, exp, "no item matches");
             } else {
-                r = fail(out, name, ptr->data, act, exp, "not a string or a list");
+                r = fail(out, name, at, act, exp, "not a string or a list");
             }
         } else if (strcmp(k, "$exact") == 0) {
-            r = match(it, act, true, name, ptr, out);
+            r = match(it, act, true, name, at, out);
         }
         if (r < 0)
             return -1;
@@ -257,29 +259,32 @@ static int match_matcher(const cJSON *m, const cJSON *act, const char *name, str
 /* Matches exp against act at ptr; appends mismatches; returns their count
  * (-1 on ENOMEM). */
 static int match(const cJSON *exp, const cJSON *act, bool exact, const char *name,
-                 struct util_buf *ptr, struct check_list *out)
+                 const struct at *at, struct check_list *out)
 {
     struct util_buf b;
+    struct util_buf *ptr = at->ptr;
     if (case_is_matcher(exp))
-        return match_matcher(exp, act, name, ptr, out);
+        return match_matcher(exp, act, name, at, out);
     util_buf_init(&b, CHECK_CAP_QUOTE + 16);
     int bad = 0;
     if (!act) {
-        quote(&b, exp);
-        bad = fail(out, name, ptr->data, act, b.data, "absent");
+        check_quote(&b, exp, at->secret, at->s);
+        bad = fail(out, name, at, act, b.data, "absent");
     } else if (cJSON_IsObject(exp)) {
         if (!cJSON_IsObject(act)) {
             char why[128];
             snprintf(why, sizeof(why), "expected an object, got %s", json_type_name(act));
-            bad = fail(out, name, ptr->data, act, "an object", why);
+            bad = fail(out, name, at, act, "an object", why);
         } else {
             size_t len = ptr->len;
             const cJSON *it;
             cJSON_ArrayForEach(it, exp)
             {
                 json_pointer_append(ptr, it->string);
+                struct at in = {ptr, at->secret || check_secrets_is_field(at->s, it->string),
+                                at->s};
                 int r = match(it, cJSON_GetObjectItemCaseSensitive(act, it->string), exact, name,
-                              ptr, out);
+                              &in, out);
                 ptr->len = len;
                 ptr->data[len] = '\0';
                 if (r < 0) {
@@ -294,7 +299,9 @@ static int match(const cJSON *exp, const cJSON *act, bool exact, const char *nam
                     if (cJSON_GetObjectItemCaseSensitive(exp, it->string))
                         continue;
                     json_pointer_append(ptr, it->string);
-                    int r = fail(out, name, ptr->data, it, "(absent)",
+                    struct at in = {ptr, at->secret || check_secrets_is_field(at->s, it->string),
+                                    at->s};
+                    int r = fail(out, name, &in, it, "(absent)",
                                  "unexpected key (body_exact lists every key)");
                     ptr->len = len;
                     ptr->data[len] = '\0';
@@ -311,19 +318,19 @@ static int match(const cJSON *exp, const cJSON *act, bool exact, const char *nam
         if (na < 0) {
             char why[128];
             snprintf(why, sizeof(why), "expected a list, got %s", json_type_name(act));
-            bad = fail(out, name, ptr->data, act, "a list", why);
+            bad = fail(out, name, at, act, "a list", why);
         } else if (ne != na) {
             char why[128], e[64];
             snprintf(e, sizeof(e), "a list of %d", ne);
             snprintf(why, sizeof(why), "a list of %d, expected %d (use $contains for membership)",
                      na, ne);
-            bad = fail(out, name, ptr->data, act, e, why);
+            bad = fail(out, name, at, act, e, why);
         } else {
             size_t len = ptr->len;
             for (int i = 0; i < ne; i++) {
                 json_pointer_append_index(ptr, (size_t)i);
                 int r = match(cJSON_GetArrayItem(exp, i), cJSON_GetArrayItem(act, i), exact, name,
-                              ptr, out);
+                              at, out);
                 ptr->len = len;
                 ptr->data[len] = '\0';
                 if (r < 0) {
@@ -334,18 +341,20 @@ static int match(const cJSON *exp, const cJSON *act, bool exact, const char *nam
             }
         }
     } else if (!json_equal(exp, act)) {
-        quote(&b, exp);
+        check_quote(&b, exp, at->secret, at->s);
         char why[CHECK_CAP_QUOTE + 32];
         snprintf(why, sizeof(why), "expected %s", b.data);
-        bad = fail(out, name, ptr->data, act, b.data, why);
+        bad = fail(out, name, at, act, b.data, why);
     }
 cleanup:
     util_buf_finish(&b);
     return bad;
 }
 
-int check_match_value(const cJSON *expected, const cJSON *actual, bool exact, const char *name,
-                      const char *base, struct check_list *out)
+/* check_match_value, with the value under a secret member when secret. */
+static int match_value(const cJSON *expected, const cJSON *actual, bool exact, const char *name,
+                       const char *base, bool secret, const struct check_secrets *s,
+                       struct check_list *out)
 {
     struct util_buf ptr;
     util_buf_init(&ptr, 64 * 1024);
@@ -353,14 +362,21 @@ int check_match_value(const cJSON *expected, const cJSON *actual, bool exact, co
         util_buf_finish(&ptr);
         return -1;
     }
-    int r = match(expected, actual, exact, name, &ptr, out);
+    struct at at = {&ptr, secret, s};
+    int r = match(expected, actual, exact, name, &at, out);
     util_buf_finish(&ptr);
     return r;
 }
 
+int check_match_value(const cJSON *expected, const cJSON *actual, bool exact, const char *name,
+                      const char *base, const struct check_secrets *s, struct check_list *out)
+{
+    return match_value(expected, actual, exact, name, base, false, s, out);
+}
+
 int check_expect(const struct case_expect *e, const cJSON *headers, const cJSON *body, int status,
                  const struct http_headers *resp_headers, const cJSON *body_doc,
-                 struct check_list *out)
+                 const struct check_secrets *s, struct check_list *out)
 {
     char want[256], got[16];
     case_expect_status_text(e, want, sizeof(want));
@@ -381,16 +397,17 @@ int check_expect(const struct case_expect *e, const cJSON *headers, const cJSON 
         /* Header values compare as text: 42 in the case matches "42". */
         cJSON *exp = NULL;
         if (cJSON_IsNumber(it) || cJSON_IsBool(it)) {
-            char *s = cJSON_PrintUnformatted(it);
-            exp = s ? cJSON_CreateString(s) : NULL;
-            free(s);
+            char *text = cJSON_PrintUnformatted(it);
+            exp = text ? cJSON_CreateString(text) : NULL;
+            free(text);
             if (!exp) {
                 cJSON_Delete(actual);
                 return UTIL_ERR_NOMEM;
             }
         }
         size_t before = out->count;
-        int r = check_match_value(exp ? exp : it, actual, false, "expect.header", "", out);
+        int r = match_value(exp ? exp : it, actual, false, "expect.header", "",
+                            check_secret_header(it->string), s, out);
         for (size_t i = before; i < out->count; i++) {
             /* A header check names the header, not a body location. */
             struct check_item *ci = &out->items[i];
@@ -410,13 +427,14 @@ int check_expect(const struct case_expect *e, const cJSON *headers, const cJSON 
         cJSON_Delete(actual);
         if (r < 0)
             return UTIL_ERR_NOMEM;
-        if (r == 0 &&
-            check_list_add(out, "expect.header", CHECK_PASS, base, NULL, v, "%s as expected", base))
+        if (r == 0 && check_list_add(out, "expect.header", CHECK_PASS, base, NULL,
+                                     v && check_secret_header(it->string) ? CHECK_REDACTED : v,
+                                     "%s as expected", base))
             return UTIL_ERR_NOMEM;
     }
     if (body || e->body) {
         const cJSON *exp = body ? body : e->body;
-        int r = check_match_value(exp, body_doc, e->body_exact, "expect.body", "", out);
+        int r = check_match_value(exp, body_doc, e->body_exact, "expect.body", "", s, out);
         if (r < 0)
             return UTIL_ERR_NOMEM;
         if (r == 0 && check_list_add(out, "expect.body", CHECK_PASS, NULL, NULL, NULL,

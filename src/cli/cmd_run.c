@@ -13,6 +13,7 @@
 #include "run/run.h"
 #include "util/buf.h"
 #include "util/file.h"
+#include "util/secret.h"
 
 #include "cassette/cassette.h"
 #include "mock/caps.h"
@@ -100,7 +101,9 @@ static const struct cli_option run_options[] = {
      OPT_RECORD_MODE, false},
     {"replay", 0, CLI_ARG_NONE, NULL,
      "replay from the cassettes with no network at all (--record-mode none)", OPT_REPLAY, false},
-    {"redact", 0, CLI_ARG_STRING, "FIELD", "also redact the JSON field FIELD from recordings",
+    {"redact", 0, CLI_ARG_STRING, "FIELD",
+     "also redact the value of every JSON member named FIELD (any case) from reports, the console "
+     "and recordings",
      OPT_REDACT, true},
     {"mock-seed", 0, CLI_ARG_INT, "N",
      "seed the embedded mock (IDs, timestamps, credentials, {{uuid}}): reproducible recordings",
@@ -291,6 +294,7 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
     char **case_files = NULL;
     size_t ncase_files = 0, case_files_alloc = 0;
     const char *redact_fields[CLI_MAX_VALUES];
+    char *clean_url = NULL, *url_userinfo = NULL;
     (void)cmd;
     util_error_clear(&err);
     case_suite_init(&suite);
@@ -314,6 +318,14 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         snprintf(region_url, sizeof(region_url), "https://data.%s.algolia.com", region);
         base_url = region_url;
     }
+    /* Credentials in the URL are used (HTTP basic authentication) but never
+     * written: from here on the URL is without them. */
+    if (base_url && util_secret_split_userinfo(base_url, &clean_url, &url_userinfo)) {
+        cli_error("out of memory");
+        goto cleanup;
+    }
+    if (base_url)
+        base_url = clean_url;
     if (!cli_num_in_range(args, OPT_JOBS, 1, RUN_CAP_JOBS, "jobs") ||
         !cli_num_in_range(args, OPT_TIMEOUT, 1, HTTP_CAP_TIMEOUT_MS, "timeout") ||
         !cli_num_in_range(args, OPT_RETRIES, 0, HTTP_CAP_RETRIES, "retries") ||
@@ -466,10 +478,6 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         }
         cas_opts.mode = (enum cassette_record_mode)m;
     }
-    if (cli_has(args, OPT_REDACT) && !cas_opts.enabled) {
-        cli_error("--redact applies to recordings: add --cassettes DIR or --record-mode MODE");
-        goto cleanup;
-    }
     if (cli_has(args, OPT_MOCK_SEED) && base_url) {
         cli_error("--mock-seed seeds the embedded mock; it excludes --base-url and --region");
         goto cleanup;
@@ -481,6 +489,7 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
     cas_opts.run_id = cli_get(args, OPT_RUN_ID);
     cas_opts.redact_fields = redact_fields;
     cas_opts.nredact_fields = values_of(args, OPT_REDACT, redact_fields, CLI_MAX_VALUES);
+    cas_opts.userinfo = url_userinfo;
     cas_opts.spec_sha256 = check_contract_spec_sha256(contract);
     if ((cas_opts.enabled || cas_opts.seeded) &&
         run_cassettes_create(&cas_opts, &plan, &cas, &err)) {
@@ -571,6 +580,7 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         .base_url = base_url,
         .app_id = app_id,
         .api_key = api_key,
+        .userinfo = url_userinfo,
         .run_id = cli_get(args, OPT_RUN_ID),
         .jobs = (unsigned)jobs,
         .transport_create = make_transport,
@@ -700,6 +710,8 @@ cleanup:
     mock_server_destroy(mock);
     if (http_ready)
         http_global_cleanup();
+    free(clean_url);
+    free(url_userinfo);
     return exit_code;
 }
 
@@ -715,14 +727,20 @@ static const struct cli_command run_command = {
         "malformed one with file:line:column before anything runs. Each response is checked "
         "against the contract (operation, documented status, JSON content type, schema) and the "
         "case's expectations. Credentials come from ALGOLIA_APPLICATION_ID and ALGOLIA_API_KEY "
-        "(or --app-id and --api-key) and are never printed. Writes junit.xml and results.json "
+        "(or --app-id and --api-key) and are never printed; a --base-url with user:password@ "
+        "sends them as HTTP basic authentication and is written without them. Writes junit.xml "
+        "and results.json "
         "into the reports directory. With --cassettes, --record-mode or --replay, each case file "
         "records to and replays from one cassette (cases/tasks.yaml: DIR/tasks.yaml, default "
         "cases/cassettes): once records a missing cassette and replays an existing one, "
         "new_episodes replays what matches and records the rest, all re-records the cases that run "
         "(a file's other cases keep their recordings, and its run id), none (--replay) "
         "replays only, with no socket and no name resolved; every check runs on the replayed "
-        "responses. API key, application ID and secret fields are redacted from cassettes. "
+        "responses. The API key and application ID (in any encoding: raw, percent-encoded, "
+        "JSON-escaped, base64) and the value of every secret member (password, key, apiKey, "
+        "privateKey, client_secret, clientSecret, secret and --redact, at any depth and of any "
+        "type) are redacted from cassettes, reports, coverage and the console, failure excerpts "
+        "included. "
         "--mock-seed makes a recording against the embedded mock reproducible (same seed and "
         "--run-id, -j 1: byte-identical cassettes). Against the embedded mock, polling (until:) "
         "does not sleep: each interval elapses on the mock's clock, which the runner moves "

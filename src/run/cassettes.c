@@ -60,6 +60,7 @@ struct run_cassettes {
     char **learned;
     size_t nlearned;
     const char *app_id, *api_key;
+    const char *userinfo; /* of the base URL, or NULL */
     struct cas_file *files;
     size_t nfiles;
     char spec_sha256[65];
@@ -430,6 +431,10 @@ static int cas_open(struct run_cassettes *cr, struct cas_file *f, struct util_er
     if (cr->api_key &&
         (rc = cassette_redactor_add_secret(f->redactor, cr->api_key, "x-algolia-api-key", err)))
         return rc;
+    const char *password = cr->userinfo ? strchr(cr->userinfo, ':') : NULL;
+    if (password && password[1] &&
+        (rc = cassette_redactor_add_secret(f->redactor, password + 1, "password", err)))
+        return rc;
     if ((rc = cas_learn_fields(f->redactor, f->c, err)) ||
         (f->old && (rc = cas_learn_fields(f->redactor, f->old, err))))
         return rc;
@@ -507,6 +512,14 @@ static void cas_step_begin(void *user, struct http_transport *t, const struct ca
     };
     cassette_transport_set_context(t, k->name, s->name);
     cassette_transport_set_match_options(t, &mo);
+}
+
+static void cas_secret(void *user, struct http_transport *t, const char *value, const char *member)
+{
+    (void)user;
+    /* Out of memory or past the cap: the recording still redacts the
+     * member itself, only not this value elsewhere. */
+    (void)cassette_transport_add_secret(t, value, member);
 }
 
 static bool cas_skip_wait(void *user, const struct http_transport *t)
@@ -699,6 +712,7 @@ int run_cassettes_create(const struct run_cassettes_options *o, const struct run
     cr->mode = o->mode;
     cr->fields = o->redact_fields;
     cr->nfields = o->nredact_fields;
+    cr->userinfo = o->userinfo;
     cr->run_id = o->run_id;
     cr->seeded = o->seeded;
     cr->seed = o->seed;
@@ -713,6 +727,7 @@ int run_cassettes_create(const struct run_cassettes_options *o, const struct run
         .case_end = cas_case_end,
         .step_begin = cas_step_begin,
         .skip_wait = cas_skip_wait,
+        .secret = cas_secret,
         .user = cr,
     };
     cr->seeded_hooks = (struct run_hooks){

@@ -49,6 +49,9 @@ struct run_cassettes_options {
     /* More JSON member names to redact (--redact), borrowed. */
     const char *const *redact_fields;
     size_t nredact_fields;
+    /* The userinfo of the base URL ("user:password", borrowed), or NULL:
+     * its password is redacted as the API key is. */
+    const char *userinfo;
     /* --run-id, or NULL (borrowed). Re-recording some of a file's cases
      * keeps the others' recordings, which need the file's run id: without
      * --run-id the run takes it, with another one run_cassettes_open

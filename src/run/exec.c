@@ -2,8 +2,10 @@
  * worker threads; see run.h. */
 #include "run/run.h"
 
+#include "util/base64.h"
 #include "util/buf.h"
 #include "util/caps.h"
+#include "util/secret.h"
 #include "json/json.h"
 
 #include <errno.h>
@@ -23,7 +25,11 @@ struct shared {
     const struct run_config *cfg;
     const struct run_plan *plan;
     struct run_results *out;
-    char *base_url; /* without a trailing '/' */
+    char *base_url; /* without a trailing '/' and without userinfo */
+    /* HTTP basic authentication from the userinfo (cfg->userinfo, else the
+     * base URL's): "user:password", the password, and the header value
+     * "Basic ..."; NULL when there is none. */
+    char *userinfo, *password, *authorization;
     pthread_mutex_t lock;
     size_t next; /* next plan index to take */
     size_t emit; /* next plan index to report */
@@ -384,27 +390,6 @@ static int build_query(struct worker *w, const struct case_step *s, struct built
     return UTIL_OK;
 }
 
-/* Adds the string values of the configured extra secret fields of doc
- * (at any depth) to s. */
-static int collect_fields(struct check_secrets *s, const cJSON *doc, const struct run_config *cfg)
-{
-    const cJSON *it;
-    if (!cfg->nsecret_fields)
-        return UTIL_OK;
-    cJSON_ArrayForEach(it, doc)
-    {
-        int rc = UTIL_OK;
-        for (size_t i = 0; i < cfg->nsecret_fields && !rc; i++)
-            if (it->string && cJSON_IsString(it) && strcmp(it->string, cfg->secret_fields[i]) == 0)
-                rc = check_secrets_add(s, it->valuestring);
-        if (!rc && (cJSON_IsObject(it) || cJSON_IsArray(it)))
-            rc = collect_fields(s, it, cfg);
-        if (rc)
-            return rc;
-    }
-    return UTIL_OK;
-}
-
 static int build_request(struct worker *w, const struct case_step *s, struct built *b,
                          struct util_error *err)
 {
@@ -432,8 +417,6 @@ static int build_request(struct worker *w, const struct case_step *s, struct bui
             rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
         if (!rc)
             rc = check_secrets_collect(&w->secrets, b->body);
-        if (!rc)
-            rc = collect_fields(&w->secrets, b->body, w->sh->cfg);
     } else if (s->body_raw) {
         rc = case_template_expand_text(w->vars, s->body_raw, &b->body_raw, err);
         if (!rc && !(body_text = strdup(b->body_raw)))
@@ -447,6 +430,8 @@ static int build_request(struct worker *w, const struct case_step *s, struct bui
         rc = set_header(b->headers, "x-algolia-application-id", cfg->app_id);
     if (!rc && cfg->api_key)
         rc = set_header(b->headers, "x-algolia-api-key", cfg->api_key);
+    if (!rc && w->sh->authorization)
+        rc = set_header(b->headers, "authorization", w->sh->authorization);
     if (!rc && body_text)
         rc = set_header(b->headers, "content-type",
                         s->content_type ? s->content_type : "application/json");
@@ -570,7 +555,7 @@ static int until_holds(struct worker *w, const struct case_step *s,
         cond.status = any;
         cond.nstatus = 5;
     }
-    if (!rc && check_expect(&cond, h, body, resp->status, &resp->headers, doc, why))
+    if (!rc && check_expect(&cond, h, body, resp->status, &resp->headers, doc, &w->secrets, why))
         rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
     *holds = !rc && check_list_count(why, CHECK_FAIL) == 0;
     cJSON_Delete(h);
@@ -590,6 +575,31 @@ static int keep_failures(struct check_list *dst, struct check_list *src)
     }
     check_list_finish(src);
     return rc;
+}
+
+/* The strings of a capture v that doc holds in secret members become
+ * secrets of the case, and of the recording (under the member's name, so
+ * that a replay, which captures the member's placeholder, sends what was
+ * recorded). */
+static int keep_captured_secrets(struct worker *w, const cJSON *doc, const cJSON *v)
+{
+    if (!cJSON_IsString(v)) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, v)
+        {
+            int rc = keep_captured_secrets(w, doc, it);
+            if (rc)
+                return rc;
+        }
+        return UTIL_OK;
+    }
+    const char *member = check_secret_member_holding(&w->secrets, doc, v->valuestring);
+    if (!member)
+        return UTIL_OK;
+    const struct run_hooks *hk = w->sh->cfg->run_hooks;
+    if (hk && hk->secret)
+        hk->secret(hk->user, w->current, v->valuestring, member);
+    return check_secrets_add(&w->secrets, v->valuestring);
 }
 
 static int run_captures(struct worker *w, const struct case_step *s,
@@ -614,6 +624,8 @@ static int run_captures(struct worker *w, const struct case_step *s,
                                 c->expr, hv || c->expr[0] == 'h' ? "headers" : "body");
         } else {
             rc = case_vars_set(w->vars, c->name, v);
+            if (!rc && !hv)
+                rc = keep_captured_secrets(w, doc, v);
             if (!rc)
                 rc = check_list_add(out, "capture", CHECK_PASS, NULL, NULL, NULL,
                                     "captured %s from %s", c->name, c->expr);
@@ -717,6 +729,7 @@ static int exec_step(struct worker *w, const struct case_step *s, struct run_ste
             .content_type = http_headers_get(&resp.headers, "content-type"),
             .body = resp.body,
             .body_len = resp.body_len,
+            .secrets = &w->secrets,
         };
         const char *matched = NULL;
         rc = check_contract_response(cfg->contract, s->operation_id, b.req.method, b.path, &cr,
@@ -798,7 +811,7 @@ static int exec_step(struct worker *w, const struct case_step *s, struct run_ste
                             err.message);
     else
         rc = check_expect(&s->expect, exp_headers, exp_body, resp.status, &resp.headers, doc,
-                          &r->checks);
+                          &w->secrets, &r->checks);
     if (!rc)
         rc = run_captures(w, s, &resp, doc, &r->checks);
     if (rc)
@@ -888,6 +901,23 @@ cleanup:
 
 /* ---- one case ---- */
 
+/* Starts the case's secrets afresh: the credentials and --redact. */
+static int case_secrets(struct worker *w)
+{
+    const struct run_config *cfg = w->sh->cfg;
+    const char *const creds[] = {cfg->api_key,    cfg->app_id,          cfg->userinfo,
+                                 w->sh->userinfo, w->sh->authorization, w->sh->password};
+    check_secrets_finish(&w->secrets);
+    check_secrets_init(&w->secrets);
+    check_secrets_fields(&w->secrets, cfg->secret_fields, cfg->nsecret_fields);
+    for (size_t i = 0; i < sizeof(creds) / sizeof(creds[0]); i++) {
+        int rc = creds[i] ? check_secrets_add(&w->secrets, creds[i]) : UTIL_OK;
+        if (rc)
+            return rc;
+    }
+    return UTIL_OK;
+}
+
 static int exec_case(struct worker *w, const struct case_case *k, struct run_case_result *r,
                      bool *target_error)
 {
@@ -896,10 +926,8 @@ static int exec_case(struct worker *w, const struct case_case *k, struct run_cas
     struct util_error err;
     util_error_clear(&err);
     case_vars_clear(w->vars);
-    check_secrets_finish(&w->secrets);
-    check_secrets_init(&w->secrets);
-    if (w->sh->cfg->api_key && check_secrets_add(&w->secrets, w->sh->cfg->api_key))
-        return UTIL_ERR_NOMEM;
+    if ((rc = case_secrets(w)))
+        return rc;
 
     r->name = strdup(k->name);
     r->file = strdup(k->file);
@@ -1114,6 +1142,26 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* The header value and password of HTTP basic authentication with
+ * userinfo ("user:password", may be NULL) into sh. */
+static int basic_auth(struct shared *sh, const char *userinfo)
+{
+    if (!userinfo)
+        return UTIL_OK;
+    struct util_buf b;
+    util_buf_init(&b, RUN_CAP_URL * 2);
+    int rc = util_buf_puts(&b, "Basic ");
+    if (!rc)
+        rc = util_base64_encode((const unsigned char *)userinfo, strlen(userinfo), &b);
+    if (!rc && !(sh->authorization = util_buf_steal(&b)))
+        rc = UTIL_ERR_NOMEM;
+    util_buf_finish(&b);
+    const char *colon = strchr(userinfo, ':');
+    if (!rc && colon && colon[1] && !(sh->password = strdup(colon + 1)))
+        rc = UTIL_ERR_NOMEM;
+    return rc;
+}
+
 int run_execute(const struct run_config *cfg, const struct run_plan *plan, struct run_results *out,
                 struct util_error *err)
 {
@@ -1140,7 +1188,12 @@ int run_execute(const struct run_config *cfg, const struct run_plan *plan, struc
     pthread_cond_init(&sh.tick, &ca);
     pthread_condattr_destroy(&ca);
     out->run_id = strdup(cfg->run_id ? cfg->run_id : id);
-    sh.base_url = strdup(cfg->base_url ? cfg->base_url : "");
+    if (util_secret_split_userinfo(cfg->base_url ? cfg->base_url : "", &sh.base_url,
+                                   &sh.userinfo) ||
+        basic_auth(&sh, cfg->userinfo ? cfg->userinfo : sh.userinfo)) {
+        rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+        goto cleanup;
+    }
     out->base_url = sh.base_url ? strdup(sh.base_url) : NULL;
     out->cases = calloc(plan->count ? plan->count : 1, sizeof(*out->cases));
     sh.done = calloc(plan->count ? plan->count : 1, sizeof(bool));
@@ -1220,6 +1273,9 @@ cleanup:
     free(workers);
     free(sh.done);
     free(sh.base_url);
+    free(sh.userinfo);
+    free(sh.password);
+    free(sh.authorization);
     pthread_cond_destroy(&sh.tick);
     pthread_mutex_destroy(&sh.lock);
     return rc;

@@ -211,6 +211,9 @@ struct run_hooks {
                        const struct case_step *s);
     /* Whether polling may skip its waits (a replay answers at once). */
     bool (*skip_wait)(void *user, const struct http_transport *t);
+    /* A secret the case learned (a capture of the member named member of
+     * a response), to be redacted from what t records; may be NULL. */
+    void (*secret)(void *user, struct http_transport *t, const char *value, const char *member);
     void *user;
 };
 
@@ -236,16 +239,21 @@ struct run_config {
     const char *base_url; /* "http://127.0.0.1:8080"; a trailing '/' is dropped */
     const char *app_id;   /* sent as x-algolia-application-id; may be NULL */
     const char *api_key;  /* sent as x-algolia-api-key; may be NULL */
-    const char *run_id;   /* NULL: generated ("ic-" and 10 hex digits) */
-    unsigned jobs;        /* 0 or 1: sequential; capped at RUN_CAP_JOBS */
+    /* "user:password" sent as HTTP basic authentication (the userinfo of a
+     * --base-url, which is never written anywhere); may be NULL. A
+     * base_url holding userinfo is used without it, and its userinfo is
+     * used when this is NULL. */
+    const char *userinfo;
+    const char *run_id; /* NULL: generated ("ic-" and 10 hex digits) */
+    unsigned jobs;      /* 0 or 1: sequential; capped at RUN_CAP_JOBS */
     run_transport_create_fn transport_create;
     void *transport_user;
     const struct check_contract *contract;
     const struct case_template_hooks *hooks; /* may be NULL */
     const struct run_hooks *run_hooks;       /* may be NULL */
     const struct run_clock *clock;           /* NULL: polls sleep on the wall clock */
-    /* More JSON member names whose string values are secrets (--redact),
-     * besides check_secret_field's; borrowed, may be empty. */
+    /* More JSON member names whose values are secrets (--redact), besides
+     * check_secret_field's; borrowed, may be empty. */
     const char *const *secret_fields;
     size_t nsecret_fields;
     /* Set to non-zero (by a signal handler) to stop early: no case starts

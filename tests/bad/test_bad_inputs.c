@@ -24,6 +24,7 @@
 #include "commands.h"
 #include "made_inputs.h"
 #include "proc.h"
+#include "secrets.h"
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
@@ -88,6 +89,11 @@ enum script {
     S_CASSETTE,      /* no server: replay of cases/smoke.yaml from a cassette */
     S_ERROR_CRLF,    /* 400 with a message holding CR LF and "X-Injected: yes" */
     S_SPEC,          /* no server: `schemas generate --spec INPUT --out DIR` */
+    /* Secret rows (secrets.h): recorded to cassettes, exported to HAR, and
+     * no file written may hold a secret in any encoded form. */
+    S_SECRETS,      /* bad_secrets_body, with the key from the case file's env */
+    S_BASIC_AUTH,   /* OK_BODY to BAD_SECRET_BASIC, else 401; --base-url has userinfo */
+    S_REFUSED_AUTH, /* nothing listens; --base-url has userinfo */
 };
 
 /* How a cassette row edits the shipped cases/cassettes/smoke.yaml. */
@@ -153,6 +159,10 @@ struct row {
         "url", name, "get-tasks.yaml", S_MOCK, E_NONE, NULL, 2, NULL, NULL, line,                  \
             {"--base-url", url, "--app-id", "BADAPP", "--api-key", "bad-input-key"}, NULL,         \
             "--base-url"                                                                           \
+    }
+#define SECRET_ROW(name, script, file, code, check, detail, line)                                  \
+    {                                                                                              \
+        "secrets", name, file, script, E_NONE, NULL, code, check, detail, line, .env = NULL        \
     }
 #define CASSETTE_ROW(name, edit, code, line)                                                       \
     {                                                                                              \
@@ -325,6 +335,15 @@ static const struct row rows[] = {
     SPEC_ROW("100 000 items in a list", "@spec-100k-items", 0, NULL),
     SPEC_ROW("a FIFO", "@fifo", 2, "fifo.yaml: is a FIFO (named pipe); expected a regular file"),
     SPEC_ROW("not UTF-8", "@spec-not-utf8", 2, "spec-not-utf8.yaml:1296:25: byte 0xFF is not UTF-8"),
+    /* Issue 12: no secret in any file written, in any form. */
+    SECRET_ROW("secrets of every type in failure excerpts", S_SECRETS, "secrets-excerpts.yaml", 1,
+               "expect.body", "/authentications/0/input/password: expected \"****\"", NULL),
+    SECRET_ROW("an API key to encode, in a path and a query", S_SECRETS, "secrets-key.yaml", 1,
+               "contract.schema", "property \"echo\" is not allowed", NULL),
+    SECRET_ROW("a password in --base-url (basic auth)", S_BASIC_AUTH, "get-tasks.yaml", 0, NULL,
+               NULL, NULL),
+    SECRET_ROW("a password in --base-url, unreachable", S_REFUSED_AUTH, "get-tasks.yaml", 2,
+               "transport", "Couldn't connect", "connection refused"),
 };
 
 /* ---- the scripted server ---- */
@@ -339,6 +358,7 @@ struct server {
     atomic_int injected;         /* ... of which held an X-Injected header */
     const char *gz_ok, *gz_bomb; /* gzip bodies */
     size_t gz_ok_len, gz_bomb_len;
+    char head[8192]; /* the last request head read */
 };
 
 static bool stopped(struct server *s)
@@ -405,6 +425,9 @@ static bool read_head(struct server *s, int c)
             atomic_fetch_add(&s->requests, 1);
             if (strstr(buf, "\nX-Injected:") || strstr(buf, "\rX-Injected:"))
                 atomic_fetch_add(&s->injected, 1);
+            size_t keep = len < sizeof(s->head) - 1 ? len : sizeof(s->head) - 1;
+            memcpy(s->head, buf, keep);
+            s->head[keep] = '\0';
             return true;
         }
     }
@@ -574,6 +597,19 @@ static void serve_one(struct server *s, int c)
               sizeof(b) - 1, b);
         break;
     }
+    case S_SECRETS: {
+        char *b = bad_secrets_body(s->head);
+        if (b)
+            answer(c, "application/json", NULL, b, strlen(b));
+        free(b);
+        break;
+    }
+    case S_BASIC_AUTH:
+        if (bad_secrets_basic_auth(s->head))
+            answer(c, "application/json", NULL, ok, okn);
+        else
+            sendf(c, "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n");
+        break;
     case S_REDIRECT_LOOP:
         sendf(c, "HTTP/1.1 302 Found\r\nLocation: /1/tasks\r\nContent-Length: 0\r\n\r\n");
         break;
@@ -1038,7 +1074,7 @@ static void run_row(size_t index, const struct row *r, struct outcome *o)
             args[n++] = "--cacert";
             args[n++] = cacert;
         }
-    } else if (r->script == S_REFUSED) {
+    } else if (r->script == S_REFUSED || r->script == S_REFUSED_AUTH) {
         unsigned port = 0;
         int fd = listen_loopback(&port);
         close(fd);
@@ -1058,6 +1094,13 @@ static void run_row(size_t index, const struct row *r, struct outcome *o)
     }
     static char long_arg[20001];
     memset(long_arg, 'a', sizeof(long_arg) - 1);
+    bool secret =
+        r->script == S_SECRETS || r->script == S_BASIC_AUTH || r->script == S_REFUSED_AUTH;
+    char url[sizeof(o->url) + 64];
+    snprintf(url, sizeof(url), "%s", o->url);
+    if ((r->script == S_BASIC_AUTH || r->script == S_REFUSED_AUTH) &&
+        strncmp(o->url, "http://", 7) == 0)
+        snprintf(url, sizeof(url), "http://%s@%s", BAD_SECRET_USERINFO, o->url + 7);
     bool own_app_id = r->env && strncmp(r->env, "ALGOLIA_APPLICATION_ID=", 23) == 0,
          own_api_key = false;
     for (size_t i = 0; i < sizeof(r->args) / sizeof(r->args[0]) && r->args[i]; i++) {
@@ -1067,20 +1110,30 @@ static void run_row(size_t index, const struct row *r, struct outcome *o)
     }
     if (o->url[0]) {
         args[n++] = "--base-url";
-        args[n++] = o->url;
+        args[n++] = url;
         if (!own_app_id) {
             args[n++] = "--app-id";
-            args[n++] = "BADAPP";
+            args[n++] = secret ? BAD_SECRET_APP : "BADAPP";
         }
         if (!own_api_key) {
             args[n++] = "--api-key";
-            args[n++] = "bad-input-key";
+            args[n++] = secret ? BAD_SECRET_KEY : "bad-input-key";
         }
     }
     char env_name[64] = "";
     if (r->env) {
         snprintf(env_name, sizeof(env_name), "%.*s", (int)strcspn(r->env, "="), r->env);
         setenv(env_name, strchr(r->env, '=') + 1, 1);
+    }
+    if (secret) {
+        snprintf(casdir, sizeof(casdir), "%s/cassettes", o->dir);
+        args[n++] = "--cassettes";
+        args[n++] = casdir;
+        args[n++] = "--record-mode";
+        args[n++] = "all";
+        args[n++] = "--redact";
+        args[n++] = "extraToken";
+        setenv(BAD_SECRET_KEY_ENV, BAD_SECRET_KEY, 1);
     }
     if (r->timeout) {
         args[n++] = "--timeout";
@@ -1106,6 +1159,11 @@ static void run_row(size_t index, const struct row *r, struct outcome *o)
         broken(o, "the server received an X-Injected header");
     if (started && r->names && r->exit_code == 2 && atomic_load(&srv.requests))
         broken(o, "the server had %d request(s): nothing may be sent", atomic_load(&srv.requests));
+    char why[2048] = "";
+    if (secret && !o->hung &&
+        (!bad_secrets_export_har(o->dir, why, sizeof(why)) ||
+         !bad_secrets_scan(o->dir, why, sizeof(why))))
+        broken(o, "%s", why);
 }
 
 /* ---- commands other than run, on generated inputs (issue 12) ----

@@ -6,9 +6,12 @@
 #   closed-port  replay with --base-url on a closed port: still passes, and
 #                (where strace works) not one socket() or connect() call
 #   unshare      replay inside `unshare -n` (no interfaces); 77 when not permitted
-#   secrets      record with a random API key, app ID and credentials, replay
-#                with another random key, export HAR and lint: none of their
-#                bytes appear in any file written (cassettes, reports, logs)
+#   secrets      record with a random API key (with characters that need
+#                encoding, also sent in a path and a query), app ID and
+#                credentials, replay with another random key, export HAR and
+#                lint: none of them appears in any file written (cassettes,
+#                reports, logs), raw, percent-encoded (both cases), JSON- or
+#                XML-escaped or base64
 #   miss         replay-only miss: a failed step naming the closest recording
 #   matching     the cassette: options of a case file (ignore_query,
 #                ignore_body, ordered) decide a replay with other values
@@ -114,13 +117,16 @@ unshare)
     ;;
 secrets)
     rnd() { od -An -N12 -tx1 /dev/urandom | tr -d ' \n'; }
-    KEY="k$(rnd)"
+    # The API key needs encoding in a URL, JSON and XML; the case file also
+    # sends it in a path and a query ({{env.IC_SECRET_KEY}}).
+    KEY="k$(rnd)+/=\"q\\x&y<z>"
     APP="A$(rnd | tr 'a-f' 'A-F' | cut -c1-10)"
     PW="pw$(rnd)"
     AK="ak$(rnd)"
     CS="cs$(rnd)"
     TOK="tk$(rnd)"
     export IC_SECRET_PW="$PW" IC_SECRET_AK="$AK" IC_SECRET_CS="$CS" IC_SECRET_TOK="$TOK"
+    export IC_SECRET_KEY="$KEY"
     ic run --no-color --record-mode all --app-id "$APP" --api-key "$KEY" --redact token \
         --cassettes "$work/c" --reports "$work/r" \
         "$src/tests/data/cassette/secrets.yaml" cases/smoke.yaml cases/credentials.yaml \
@@ -128,21 +134,50 @@ secrets)
     rc=$?
     [ $rc -le 1 ] || fail "recording exited $rc: $(tail -n 5 "$work/log")"
     ls "$work/c"/*.yaml >/dev/null 2>&1 || fail "no cassette written"
-    # The application ID is redacted from cassettes; reports show it (the
-    # runner does not treat it as a secret: it is public in Algolia front
-    # ends), so it is searched for in the cassettes only.
-    if grep -rlF -- "$APP" "$work/c"; then
-        fail "the application ID appears in a cassette"
-    fi
-    for s in "$KEY" "$PW" "$AK" "$CS" "$TOK"; do
-        if grep -rlF -- "$s" "$work"; then
-            grep -rnoF -- "$s" "$work" | head -3; echo "secret: $s"
-            fail "a secret value appears in the files above"
-        fi
-    done
+    # Each secret is looked for raw, percent-encoded (upper- and lower-case
+    # hex), JSON-escaped (also as HTML-safe encoders write it), XML-escaped
+    # and base64, in every file written.
+    forms() {
+        printf '%s\n' "$1"
+        pct=$(printf %s "$1" | od -An -v -tx1 | tr -s ' \n' '\n\n' | sed '/^$/d' |
+            while read -r h; do
+                case $h in
+                    2d | 2e | 3[0-9] | 4[1-9a-f] | 5[0-9a] | 5f | 6[1-9a-f] | 7[0-9a] | 7e)
+                        printf "\\$(printf %o "0x$h")" ;;
+                    *) printf '%%%s' "$h" ;;
+                esac
+            done)
+        printf '%s\n' "$pct" | sed 's/%\(..\)/%\U\1/g'
+        printf '%s\n' "$pct"
+        printf %s "$1" | sed 's/\\/\\\\/g; s/"/\\"/g'
+        echo
+        printf %s "$1" | sed 's/\\/\\\\/g; s/"/\\"/g; s|/|\\/|g; s/</\\u003c/g; s/>/\\u003e/g; s/&/\\u0026/g'
+        echo
+        printf %s "$1" | sed 's/&/\&amp;/g; s/"/\&quot;/g; s/</\&lt;/g; s/>/\&gt;/g'
+        echo
+        printf %s "$1" | base64 | tr -d '\n' | cut -c1-$(($(printf %s "$1" | wc -c) * 8 / 6))
+        echo
+    }
+    scan() { # scan PHASE SECRET...
+        phase=$1
+        shift
+        for s in "$@"; do
+            forms "$s" | sort -u >"$work/forms"
+            while IFS= read -r f; do
+                [ -n "$f" ] || continue
+                if grep -rlF -- "$f" "$work" | grep -v "^$work/forms$"; then
+                    grep -rnoF -- "$f" "$work" | grep -v "^$work/forms:" | head -3
+                    echo "secret: $s, form: $f"
+                    fail "a secret appears in the files above ($phase)"
+                fi
+            done <"$work/forms"
+        done
+    }
+    scan "recording" "$KEY" "$APP" "$PW" "$AK" "$CS" "$TOK"
     # Replay with other credentials still matches (placeholders), and its
     # reports mask what the recording redacted (token, without --redact).
-    KEY2="k$(rnd)"
+    KEY2="k$(rnd)%2F\"<&>"
+    export IC_SECRET_KEY="$KEY2"
     ic run --no-color --replay --app-id OTHERAPP01 --api-key "$KEY2" \
         --cassettes "$work/c" --reports "$work/r2" \
         "$src/tests/data/cassette/secrets.yaml" cases/smoke.yaml cases/credentials.yaml \
@@ -153,13 +188,9 @@ secrets)
     ic cassette lint "$work/c"/*.yaml >"$work/lint.log" 2>&1 ||
         fail "cassette lint: $(tail -n 3 "$work/lint.log")"
     n=$(find "$work" -type f | wc -l)
-    for s in "$KEY" "$KEY2" "$PW" "$AK" "$CS" "$TOK"; do
-        if grep -rlF -- "$s" "$work"; then
-            grep -rnoF -- "$s" "$work" | head -3; echo "secret: $s"
-            fail "a secret value appears in the files above (record, replay or report phase)"
-        fi
-    done
-    echo "$n files written by record, replay, HAR export and lint: no secret in any"
+    scan "record, replay, HAR export or lint" "$KEY" "$KEY2" OTHERAPP01 "$APP" "$PW" "$AK" "$CS" \
+        "$TOK"
+    echo "$n files written by record, replay, HAR export and lint: no secret in any form in any"
     ;;
 miss)
     # Another run id changes the names in request bodies: no recording

@@ -5,6 +5,7 @@
 #include "cassette/internal.h" /* cassette_note_placeholder */
 #include "schema/schema.h"
 #include "spec/spec.h"
+#include "util/base64.h"
 #include "util/file.h"
 #include "json/json.h"
 
@@ -702,6 +703,91 @@ static void test_redaction(void **state)
     cassette_redactor_destroy(r2);
 }
 
+/* Issue 12, L2 and L4: a secret member of any type (object, array,
+ * number, boolean) is replaced whole, in requests and responses; a key
+ * with characters that need encoding is found raw, percent-encoded (either
+ * case), JSON-escaped and base64; a HAR export redacts even a cassette
+ * recorded without redaction. */
+static void test_redaction_any_type_and_form(void **state)
+{
+    (void)state;
+    static const char key[] = "sk+LEAK/CHECK=1234\"q\\x&y<z>";
+    static const char key_json[] = "sk+LEAK/CHECK=1234\\\"q\\\\x&y<z>";
+    static const char key_upper[] = "sk%2BLEAK%2FCHECK%3D1234%22q%5Cx%26y%3Cz%3E";
+    static const char key_lower[] = "sk%2bLEAK%2fCHECK%3d1234%22q%5cx%26y%3cz%3e";
+    struct cassette_redactor *r = cassette_redactor_create();
+    assert_non_null(r);
+    struct util_error e;
+    util_error_clear(&e);
+    assert_int_equal(cassette_redactor_add_secret(r, key, "x-algolia-api-key", &e), UTIL_OK);
+    assert_int_equal(cassette_redactor_add_field(r, "token", &e), UTIL_OK);
+    struct util_buf b64;
+    util_buf_init(&b64, 1024);
+    /* The key base64-encoded one byte into a longer text. */
+    char shifted[64];
+    snprintf(shifted, sizeof(shifted), "x%s", key);
+    assert_int_equal(util_base64_encode((const unsigned char *)shifted, strlen(shifted), &b64),
+                     UTIL_OK);
+    struct cassette *c = cassette_create();
+    struct http_request rq;
+    struct http_response rs;
+    http_request_init(&rq);
+    http_response_init(&rs);
+    char url[512], body[1024], rbody[1024];
+    snprintf(url, sizeof(url), "http://h/1/authentications/%s?type=%s", key_lower, key_upper);
+    snprintf(body, sizeof(body),
+             "{\"input\":{\"privateKey\":{\"nested\":\"PKNEST-123456\"},\"key\":[\"KEYARR-123456\"]"
+             ",\"password\":987654321,\"secret\":true,\"TOKEN\":{\"a\":[1,\"TOKSECRET-1\"]}},"
+             "\"echo\":\"%s\"}",
+             key_json);
+    req_set(&rq, "POST", url, body);
+    snprintf(rbody, sizeof(rbody),
+             "{\"privateKey\":{\"nested\":\"RESPNEST-1\"},\"Key\":[\"RESPARR-1\"],"
+             "\"echo\":\"PKNEST-123456\",\"blob\":\"%s\",\"cut\":{\"password\":\"CUTPW-1",
+             b64.data);
+    resp_set(&rs, 200, rbody);
+    assert_int_equal(cassette_append(c, &rq, &rs, "case", "step", r, &e), UTIL_OK);
+    size_t len = 0;
+    char *text = save(c, r, &len);
+    const char *const leaks[] = {"PKNEST",   "KEYARR",  "987654321", "TOKSECRET",
+                                 "RESPNEST", "RESPARR", "CUTPW",     key,
+                                 key_json,   key_upper, key_lower,   "LEAK"};
+    for (size_t i = 0; i < sizeof(leaks) / sizeof(leaks[0]); i++)
+        if (contains(text, len, leaks[i]))
+            fail_msg("%s written to the cassette:\n%s", leaks[i], text);
+    char core[32];
+    snprintf(core, sizeof(core), "%.12s", b64.data + 4);
+    if (contains(text, len, core))
+        fail_msg("the base64 of the key (%s) written to the cassette:\n%s", core, text);
+    assert_true(contains(text, len, "\"privateKey\": \"<REDACTED:privateKey>\"") ||
+                contains(text, len, "\"privateKey\":\"<REDACTED:privateKey>\""));
+    assert_true(contains(text, len, "<REDACTED:TOKEN>"));
+    assert_true(contains(text, len, "<REDACTED:Key>"));
+
+    /* A cassette recorded with no redaction at all, exported to HAR. */
+    struct cassette *raw = cassette_create();
+    http_headers_add(&rq.headers, "X-Algolia-API-Key", "HDRKEY-123456");
+    assert_int_equal(cassette_append(raw, &rq, &rs, "case", "step", NULL, &e), UTIL_OK);
+    cJSON *har = NULL;
+    assert_int_equal(cassette_export_har(raw, &har, &e), UTIL_OK);
+    char *h = cJSON_PrintUnformatted(har);
+    const char *const har_leaks[] = {"PKNEST-123456\"}", "KEYARR", "987654321", "RESPNEST",
+                                     "RESPARR",          "CUTPW",  "HDRKEY"};
+    for (size_t i = 0; i < sizeof(har_leaks) / sizeof(har_leaks[0]); i++)
+        if (strstr(h, har_leaks[i]))
+            fail_msg("%s exported to the HAR:\n%s", har_leaks[i], h);
+    free(h);
+    cJSON_Delete(har);
+    cassette_destroy(raw);
+
+    util_buf_finish(&b64);
+    http_request_finish(&rq);
+    http_response_finish(&rs);
+    free(text);
+    cassette_destroy(c);
+    cassette_redactor_destroy(r);
+}
+
 /* ---- matching ---- */
 
 static size_t match_ok(struct cassette_matcher *m, const char *method, const char *url,
@@ -1324,6 +1410,7 @@ int main(void)
         cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_case_durations),
         cmocka_unit_test(test_redaction),
+        cmocka_unit_test(test_redaction_any_type_and_form),
         cmocka_unit_test(test_match_basics),
         cmocka_unit_test(test_match_options),
         cmocka_unit_test(test_match_ordered_case),

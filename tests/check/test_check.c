@@ -1,6 +1,7 @@
 /* Tests of src/check: contract checks against the real derived schemas,
  * expectations and matchers, redaction. */
 #include "check/check.h"
+#include "json/json.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -57,7 +58,7 @@ static void contract_run(const char *op, const char *method, const char *path, i
                          const char *ct, const char *body, const int *allowed, size_t nallowed,
                          struct check_list *out, const char **matched)
 {
-    struct check_response r = {status, ct, body, body ? strlen(body) : 0};
+    struct check_response r = {status, ct, body, body ? strlen(body) : 0, NULL};
     struct util_error err;
     util_error_clear(&err);
     cJSON *doc = NULL;
@@ -196,7 +197,7 @@ static int mismatches(const char *expected, const char *actual, bool exact, stru
     cJSON *e = cJSON_Parse(expected), *a = actual ? cJSON_Parse(actual) : NULL;
     assert_non_null(e);
     check_list_init(out);
-    int n = check_match_value(e, a, exact, "expect.body", "", out);
+    int n = check_match_value(e, a, exact, "expect.body", "", NULL, out);
     cJSON_Delete(e);
     cJSON_Delete(a);
     return n;
@@ -292,7 +293,7 @@ static void test_expect_status_headers_body(void **state)
     cJSON *doc = cJSON_Parse("{\"a\":2}");
     struct check_list l;
     check_list_init(&l);
-    assert_int_equal(check_expect(&e, eh, eb, 201, &h, doc, &l), UTIL_OK);
+    assert_int_equal(check_expect(&e, eh, eb, 201, &h, doc, NULL, &l), UTIL_OK);
     const struct check_item *s = item(&l, "expect.status", 0);
     assert_int_equal(s->outcome, CHECK_FAIL);
     assert_string_equal(s->message, "status 201, expected 200, 4xx");
@@ -306,7 +307,7 @@ static void test_expect_status_headers_body(void **state)
 
     cJSON *bad = cJSON_Parse("{\"x-count\":\"43\"}");
     check_list_init(&l);
-    assert_int_equal(check_expect(&e, bad, NULL, 404, &h, doc, &l), UTIL_OK);
+    assert_int_equal(check_expect(&e, bad, NULL, 404, &h, doc, NULL, &l), UTIL_OK);
     assert_int_equal(item(&l, "expect.status", 0)->outcome, CHECK_PASS);
     assert_int_equal(item(&l, "expect.header", 0)->outcome, CHECK_FAIL);
     assert_string_equal(item(&l, "expect.header", 0)->message, "header x-count: expected \"43\"");
@@ -323,7 +324,8 @@ static void test_redaction(void **state)
     (void)state;
     assert_true(check_secret_header("X-Algolia-API-Key"));
     assert_true(check_secret_header("Set-Cookie"));
-    assert_false(check_secret_header("x-algolia-application-id"));
+    assert_true(check_secret_header("x-algolia-application-id"));
+    assert_false(check_secret_header("x-algolia-agent"));
     assert_true(check_secret_field("client_secret"));
     assert_true(check_secret_field("apiKey"));
     assert_false(check_secret_field("username"));
@@ -347,13 +349,14 @@ static void test_redaction(void **state)
     t = check_secrets_scrub(&s, "");
     assert_string_equal(t, "");
     free(t);
-    /* Where two secrets start at one place, the first listed wins. */
+    /* Where two secrets start at one place, the longer one wins: no
+     * piece of it is left. */
     struct check_secrets two;
     check_secrets_init(&two);
     assert_int_equal(check_secrets_add(&two, "abcd"), UTIL_OK);
     assert_int_equal(check_secrets_add(&two, "abcdefgh"), UTIL_OK);
     t = check_secrets_scrub(&two, "xabcdefghx");
-    assert_string_equal(t, "x****efghx");
+    assert_string_equal(t, "x****x");
     free(t);
     check_secrets_finish(&two);
     cJSON *resp = cJSON_Parse("{\"echo\":\"was s3cr3t-value\",\"key\":\"k\",\"input\":{"
@@ -378,6 +381,177 @@ static void test_redaction(void **state)
     check_list_finish(&l);
     cJSON_Delete(body);
     cJSON_Delete(resp);
+    check_secrets_finish(&s);
+}
+
+/* Fails when a text field of an item of l holds needle. */
+static void assert_no_leak(const struct check_list *l, const char *needle)
+{
+    for (size_t i = 0; i < l->count; i++) {
+        const struct check_item *it = &l->items[i];
+        const char *f[] = {it->message, it->pointer, it->expected, it->actual};
+        for (size_t k = 0; k < 4; k++)
+            if (f[k] && strstr(f[k], needle))
+                fail_msg("%s in %s: %s", needle, it->name, f[k]);
+    }
+}
+
+/* A GET /1/authentications answer with secrets of every type in a basic
+ * input, one undocumented property, and a secret inside a value that
+ * fails an enum. */
+#define SECRET_LIST                                                                                \
+    "{\"authentications\":[{\"authenticationID\":\"6c02aeb1-775e-418e-870b-1faccd4b2c0f\","        \
+    "\"type\":\"basic\",\"name\":\"n\",\"input\":{\"username\":\"u\",\"password\":\"SECRET-PW\","  \
+    "\"client_secret\":\"SECRET-CS\",\"apiKey\":\"SECRET-AK\",\"privateKey\":{\"nested\":"         \
+    "\"SECRET-PK\"},\"key\":[\"SECRET-KA\"],\"undocumented\":\"x\"},\"createdAt\":"                \
+    "\"2024-01-01T00:00:00Z\"},{\"authenticationID\":\"6c02aeb1-775e-418e-870b-1faccd4b2c0f\","    \
+    "\"type\":{\"password\":\"SECRET-EN\"},\"name\":\"n\",\"input\":{},\"createdAt\":"             \
+    "\"2024-01-01T00:00:00Z\"}],\"pagination\":{\"nbPages\":1,\"page\":1,\"nbItems\":2,"           \
+    "\"itemsPerPage\":10}}"
+
+/* Issue 12, L1: schema violations show the failing value with its secret
+ * members replaced (any type), and a message that would quote a secret is
+ * withheld; the checks still see the real body. */
+static void test_contract_excerpts_redacted(void **state)
+{
+    (void)state;
+    struct check_secrets s;
+    check_secrets_init(&s);
+    const char *fields[] = {"Undocumented"};
+    check_secrets_fields(&s, fields, 1);
+    struct check_response r = {200, "application/json", SECRET_LIST, strlen(SECRET_LIST), &s};
+    struct util_error err;
+    util_error_clear(&err);
+    struct check_list l;
+    check_list_init(&l);
+    cJSON *doc = NULL;
+    assert_int_equal(check_contract_response(contract, "getAuthentications", "GET",
+                                             "/1/authentications", &r, NULL, 0, &l, &doc, NULL,
+                                             &err),
+                     UTIL_OK);
+    assert_true(check_list_count(&l, CHECK_FAIL) >= 3);
+    assert_no_leak(&l, "SECRET");
+    assert_no_leak(&l, "\"x\"");
+    bool input = false, withheld = false;
+    for (size_t i = 0; i < l.count; i++) {
+        const struct check_item *it = &l.items[i];
+        if (it->pointer && strcmp(it->pointer, "/authentications/0/input") == 0) {
+            input = true;
+            assert_string_equal(it->actual,
+                                "{\"username\":\"u\",\"password\":\"****\",\"client_secret\":"
+                                "\"****\",\"apiKey\":\"****\",\"privateKey\":\"****\",\"key\":"
+                                "\"****\",\"undocumented\":\"****\"}");
+        }
+        if (it->pointer && strcmp(it->pointer, "/authentications/1/type") == 0 &&
+            strstr(it->message, "not shown: it holds a secret"))
+            withheld = true;
+    }
+    assert_true(input);
+    assert_true(withheld);
+    /* The caller still gets the real body. */
+    const cJSON *pw = json_pointer_get(doc, "/authentications/0/input/password", false);
+    assert_string_equal(pw->valuestring, "SECRET-PW");
+    cJSON_Delete(doc);
+    check_list_finish(&l);
+    check_secrets_finish(&s);
+}
+
+/* Issue 12, L1: an expect.body mismatch on a secret path shows "****" for
+ * both sides; the comparison is made on the real values. */
+static void test_expect_excerpts_redacted(void **state)
+{
+    (void)state;
+    cJSON *doc = cJSON_Parse(SECRET_LIST);
+    const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "authentications"), 0);
+    cJSON *exp = cJSON_Parse("{\"input\":{\"password\":\"not-it\",\"privateKey\":{\"nested\":"
+                             "\"nope\"},\"key\":{\"$length\":3},\"username\":\"someone\"}}");
+    cJSON *same = cJSON_Parse("{\"input\":{\"password\":\"SECRET-PW\"}}");
+    cJSON *whole = cJSON_Parse("{\"input\":7}");
+    cJSON *exact = cJSON_Parse("{\"username\":\"u\"}");
+    struct check_secrets s;
+    check_secrets_init(&s);
+    struct check_list l;
+    check_list_init(&l);
+    assert_int_equal(check_match_value(exp, first, false, "expect.body", "", &s, &l), 4);
+    assert_no_leak(&l, "SECRET");
+    assert_string_equal(l.items[0].pointer, "/input/password");
+    assert_string_equal(l.items[0].actual, "\"****\"");
+    assert_string_equal(l.items[0].expected, "\"****\"");
+    assert_string_equal(l.items[0].message, "/input/password: expected \"****\"");
+    /* Not a secret member: shown. */
+    assert_string_equal(l.items[3].actual, "\"u\"");
+    check_list_finish(&l);
+    assert_int_equal(check_match_value(same, first, false, "expect.body", "", &s, &l), 0);
+    check_list_finish(&l);
+    /* A value holding secrets, and body_exact naming secret members. */
+    assert_int_equal(check_match_value(whole, first, false, "expect.body", "", &s, &l), 1);
+    assert_no_leak(&l, "SECRET");
+    assert_non_null(strstr(l.items[0].actual, "\"privateKey\":\"****\""));
+    check_list_finish(&l);
+    assert_int_equal(check_match_value(exact, cJSON_GetObjectItem(first, "input"), true,
+                                       "expect.body", "", &s, &l),
+                     6);
+    assert_no_leak(&l, "SECRET");
+    check_list_finish(&l);
+    cJSON_Delete(exact);
+    cJSON_Delete(exp);
+    cJSON_Delete(same);
+    cJSON_Delete(whole);
+    cJSON_Delete(doc);
+    check_secrets_finish(&s);
+}
+
+/* Issue 12, L4: a literal secret is found raw, percent-encoded in either
+ * case, JSON- and XML-escaped, with '+' for a space, in any mix, and in
+ * base64 at any alignment; L2: secret members of any type are replaced
+ * (null is left: it holds nothing). */
+static void test_secret_forms(void **state)
+{
+    (void)state;
+    struct check_secrets s;
+    check_secrets_init(&s);
+    assert_int_equal(check_secrets_add(&s, "sk+LEAK/CHECK=1234\"q\\x&y<z> 1"), UTIL_OK);
+    const char *const texts[] = {
+        "[sk+LEAK/CHECK=1234\"q\\x&y<z> 1]",
+        "[sk%2BLEAK%2FCHECK%3D1234%22q%5Cx%26y%3Cz%3E%201]",
+        "[sk%2bLEAK%2fCHECK%3d1234%22q%5cx%26y%3cz%3e+1]",
+        "[sk+LEAK/CHECK=1234\\\"q\\\\x&y<z> 1]",
+        "[sk+LEAK\\/CHECK=1234\\u0022q\\u005cx\\u0026y\\u003cz\\u003e 1]",
+        "[sk+LEAK/CHECK=1234&quot;q\\x&amp;y&lt;z&gt; 1]",
+        "[sk+LEAK/CHECK%3D1234\"q\\x&y<z>%201]",
+        "[c2srTEVBSy9DSEVDSz0xMjM0InFceCZ5PHo+IDE=]",
+        "[eHNrK0xFQUsvQ0hFQ0s9MTIzNCJxXHgmeTx6PiAx]",
+        "[eHlzaytMRUFLL0NIRUNLPTEyMzQicVx4Jnk8ej4gMQ==]",
+    };
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        char *t = check_secrets_scrub(&s, texts[i]);
+        assert_non_null(t);
+        if (strstr(t, "LEAK") || strstr(t, "TEVBSy9DSEVDSz0xMjM0") ||
+            strstr(t, "xFQUsvQ0hFQ0s9MTIzNC") || strstr(t, "MRUFLL0NIRUNLPTEyMzQ"))
+            fail_msg("form %zu not scrubbed: %s -> %s", i, texts[i], t);
+        assert_non_null(strstr(t, "****"));
+        free(t);
+    }
+    char *t = check_secrets_scrub(&s, "sk+LEAK/CHECK=1234 is not the key");
+    assert_string_equal(t, "sk+LEAK/CHECK=1234 is not the key");
+    free(t);
+    /* Secret members of any type, at any depth, in JSON and in JSON text. */
+    const char *fields[] = {"Token"};
+    check_secrets_fields(&s, fields, 1);
+    cJSON *doc = cJSON_Parse("{\"a\":[{\"privateKey\":{\"n\":\"X1\"},\"KEY\":[\"X2\"],\"password\":"
+                             "12345,\"secret\":true,\"token\":{\"t\":1},\"apiKey\":null},"
+                             "\"{\\\"password\\\":\\\"X3\\\"}\"]}");
+    assert_int_equal(check_redact_json(&s, doc), UTIL_OK);
+    char *out = cJSON_PrintUnformatted(doc);
+    assert_string_equal(out, "{\"a\":[{\"privateKey\":\"****\",\"KEY\":\"****\",\"password\":"
+                             "\"****\",\"secret\":\"****\",\"token\":\"****\",\"apiKey\":null},"
+                             "\"{\\\"password\\\":\\\"****\\\"}\"]}");
+    free(out);
+    cJSON_Delete(doc);
+    t = check_secrets_scrub(&s,
+                            "{\"x\":{\"password\":[\"X4\",{\"y\":\"X5\"}]},\"cut\":{\"key\":\"X6");
+    assert_string_equal(t, "{\"x\":{\"password\":\"****\"},\"cut\":{\"key\":\"****\"");
+    free(t);
     check_secrets_finish(&s);
 }
 
@@ -415,6 +589,9 @@ int main(void)
         cmocka_unit_test(test_matchers),
         cmocka_unit_test(test_expect_status_headers_body),
         cmocka_unit_test(test_redaction),
+        cmocka_unit_test(test_contract_excerpts_redacted),
+        cmocka_unit_test(test_expect_excerpts_redacted),
+        cmocka_unit_test(test_secret_forms),
         cmocka_unit_test(test_contract_loader),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -3,6 +3,7 @@
 #include "util/error.h"
 #include "util/file.h"
 #include "util/header.h"
+#include "util/secret.h"
 #include "util/text.h"
 
 #include <setjmp.h>
@@ -322,6 +323,82 @@ static void test_header_values(void **state)
     assert_false(util_header_name_ok("", why, sizeof(why)));
 }
 
+/* Issue 12, L3: the userinfo of a URL is split off (percent-decoded; the
+ * last '@' of the authority ends it), the rest kept as it was. */
+static void test_secret_userinfo(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *url, *clean, *userinfo;
+    } cases[] = {
+        {"http://admin:hunter2PASS@127.0.0.1:8080/x?a=b@c", "http://127.0.0.1:8080/x?a=b@c",
+         "admin:hunter2PASS"},
+        {"https://u%40x:p%3Aw%2F@h", "https://h", "u@x:p:w/"},
+        {"http://user@h/", "http://h/", "user:"},
+        {"http://a:b@c@h:1", "http://h:1", "a:b@c"},
+        {"http://h:1/p@q", "http://h:1/p@q", NULL},
+        {"http://[::1]:8/", "http://[::1]:8/", NULL},
+        {"", "", NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *clean = NULL, *userinfo = NULL;
+        assert_int_equal(util_secret_split_userinfo(cases[i].url, &clean, &userinfo), UTIL_OK);
+        assert_string_equal(clean, cases[i].clean);
+        if (cases[i].userinfo)
+            assert_string_equal(userinfo, cases[i].userinfo);
+        else
+            assert_null(userinfo);
+        free(clean);
+        free(userinfo);
+    }
+}
+
+static bool name_is_secret(void *user, const char *name)
+{
+    (void)user;
+    return util_secret_field(name, strlen(name));
+}
+
+static int put_x(void *user, const char *name, const char *value, size_t n, struct util_buf *out)
+{
+    (void)user;
+    (void)value;
+    (void)n;
+    return util_buf_printf(out, "\"<%s>\"", name);
+}
+
+/* Members named like secrets are replaced whole whatever their value,
+ * names are unescaped, strings are not looked into, a cut value runs to
+ * the end. */
+static void test_secret_members(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"{\"a\":1,\"password\":{\"b\":[1,\"}\"]},\"c\":2}",
+         "{\"a\":1,\"password\":\"<password>\",\"c\":2}"},
+        {"[{\"Key\" : [1, [2]] , \"x\":\"password\"}]",
+         "[{\"Key\" : \"<Key>\" , \"x\":\"password\"}]"},
+        {"{\"pass\\u0077ord\":-1.5e3}", "{\"pass\\u0077ord\":\"<password>\"}"},
+        {"{\"s\":\"{\\\"password\\\":1}\"}", "{\"s\":\"{\\\"password\\\":1}\"}"},
+        {"{\"secret\":tru", "{\"secret\":\"<secret>\""},
+        {"{\"apiKey\":\"ab\\\"c", "{\"apiKey\":\"<apiKey>\""},
+        {"no JSON here", "no JSON here"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct util_buf b;
+        util_buf_init(&b, 4096);
+        bool changed = false;
+        assert_int_equal(util_secret_members(cases[i].in, strlen(cases[i].in), name_is_secret,
+                                             put_x, NULL, &b, &changed),
+                         UTIL_OK);
+        assert_string_equal(b.data ? b.data : "", cases[i].out);
+        assert_int_equal(changed, strcmp(cases[i].in, cases[i].out) != 0);
+        util_buf_finish(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -336,6 +413,8 @@ int main(void)
         cmocka_unit_test(test_error_names_and_limits),
         cmocka_unit_test(test_file_edges),
         cmocka_unit_test(test_header_values),
+        cmocka_unit_test(test_secret_userinfo),
+        cmocka_unit_test(test_secret_members),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
