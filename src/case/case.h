@@ -184,6 +184,10 @@ int case_suite_load(const struct case_loader *l, const char *const *paths, size_
 int case_suite_check_headers(const struct case_suite *s, const char *run_id,
                              struct util_error *err);
 
+/* The parameter object of an operation of operations.json with this name
+ * and `in` ("path", "query", "header"), or NULL. */
+const cJSON *case_op_param(const cJSON *op, const char *name, const char *in);
+
 /* Total number of cases in s. */
 size_t case_suite_count(const struct case_suite *s);
 

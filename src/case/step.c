@@ -69,8 +69,7 @@ static const char *closest_operation(const struct case_loader *l, const char *id
     return bestd <= 3 ? best : NULL;
 }
 
-/* The operation's parameter named name in `in`, or NULL. */
-static const cJSON *op_param(const cJSON *op, const char *name, const char *in)
+const cJSON *case_op_param(const cJSON *op, const char *name, const char *in)
 {
     const cJSON *it;
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(op, "parameters"))
@@ -229,7 +228,7 @@ int case_build_step(struct case_ctx *c, const cJSON *node, const struct cy_step 
         const cJSON *it;
         cJSON_ArrayForEach(it, path)
         {
-            if (!op_param(s->operation, it->string, "path")) {
+            if (!case_op_param(s->operation, it->string, "path")) {
                 char q[1024];
                 case_ptr_join(q, sizeof(q), p, it->string);
                 struct util_buf names;
@@ -255,7 +254,7 @@ int case_build_step(struct case_ctx *c, const cJSON *node, const struct cy_step 
         case_ptr_join(p, sizeof(p), pointer, "query");
         cJSON_ArrayForEach(it, s->query)
         {
-            if (!op_param(s->operation, it->string, "query")) {
+            if (!case_op_param(s->operation, it->string, "query")) {
                 char q[1024];
                 case_ptr_join(q, sizeof(q), p, it->string);
                 struct util_buf names;
