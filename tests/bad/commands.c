@@ -543,11 +543,11 @@ void bad_command_rows(const char *tmp, const char *only, size_t *passed, size_t 
         run_cmd_row(r, dir, why, sizeof(why));
         if (why[0]) {
             (*failed)++;
-            printf("FAIL  %2zu %-9s %s: %s\n      files in %s\n", i + 1, "command", r->name, why,
+            printf("FAIL  r%-2zu %-9s %s: %s\n      files in %s\n", i + 1, "command", r->name, why,
                    dir);
         } else {
             (*passed)++;
-            printf("ok    %2zu %-9s %s: exit %d (%ld ms)\n", i + 1, "command", r->name,
+            printf("ok    r%-2zu %-9s %s: exit %d (%ld ms)\n", i + 1, "command", r->name,
                    r->exit_code, proc_now_ms() - t0);
         }
     }
@@ -562,6 +562,6 @@ void bad_command_rows(const char *tmp, const char *only, size_t *passed, size_t 
         (*failed)++;
     else
         (*passed)++;
-    printf("%s  %2zu %-9s %s%s%s\n", why[0] ? "FAIL" : "ok  ", nrows + 1, "command", save_row,
+    printf("%s  r%-2zu %-9s %s%s%s\n", why[0] ? "FAIL" : "ok  ", nrows + 1, "command", save_row,
            why[0] ? ": " : "", why);
 }

@@ -68,7 +68,7 @@ char *bad_secrets_body(const char *head)
     header_of(head, "x-algolia-api-key", key, sizeof(key));
     json_escape(key, echo, sizeof(echo));
     json_escape_as(key, true, html, sizeof(html));
-    size_t cap = 8192;
+    size_t cap = 16384; /* the text, the secrets, and both escaped keys at their longest */
     char *b = malloc(cap);
     if (!b)
         return NULL;

@@ -332,7 +332,7 @@ static const struct row rows[] = {
     URL_ROW("not a URL", "127.0.0.1:8080", "--base-url is not an absolute URL"),
     CASSETTE_ROW("a FIFO", E_FIFO, 2, "smoke.yaml: is a FIFO (named pipe); expected a regular file"),
 
-    SPEC_ROW("100 000 items in a list", "@spec-100k-items", 0, NULL),
+    SPEC_ROW("300 000 items in a list", "@spec-300k-items", 0, NULL),
     SPEC_ROW("a FIFO", "@fifo", 2, "fifo.yaml: is a FIFO (named pipe); expected a regular file"),
     SPEC_ROW("not UTF-8", "@spec-not-utf8", 2, "spec-not-utf8.yaml:1296:25: byte 0xFF is not UTF-8"),
     /* Issue 12: no secret in any file written, in any form. */
