@@ -77,7 +77,7 @@ static bool eval_property_name(struct ctx *c, const struct frame *f, const cJSON
 {
     cJSON tmp;
     memset(&tmp, 0, sizeof(tmp));
-    tmp.type = cJSON_String;
+    tmp.type = cJSON_String | SC_TRANSIENT;
     tmp.valuestring = ch->string;
     if (!c->collect || !c->res)
         return schema_ev_at(c, f, f->s->prop_names, &tmp, "propertyNames", NULL, -1, NULL, -1,

@@ -34,6 +34,11 @@ struct frame {
     long iidx;
 };
 
+/* Marks an instance node built on the stack for one evaluation (a property
+ * name under propertyNames). Its address is reused for the next name, so the
+ * verdict cache never keys on it. */
+#define SC_TRANSIENT cJSON_StringIsConst
+
 /* One entry of the verdict cache. */
 struct sc_memo_entry {
     const struct schema *s; /* NULL: empty slot */

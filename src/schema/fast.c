@@ -140,7 +140,7 @@ static bool fv_object(struct fctx *c, const struct schema *s, const cJSON *inst)
         if (s->prop_names) {
             cJSON tmp;
             memset(&tmp, 0, sizeof(tmp));
-            tmp.type = cJSON_String;
+            tmp.type = cJSON_String | SC_TRANSIENT;
             tmp.valuestring = ch->string;
             if (!fv_sub(c, s->prop_names, &tmp))
                 return false;

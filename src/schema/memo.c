@@ -57,7 +57,7 @@ static size_t slot_of(const struct sc_budget *b, const struct schema *s, const c
 const struct sc_memo_entry *schema_ev_memo_find(const struct sc_budget *b, const struct schema *s,
                                                 const cJSON *inst)
 {
-    if (!b->n)
+    if (!b->n || (inst->type & SC_TRANSIENT))
         return NULL;
     for (size_t i = slot_of(b, s, inst);; i = (i + 1) & (b->cap - 1)) {
         const struct sc_memo_entry *e = &b->e[i];
@@ -106,6 +106,8 @@ static bool memo_grow(struct sc_budget *b)
 struct sc_memo_entry *schema_ev_memo_put(struct sc_budget *b, const struct schema *s,
                                          const cJSON *inst, bool valid, bool collected)
 {
+    if (inst->type & SC_TRANSIENT)
+        return NULL;
     if ((b->n + 1) * 2 > b->cap && !memo_grow(b)) {
         if (!b->cap)
             return NULL;

@@ -402,7 +402,8 @@ static int tr_merge(struct tr *t, const cJSON *src, cJSON **out, int depth)
         struct util_buf where;
         util_buf_init(&where, UTIL_CAP_MESSAGE);
         if (cJSON_IsString(ref)) {
-            rc = spec_ref_pointer(ref->valuestring, &where);
+            if (spec_ref_pointer(ref->valuestring, &where) != UTIL_OK)
+                rc = merge_fail(t, "an allOf part's $ref is not a reference into this document");
             char *name = spec_schema_ref_name(ref->valuestring);
             if (name) {
                 cJSON_AddItemToArray(parts, cJSON_CreateString(name));
@@ -619,11 +620,11 @@ static int tr_selectors(struct tr *t, const cJSON *src, cJSON *out)
             continue;
         struct util_buf up;
         util_buf_init(&up, UTIL_CAP_MESSAGE);
-        rc = spec_ref_pointer(ref->valuestring, &up);
-        bool overlapping = !rc && gen_is_overlapping(t->g, cur(&up));
+        /* A $ref that is not a local pointer selects nothing here; its
+         * translation reports it. */
+        bool overlapping = spec_ref_pointer(ref->valuestring, &up) == UTIL_OK &&
+                           gen_is_overlapping(t->g, cur(&up));
         util_buf_finish(&up);
-        if (rc)
-            break;
         if (!overlapping)
             continue;
         const cJSON *u = spec_ref_target(t->g->doc, p);
