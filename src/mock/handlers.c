@@ -532,6 +532,17 @@ struct listing {
     cJSON *window;    /* added to the answer when not NULL (taken) */
 };
 
+/* A page or page size from the query as a count: dflt when absent, 1 below
+ * 1, and never past 1e15 (the schema has no maximum for page; a double
+ * beyond size_t cannot be converted). */
+static size_t count_param(const cJSON *n, size_t dflt)
+{
+    if (!cJSON_IsNumber(n))
+        return dflt;
+    double d = n->valuedouble;
+    return d < 1 ? 1 : d > 1e15 ? (size_t)1e15 : (size_t)d;
+}
+
 static void list(struct mock_ctx *c, struct listing *l)
 {
     const void **sel = NULL, **tmp = NULL;
@@ -567,8 +578,7 @@ static void list(struct mock_ctx *c, struct listing *l)
     const char *order = gets(c->params, "order");
     bool desc = !order || strcmp(order, "desc") == 0;
     const cJSON *pp = get(c->params, "page"), *ip = get(c->params, "itemsPerPage");
-    size_t page = cJSON_IsNumber(pp) ? (size_t)pp->valuedouble : 1;
-    size_t per = cJSON_IsNumber(ip) ? (size_t)ip->valuedouble : 10;
+    size_t page = count_param(pp, 1), per = count_param(ip, 10);
     size_t pages = n ? (n + per - 1) / per : 1;
     o = cJSON_CreateObject();
     arr = cJSON_CreateArray();

@@ -25,7 +25,7 @@ int gen_push(char ***list, size_t *n, const char *s)
 
 static bool valid_component_name(const char *name)
 {
-    if (!name[0])
+    if (!name || !name[0])
         return false;
     for (const char *p = name; *p; p++)
         if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.')
