@@ -131,3 +131,13 @@ void fuzz_check_validate(const struct schema *s, const cJSON *instance, const ch
     }
     schema_result_finish(&res);
 }
+
+char *fuzz_cstr(const uint8_t *data, size_t size)
+{
+    char *s = malloc(size + 1);
+    if (!s)
+        return NULL;
+    memcpy(s, data, size);
+    s[size] = '\0';
+    return s;
+}

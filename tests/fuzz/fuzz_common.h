@@ -44,6 +44,10 @@ const char *fuzz_schemas_dir(void);
  * after it: the shape of every error message of a loader. */
 bool fuzz_one_line_with_prefix(const char *text, const char *prefix);
 
+/* A NUL-terminated heap copy of the input (free() it); NULL when out of
+ * memory. Loaders of C strings take this, not data. */
+char *fuzz_cstr(const uint8_t *data, size_t size);
+
 /* abort()s with a message: the oracle failed. */
 void fuzz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 

@@ -110,10 +110,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     run_results_init(&small);
     run_results_init(&flipped);
     util_buf_init(&junit, REPORT_CAP_SIZE);
-    if (!(copy = malloc(size + 1)))
+    if (!(copy = fuzz_cstr(data, size)))
         goto done;
-    memcpy(copy, data, size);
-    copy[size] = '\0';
     int rc = read_as_merge(copy, size, NULL, &r, &err);
     if (!rc) {
         /* Accepted as it is: any one byte changed is refused. */

@@ -165,11 +165,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > FUZZ_MAX_INPUT)
         return 0;
-    char *in = malloc(size + 1);
+    char *in = fuzz_cstr(data, size);
     if (!in)
         return 0;
-    memcpy(in, data, size);
-    in[size] = '\0';
     const char *secret = "sk+LEAK/K=1\"q\\x&y<z>", *text = in;
     size_t n = size;
     char *nl = memchr(in, '\n', size);

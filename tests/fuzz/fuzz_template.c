@@ -204,11 +204,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > FUZZ_MAX_INPUT)
         return 0;
     /* A NUL-terminated copy: templates and captures are C strings. */
-    char *text = malloc(size + 1);
+    char *text = fuzz_cstr(data, size);
     if (!text)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
 
     char *nl = strchr(text, '\n');
     char *rest = nl ? nl + 1 : NULL;
