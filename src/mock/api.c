@@ -160,7 +160,11 @@ struct mock_api *mock_api_create(const struct mock_options *opts, struct util_er
     api->generated_credentials = !opts->app_id || !opts->api_key;
     api->max_body = opts->max_body ? opts->max_body : MOCK_DEFAULT_MAX_BODY;
     api->slow_ms = opts->slow_ms > 0 ? opts->slow_ms : MOCK_DEFAULT_SLOW_MS;
-    if ((rc = mock_ops_load(api, opts->schemas_dir, err)))
+    if (mock_idmap_init(&api->interned) || mock_idmap_init(&api->handed_out)) {
+        rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    if ((rc = mock_ops_load(api, opts->schemas_dir, err)) || (rc = mock_model_bind(api, err)))
         goto cleanup;
     if (opts->nviolations > MOCK_CAP_VIOLATIONS) {
         rc = util_error_set(err, UTIL_ERR_LIMIT, "at most %d --violate flags", MOCK_CAP_VIOLATIONS);
@@ -214,6 +218,13 @@ void mock_api_destroy(struct mock_api *api)
     if (!api)
         return;
     mock_store_finish(&api->store);
+    mock_model_unbind(api);
+    mock_plans_free(api);
+    mock_ids_free(api);
+    for (size_t i = 0; i < api->interned.cap; i++)
+        if (api->interned.slots && api->interned.slots[i].value)
+            free(api->interned.slots[i].value);
+    mock_idmap_finish(&api->interned);
     mock_ops_free(api);
     pthread_mutex_destroy(&api->lock);
     free(api);
@@ -224,6 +235,9 @@ int mock_api_reset(struct mock_api *api, uint64_t seed)
     pthread_mutex_lock(&api->lock);
     mock_store_finish(&api->store);
     int rc = mock_store_init(&api->store);
+    mock_ids_free(api);
+    if (!rc)
+        rc = mock_idmap_init(&api->handed_out);
     if (api->seeded) {
         mock_rng_seed(&api->rng, seed);
         api->now = MOCK_SEED_EPOCH_MS;
@@ -345,6 +359,8 @@ static const char *detail(const struct schema_violation *v)
 
 bool mock_check(struct mock_ctx *c, const struct schema *s, const cJSON *doc, const char *prefix)
 {
+    if (!s)
+        return true;
     struct schema_result res;
     struct util_error err;
     util_error_clear(&err);
@@ -442,15 +458,27 @@ static bool read_params(struct mock_ctx *c, const struct mock_request *req, cons
     const struct mock_op *op = c->op;
     size_t v = 0;
     for (size_t s = 0; s < op->nsegs; s++) {
-        if (op->segs[s][0] != '{')
+        const char *brace = strchr(op->segs[s], '{');
+        if (!brace || (brace != op->segs[s] && !op->catch_all))
             continue;
         char name[MOCK_CAP_NAME];
-        snprintf(name, sizeof(name), "%s", op->segs[s] + 1);
+        snprintf(name, sizeof(name), "%s", brace + 1);
         char *close = strchr(name, '}');
         if (close)
             *close = '\0';
-        if (!cJSON_AddStringToObject(c->params, name, values[v++]))
+        /* A catch-all's value is the rest of the path after its prefix. */
+        const char *value = op->catch_all ? c->catch_all_path + 1 + op->prefix_len : values[v];
+        if (op->catch_all && *value == '/')
+            value++;
+        if (!cJSON_AddStringToObject(c->params, name, value))
             goto nomem;
+        /* The model reads path values under its own names. */
+        const char *canon = op->canon && !op->catch_all ? op->canon[v] : NULL;
+        if (canon && strcmp(canon, name) != 0 &&
+            !cJSON_GetObjectItemCaseSensitive(c->params, canon) &&
+            !cJSON_AddStringToObject(c->params, canon, value))
+            goto nomem;
+        v++;
     }
     for (size_t i = 0; i < op->nparams; i++) {
         const struct mock_param *p = &op->params[i];
@@ -646,7 +674,7 @@ static void handle(struct mock_api *api, const struct mock_request *req, struct 
         while (*p && *p != '/')
             p++;
     }
-    struct mock_ctx c = {.api = api};
+    struct mock_ctx c = {.api = api, .catch_all_path = req->path};
     const char *values[MOCK_CAP_PATH_SEGMENTS] = {0};
     bool path_known = false;
 
@@ -669,7 +697,11 @@ static void handle(struct mock_api *api, const struct mock_request *req, struct 
         mock_fail(&c, 501, "%s is not implemented by the mock", op->id);
     else if (read_params(&c, req, values) && read_body(&c, req))
         op->handler(&c);
-    if (!c.out && c.status != 500)
+    if (!c.out && c.status != 500 && !c.no_content)
+        mock_fail(&c, 500, "out of memory");
+    /* A modelled answer conforms to the loaded spec's 200 schema. */
+    if (op && op->kind == MOCK_OP_MODELLED && c.status == 200 && c.out && op->plan &&
+        mock_conform(api, op->plan, c.out))
         mock_fail(&c, 500, "out of memory");
     unsigned faults = op && c.status == 200 ? op->faults : 0;
     if (faults && c.out)
@@ -678,7 +710,7 @@ static void handle(struct mock_api *api, const struct mock_request *req, struct 
 
     resp->status = c.status ? c.status : 500;
     resp->content_type = "application/json";
-    resp->body = c.out ? json_print(c.out, false) : NULL;
+    resp->body = c.out ? json_print(c.out, false) : c.no_content ? calloc(1, 1) : NULL;
     if (!resp->body) {
         set_error_body(resp, 500, "out of memory");
     } else {

@@ -32,6 +32,13 @@
 #define MOCK_CAP_PATH_SEGMENTS 16
 /* Length of an operationId or a path template. */
 #define MOCK_CAP_NAME 128
+/* Distinct enum values outside the model's tables the API keeps (values the
+ * loaded spec allows); creation with more answers 500. */
+#define MOCK_CAP_INTERNED 4096
+/* IDs generated answers hand out that the API remembers, per property name. */
+#define MOCK_CAP_HANDED_OUT 1000000u
+/* Depth of a schema the generator and the conformance walk follow. */
+#define MOCK_CAP_SCHEMA_DEPTH 24
 /* Length of a credential given to the server. */
 #define MOCK_CAP_CREDENTIAL 256
 

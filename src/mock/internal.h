@@ -77,11 +77,12 @@ enum mock_kind { KIND_AUTH, KIND_SOURCE, KIND_DEST, KIND_TASK, KIND_RUN, KIND_CO
 /* Header shared by every resource. */
 struct mock_res {
     char id[MOCK_ID_LEN + 1];
-    uint64_t seq;        /* creation order */
-    int64_t created;     /* ms */
-    int64_t updated;     /* ms */
-    char *cache;         /* rendered JSON, NULL when stale (mock_res_touch) */
-    int64_t cache_until; /* the cache holds while the clock is before this */
+    uint64_t seq;           /* creation order */
+    int64_t created;        /* ms */
+    int64_t updated;        /* ms */
+    char *cache;            /* rendered JSON, NULL when stale (mock_res_touch) */
+    int64_t cache_until;    /* the cache holds while the clock is before this */
+    const void *cache_plan; /* the plan the cached text was conformed to */
 };
 
 /* Drops the rendered JSON of r: call after any change that shows. */
@@ -216,7 +217,16 @@ struct mock_param {
 };
 
 struct mock_ctx;
+struct mock_plan_cache;
 typedef void (*mock_handler)(struct mock_ctx *c);
+struct mock_plan;
+struct mock_gen_state;
+
+/* How the mock answers an operation. */
+enum mock_op_kind {
+    MOCK_OP_MODELLED, /* a handler of a resource model (resource.h) */
+    MOCK_OP_GENERATED /* validated, then answered from the response schema (generated.c) */
+};
 
 struct mock_op {
     const char *id, *method, *path; /* borrowed from the document */
@@ -232,6 +242,17 @@ struct mock_op {
     const cJSON *resp_raw; /* the 200 schema node, borrowed */
     mock_handler handler;
     unsigned faults; /* bit per enum mock_fault */
+    /* Set by mock_model_bind: */
+    enum mock_op_kind kind;
+    const char *const *canon;     /* modelled: the model's names of the path
+                                     parameters, in template order (owned) */
+    bool catch_all;               /* one segment holding a parameter: "/{path}",
+                                     "/1{path}"; matches any path with its prefix */
+    size_t prefix_len;            /* catch-all: length of the literal before '{' */
+    const struct mock_plan *plan; /* of the 200 (2xx) schema, NULL: none */
+    int ok_status;                /* the documented 2xx answered: 200 first */
+    const cJSON *ok_schema;       /* its schema node, NULL: no content */
+    struct mock_gen_state *gen;   /* generated: the cached answer */
 };
 
 /* Cache of raw component documents for walking schemas by hand. */
@@ -269,20 +290,71 @@ struct mock_api {
     size_t max_body;
     long slow_ms;
     struct mock_store store;
+    /* Enum values the loaded spec allows and the model's tables lack. */
+    struct mock_idmap interned;
+    /* IDs generated answers handed out, by property name ("transformationID"):
+     * each value a struct mock_idmap of the IDs. */
+    struct mock_idmap handed_out;
+    /* Plans by schema node (conform.c). */
+    struct mock_plan_cache *plans;
+    size_t nmodelled, ngenerated;
     /* Answers of status 5xx: the mock's own failures (out of memory). */
     atomic_size_t internal_errors;
 };
 
 int mock_ops_load(struct mock_api *api, const char *schemas_dir, struct util_error *err);
+/* The compiled schema at fragment ("/operations/3/responses/200/schema") of
+ * the operations document. */
+int mock_ops_lookup(struct mock_api *api, const char *fragment, struct schema **out,
+                    struct util_error *err);
 void mock_ops_free(struct mock_api *api);
 /* Finds the operation for method and path; fills path parameter values
- * (pointers into segs, which the caller owns). NULL when none;
+ * (pointers into segs, which the caller owns). A specific template (most
+ * literal segments first) always wins over a catch-all, which takes only
+ * what no specific template takes with that method. NULL when none;
  * *path_known tells whether another method would match. */
 const struct mock_op *mock_ops_match(const struct mock_api *api, const char *method, char **segs,
                                      size_t nsegs, const char **values, bool *path_known);
-mock_handler mock_handler_for(const char *operation_id);
 
-/* ---- one request being answered (api.c, handlers.c) ---- */
+/* ---- binding operations to models (model.c) ---- */
+
+/* Binds every operation of api->ops by method and template to a model row
+ * (modelled) or to the generator (generated), finds the 2xx answered and
+ * the post-state schemas of the modelled resources. */
+int mock_model_bind(struct mock_api *api, struct util_error *err);
+/* Frees what mock_model_bind added to the operations. */
+void mock_model_unbind(struct mock_api *api);
+
+/* ---- answers that conform to the loaded spec (conform.c) ---- */
+
+/* The plan of a schema node (cached by node): what conform adds and drops.
+ * NULL for NULL or when out of memory (then nothing is conformed). */
+const struct mock_plan *mock_plan_for(struct mock_api *api, const cJSON *schema);
+/* The plan of property name of an object plan, of the items of an array
+ * plan; NULL when not declared. Accept NULL. */
+const struct mock_plan *mock_plan_child(const struct mock_plan *p, const char *name);
+const struct mock_plan *mock_plan_items(const struct mock_plan *p);
+/* Makes doc conform to plan in place: generates the required properties it
+ * lacks (mock_generate), drops the properties a closed object does not
+ * declare; raw nodes are left as they are. UTIL_ERR_NOMEM. */
+int mock_conform(struct mock_api *api, const struct mock_plan *p, cJSON *doc);
+void mock_plans_free(struct mock_api *api);
+
+/* ---- operations the mock does not model (generated.c) ---- */
+
+/* A deterministic instance of the JSON Schema node (components resolved
+ * through api->comps): examples first, then const, enum, type-correct
+ * values within the bounds; required properties only. NULL when out of
+ * memory or nothing sensible can be built; the caller validates. */
+cJSON *mock_generate(struct mock_api *api, const cJSON *schema, bool use_examples);
+/* The handler of every generated operation. */
+void mock_generated_handle(struct mock_ctx *c);
+void mock_gen_free(struct mock_op *op);
+/* Remembers / forgets an ID handed out under property name. */
+int mock_ids_remember(struct mock_api *api, const char *name, const char *id);
+void mock_ids_free(struct mock_api *api);
+
+/* ---- one request being answered (api.c, the resource handlers) ---- */
 
 struct mock_ctx {
     struct mock_api *api;
@@ -291,7 +363,9 @@ struct mock_ctx {
     cJSON *body;   /* parsed body or NULL */
     int64_t now;
     int status;
-    cJSON *out; /* response document */
+    cJSON *out;                 /* response document */
+    const char *catch_all_path; /* catch-all: the request's path (borrowed) */
+    bool no_content;            /* answer status without a body (204) */
 };
 
 /* Sets an ErrorBase answer. */
@@ -308,7 +382,7 @@ bool mock_check(struct mock_ctx *c, const struct schema *s, const cJSON *doc, co
 void mock_runs_advance(struct mock_api *api);
 /* Fills the store with 1 authentication, 10 sources, 10 destinations and
  * ntasks tasks of every action, trigger type and enabled state, created one
- * second apart before the clock's start (handlers.c). */
+ * second apart before the clock's start (preload.c). */
 int mock_preload(struct mock_api *api, size_t ntasks, struct util_error *err);
 
 /* ---- planted faults (faults.c) ---- */

@@ -153,8 +153,8 @@ static int split_template(struct mock_op *op, struct util_error *err)
     return UTIL_OK;
 }
 
-static int lookup(struct mock_api *api, const char *fragment, struct schema **out,
-                  struct util_error *err)
+int mock_ops_lookup(struct mock_api *api, const char *fragment, struct schema **out,
+                    struct util_error *err)
 {
     struct util_buf b;
     util_buf_init(&b, PATH_MAX + 256);
@@ -201,7 +201,7 @@ static int load_param(struct mock_api *api, struct mock_op *op, size_t j, const 
     }
     char frag[128];
     snprintf(frag, sizeof(frag), "/operations/%zu/parameters/%zu/schema", op->index, j);
-    return lookup(api, frag, &mp->schema, err);
+    return mock_ops_lookup(api, frag, &mp->schema, err);
 }
 
 static int load_op(struct mock_api *api, size_t i, const cJSON *o, struct util_error *err)
@@ -240,29 +240,14 @@ static int load_op(struct mock_api *api, size_t i, const cJSON *o, struct util_e
         op->body_required = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "required"));
         char frag[96];
         snprintf(frag, sizeof(frag), "/operations/%zu/requestBody/schema", i);
-        if ((rc = lookup(api, frag, &op->body_schema, err)))
+        if ((rc = mock_ops_lookup(api, frag, &op->body_schema, err)))
             return rc;
     }
     const cJSON *ok = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "responses"), "200"),
         "schema");
     op->resp_raw = ok;
-    op->handler = mock_handler_for(op->id);
     return UTIL_OK;
-}
-
-static int component_schema(struct mock_api *api, const char *dir, const char *name,
-                            struct schema **out, struct util_error *err)
-{
-    struct util_buf b;
-    util_buf_init(&b, PATH_MAX + 256);
-    int rc = util_buf_printf(&b, "file://%s/components/%s.json", dir, name);
-    if (!rc)
-        rc = schema_registry_lookup(api->reg, b.data, out, err);
-    else
-        util_error_set(err, rc, "out of memory");
-    util_buf_finish(&b);
-    return rc;
 }
 
 int mock_ops_load(struct mock_api *api, const char *schemas_dir, struct util_error *err)
@@ -298,11 +283,6 @@ int mock_ops_load(struct mock_api *api, const char *schemas_dir, struct util_err
             return rc;
         }
     }
-    if ((rc = component_schema(api, abs, "AuthenticationCreate", &api->auth_create, err)) ||
-        (rc = component_schema(api, abs, "SourceCreate", &api->source_create, err)) ||
-        (rc = component_schema(api, abs, "DestinationCreate", &api->dest_create, err)) ||
-        (rc = component_schema(api, abs, "TaskCreate", &api->task_create, err)))
-        return rc;
     return UTIL_OK;
 }
 
@@ -331,14 +311,28 @@ void mock_ops_free(struct mock_api *api)
     api->ops_path = NULL;
 }
 
+/* Whether the catch-all op takes the path of segs: its literal prefix
+ * starts the first segment. */
+static bool catch_all_takes(const struct mock_op *op, char **segs, size_t nsegs)
+{
+    return nsegs > 0 && strncmp(segs[0], op->segs[0], op->prefix_len) == 0;
+}
+
 const struct mock_op *mock_ops_match(const struct mock_api *api, const char *method, char **segs,
                                      size_t nsegs, const char **values, bool *path_known)
 {
-    const struct mock_op *best = NULL;
+    const struct mock_op *best = NULL, *any = NULL;
     *path_known = false;
     bool head = strcmp(method, "HEAD") == 0;
     for (size_t i = 0; i < api->nops; i++) {
         const struct mock_op *op = &api->ops[i];
+        bool same_method =
+            strcmp(op->method, method) == 0 || (head && strcmp(op->method, "GET") == 0);
+        if (op->catch_all) {
+            if (same_method && !any && catch_all_takes(op, segs, nsegs))
+                any = op;
+            continue;
+        }
         if (op->nsegs != nsegs)
             continue;
         bool ok = true;
@@ -347,7 +341,7 @@ const struct mock_op *mock_ops_match(const struct mock_api *api, const char *met
                 ok = false;
         if (!ok)
             continue;
-        if (strcmp(op->method, method) != 0 && !(head && strcmp(op->method, "GET") == 0)) {
+        if (!same_method) {
             *path_known = true;
             continue;
         }
@@ -359,6 +353,10 @@ const struct mock_op *mock_ops_match(const struct mock_api *api, const char *met
         for (size_t s = 0; s < nsegs; s++)
             if (best->segs[s][0] == '{')
                 values[v++] = segs[s];
+        return best;
     }
-    return best;
+    /* A catch-all answers what no specific template takes with this method. */
+    if (any)
+        *path_known = false;
+    return any;
 }
