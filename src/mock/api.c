@@ -399,9 +399,24 @@ static cJSON *coerce(const char *text, unsigned types)
     return cJSON_CreateString(text);
 }
 
-/* Appends the comma-separated items of text to arr. */
+/* Appends the comma-separated items of text to arr; objects come as JSON
+ * text (one object or an array of them). */
 static int add_items(cJSON *arr, const char *text, bool split, unsigned types)
 {
+    if ((types & JT_OBJECT) && (text[0] == '{' || text[0] == '[')) {
+        cJSON *doc = cJSON_Parse(text);
+        if (cJSON_IsObject(doc) || cJSON_IsArray(doc)) {
+            cJSON *items = cJSON_IsArray(doc) ? doc : NULL;
+            while (items && items->child && cJSON_GetArraySize(arr) < MOCK_CAP_ARRAY_VALUES)
+                cJSON_AddItemToArray(arr, cJSON_DetachItemViaPointer(items, items->child));
+            if (!items)
+                cJSON_AddItemToArray(arr, doc);
+            else
+                cJSON_Delete(doc);
+            return UTIL_OK;
+        }
+        cJSON_Delete(doc);
+    }
     const char *p = text;
     char item[1024];
     for (;;) {

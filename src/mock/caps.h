@@ -39,6 +39,9 @@
 #define MOCK_CAP_HANDED_OUT 1000000u
 /* Depth of a schema the generator and the conformance walk follow. */
 #define MOCK_CAP_SCHEMA_DEPTH 24
+/* Variants the generator tries (enum value, union branch first) before
+ * an operation's answer is given up as not generable. */
+#define MOCK_GEN_VARIANTS 8u
 /* Length of a credential given to the server. */
 #define MOCK_CAP_CREDENTIAL 256
 

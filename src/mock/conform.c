@@ -22,6 +22,8 @@ struct mock_plan {
     const char **required;        /* borrowed */
     size_t nrequired;
     const struct mock_plan *items;
+    const cJSON *enumv; /* the node's enum: a value outside it is dropped
+                           (optional) or replaced (required) */
 };
 
 struct mock_plan_cache {
@@ -127,6 +129,8 @@ static const struct mock_plan *plan_for(struct mock_api *api, const cJSON *schem
         return NULL;
     }
     p->schema = s;
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(s, "enum");
+    p->enumv = cJSON_IsArray(e) ? e : NULL;
     const cJSON *ap = cJSON_GetObjectItemCaseSensitive(s, "additionalProperties");
     p->closed = cJSON_IsFalse(ap) && !cJSON_GetObjectItemCaseSensitive(s, "patternProperties");
     if (collect(api, p, s, 0))
@@ -164,6 +168,17 @@ const struct mock_plan *mock_plan_items(const struct mock_plan *p)
     return p ? p->items : NULL;
 }
 
+static bool in_enum(const cJSON *e, const cJSON *v)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, e)
+    {
+        if (cJSON_Compare(it, v, 1))
+            return true;
+    }
+    return false;
+}
+
 static int conform(struct mock_api *api, const struct mock_plan *p, cJSON *doc, int depth)
 {
     if (!p || !doc || cJSON_IsRaw(doc) || depth > MOCK_CAP_SCHEMA_DEPTH)
@@ -199,8 +214,22 @@ static int conform(struct mock_api *api, const struct mock_plan *p, cJSON *doc, 
             return UTIL_ERR_NOMEM;
         }
     }
-    for (cJSON *it = doc->child; it && p->sub; it = it->next) {
+    for (cJSON *it = doc->child, *next; it && p->sub; it = next) {
+        next = it->next;
         size_t i = prop_index(p, it->string);
+        if (i != SIZE_MAX && p->sub[i] && p->sub[i]->enumv && !in_enum(p->sub[i]->enumv, it)) {
+            /* A value the revision's enum lacks. */
+            if (!has_name(p->required, p->nrequired, it->string)) {
+                cJSON_Delete(cJSON_DetachItemViaPointer(doc, it));
+                continue;
+            }
+            cJSON *v = mock_generate(api, p->prop_schemas[i], true);
+            if (!v || !cJSON_ReplaceItemInObjectCaseSensitive(doc, it->string, v)) {
+                cJSON_Delete(v);
+                return UTIL_ERR_NOMEM;
+            }
+            continue;
+        }
         int rc = i == SIZE_MAX ? UTIL_OK : conform(api, p->sub[i], it, depth + 1);
         if (rc)
             return rc;

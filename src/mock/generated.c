@@ -41,7 +41,14 @@ static bool ends_with_id(const char *s)
     return n > 2 && strcmp(s + n - 2, "ID") == 0;
 }
 
-static cJSON *gen(struct mock_api *api, const cJSON *s, bool ex, int depth);
+/* What a generation varies: examples or not, and which enum value and
+ * union branch come first (variant modulo their count). */
+struct genopt {
+    bool ex;
+    unsigned variant;
+};
+
+static cJSON *gen(struct mock_api *api, const cJSON *s, const struct genopt *o, int depth);
 
 /* The first type a schema names that is not null ("null" when only null). */
 static const char *first_type(const cJSON *s)
@@ -178,7 +185,8 @@ static bool if_holds(struct mock_api *api, const cJSON *cond, const cJSON *obj)
 }
 
 /* Applies the if/then conditions of s (its own and its allOf parts') to obj. */
-static void apply_conditions(struct mock_api *api, const cJSON *s, cJSON *obj, bool ex, int depth)
+static void apply_conditions(struct mock_api *api, const cJSON *s, cJSON *obj,
+                             const struct genopt *go, int depth)
 {
     s = mock_resolve(&api->comps, s);
     if (!s || depth > MOCK_CAP_SCHEMA_DEPTH)
@@ -186,20 +194,27 @@ static void apply_conditions(struct mock_api *api, const cJSON *s, cJSON *obj, b
     const cJSON *cond = get(s, "if");
     if (cond) {
         const cJSON *branch = if_holds(api, cond, obj) ? get(s, "then") : get(s, "else");
-        if (branch) {
-            cJSON *part = gen(api, branch, ex, depth + 1);
-            merge_into(obj, part);
-            apply_conditions(api, branch, obj, ex, depth + 1);
+        const cJSON *b = mock_resolve(&api->comps, branch), *p;
+        if (b) {
+            merge_into(obj, gen(api, b, go, depth + 1));
+            /* The branch narrows properties the object has already. */
+            cJSON_ArrayForEach(p, get(b, "properties"))
+            {
+                cJSON *v = get(obj, p->string) ? gen(api, p, go, depth + 1) : NULL;
+                if (v && !cJSON_ReplaceItemInObjectCaseSensitive(obj, p->string, v))
+                    cJSON_Delete(v);
+            }
+            apply_conditions(api, b, obj, go, depth + 1);
         }
     }
     const cJSON *it;
     cJSON_ArrayForEach(it, get(s, "allOf"))
     {
-        apply_conditions(api, it, obj, ex, depth + 1);
+        apply_conditions(api, it, obj, go, depth + 1);
     }
 }
 
-static cJSON *gen_object(struct mock_api *api, const cJSON *s, bool ex, int depth)
+static cJSON *gen_object(struct mock_api *api, const cJSON *s, const struct genopt *go, int depth)
 {
     cJSON *o = cJSON_CreateObject();
     const cJSON *props = get(s, "properties"), *it;
@@ -208,7 +223,7 @@ static cJSON *gen_object(struct mock_api *api, const cJSON *s, bool ex, int dept
         if (!cJSON_IsString(it) || get(o, it->valuestring))
             continue;
         const cJSON *ps = get(props, it->valuestring);
-        cJSON *v = ps ? gen(api, ps, ex, depth + 1) : cJSON_CreateString("example");
+        cJSON *v = ps ? gen(api, ps, go, depth + 1) : cJSON_CreateString("example");
         if (!v)
             v = cJSON_CreateNull();
         cJSON_AddItemToObject(o, it->valuestring, v);
@@ -216,8 +231,9 @@ static cJSON *gen_object(struct mock_api *api, const cJSON *s, bool ex, int dept
     return o;
 }
 
-static cJSON *gen(struct mock_api *api, const cJSON *s, bool ex, int depth)
+static cJSON *gen(struct mock_api *api, const cJSON *s, const struct genopt *go, int depth)
 {
+    bool ex = go->ex;
     s = mock_resolve(&api->comps, s);
     if (!s || depth > MOCK_CAP_SCHEMA_DEPTH)
         return NULL;
@@ -231,9 +247,14 @@ static cJSON *gen(struct mock_api *api, const cJSON *s, bool ex, int depth)
         return cJSON_Duplicate(c, 1);
     const cJSON *e = get(s, "enum"), *it;
     if (cJSON_IsArray(e) && e->child) {
+        int n = 0, k = 0;
         cJSON_ArrayForEach(it, e)
         {
-            if (!cJSON_IsNull(it))
+            n += !cJSON_IsNull(it);
+        }
+        cJSON_ArrayForEach(it, e)
+        {
+            if (!cJSON_IsNull(it) && k++ == (int)(go->variant % (unsigned)n))
                 return cJSON_Duplicate(it, 1);
         }
         return cJSON_CreateNull();
@@ -242,21 +263,22 @@ static cJSON *gen(struct mock_api *api, const cJSON *s, bool ex, int depth)
     static const char *const unions[] = {"oneOf", "anyOf"};
     for (int u = 0; !type && u < 2; u++) {
         /* The first branch that is not only null. */
-        const cJSON *fallback = NULL;
-        cJSON_ArrayForEach(it, get(s, unions[u]))
-        {
+        const cJSON *fallback = NULL, *branches = get(s, unions[u]);
+        int n = cJSON_GetArraySize(branches);
+        for (int k = 0; k < n; k++) {
+            it = cJSON_GetArrayItem(branches, (int)((go->variant + (unsigned)k) % (unsigned)n));
             const cJSON *b = mock_resolve(&api->comps, it);
             const char *bt = b ? first_type(b) : NULL;
             if (bt && strcmp(bt, "null") == 0) {
                 fallback = fallback ? fallback : it;
                 continue;
             }
-            cJSON *v = gen(api, it, ex, depth + 1);
+            cJSON *v = gen(api, it, go, depth + 1);
             if (v)
                 return v;
         }
         if (fallback)
-            return gen(api, fallback, ex, depth + 1);
+            return gen(api, fallback, go, depth + 1);
     }
     const cJSON *all = get(s, "allOf");
     if (!type && all) {
@@ -265,7 +287,7 @@ static cJSON *gen(struct mock_api *api, const cJSON *s, bool ex, int depth)
         {
             if (get(mock_resolve(&api->comps, it), "if"))
                 continue;
-            cJSON *part = gen(api, it, ex, depth + 1);
+            cJSON *part = gen(api, it, go, depth + 1);
             if (!o && !cJSON_IsObject(part))
                 return part;
             if (!o) {
@@ -275,26 +297,26 @@ static cJSON *gen(struct mock_api *api, const cJSON *s, bool ex, int depth)
             merge_into(o, part);
         }
         if (o)
-            apply_conditions(api, s, o, ex, depth);
+            apply_conditions(api, s, o, go, depth);
         return o ? o : cJSON_CreateObject();
     }
     if (!type)
         return cJSON_CreateObject();
     if (strcmp(type, "object") == 0) {
-        cJSON *o = gen_object(api, s, ex, depth);
+        cJSON *o = gen_object(api, s, go, depth);
         cJSON_ArrayForEach(it, all)
         {
             if (!get(mock_resolve(&api->comps, it), "if"))
-                merge_into(o, gen(api, it, ex, depth + 1));
+                merge_into(o, gen(api, it, go, depth + 1));
         }
-        apply_conditions(api, s, o, ex, depth);
+        apply_conditions(api, s, o, go, depth);
         return o;
     }
     if (strcmp(type, "array") == 0) {
         cJSON *a = cJSON_CreateArray();
         size_t n = (size_t)fmin(num(s, "minItems", 0), 3);
         for (size_t i = 0; a && i < n; i++) {
-            cJSON *v = gen(api, get(s, "items"), ex, depth + 1);
+            cJSON *v = gen(api, get(s, "items"), go, depth + 1);
             if (!v || !cJSON_AddItemToArray(a, v)) {
                 cJSON_Delete(v);
                 cJSON_Delete(a);
@@ -314,7 +336,14 @@ static cJSON *gen(struct mock_api *api, const cJSON *s, bool ex, int depth)
 
 cJSON *mock_generate(struct mock_api *api, const cJSON *schema, bool use_examples)
 {
-    return gen(api, schema, use_examples, 0);
+    return mock_generate_variant(api, schema, use_examples, 0);
+}
+
+cJSON *mock_generate_variant(struct mock_api *api, const cJSON *schema, bool use_examples,
+                             unsigned variant)
+{
+    struct genopt o = {use_examples, variant};
+    return gen(api, schema, &o, 0);
 }
 
 /* ---- remembered IDs ---- */
@@ -491,8 +520,8 @@ static struct mock_gen_state *state_of(struct mock_api *api, struct mock_op *op)
     if (mock_ops_lookup(api, frag, &compiled, &err)) {
         snprintf(why, sizeof(why), "%s", err.message);
     } else {
-        for (int ex = 1; ex >= 0 && !g->answer; ex--) {
-            cJSON *doc = mock_generate(api, op->ok_schema, ex);
+        for (unsigned v = 0; v < 2 * MOCK_GEN_VARIANTS && !g->answer; v++) {
+            cJSON *doc = mock_generate_variant(api, op->ok_schema, v % 2 == 0, v / 2);
             if (doc && valid(compiled, doc, why, sizeof(why)))
                 g->answer = doc;
             else

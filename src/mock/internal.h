@@ -347,6 +347,10 @@ void mock_plans_free(struct mock_api *api);
  * values within the bounds; required properties only. NULL when out of
  * memory or nothing sensible can be built; the caller validates. */
 cJSON *mock_generate(struct mock_api *api, const cJSON *schema, bool use_examples);
+/* The same with the variant-th enum value and union branch first (modulo
+ * their count): callers try variants until one validates. */
+cJSON *mock_generate_variant(struct mock_api *api, const cJSON *schema, bool use_examples,
+                             unsigned variant);
 /* The handler of every generated operation. */
 void mock_generated_handle(struct mock_ctx *c);
 void mock_gen_free(struct mock_op *op);

@@ -116,8 +116,7 @@ static void mock_authentications_update(struct mock_ctx *c)
     char *newname = mock_strdup(name);
     if (!type || !post || !input || !newname || !cJSON_AddStringToObject(post, "type", type) ||
         !cJSON_AddStringToObject(post, "name", name) ||
-        !(platform ? cJSON_AddStringToObject(post, "platform", platform)
-                   : cJSON_AddNullToObject(post, "platform")) ||
+        (platform && !cJSON_AddStringToObject(post, "platform", platform)) ||
         !mock_add_copy(post, "input", input)) {
         mock_fail(c, 500, "out of memory");
         goto cleanup;

@@ -161,7 +161,8 @@ static struct mock_source *singer_source(struct mock_ctx *c)
     if (!s)
         return NULL;
     const char *image_type = mock_gets(s->input, "imageType");
-    if (strcmp(s->type, "docker") != 0 || !image_type || strcmp(image_type, "singer") != 0) {
+    /* Revisions without imageType (2025) have docker sources of one kind. */
+    if (strcmp(s->type, "docker") != 0 || (image_type && strcmp(image_type, "singer") != 0)) {
         mock_fail(c, 400,
                   "source '%s' has type %s%s%s: listing streams only works with sources with "
                   "type: docker and imageType: singer",
