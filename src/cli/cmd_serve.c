@@ -24,6 +24,7 @@ enum {
     OPT_CONN_LIMIT,
     OPT_CONN_TIMEOUT,
     OPT_RUN_STAGE_MS,
+    OPT_LIST_OPERATIONS,
 };
 
 static const struct cli_option serve_options[] = {
@@ -58,8 +59,39 @@ static const struct cli_option serve_options[] = {
      "time a run spends in each stage (default 100 ms; with --seed 2000 ms of its logical clock, "
      "two requests)",
      OPT_RUN_STAGE_MS, false},
+    {"list-operations", 0, CLI_ARG_NONE, NULL,
+     "print each operation with how it is served (modelled or generated) and exit",
+     OPT_LIST_OPERATIONS, false},
     {NULL, 0, CLI_ARG_NONE, NULL, NULL, 0, false},
 };
+
+/* "serving 61 operations: 31 modelled, 30 generated". */
+static void print_counts(struct mock_api *api)
+{
+    size_t n = mock_api_operation_count(api), m = mock_api_modelled_count(api);
+    printf("serving %zu operations: %zu modelled, %zu generated\n", n, m, n - m);
+}
+
+/* --list-operations: one line per operation, "modelled  GET /1/tasks listTasksV1". */
+static int list_operations(const struct mock_options *opts)
+{
+    struct util_error err;
+    util_error_clear(&err);
+    struct mock_api *api = mock_api_create(opts, &err);
+    if (!api) {
+        cli_report_error(&err);
+        return CLI_EXIT_USAGE;
+    }
+    print_counts(api);
+    for (size_t i = 0; i < mock_api_operation_count(api); i++) {
+        struct mock_operation_info info;
+        mock_api_operation_at(api, i, &info);
+        printf("%-9s %-6s %s %s\n", info.modelled ? "modelled" : "generated", info.method,
+               info.path, info.operation_id);
+    }
+    mock_api_destroy(api);
+    return CLI_EXIT_OK;
+}
 
 static int run_serve(const struct cli_command *cmd, const struct cli_args *args)
 {
@@ -119,6 +151,10 @@ static int run_serve(const struct cli_command *cmd, const struct cli_args *args)
         opts.nviolations++;
     }
     opts.violations = violations;
+    if (cli_has(args, OPT_LIST_OPERATIONS)) {
+        exit_code = list_operations(&opts);
+        goto out;
+    }
 
     /* Signals are taken by sigwait below: block them before any thread starts. */
     sigset_t stop;
@@ -146,6 +182,7 @@ static int run_serve(const struct cli_command *cmd, const struct cli_args *args)
         printf("violating: %s%s%s\n", mock_fault_name(violations[i].fault),
                violations[i].operation[0] ? " on " : " on every operation",
                violations[i].operation);
+    print_counts(api);
     printf("listening on %s\n", mock_server_url(server));
     fflush(stdout);
 
@@ -166,11 +203,20 @@ static const struct cli_command serve_command = {
     .synopsis = "[--host ADDR] [--port PORT] [--seed N] [--violate CLASS[:OPERATION]]...",
     .summary = "run the embedded mock of the Ingestion API",
     .description =
-        "Serves the 33 operations of the derived schemas as a stateful mock that validates "
-        "requests like the real API, until SIGINT or SIGTERM. Prints the URL it listens on "
-        "and any generated credentials. Requests must carry x-algolia-application-id and "
-        "x-algolia-api-key. --violate plants one contract violation for one operation, or "
-        "for all, to test checkers.",
+        "Serves every operation of the derived schemas (any revision of the spec) until "
+        "SIGINT or SIGTERM, validating requests like the real API (400 naming the field). "
+        "An operation is modelled when its method and path template (parameter names aside, "
+        "never its operationId) are those of a resource model: authentications, sources, "
+        "destinations, tasks, runs and events under /1/; those are stateful, and their answers "
+        "are made to conform to the spec (required fields the model lacks generated, fields a "
+        "closed schema does not declare dropped). Every other operation is generated: it "
+        "answers its documented 2xx from the schema's examples or a value generated from the "
+        "schema, always valid, with fresh IDs for a POST; an unknown <x>ID in its path answers "
+        "404. A catch-all template (/{path}) answers only what no specific template takes. "
+        "Prints the counts of modelled and generated operations (--list-operations lists "
+        "them), the URL it listens on and any generated credentials. Requests must carry "
+        "x-algolia-application-id and x-algolia-api-key. --violate plants one contract "
+        "violation for one operation, or for all, to test checkers.",
     .options = serve_options,
     .min_positional = 0,
     .max_positional = 0,

@@ -266,6 +266,25 @@ size_t mock_api_max_body(const struct mock_api *api)
     return api->max_body;
 }
 
+size_t mock_api_operation_count(const struct mock_api *api)
+{
+    return api->nops;
+}
+
+size_t mock_api_modelled_count(const struct mock_api *api)
+{
+    return api->nmodelled;
+}
+
+void mock_api_operation_at(const struct mock_api *api, size_t i, struct mock_operation_info *out)
+{
+    const struct mock_op *op = &api->ops[i];
+    out->operation_id = op->id;
+    out->method = op->method;
+    out->path = op->path;
+    out->modelled = op->kind == MOCK_OP_MODELLED;
+}
+
 void mock_api_counts(struct mock_api *api, struct mock_counts *out)
 {
     pthread_mutex_lock(&api->lock);

@@ -1,6 +1,7 @@
-/* The embedded mock of the Ingestion API: a stateful store that answers the
- * 33 operations of schemas/operations.json like the real service, plus an
- * HTTP server (libmicrohttpd, server.c only) around it.
+/* The embedded mock of the Ingestion API: a stateful store that answers
+ * every operation of schemas/operations.json (any revision of the spec)
+ * like the real service, plus an HTTP server (libmicrohttpd, server.c
+ * only) around it.
  *
  * Request handling is independent of any socket: mock_handle() takes a
  * plain struct mock_request and fills a struct mock_response, so tests and
@@ -147,6 +148,21 @@ int mock_api_reset(struct mock_api *api, uint64_t seed);
 size_t mock_unescape(char *s, bool plus);
 
 void mock_query_split(char *query, struct mock_query_arg *args, size_t max, size_t *n);
+
+/* The operations served, in the loaded spec's order. An operation is
+ * modelled when a resource model (authentications, sources, destinations,
+ * tasks, runs and events under /1/) has its method and path template:
+ * stateful, answers made to conform to the spec. Every other operation is
+ * generated: its request is validated the same way, its answer is the
+ * documented 2xx built from the spec's schema. */
+struct mock_operation_info {
+    const char *operation_id, *method, *path; /* borrowed */
+    bool modelled;
+};
+size_t mock_api_operation_count(const struct mock_api *api);
+size_t mock_api_modelled_count(const struct mock_api *api);
+/* Fills out for operation i (< mock_api_operation_count). */
+void mock_api_operation_at(const struct mock_api *api, size_t i, struct mock_operation_info *out);
 
 /* Total resources held by kind, for tests and benches. */
 struct mock_counts {

@@ -137,6 +137,15 @@ static void test_generated_credentials(void **state)
     snprintf(key, sizeof(key), "%s", printed(&p, "API key: "));
     assert_int_equal(get(url, "/1/tasks", app, key), 200);
     assert_int_equal(get(url, "/1/tasks", app, "wrong"), 403);
+    /* The committed revision: every operation has a model. */
+    assert_non_null(printed(&p, "serving "));
+    assert_string_equal(printed(&p, "serving "), "33");
+    bool counts = false;
+    for (int i = 0; i < p.nlines; i++)
+        counts = counts ||
+                 strcmp(p.lines[i], "serving 33 operations: 33 modelled, 0 generated\n") == 0 ||
+                 strcmp(p.lines[i], "serving 33 operations: 33 modelled, 0 generated") == 0;
+    assert_true(counts);
     assert_int_equal(stop(&p, SIGTERM), 0);
 }
 
