@@ -111,7 +111,7 @@ struct mock_api *mock_api_create(const struct mock_options *opts, struct util_er
         rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
         goto cleanup;
     }
-    if (!opts || !opts->schemas_dir) {
+    if (!opts || (!opts->schemas_dir && !opts->source)) {
         rc = util_error_set(err, UTIL_ERR_USAGE, "the mock needs a schemas directory");
         goto cleanup;
     }
@@ -160,7 +160,7 @@ struct mock_api *mock_api_create(const struct mock_options *opts, struct util_er
     api->generated_credentials = !opts->app_id || !opts->api_key;
     api->max_body = opts->max_body ? opts->max_body : MOCK_DEFAULT_MAX_BODY;
     api->slow_ms = opts->slow_ms > 0 ? opts->slow_ms : MOCK_DEFAULT_SLOW_MS;
-    if ((rc = mock_ops_load(api, opts->schemas_dir, err)))
+    if ((rc = mock_ops_load(api, opts->source, opts->schemas_dir, err)))
         goto cleanup;
     if (opts->nviolations > MOCK_CAP_VIOLATIONS) {
         rc = util_error_set(err, UTIL_ERR_LIMIT, "at most %d --violate flags", MOCK_CAP_VIOLATIONS);

@@ -236,7 +236,7 @@ struct mock_op {
 
 /* Cache of raw component documents for walking schemas by hand. */
 struct mock_components {
-    char *dir;
+    const struct spec_source *source; /* components/<Name>.json come from it */
     struct mock_component {
         char *name;
         cJSON *doc;
@@ -251,7 +251,9 @@ const cJSON *mock_resolve(struct mock_components *c, const cJSON *node);
 struct mock_api {
     pthread_mutex_t lock;
     cJSON *ops_doc;
-    char *ops_path; /* absolute */
+    char *ops_path; /* for messages */
+    char *ops_uri;  /* of operations.json in reg */
+    struct spec_source *own_source; /* opened from mock_options.schemas_dir, or NULL */
     struct schema_registry *reg;
     struct mock_op *ops;
     size_t nops;
@@ -273,7 +275,10 @@ struct mock_api {
     atomic_size_t internal_errors;
 };
 
-int mock_ops_load(struct mock_api *api, const char *schemas_dir, struct util_error *err);
+/* Loads the operations and schemas from source, else from the directory
+ * schemas_dir (opened as a source the api owns). */
+int mock_ops_load(struct mock_api *api, const struct spec_source *source, const char *schemas_dir,
+                  struct util_error *err);
 void mock_ops_free(struct mock_api *api);
 /* Finds the operation for method and path; fills path parameter values
  * (pointers into segs, which the caller owns). NULL when none;
