@@ -133,7 +133,7 @@ static void test_request_errors(void **state)
     expect_error(committed, ONE_STEP("request: GET /1/tasks/{taskID}\n"),
                  "r.yaml:4:9: getTask needs the path parameter 'taskID' (path: {taskID: ...})");
     expect_error(committed, ONE_STEP("request: GET /1/tasks\n        path: {taskID: x}\n"),
-                 "r.yaml:5:15: 'taskID' is not a path parameter of getTasks (/1/tasks has: none)");
+                 "r.yaml:5:16: 'taskID' is not a path parameter of getTasks (/1/tasks has: none)");
 }
 
 static void test_renamed_and_removed(void **state)
