@@ -73,6 +73,19 @@ assert "**Operations never called:** `customGet`" in md, md
 PY
 grep -q "API coverage: operations 1/61" "$work/out" || { cat "$work/out"; fail "coverage is not over 61 operations"; }
 
+# A recording names the loaded revision; cassette lint over it says nothing,
+# over the committed one warns that it was recorded against another.
+"$bin" run -q --spec "$spec" --schemas "$src/schemas" --cassettes "$work/cas" --record-mode all \
+    --reports "$work/r4" "$cases" >/dev/null 2>"$work/err4"
+rc=$?
+[ "$rc" = 1 ] || mock_short "$rc" "$work/err4" || fail "the recording run exit $rc"
+grep -q "spec_sha256: $sha" "$work/cas/revision.yaml" || fail "the cassette does not record R"
+"$bin" cassette lint -q --spec "$spec" "$work/cas" >/dev/null 2>"$work/err5"
+[ ! -s "$work/err5" ] || { cat "$work/err5"; fail "cassette lint --spec R warned"; }
+"$bin" cassette lint -q "$work/cas" >/dev/null 2>"$work/err5"
+grep -q "recorded against spec sha256 $(echo "$sha" | cut -c1-12)" "$work/err5" ||
+    { cat "$work/err5"; fail "cassette lint over the committed revision did not warn"; }
+
 # Unusable or contradictory: exit 2 with one line.
 echo "not: [a spec" >"$work/bad.yml"
 check2() {
