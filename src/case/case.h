@@ -8,6 +8,7 @@
  *       vars: {label: "{{run.id}}-task"}
  *       steps:
  *         - operation: createTask          # an operationId of the spec
+ *                                          # (or request: POST /1/tasks)
  *           body: {sourceID: ..., action: replace}
  *           expect: {status: 200, body: {taskID: {$uuid: true}}}
  *           capture: {taskID: $.taskID}
@@ -80,8 +81,17 @@ enum case_step_kind { CASE_STEP_OPERATION, CASE_STEP_RAW };
 struct case_step {
     char *name; /* owned: given, else operationId or "METHOD path" */
     enum case_step_kind kind;
-    char *operation_id;       /* owned, CASE_STEP_OPERATION only */
-    const cJSON *operation;   /* borrowed entry of operations.json (operation steps) */
+    char *operation_id;       /* owned, CASE_STEP_OPERATION only: the loaded spec's */
+    const cJSON *operation;   /* borrowed entry of the loaded operations.json (operation
+                                 steps); NULL when unresolved */
+    /* Owned: the operationId the step wrote (operation:), or the one its
+     * request: has in the schemas directory's revision, when it is not
+     * operation_id (the loaded spec renamed it) or the loaded spec lacks
+     * the operation; NULL otherwise. */
+    char *declared_id;
+    /* Owned: why the loaded spec has no operation for this step, which then
+     * fails when it runs (the rest of the suite runs); NULL when resolved. */
+    char *unresolved;
     char *method;             /* owned, upper case: from the operation or given */
     char *path_template;      /* owned: the operation's path ("/1/tasks/{taskID}") or the
                                  raw path, which may hold {{templates}} */
@@ -135,9 +145,17 @@ struct case_file {
 /* Opaque: what loading needs (the compiled case schema, the operations). */
 struct case_loader;
 
-/* Creates a loader from a schemas directory holding case.schema.json and
- * operations.json. NULL on failure with err set. Caller destroys. */
-struct case_loader *case_loader_create(const char *schemas_dir, struct util_error *err);
+struct spec_source;
+
+/* Creates a loader: case.schema.json from schemas_dir, the operations from
+ * source (spec/source.h; it may be destroyed before the loader). When
+ * source was derived from a spec (--spec), the step's operationIds are
+ * those of schemas_dir/operations.json when it exists (the revision the
+ * cases were written against) and are resolved in the loaded spec by
+ * method and path (see resolve.c). NULL on failure with err set. Caller
+ * destroys. */
+struct case_loader *case_loader_create(const char *schemas_dir, const struct spec_source *source,
+                                      struct util_error *err);
 /* Accepts NULL. */
 void case_loader_destroy(struct case_loader *l);
 /* The parsed operations.json (borrowed). */
@@ -187,6 +205,19 @@ int case_suite_check_headers(const struct case_suite *s, const char *run_id,
 /* The parameter object of an operation of operations.json with this name
  * and `in` ("path", "query", "header"), or NULL. */
 const cJSON *case_op_param(const cJSON *op, const char *name, const char *in);
+
+/* An operation the cases name by an id that the loaded spec calls
+ * otherwise (getTasks is listTasksV1). Strings borrowed from the suite. */
+struct case_rename {
+    const char *declared_id;  /* as the cases write it */
+    const char *operation_id; /* the loaded spec's */
+    const char *method;       /* "GET" */
+    const char *path;         /* the loaded spec's template */
+};
+
+/* The distinct renamed operations of s's steps and teardown steps, in
+ * order of first use: *out (caller frees the array; NULL when *n is 0). */
+int case_suite_renames(const struct case_suite *s, struct case_rename **out, size_t *n);
 
 /* Total number of cases in s. */
 size_t case_suite_count(const struct case_suite *s);

@@ -18,7 +18,11 @@ struct case_loader {
     struct schema_registry *reg;
     struct schema *schema; /* case.schema.json, compiled */
     cJSON *schema_doc;     /* the same document, for x-expected and key lists */
-    cJSON *operations;     /* operations.json */
+    cJSON *operations;     /* operations.json of the loaded spec */
+    /* operations.json of the schemas directory when the spec was given
+     * apart (--spec): the revision the cases name operations in; NULL when
+     * it is the loaded one. */
+    cJSON *case_operations;
 };
 
 /* The typed skeleton, read with libcyaml. */
@@ -34,6 +38,7 @@ struct cy_match {
 struct cy_step {
     char *name;
     char *operation;
+    char *request;
     char *method;
     char *body_raw;
     char *content_type;
@@ -109,6 +114,30 @@ int case_check_templates(struct case_ctx *c, const cJSON *n, const char *pointer
  * defined before it. */
 int case_build_step(struct case_ctx *c, const cJSON *node, const struct cy_step *cy,
                     const char *pointer, struct case_step *s, struct case_known *k, bool teardown);
+
+/* The operation a step names (resolve.c). */
+struct case_resolved {
+    const cJSON *op;      /* the loaded spec's operation; NULL when it has none */
+    const cJSON *written; /* the operation the step's parameters are checked against: op, or
+                             the case-side revision's when the step names one */
+    bool renamed;         /* op's operationId is not the one the step wrote */
+    char missing[512];    /* why op is NULL, when written is not */
+};
+
+/* The entry of operations.json (the parsed document ops) with this
+ * operationId, or NULL. */
+const cJSON *case_ops_find_id(const cJSON *ops, const char *id);
+/* The entry of ops with this method (any case) and a path template of the
+ * same shape as path (parameter names ignored), or NULL. */
+const cJSON *case_ops_find_route(const cJSON *ops, const char *method, const char *path);
+/* Resolves `operation: id` (at pointer) into r; an id no revision knows
+ * is refused with file:line:column. */
+int case_resolve_id(struct case_ctx *c, const char *id, const char *pointer,
+                    struct case_resolved *r);
+/* Resolves `request: METHOD /path/{template}` (at pointer) into r; a
+ * method and path no revision has is refused with file:line:column. */
+int case_resolve_request(struct case_ctx *c, const char *request, const char *pointer,
+                         struct case_resolved *r);
 
 /* Refuses header names that are not RFC 9110 tokens and header values or
  * content_type holding CR, LF, NUL or another control character, in the

@@ -6,6 +6,7 @@
 
 #include "case/limits.h"
 #include "schema/schema.h"
+#include "spec/source.h"
 #include "spec/yaml_json.h"
 #include "util/caps.h"
 #include "util/file.h"
@@ -40,6 +41,8 @@ static const cyaml_schema_field_t cy_match_fields[] = {
 static const cyaml_schema_field_t cy_step_fields[] = {
     CYAML_FIELD_STRING_PTR("name", CYAML_FLAG_OPTIONAL, struct cy_step, name, 0, CYAML_UNLIMITED),
     CYAML_FIELD_STRING_PTR("operation", CYAML_FLAG_OPTIONAL, struct cy_step, operation, 0,
+                           CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("request", CYAML_FLAG_OPTIONAL, struct cy_step, request, 0,
                            CYAML_UNLIMITED),
     CYAML_FIELD_STRING_PTR("method", CYAML_FLAG_OPTIONAL, struct cy_step, method, 0,
                            CYAML_UNLIMITED),
@@ -167,7 +170,8 @@ void case_ptr_index(char *out, size_t size, const char *base, size_t i)
 
 /* ---- loader ---- */
 
-struct case_loader *case_loader_create(const char *schemas_dir, struct util_error *err)
+struct case_loader *case_loader_create(const char *schemas_dir, const struct spec_source *source,
+                                      struct util_error *err)
 {
     struct case_loader *l = calloc(1, sizeof(*l));
     char *schema_path = util_path_join(schemas_dir, "case.schema.json");
@@ -179,7 +183,7 @@ struct case_loader *case_loader_create(const char *schemas_dir, struct util_erro
         goto cleanup;
     }
     l->reg = schema_registry_create(&opts);
-    if (!l->reg) {
+    if (!l->reg || !(l->operations = cJSON_Duplicate(spec_source_operations(source), true))) {
         util_error_set(err, rc, "out of memory");
         goto cleanup;
     }
@@ -187,9 +191,12 @@ struct case_loader *case_loader_create(const char *schemas_dir, struct util_erro
     if (!rc)
         rc = schema_registry_add(l->reg, "file:///ingestcheck/case.schema.json", l->schema_doc,
                                  &l->schema, err);
-    if (!rc)
-        rc = json_load_file(ops_path, UTIL_CAP_SCHEMA_FILE, &l->operations, err);
-    if (!rc && !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(l->operations, "operations")))
+    /* A spec given apart from the schemas directory: the cases name the
+     * operations of the directory's revision (see case_resolve.c). */
+    if (!rc && spec_source_derived(source) && util_file_exists(ops_path))
+        rc = json_load_file(ops_path, UTIL_CAP_SCHEMA_FILE, &l->case_operations, err);
+    if (!rc && l->case_operations &&
+        !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(l->case_operations, "operations")))
         rc = util_error_set(err, UTIL_ERR_INVALID, "%s: no \"operations\" array", ops_path);
 cleanup:
     free(schema_path);
@@ -208,6 +215,7 @@ void case_loader_destroy(struct case_loader *l)
     schema_registry_destroy(l->reg);
     cJSON_Delete(l->schema_doc);
     cJSON_Delete(l->operations);
+    cJSON_Delete(l->case_operations);
     free(l);
 }
 

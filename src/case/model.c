@@ -31,6 +31,8 @@ static void step_finish(struct case_step *s)
 {
     free(s->name);
     free(s->operation_id);
+    free(s->declared_id);
+    free(s->unresolved);
     free(s->method);
     free(s->path_template);
     expect_finish(&s->expect);

@@ -7,67 +7,10 @@
 #include "spec/yaml_json.h"
 #include "util/buf.h"
 
-#include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const cJSON *find_operation(const struct case_loader *l, const char *id)
-{
-    const cJSON *it;
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(l->operations, "operations"))
-    {
-        const cJSON *oid = cJSON_GetObjectItemCaseSensitive(it, "operationId");
-        if (cJSON_IsString(oid) && strcmp(oid->valuestring, id) == 0)
-            return it;
-    }
-    return NULL;
-}
-
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 127 || lb > 127)
-        return (size_t)-1;
-    size_t prev[128], cur[128];
-    for (size_t j = 0; j <= lb; j++)
-        prev[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        cur[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t cost =
-                tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ? 0 : 1;
-            size_t v = prev[j - 1] + cost;
-            if (prev[j] + 1 < v)
-                v = prev[j] + 1;
-            if (cur[j - 1] + 1 < v)
-                v = cur[j - 1] + 1;
-            cur[j] = v;
-        }
-        memcpy(prev, cur, (lb + 1) * sizeof(size_t));
-    }
-    return prev[lb];
-}
-
-static const char *closest_operation(const struct case_loader *l, const char *id)
-{
-    const char *best = NULL;
-    size_t bestd = (size_t)-1;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(l->operations, "operations"))
-    {
-        const cJSON *oid = cJSON_GetObjectItemCaseSensitive(it, "operationId");
-        if (!cJSON_IsString(oid))
-            continue;
-        size_t d = edit_distance(id, oid->valuestring);
-        if (d < bestd) {
-            bestd = d;
-            best = oid->valuestring;
-        }
-    }
-    return bestd <= 3 ? best : NULL;
-}
 
 const cJSON *case_op_param(const cJSON *op, const char *name, const char *in)
 {
@@ -190,90 +133,97 @@ int case_build_step(struct case_ctx *c, const cJSON *node, const struct cy_step 
     s->content_type = cy->content_type
                           ? cJSON_GetObjectItemCaseSensitive(node, "content_type")->valuestring
                           : NULL;
-    if (cy->operation && cy->method)
+    int forms = !!cy->operation + !!cy->request + !!cy->method;
+    if (forms > 1)
         return case_fail_at(c, pointer, UTIL_ERR_INVALID,
-                            "a step has either operation: or method: and path:, not both");
-    if (!cy->operation && !cy->method)
+                            "a step has one of operation:, request: or method: and path:");
+    if (!forms)
         return case_fail_at(c, pointer, UTIL_ERR_INVALID,
-                            "a step needs operation: (an operationId) or method: and path:");
+                            "a step needs operation: (an operationId), request: (GET "
+                            "/1/tasks/{taskID}) or method: and path:");
     if (s->body && s->body_raw)
         return case_fail_at(c, pointer, UTIL_ERR_INVALID, "body and body_raw exclude each other");
-    if (cy->operation) {
+    if (cy->operation || cy->request) {
+        struct case_resolved res;
         s->kind = CASE_STEP_OPERATION;
-        case_ptr_join(p, sizeof(p), pointer, "operation");
-        s->operation = find_operation(c->l, cy->operation);
-        if (!s->operation) {
-            const char *near = closest_operation(c->l, cy->operation);
-            if (near)
-                return case_fail_at(c, p, UTIL_ERR_INVALID,
-                                    "unknown operation '%s' (did you mean '%s'?)", cy->operation,
-                                    near);
-            return case_fail_at(c, p, UTIL_ERR_INVALID,
-                                "unknown operation '%s' (not an operationId of the spec)",
-                                cy->operation);
-        }
-        s->operation_id = case_strdup(cy->operation);
-        s->method =
-            case_strdup(cJSON_GetObjectItemCaseSensitive(s->operation, "method")->valuestring);
-        s->path_template =
-            case_strdup(cJSON_GetObjectItemCaseSensitive(s->operation, "path")->valuestring);
-        if (!s->operation_id || !s->method || !s->path_template)
+        case_ptr_join(p, sizeof(p), pointer, cy->operation ? "operation" : "request");
+        rc = cy->operation ? case_resolve_id(c, cy->operation, p, &res)
+                           : case_resolve_request(c, cy->request, p, &res);
+        if (rc)
+            return rc;
+        /* The case's parameters are checked against the operation it was
+         * written for; the request goes to the loaded spec's. */
+        const cJSON *wop = res.written;
+        const char *wid = cJSON_GetObjectItemCaseSensitive(wop, "operationId")->valuestring;
+        s->operation = res.op;
+        s->operation_id = case_strdup(
+            res.op ? cJSON_GetObjectItemCaseSensitive(res.op, "operationId")->valuestring : wid);
+        if (res.renamed || !res.op)
+            s->declared_id = case_strdup(wid);
+        if (!res.op)
+            s->unresolved = case_strdup(res.missing);
+        s->method = case_strdup(cJSON_GetObjectItemCaseSensitive(wop, "method")->valuestring);
+        s->path_template = case_strdup(cJSON_GetObjectItemCaseSensitive(wop, "path")->valuestring);
+        if (!s->operation_id || !s->method || !s->path_template ||
+            ((res.renamed || !res.op) && !s->declared_id) || (!res.op && !s->unresolved))
             return util_error_set(c->err, UTIL_ERR_NOMEM, "out of memory");
         case_ptr_join(p, sizeof(p), pointer, "path");
         if (path && !cJSON_IsObject(path))
             return case_fail_at(c, p, UTIL_ERR_INVALID,
-                                "with operation:, path: is a mapping of path parameters (%s)",
-                                s->path_template);
+                                "with %s, path: is a mapping of path parameters (%s)",
+                                cy->operation ? "operation:" : "request:", s->path_template);
         s->path_params = path;
         const cJSON *it;
         cJSON_ArrayForEach(it, path)
         {
-            if (!case_op_param(s->operation, it->string, "path")) {
+            if (!case_op_param(wop, it->string, "path")) {
                 char q[1024];
                 case_ptr_join(q, sizeof(q), p, it->string);
                 struct util_buf names;
                 util_buf_init(&names, 4096);
-                param_names(s->operation, "path", &names);
-                rc = case_fail_at(
-                    c, q, UTIL_ERR_INVALID, "'%s' is not a path parameter of %s (%s has: %s)",
-                    it->string, cy->operation, s->path_template, names.data ? names.data : "none");
+                param_names(wop, "path", &names);
+                rc = case_fail_at(c, q, UTIL_ERR_INVALID,
+                                  "'%s' is not a path parameter of %s (%s has: %s)", it->string,
+                                  wid, s->path_template, names.data ? names.data : "none");
                 util_buf_finish(&names);
                 return rc;
             }
         }
-        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(s->operation, "parameters"))
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(wop, "parameters"))
         {
             const cJSON *in = cJSON_GetObjectItemCaseSensitive(it, "in");
             const cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "name");
             if (cJSON_IsString(in) && strcmp(in->valuestring, "path") == 0 &&
                 !cJSON_GetObjectItemCaseSensitive(path, name->valuestring))
                 return case_fail_at(c, path ? p : pointer, UTIL_ERR_INVALID,
-                                    "%s needs the path parameter '%s' (path: {%s: ...})",
-                                    cy->operation, name->valuestring, name->valuestring);
+                                    "%s needs the path parameter '%s' (path: {%s: ...})", wid,
+                                    name->valuestring, name->valuestring);
         }
         case_ptr_join(p, sizeof(p), pointer, "query");
         cJSON_ArrayForEach(it, s->query)
         {
-            if (!case_op_param(s->operation, it->string, "query")) {
+            if (!case_op_param(wop, it->string, "query")) {
                 char q[1024];
                 case_ptr_join(q, sizeof(q), p, it->string);
                 struct util_buf names;
                 util_buf_init(&names, 4096);
-                param_names(s->operation, "query", &names);
+                param_names(wop, "query", &names);
                 rc = case_fail_at(
                     c, q, UTIL_ERR_INVALID,
                     "'%s' is not a query parameter of %s (documented: %s); use method: "
                     "and path: for undocumented parameters",
-                    it->string, cy->operation, names.data ? names.data : "none");
+                    it->string, wid, names.data ? names.data : "none");
                 util_buf_finish(&names);
                 return rc;
             }
         }
         if ((s->body || s->body_raw) &&
-            !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(s->operation, "requestBody"))) {
+            !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(wop, "requestBody"))) {
             case_ptr_join(p, sizeof(p), pointer, s->body ? "body" : "body_raw");
-            return case_fail_at(c, p, UTIL_ERR_INVALID, "%s takes no request body", cy->operation);
+            return case_fail_at(c, p, UTIL_ERR_INVALID, "%s takes no request body", wid);
         }
+        /* The loaded spec's path: the same shape, its parameter names may
+         * differ; the request is built from the case's template. */
     } else {
         s->kind = CASE_STEP_RAW;
         s->method = case_strdup(cy->method);
@@ -291,6 +241,8 @@ int case_build_step(struct case_ctx *c, const cJSON *node, const struct cy_step 
     }
     if (cy->name)
         s->name = case_strdup(cy->name);
+    else if (s->declared_id)
+        s->name = case_strdup(s->declared_id);
     else if (s->operation_id)
         s->name = case_strdup(s->operation_id);
     else {

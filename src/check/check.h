@@ -74,9 +74,13 @@ size_t check_list_count(const struct check_list *l, enum check_outcome o);
  * threads. */
 struct check_contract;
 
-/* Loads schemas_dir/operations.json and compiles every response schema.
- * NULL on failure with err set. Caller destroys. */
-struct check_contract *check_contract_create(const char *schemas_dir, struct util_error *err);
+struct spec_source;
+
+/* Takes the operations of source (spec/source.h) and compiles every
+ * response schema. NULL on failure with err set. Caller destroys; source
+ * may be destroyed before the contract. */
+struct check_contract *check_contract_create(const struct spec_source *source,
+                                            struct util_error *err);
 /* Accepts NULL. */
 void check_contract_destroy(struct check_contract *c);
 
@@ -84,10 +88,10 @@ void check_contract_destroy(struct check_contract *c);
  * its other inputs meanwhile: start returns at once (NULL only when out of
  * memory), finish waits and hands over what check_contract_create returned
  * (NULL with err set on failure; err may be NULL to discard it) and frees
- * the loader. Every started loader must be finished. schemas_dir must live
+ * the loader. Every started loader must be finished. source must live
  * until then. */
 struct check_contract_loader;
-struct check_contract_loader *check_contract_load_start(const char *schemas_dir);
+struct check_contract_loader *check_contract_load_start(const struct spec_source *source);
 struct check_contract *check_contract_load_finish(struct check_contract_loader *l,
                                                   struct util_error *err);
 

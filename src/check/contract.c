@@ -2,6 +2,7 @@
 #include "check/check.h"
 
 #include "schema/schema.h"
+#include "spec/source.h"
 #include "spec/spec.h"
 #include "util/buf.h"
 #include "util/caps.h"
@@ -275,7 +276,7 @@ void check_contract_destroy(struct check_contract *c)
 }
 
 struct check_contract_loader {
-    const char *schemas_dir;
+    const struct spec_source *source;
     pthread_t thread;
     bool threaded;
     struct check_contract *contract;
@@ -286,16 +287,16 @@ static void *contract_load(void *arg)
 {
     struct check_contract_loader *l = arg;
     util_error_clear(&l->err);
-    l->contract = check_contract_create(l->schemas_dir, &l->err);
+    l->contract = check_contract_create(l->source, &l->err);
     return NULL;
 }
 
-struct check_contract_loader *check_contract_load_start(const char *schemas_dir)
+struct check_contract_loader *check_contract_load_start(const struct spec_source *source)
 {
     struct check_contract_loader *l = calloc(1, sizeof(*l));
     if (!l)
         return NULL;
-    l->schemas_dir = schemas_dir;
+    l->source = source;
     /* Without a thread, finish loads it. */
     l->threaded = pthread_create(&l->thread, NULL, contract_load, l) == 0;
     return l;
@@ -342,23 +343,22 @@ static int split_path(const char *path, struct op_entry *o)
     return UTIL_OK;
 }
 
-struct check_contract *check_contract_create(const char *schemas_dir, struct util_error *err)
+struct check_contract *check_contract_create(const struct spec_source *source,
+                                            struct util_error *err)
 {
     struct check_contract *c = calloc(1, sizeof(*c));
-    char *ops_path = util_path_join(schemas_dir, "operations.json");
+    const char *ops_path = spec_source_operations_name(source);
     char *ops_uri = NULL;
     struct util_buf uri;
     util_buf_init(&uri, UTIL_CAP_MESSAGE);
     struct schema_options opts = {.default_dialect = SCHEMA_DIALECT_2020_12};
     int rc = UTIL_ERR_NOMEM;
-    if (!c || !ops_path || !(c->reg = schema_registry_create(&opts))) {
+    if (!c || !(c->reg = schema_registry_create(&opts)) ||
+        !(c->ops_doc = cJSON_Duplicate(spec_source_operations(source), true))) {
         util_error_set(err, rc, "out of memory");
         goto cleanup;
     }
-    rc = json_load_file(ops_path, UTIL_CAP_SCHEMA_FILE, &c->ops_doc, err);
-    if (!rc)
-        rc = spec_registry_add_dir(c->reg, schemas_dir, &ops_uri, err);
-    if (rc)
+    if ((rc = spec_source_register(source, c->reg, &ops_uri, err)))
         goto cleanup;
     /* "file:///abs/operations.json" -> "file:///abs/" */
     c->schemas_prefix = strdup(ops_uri);
@@ -438,7 +438,6 @@ struct check_contract *check_contract_create(const char *schemas_dir, struct uti
 cleanup:
     util_buf_finish(&uri);
     free(ops_uri);
-    free(ops_path);
     if (rc) {
         check_contract_destroy(c);
         return NULL;

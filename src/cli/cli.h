@@ -82,6 +82,22 @@ void cli_print_command_help(FILE *f, const struct cli_command *cmd);
  * or static storage. */
 const char *cli_schemas_dir(const struct cli_args *a);
 
+/* The --spec entry of a command's option table (source.c). */
+#define CLI_SPEC_OPTION(id)                                                                        \
+    {"spec", 0, CLI_ARG_STRING, "FILE",                                                            \
+     "use this revision of the OpenAPI document, derived in memory (default: the schemas "          \
+     "directory's)",                                                                               \
+     id, false}
+
+/* The derived schemas of a command: --spec FILE (the option spec_id)
+ * derived in memory, else the schemas directory. uses_dir: the command
+ * also reads the schemas directory itself (case.schema.json), so --spec
+ * and --schemas go together; else giving both is refused. Prints the
+ * one-line error and returns NULL on failure; caller destroys
+ * (spec_source_destroy). */
+struct spec_source;
+struct spec_source *cli_open_source(const struct cli_args *a, int spec_id, bool uses_dir);
+
 /* Prints "ingestcheck: <message>" to stderr (one line). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints an error struct as "ingestcheck: [file:line:col: ]message". */
@@ -177,14 +193,14 @@ struct run_results;
  * --fail-on-spec-gap; prints the error and returns false on a bad value. */
 bool cli_coverage_gates(const char *fail_under, bool fail_on_spec_gap, struct coverage_gates *g);
 
-/* Computes the API coverage of a run's results over schemas_dir, writes
+/* Computes the API coverage of a run's results over source, writes
  * coverage.json, coverage.html, coverage.md and api-coverage.info into
  * dir, prints the coverage summary line and every failed
  * gate. Returns CLI_EXIT_OK, CLI_EXIT_FAIL when a gate failed, or
  * CLI_EXIT_USAGE when coverage could not be computed while a gate was
  * asked for (without gates that is only a warning). */
-int cli_coverage_run(const char *schemas_dir, const char *dir, const struct run_results *r,
-                     const struct coverage_gates *g);
+int cli_coverage_run(const struct spec_source *source, const char *dir,
+                     const struct run_results *r, const struct coverage_gates *g);
 
 /* Command tables of the subcommand files, NULL-terminated arrays. */
 extern const struct cli_command *const cli_validate_commands[];

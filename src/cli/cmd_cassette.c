@@ -10,6 +10,7 @@
 #include "cassette/cassette.h"
 #include "check/check.h"
 #include "run/cassettes.h"
+#include "spec/source.h"
 #include "util/buf.h"
 #include "util/file.h"
 
@@ -24,6 +25,7 @@
 enum {
     OPT_STRICT = 1,
     OPT_HAR,
+    OPT_SPEC,
 };
 
 /* The value of the first header called name (case-insensitive), or NULL. */
@@ -165,6 +167,7 @@ static int run_lint(const struct cli_command *cmd, const struct cli_args *args)
     int exit_code = CLI_EXIT_USAGE;
     struct util_error err;
     struct check_contract *contract = NULL;
+    struct spec_source *source = NULL;
     char **files = NULL;
     size_t nfiles = 0, checks = 0, failed = 0, gaps = 0, interactions = 0;
     const char *default_dir[] = {"cases/cassettes"};
@@ -180,7 +183,9 @@ static int run_lint(const struct cli_command *cmd, const struct cli_args *args)
         cli_error("no cassette found in %s", given[0]);
         goto cleanup;
     }
-    contract = check_contract_create(cli_schemas_dir(args), &err);
+    if (!(source = cli_open_source(args, OPT_SPEC, false)))
+        goto cleanup;
+    contract = check_contract_create(source, &err);
     if (!contract) {
         cli_report_error(&err);
         goto cleanup;
@@ -213,6 +218,7 @@ static int run_lint(const struct cli_command *cmd, const struct cli_args *args)
 cleanup:
     free_paths(files, nfiles);
     check_contract_destroy(contract);
+    spec_source_destroy(source);
     return exit_code;
 }
 
@@ -282,6 +288,7 @@ cleanup:
 }
 
 static const struct cli_option lint_options[] = {
+    CLI_SPEC_OPTION(OPT_SPEC),
     {"strict", 0, CLI_ARG_NONE, NULL, "an undocumented status is a failure, not a spec gap",
      OPT_STRICT, false},
     {NULL, 0, CLI_ARG_NONE, NULL, NULL, 0, false},
@@ -295,7 +302,7 @@ static const struct cli_option export_options[] = {
 
 static const struct cli_command lint_command = {
     .name = "cassette lint",
-    .synopsis = "[--strict] [CASSETTES...]",
+    .synopsis = "[--spec FILE] [--strict] [CASSETTES...]",
     .summary = "re-check recorded responses against today's spec, without the cases",
     .description =
         "Loads each cassette (files, or directories of *.yaml; default cases/cassettes) and runs "

@@ -5,6 +5,7 @@
 
 #include "cassette/cassette.h"
 #include "coverage/coverage.h"
+#include "spec/source.h"
 #include "util/caps.h"
 #include "util/file.h"
 #include "json/json.h"
@@ -18,6 +19,7 @@ enum {
     OPT_REPORTS = 1,
     OPT_FAIL_UNDER,
     OPT_FAIL_ON_SPEC_GAP,
+    OPT_SPEC,
 };
 
 /* The cassettes read when none are given. */
@@ -92,14 +94,14 @@ static int finish(const struct coverage *cov, const char *dir, const struct cove
     return check_gates(&t, g);
 }
 
-int cli_coverage_run(const char *schemas_dir, const char *dir, const struct run_results *r,
-                     const struct coverage_gates *g)
+int cli_coverage_run(const struct spec_source *source, const char *dir,
+                     const struct run_results *r, const struct coverage_gates *g)
 {
     struct util_error err;
     struct coverage *cov = NULL;
     int exit_code = CLI_EXIT_USAGE;
     util_error_clear(&err);
-    struct coverage_context *ctx = coverage_context_create(schemas_dir, NULL, &err);
+    struct coverage_context *ctx = coverage_context_create(source, &err);
     if (!ctx || !(cov = coverage_create(ctx)) || coverage_add_results(cov, r, &err)) {
         if (!gates_asked(g)) {
             fprintf(stderr, "ingestcheck: note: API coverage not written: %s\n",
@@ -177,6 +179,7 @@ static int coverage_run(const struct cli_command *cmd, const struct cli_args *ar
     struct coverage_gates gates;
     struct coverage_context *ctx = NULL;
     struct coverage *cov = NULL;
+    struct spec_source *source = NULL;
     size_t inputs = 0;
     int exit_code = CLI_EXIT_USAGE;
     (void)cmd;
@@ -188,8 +191,9 @@ static int coverage_run(const struct cli_command *cmd, const struct cli_args *ar
     if (!cli_check_reports_dir(dir ? dir : "reports", (const char *const *)args->positional,
                                args->npositional, dir ? "--reports" : "reports directory"))
         return CLI_EXIT_USAGE;
-    if (!(ctx = coverage_context_create(cli_schemas_dir(args), NULL, &err)) ||
-        !(cov = coverage_create(ctx))) {
+    if (!(source = cli_open_source(args, OPT_SPEC, false)))
+        goto cleanup;
+    if (!(ctx = coverage_context_create(source, &err)) || !(cov = coverage_create(ctx))) {
         cli_report_error(&err);
         goto cleanup;
     }
@@ -207,10 +211,12 @@ static int coverage_run(const struct cli_command *cmd, const struct cli_args *ar
 cleanup:
     coverage_destroy(cov);
     coverage_context_destroy(ctx);
+    spec_source_destroy(source);
     return exit_code;
 }
 
 static const struct cli_option coverage_options[] = {
+    CLI_SPEC_OPTION(OPT_SPEC),
     {"reports", 0, CLI_ARG_STRING, "DIR",
      "write coverage.json, coverage.html, coverage.md and api-coverage.info here (default: "
      "reports)",
@@ -221,7 +227,7 @@ static const struct cli_option coverage_options[] = {
 
 static const struct cli_command coverage_command = {
     .name = "coverage",
-    .synopsis = "[--reports DIR] [--fail-under DIM=P,...] [--fail-on-spec-gap] [INPUTS...]",
+    .synopsis = "[--spec FILE] [--reports DIR] [--fail-under DIM=P,...] [--fail-on-spec-gap] [INPUTS...]",
     .summary = "API coverage of the spec, offline from cassettes",
     .description =
         "Computes which part of the spec the recorded exchanges exercise: per operation whether "

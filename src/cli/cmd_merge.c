@@ -8,6 +8,7 @@
 #include "coverage/coverage.h"
 #include "report/report.h"
 #include "run/run.h"
+#include "spec/source.h"
 #include "util/buf.h"
 
 #include <errno.h>
@@ -142,9 +143,10 @@ cleanup:
 
 /* ---- merge ---- */
 
-enum { OPT_REPORTS = 1, OPT_FAIL_UNDER, OPT_FAIL_ON_SPEC_GAP };
+enum { OPT_REPORTS = 1, OPT_FAIL_UNDER, OPT_FAIL_ON_SPEC_GAP, OPT_SPEC };
 
 static const struct cli_option merge_options[] = {
+    CLI_SPEC_OPTION(OPT_SPEC),
     {"reports", 0, CLI_ARG_STRING, "DIR",
      "write the merged junit.xml, results.json and API coverage here (default: reports)",
      OPT_REPORTS, false},
@@ -162,6 +164,7 @@ static int merge_run(const struct cli_command *cmd, const struct cli_args *args)
     struct report_console_options opts = {.color = cli_color(args)};
     struct coverage_gates gates;
     const char *dir = cli_get(args, OPT_REPORTS);
+    struct spec_source *source = NULL;
     (void)cmd;
     util_error_clear(&err);
     run_results_init(&merged);
@@ -194,6 +197,16 @@ static int merge_run(const struct cli_command *cmd, const struct cli_args *args)
             cli_report_error(&err);
         goto cleanup;
     }
+    /* Coverage over the spec the shards ran against: --spec must be it. */
+    if (!(source = cli_open_source(args, OPT_SPEC, false)))
+        goto cleanup;
+    const char *sha = spec_source_sha256(source);
+    if (merged.spec_hash && sha && strcmp(merged.spec_hash, sha) != 0) {
+        cli_error("the shards ran against spec %.12s, but %s is spec %.12s (give the same --spec "
+                  "as the runs)",
+                  merged.spec_hash, spec_source_origin(source), sha);
+        goto cleanup;
+    }
     for (size_t i = 0; i < n; i++)
         if (in[i].run_id && strcmp(in[i].run_id, merged.run_id) != 0) {
             fprintf(stderr,
@@ -224,7 +237,7 @@ static int merge_run(const struct cli_command *cmd, const struct cli_args *args)
     }
     /* API coverage as the single run computes it: over the merged cases,
      * in plan order (so gap examples keep the single run's order). */
-    int cov_exit = cli_coverage_run(cli_schemas_dir(args), dir ? dir : "reports", &merged, &gates);
+    int cov_exit = cli_coverage_run(source, dir ? dir : "reports", &merged, &gates);
     if (!cli_has(args, CLI_OPT_QUIET))
         printf("merged %zu shard%s into %s\n", n, n == 1 ? "" : "s", dir ? dir : "reports");
     /* The exit status of the single run: 2 for a target error, 1 or 2
@@ -247,12 +260,13 @@ cleanup:
     free(in);
     run_results_finish(&merged);
     util_buf_finish(&out);
+    spec_source_destroy(source);
     return exit_code;
 }
 
 static const struct cli_command merge_command = {
     .name = "merge",
-    .synopsis = "[--reports DIR] [--fail-under DIM=P,...] [--fail-on-spec-gap] SHARD_REPORTS...",
+    .synopsis = "[--spec FILE] [--reports DIR] [--fail-under DIM=P,...] [--fail-on-spec-gap] SHARD_REPORTS...",
     .summary = "merge the reports of `run --shard K/N` jobs into those of a single run",
     .description =
         "Reads results.json from each directory (the --reports of `ingestcheck run --shard K/N`, "

@@ -11,6 +11,7 @@
 #include "report/report.h"
 #include "run/cassettes.h"
 #include "run/run.h"
+#include "spec/source.h"
 #include "util/buf.h"
 #include "util/file.h"
 #include "util/secret.h"
@@ -57,9 +58,11 @@ enum {
     OPT_WALL_CLOCK,
     OPT_FAIL_UNDER,
     OPT_FAIL_ON_SPEC_GAP,
+    OPT_SPEC,
 };
 
 static const struct cli_option run_options[] = {
+    CLI_SPEC_OPTION(OPT_SPEC),
     {"base-url", 0, CLI_ARG_STRING, "URL",
      "run against this http:// or https:// server (default: the embedded mock)", OPT_BASE_URL,
      false},
@@ -269,6 +272,33 @@ static bool check_cassette_outputs(const struct run_cassettes *cas, enum cassett
     return true;
 }
 
+static char *dup_or_null(const char *s, bool *failed)
+{
+    char *d = s ? strdup(s) : NULL;
+    *failed = *failed || (s && !d);
+    return d;
+}
+
+/* Records in r the spec the run checked against and its renamed
+ * operations. Non-zero when out of memory. */
+static int record_spec(struct run_results *r, const struct spec_source *source,
+                       const struct case_rename *renames, size_t n)
+{
+    bool failed = false;
+    r->spec_title = dup_or_null(spec_source_title(source), &failed);
+    r->spec_version = dup_or_null(spec_source_version(source), &failed);
+    r->spec_hash = dup_or_null(spec_source_sha256(source), &failed);
+    if (n && !(r->renamed = calloc(n, sizeof(*r->renamed))))
+        return UTIL_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++, r->nrenamed++) {
+        r->renamed[i].declared_id = dup_or_null(renames[i].declared_id, &failed);
+        r->renamed[i].operation_id = dup_or_null(renames[i].operation_id, &failed);
+        r->renamed[i].method = dup_or_null(renames[i].method, &failed);
+        r->renamed[i].path = dup_or_null(renames[i].path, &failed);
+    }
+    return failed ? UTIL_ERR_NOMEM : UTIL_OK;
+}
+
 static int run_run(const struct cli_command *cmd, const struct cli_args *args)
 {
     /* --timings: the phases' ends (loading cases, schemas, target ready,
@@ -295,6 +325,9 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
     size_t ncase_files = 0, case_files_alloc = 0;
     const char *redact_fields[CLI_MAX_VALUES];
     char *clean_url = NULL, *url_userinfo = NULL;
+    struct spec_source *source = NULL;
+    struct case_rename *renames = NULL;
+    size_t nrenames = 0;
     (void)cmd;
     util_error_clear(&err);
     case_suite_init(&suite);
@@ -346,9 +379,13 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
                             &gates))
         goto cleanup;
 
+    /* The spec: --spec FILE derived in memory, else the schemas directory;
+     * case.schema.json always comes from the schemas directory. */
+    if (!(source = cli_open_source(args, OPT_SPEC, true)))
+        goto cleanup;
     /* Cases: refused before anything runs when one file is malformed. */
-    contract_loader = check_contract_load_start(schemas);
-    loader = case_loader_create(schemas, &err);
+    contract_loader = check_contract_load_start(source);
+    loader = case_loader_create(schemas, source, &err);
     if (!loader) {
         cli_report_error(&err);
         goto cleanup;
@@ -398,6 +435,16 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         goto cleanup;
     }
     t_cases = mono_ms();
+    /* Operations the cases name by ids the loaded spec calls otherwise:
+     * said once each. */
+    if (case_suite_renames(&suite, &renames, &nrenames)) {
+        cli_error("out of memory");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < nrenames; i++)
+        fprintf(stderr, "ingestcheck: warning: %s is %s in this spec (%s %s)\n",
+                renames[i].declared_id, renames[i].operation_id, renames[i].method,
+                renames[i].path);
     struct run_selection sel = {
         .tags = tags,
         .ntags = values_of(args, OPT_TAG, tags, CLI_MAX_VALUES),
@@ -417,6 +464,8 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
             const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "operationId");
             found = found || (cJSON_IsString(id) && strcmp(id->valuestring, ops[i]) == 0);
         }
+        for (size_t j = 0; j < nrenames; j++)
+            found = found || strcmp(renames[j].declared_id, ops[i]) == 0;
         if (!found) {
             cli_error("--operation '%s' is not an operationId of the spec", ops[i]);
             goto cleanup;
@@ -525,7 +574,7 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         if (!api_key)
             api_key = "replay-api-key";
     } else if (!base_url) {
-        struct mock_options mo = {.schemas_dir = schemas,
+        struct mock_options mo = {.source = source,
                                   .app_id = app_id,
                                   .api_key = api_key,
                                   .seeded = cas_opts.seeded,
@@ -610,6 +659,10 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         goto cleanup;
     }
     t_run = mono_ms();
+    if (record_spec(&results, source, renames, nrenames)) {
+        cli_error("out of memory");
+        goto cleanup;
+    }
     size_t saved = 0;
     /* An interrupted recording is not saved: the cassettes on disk stay
      * whole. A cassette that cannot be saved does not keep the reports
@@ -661,7 +714,7 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         fprintf(stderr, "ingestcheck: warning: %s\n", w);
     }
     fflush(stdout);
-    int cov_exit = cli_coverage_run(schemas, dir, &results, &gates);
+    int cov_exit = cli_coverage_run(source, dir, &results, &gates);
     if (save_failed) {
         fflush(stdout);
         cli_error("%s; reports written to %s", save_err.message, dir);
@@ -712,12 +765,14 @@ cleanup:
         http_global_cleanup();
     free(clean_url);
     free(url_userinfo);
+    free(renames);
+    spec_source_destroy(source);
     return exit_code;
 }
 
 static const struct cli_command run_command = {
     .name = "run",
-    .synopsis = "[--base-url URL | --region us|eu] [-j N] [--tag T] [--exclude-tag T] "
+    .synopsis = "[--spec FILE] [--base-url URL | --region us|eu] [-j N] [--tag T] [--exclude-tag T] "
                 "[--case GLOB] [--operation ID] [--reports DIR] [--cassettes DIR] "
                 "[--record-mode MODE | --replay] [--redact FIELD] [--mock-seed N] [--shard K/N] "
                 "[CASES...]",

@@ -4,6 +4,7 @@
 
 #include "mock/caps.h"
 #include "mock/mock.h"
+#include "spec/source.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -25,9 +26,11 @@ enum {
     OPT_CONN_TIMEOUT,
     OPT_RUN_STAGE_MS,
     OPT_LIST_OPERATIONS,
+    OPT_SPEC,
 };
 
 static const struct cli_option serve_options[] = {
+    CLI_SPEC_OPTION(OPT_SPEC),
     {"host", 0, CLI_ARG_STRING, "ADDR",
      "address to bind (default 127.0.0.1; anything else exposes the mock)", OPT_HOST, false},
     {"port", 'p', CLI_ARG_INT, "PORT", "port to listen on (default 0: an ephemeral port)", OPT_PORT,
@@ -100,10 +103,13 @@ static int run_serve(const struct cli_command *cmd, const struct cli_args *args)
     struct mock_violation violations[MOCK_CAP_VIOLATIONS];
     struct mock_options opts = {0};
     struct mock_server *server = NULL;
+    struct spec_source *source = NULL;
     (void)cmd;
     util_error_clear(&err);
 
-    opts.schemas_dir = cli_schemas_dir(args);
+    if (!(source = cli_open_source(args, OPT_SPEC, false)))
+        goto out;
+    opts.source = source;
     opts.host = cli_get(args, OPT_HOST);
     opts.app_id = cli_get(args, OPT_APP_ID);
     if (!opts.app_id && getenv("INGESTCHECK_MOCK_APP_ID") && *getenv("INGESTCHECK_MOCK_APP_ID"))
@@ -195,6 +201,7 @@ static int run_serve(const struct cli_command *cmd, const struct cli_args *args)
     exit_code = CLI_EXIT_OK;
 out:
     mock_server_destroy(server);
+    spec_source_destroy(source);
     return exit_code;
 }
 

@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 
 #include "schema/schema.h"
+#include "spec/source.h"
 #include "util/caps.h"
 #include "util/file.h"
 #include "json/json.h"
@@ -19,9 +20,11 @@ enum {
     OPT_FORMATS,
     OPT_DIALECT,
     OPT_LOCATIONS,
+    OPT_SPEC,
 };
 
 static const struct cli_option validate_options[] = {
+    CLI_SPEC_OPTION(OPT_SPEC),
     {"operation", 'o', CLI_ARG_STRING, "ID", "validate against this operationId's schema",
      OPT_OPERATION, false},
     {"status", 's', CLI_ARG_INT, "CODE", "response status whose schema applies (default 200)",
@@ -62,9 +65,10 @@ static int read_document(const char *path, cJSON **out, struct util_error *err)
 }
 
 /* Finds the operation entry and builds the URI of the wanted schema inside
- * operations.json. *uri is heap-allocated. */
-static int operation_schema_uri(const char *ops_path, const cJSON *ops, const char *op_id,
-                                bool request, long status, char **uri, struct util_error *err)
+ * operations.json (registered under ops_uri). *uri is heap-allocated. */
+static int operation_schema_uri(const char *ops_path, const char *ops_uri, const cJSON *ops,
+                                const char *op_id, bool request, long status, char **uri,
+                                struct util_error *err)
 {
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(ops, "operations");
     int index = 0;
@@ -81,9 +85,6 @@ static int operation_schema_uri(const char *ops_path, const cJSON *ops, const ch
     if (!op)
         return util_error_set(err, UTIL_ERR_USAGE, "%s: no operation '%s' in the spec", ops_path,
                               op_id);
-    char abs[PATH_MAX];
-    if (!realpath(ops_path, abs))
-        return util_error_set(err, UTIL_ERR_IO, "%s: cannot resolve path", ops_path);
     struct util_buf b;
     util_buf_init(&b, PATH_MAX + 256);
     int rc;
@@ -94,7 +95,7 @@ static int operation_schema_uri(const char *ops_path, const cJSON *ops, const ch
             return util_error_set(err, UTIL_ERR_USAGE, "operation '%s' takes no request body",
                                   op_id);
         }
-        rc = util_buf_printf(&b, "file://%s#/operations/%d/requestBody/schema", abs, index);
+        rc = util_buf_printf(&b, "%s#/operations/%d/requestBody/schema", ops_uri, index);
     } else {
         char code[16];
         snprintf(code, sizeof(code), "%ld", status);
@@ -114,7 +115,7 @@ static int operation_schema_uri(const char *ops_path, const cJSON *ops, const ch
             util_buf_finish(&b);
             return UTIL_ERR_USAGE;
         }
-        rc = util_buf_printf(&b, "file://%s#/operations/%d/responses/%s/schema", abs, index, code);
+        rc = util_buf_printf(&b, "%s#/operations/%d/responses/%s/schema", ops_uri, index, code);
     }
     if (rc) {
         util_buf_finish(&b);
@@ -146,8 +147,8 @@ static int run_validate(const struct cli_command *cmd, const struct cli_args *ar
     util_error_clear(&err);
     struct schema_registry *reg = NULL;
     struct schema *schema = NULL;
-    cJSON *ops = NULL;
-    char *ops_path = NULL, *uri = NULL;
+    struct spec_source *source = NULL;
+    char *ops_uri = NULL, *uri = NULL;
     const char *op_id = cli_get(args, OPT_OPERATION);
     const char *schema_path = cli_get(args, OPT_SCHEMA);
     (void)cmd;
@@ -158,6 +159,10 @@ static int run_validate(const struct cli_command *cmd, const struct cli_args *ar
     }
     if (schema_path && (cli_has(args, OPT_STATUS) || cli_has(args, OPT_REQUEST))) {
         cli_error("--status and --request go with --operation, not --schema");
+        goto out;
+    }
+    if (schema_path && cli_has(args, OPT_SPEC)) {
+        cli_error("--spec goes with --operation; --schema FILE is validated as it is");
         goto out;
     }
     if (cli_has(args, OPT_STATUS) && cli_has(args, OPT_REQUEST)) {
@@ -182,9 +187,18 @@ static int run_validate(const struct cli_command *cmd, const struct cli_args *ar
             goto out;
         }
     } else {
-        ops_path = util_path_join(cli_schemas_dir(args), "operations.json");
-        if (!ops_path || json_load_file(ops_path, UTIL_CAP_SCHEMA_FILE, &ops, &err) ||
-            operation_schema_uri(ops_path, ops, op_id, cli_has(args, OPT_REQUEST),
+        if (!(source = cli_open_source(args, OPT_SPEC, false)))
+            goto out;
+        /* The operation and status first: registering compiles schemas. */
+        bool found = !operation_schema_uri(spec_source_operations_name(source), "",
+                                           spec_source_operations(source), op_id,
+                                           cli_has(args, OPT_REQUEST),
+                                           cli_get_num(args, OPT_STATUS, 200), &uri, &err);
+        free(uri);
+        uri = NULL;
+        if (!found || spec_source_register(source, reg, &ops_uri, &err) ||
+            operation_schema_uri(spec_source_operations_name(source), ops_uri,
+                                 spec_source_operations(source), op_id, cli_has(args, OPT_REQUEST),
                                  cli_get_num(args, OPT_STATUS, 200), &uri, &err) ||
             schema_registry_lookup(reg, uri, &schema, &err)) {
             cli_report_error(&err);
@@ -227,15 +241,16 @@ static int run_validate(const struct cli_command *cmd, const struct cli_args *ar
     exit_code = unusable ? CLI_EXIT_USAGE : all_valid ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 out:
     free(uri);
-    free(ops_path);
-    cJSON_Delete(ops);
+    free(ops_uri);
     schema_registry_destroy(reg);
+    spec_source_destroy(source);
     return exit_code;
 }
 
 static const struct cli_command validate_command = {
     .name = "validate",
-    .synopsis = "(--operation ID [--status CODE | --request] | --schema FILE) DOCUMENT...",
+    .synopsis = "(--operation ID [--status CODE | --request] [--spec FILE] | --schema FILE) "
+                "DOCUMENT...",
     .summary = "validate JSON documents against a derived operation schema or a schema file",
     .description = "Each DOCUMENT (a path, or - for standard input) is validated and every "
                    "violation printed with its JSON Pointer. Exit 0 when all are valid, 1 when "

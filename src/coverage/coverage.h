@@ -96,13 +96,16 @@ struct coverage_totals {
 
 struct coverage_context;
 
-/* Loads spec_path (NULL: schemas_dir/openapi/ingestion.yml), the contract
- * of schemas_dir (operations.json, for matching requests to operations) and
- * schemas_dir/defects.json (union selectors; optional), and derives the
- * skeleton. Fails with UTIL_ERR_INVALID when schemas_dir was not derived
- * from that spec (different sha256). The spec path is the lcov SF: name as
- * given. Caller destroys; NULL on failure with err set. */
-struct coverage_context *coverage_context_create(const char *schemas_dir, const char *spec_path,
+struct spec_source;
+
+/* Derives the skeleton from the spec of source (spec/source.h: a schemas
+ * directory's openapi/ingestion.yml, or the spec it was derived from), with
+ * its contract (operations.json, for matching requests to operations) and
+ * defects.json (union selectors; optional). Fails with UTIL_ERR_INVALID
+ * when a directory's operations.json was not derived from its spec
+ * (different sha256). The spec's path is the lcov SF: name. source must
+ * outlive the context. Caller destroys; NULL on failure with err set. */
+struct coverage_context *coverage_context_create(const struct spec_source *source,
                                                  struct util_error *err);
 /* Accepts NULL. Models over it must be destroyed first. */
 void coverage_context_destroy(struct coverage_context *ctx);

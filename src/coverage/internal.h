@@ -94,7 +94,7 @@ struct cov_op {
 };
 
 struct coverage_context {
-    struct spec *spec;
+    const struct spec *spec; /* borrowed from the source */
     struct check_contract *contract;
     struct schema_registry *reg;
     cJSON *defects;   /* defects.json, or NULL */

@@ -4,6 +4,8 @@
  * the compiled schema of every union branch. */
 #include "coverage/internal.h"
 
+#include "spec/source.h"
+
 #include "util/caps.h"
 #include "util/file.h"
 #include "json/json.h"
@@ -531,61 +533,47 @@ static int build_op(struct walk *w, const struct spec_operation *op)
     return rc;
 }
 
-/* Fails unless schemas_dir/operations.json was derived from spec (same
- * sha256). */
-static int check_derived(const struct spec *spec, const char *schemas_dir, struct util_error *err)
-{
-    char *path = util_path_join(schemas_dir, "operations.json");
-    cJSON *ops = NULL;
-    int rc = path ? json_load_file(path, UTIL_CAP_SCHEMA_FILE, &ops, err) : UTIL_ERR_NOMEM;
-    if (!rc) {
-        const cJSON *sha = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(ops, "spec"), "sha256");
-        if (!cJSON_IsString(sha) || strcmp(sha->valuestring, spec_sha256(spec)) != 0)
-            rc = util_error_set(err, UTIL_ERR_INVALID,
-                                "%s was not derived from %s (spec sha256 differs; run "
-                                "'ingestcheck schemas generate')",
-                                path, spec_source_name(spec));
-    }
-    cJSON_Delete(ops);
-    free(path);
-    return rc;
-}
-
-struct coverage_context *coverage_context_create(const char *schemas_dir, const char *spec_path,
+struct coverage_context *coverage_context_create(const struct spec_source *source,
                                                  struct util_error *err)
 {
     struct coverage_context *ctx = calloc(1, sizeof(*ctx));
-    char *ops_uri = NULL, *defects_path = NULL, *default_spec = NULL;
+    char *ops_uri = NULL;
     struct schema_options opts = {.default_dialect = SCHEMA_DIALECT_OAS30};
     int rc = UTIL_ERR_NOMEM;
     if (!ctx)
         goto cleanup;
-    if (!spec_path)
-        spec_path = default_spec = util_path_join(schemas_dir, "openapi/ingestion.yml");
-    if (!spec_path || !(ctx->spec_path = strdup(spec_path)))
+    if ((rc = spec_source_spec(source, &ctx->spec, err)))
         goto cleanup;
-    if ((rc = spec_load(spec_path, &ctx->spec, err)))
+    if (!(ctx->spec_path = strdup(spec_source_name(ctx->spec)))) {
+        rc = UTIL_ERR_NOMEM;
         goto cleanup;
-    if ((rc = check_derived(ctx->spec, schemas_dir, err)))
+    }
+    /* A directory's operations.json must have been derived from its spec. */
+    const char *sha = spec_source_sha256(source);
+    if (!sha || strcmp(sha, spec_sha256(ctx->spec)) != 0) {
+        rc = util_error_set(err, UTIL_ERR_INVALID,
+                            "%s was not derived from %s (spec sha256 differs; run "
+                            "'ingestcheck schemas generate')",
+                            spec_source_operations_name(source), spec_source_name(ctx->spec));
         goto cleanup;
-    if (!(ctx->contract = check_contract_create(schemas_dir, err))) {
+    }
+    if (!(ctx->contract = check_contract_create(source, err))) {
         rc = err && err->code ? err->code : UTIL_ERR_INVALID;
         goto cleanup;
     }
     rc = UTIL_ERR_NOMEM;
     if (!(ctx->reg = schema_registry_create(&opts)))
         goto cleanup;
-    if ((rc = spec_registry_add_dir(ctx->reg, schemas_dir, &ops_uri, err)))
+    if ((rc = spec_source_register(source, ctx->reg, &ops_uri, err)))
         goto cleanup;
     rc = UTIL_ERR_NOMEM;
     char *slash = strrchr(ops_uri, '/');
     if (!slash || !(ctx->schema_uri = strndup(ops_uri, (size_t)(slash - ops_uri) + 1)))
         goto cleanup;
-    if (!(defects_path = util_path_join(schemas_dir, "defects.json")))
-        goto cleanup;
-    if (util_file_exists(defects_path) &&
-        (rc = json_load_file(defects_path, UTIL_CAP_SCHEMA_FILE, &ctx->defects, err)))
+    rc = spec_source_read_json(source, "defects.json", &ctx->defects, err);
+    if (rc == UTIL_ERR_NOTFOUND) /* optional */
+        util_error_clear(err);
+    else if (rc)
         goto cleanup;
     rc = UTIL_ERR_NOMEM;
     ctx->nops = spec_operation_count(ctx->spec);
@@ -599,8 +587,6 @@ cleanup:
     if (rc == UTIL_ERR_NOMEM && err && !err->code)
         util_error_set(err, rc, "out of memory");
     free(ops_uri);
-    free(defects_path);
-    free(default_spec);
     if (rc) {
         coverage_context_destroy(ctx);
         return NULL;
@@ -648,7 +634,6 @@ void coverage_context_destroy(struct coverage_context *ctx)
     free(ctx->ops);
     schema_registry_destroy(ctx->reg);
     check_contract_destroy(ctx->contract);
-    spec_destroy(ctx->spec);
     cJSON_Delete(ctx->defects);
     free(ctx->spec_path);
     free(ctx->schema_uri);

@@ -35,6 +35,8 @@ enum mock_fault {
 /* "missing-required", ...; NULL past the range. */
 const char *mock_fault_name(enum mock_fault f);
 
+struct spec_source;
+
 struct mock_violation {
     enum mock_fault fault;
     char operation[128]; /* operationId, "" for every operation */
@@ -45,7 +47,10 @@ struct mock_violation {
 int mock_violation_parse(const char *text, struct mock_violation *out, struct util_error *err);
 
 struct mock_options {
-    const char *schemas_dir; /* holds operations.json and components/; required */
+    /* The derived schemas (spec/source.h; must outlive the mock), else the
+     * directory schemas_dir holding operations.json and components/. */
+    const struct spec_source *source;
+    const char *schemas_dir;
     const char *app_id;      /* NULL: generated (see mock_api_app_id) */
     const char *api_key;     /* NULL: generated */
     bool seeded;             /* --seed given: IDs, timestamps and generated

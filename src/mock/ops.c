@@ -3,6 +3,7 @@
  * and compiled request schemas. */
 #include "mock/internal.h"
 
+#include "spec/source.h"
 #include "util/caps.h"
 #include "util/file.h"
 #include "json/json.h"
@@ -28,11 +29,11 @@ static const cJSON *component(struct mock_components *c, const char *name)
             return c->items[i].doc;
     if (strchr(name, '/') || strstr(name, ".."))
         return NULL;
-    char *path = util_path_join(c->dir, name);
+    char *path = util_path_join("components", name);
     cJSON *doc = NULL;
     struct util_error err;
     util_error_clear(&err);
-    int rc = path ? json_load_file(path, UTIL_CAP_SCHEMA_FILE, &doc, &err) : UTIL_ERR_NOMEM;
+    int rc = path ? spec_source_read_json(c->source, path, &doc, &err) : UTIL_ERR_NOMEM;
     free(path);
     if (rc)
         return NULL;
@@ -158,7 +159,7 @@ int mock_ops_lookup(struct mock_api *api, const char *fragment, struct schema **
 {
     struct util_buf b;
     util_buf_init(&b, PATH_MAX + 256);
-    int rc = util_buf_printf(&b, "file://%s#%s", api->ops_path, fragment);
+    int rc = util_buf_printf(&b, "%s#%s", api->ops_uri, fragment);
     if (!rc)
         rc = schema_registry_lookup(api->reg, b.data, out, err);
     else
@@ -250,23 +251,29 @@ static int load_op(struct mock_api *api, size_t i, const cJSON *o, struct util_e
     return UTIL_OK;
 }
 
-int mock_ops_load(struct mock_api *api, const char *schemas_dir, struct util_error *err)
+int mock_ops_load(struct mock_api *api, const struct spec_source *source, const char *schemas_dir,
+                  struct util_error *err)
 {
-    char abs[PATH_MAX];
     int rc;
-    if (!schemas_dir || !realpath(schemas_dir, abs))
-        return util_error_set(err, UTIL_ERR_IO, "%s: no such schemas directory",
-                              schemas_dir ? schemas_dir : "(null)");
-    api->ops_path = util_path_join(abs, "operations.json");
-    api->comps.dir = util_path_join(abs, "components");
-    if (!api->ops_path || !api->comps.dir)
+    if (!source) {
+        char abs[PATH_MAX];
+        if (!schemas_dir || !realpath(schemas_dir, abs))
+            return util_error_set(err, UTIL_ERR_IO, "%s: no such schemas directory",
+                                  schemas_dir ? schemas_dir : "(null)");
+        if ((rc = spec_source_open_dir(abs, &api->own_source, err)))
+            return rc;
+        source = api->own_source;
+    }
+    api->comps.source = source;
+    if (!(api->ops_path = strdup(spec_source_operations_name(source))) ||
+        !(api->ops_doc = cJSON_Duplicate(spec_source_operations(source), true)))
         return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
-    if ((rc = json_load_file(api->ops_path, UTIL_CAP_SCHEMA_FILE, &api->ops_doc, err)))
-        return rc;
     struct schema_options so = {.default_dialect = SCHEMA_DIALECT_2020_12, .check_formats = false};
     api->reg = schema_registry_create(&so);
     if (!api->reg)
         return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    if ((rc = spec_source_register(source, api->reg, &api->ops_uri, err)))
+        return rc;
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(api->ops_doc, "operations");
     if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) == 0)
         return util_error_set(err, UTIL_ERR_INVALID, "%s: no operations", api->ops_path);
@@ -301,7 +308,6 @@ void mock_ops_free(struct mock_api *api)
         cJSON_Delete(api->comps.items[i].doc);
     }
     free(api->comps.items);
-    free(api->comps.dir);
     memset(&api->comps, 0, sizeof(api->comps));
     schema_registry_destroy(api->reg);
     api->reg = NULL;
@@ -309,6 +315,10 @@ void mock_ops_free(struct mock_api *api)
     api->ops_doc = NULL;
     free(api->ops_path);
     api->ops_path = NULL;
+    free(api->ops_uri);
+    api->ops_uri = NULL;
+    spec_source_destroy(api->own_source);
+    api->own_source = NULL;
 }
 
 /* Whether the catch-all op takes the path of segs: its literal prefix

@@ -353,6 +353,46 @@ static int read_cassettes(const cJSON *doc, const struct report_read_caps *caps,
     return UTIL_OK;
 }
 
+/* The "spec" and "renamedOperations" members, when there are (results.json
+ * of older versions lack them). */
+static int read_spec(const cJSON *doc, const struct report_read_caps *caps,
+                     struct run_results *out, struct util_error *err)
+{
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(doc, "spec"), *v;
+    char here[64];
+    int rc;
+    if (o && !cJSON_IsObject(o))
+        return bad(err, "", "spec", "an object");
+    if (o && ((rc = read_name(o, "title", false, caps, &out->spec_title, "/spec", err)) ||
+              (rc = read_name(o, "version", false, caps, &out->spec_version, "/spec", err)) ||
+              (rc = read_name(o, "sha256", false, caps, &out->spec_hash, "/spec", err))))
+        return rc;
+    if (!cJSON_GetObjectItemCaseSensitive(doc, "renamedOperations"))
+        return UTIL_OK;
+    const cJSON *list = read_list(doc, "renamedOperations", caps->steps, "renamed operations",
+                                  "", err);
+    if (!list)
+        return err->code;
+    size_t n = (size_t)cJSON_GetArraySize(list);
+    if (!(out->renamed = calloc(n ? n : 1, sizeof(*out->renamed))))
+        return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    cJSON_ArrayForEach(v, list)
+    {
+        struct run_renamed *r = &out->renamed[out->nrenamed];
+        snprintf(here, sizeof(here), "/renamedOperations/%zu", out->nrenamed++);
+        if (!cJSON_IsObject(v))
+            return util_error_set(err, UTIL_ERR_INVALID, "%s: expected an object", here);
+        if ((rc = read_name(v, "caseOperationId", true, caps, &r->declared_id, here, err)) ||
+            (rc = read_name(v, "specOperationId", true, caps, &r->operation_id, here, err)) ||
+            (rc = read_name(v, "method", true, caps, &r->method, here, err)) ||
+            (rc = read_name(v, "path", true, caps, &r->path, here, err)))
+            return rc;
+        if (!r->declared_id || !r->operation_id || !r->method || !r->path)
+            return util_error_set(err, UTIL_ERR_INVALID, "%s: expected four strings", here);
+    }
+    return UTIL_OK;
+}
+
 const struct report_read_caps report_read_caps_default = {
     .name = REPORT_CAP_NAME,
     .text = REPORT_CAP_TEXT,
@@ -408,7 +448,7 @@ int report_results_from_json(const cJSON *doc, const struct report_read_caps *ca
             return rc;
     }
     out->planned = out->count;
-    if ((rc = read_cassettes(doc, caps, out, err)))
+    if ((rc = read_cassettes(doc, caps, out, err)) || (rc = read_spec(doc, caps, out, err)))
         return rc;
     shard = cJSON_GetObjectItemCaseSensitive(doc, "shard");
     if (shard) {
@@ -627,6 +667,11 @@ int report_merge(struct run_results *in, size_t n, struct run_results *out, size
             if (in[j].shard == in[i].shard)
                 return util_error_set(err, UTIL_ERR_INVALID, "shard %u/%u given twice", in[i].shard,
                                       in[i].shards);
+        if (in[i].spec_hash && in[0].spec_hash && strcmp(in[i].spec_hash, in[0].spec_hash) != 0)
+            return util_error_set(err, UTIL_ERR_INVALID,
+                                  "shard %u/%u ran against spec %.12s, but the first against "
+                                  "spec %.12s: not one run",
+                                  in[i].shard, in[i].shards, in[i].spec_hash, in[0].spec_hash);
         total += in[i].count;
     }
     /* run_id and base_url: the lowest-numbered shard that ran cases. */
@@ -655,6 +700,22 @@ int report_merge(struct run_results *in, size_t n, struct run_results *out, size
     out->base_url = strdup(first->base_url ? first->base_url : "");
     if (!out->cases || !out->run_id || !out->base_url)
         return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    /* The spec and its renamed operations: every shard's (moved). */
+    for (size_t i = 0; i < n; i++) {
+        struct run_results *from = &in[i];
+        if (!out->spec_hash && from->spec_hash) {
+            out->spec_title = from->spec_title;
+            out->spec_version = from->spec_version;
+            out->spec_hash = from->spec_hash;
+            from->spec_title = from->spec_version = from->spec_hash = NULL;
+        }
+        if (!out->nrenamed && from->nrenamed) {
+            out->renamed = from->renamed;
+            out->nrenamed = from->nrenamed;
+            from->renamed = NULL;
+            from->nrenamed = 0;
+        }
+    }
     unsigned message_from = 0; /* the target message of the lowest-numbered shard */
     for (size_t i = 0; i < n; i++) {
         memcpy(out->cases + out->count, in[i].cases, in[i].count * sizeof(*in[i].cases));

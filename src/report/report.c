@@ -591,6 +591,23 @@ static int results_tree(const struct run_results *r, cJSON *cases, cJSON **out,
              add_num(sh, "count", r->shards) && add_num(sh, "planned", (double)r->planned) &&
              add_str(sh, "plan", r->plan_id[0] ? r->plan_id : NULL);
     }
+    if (ok && (r->spec_hash || r->spec_title)) {
+        cJSON *sp = cJSON_CreateObject();
+        ok = add_item(o, "spec", sp) && add_str(sp, "title", r->spec_title) &&
+             add_str(sp, "version", r->spec_version) && add_str(sp, "sha256", r->spec_hash);
+    }
+    if (ok && r->nrenamed) {
+        cJSON *list = cJSON_CreateArray();
+        ok = add_item(o, "renamedOperations", list);
+        for (size_t i = 0; ok && i < r->nrenamed; i++) {
+            cJSON *e = cJSON_CreateObject();
+            ok = e && cJSON_AddItemToArray(list, e) &&
+                 add_str(e, "caseOperationId", r->renamed[i].declared_id) &&
+                 add_str(e, "specOperationId", r->renamed[i].operation_id) &&
+                 add_str(e, "method", r->renamed[i].method) &&
+                 add_str(e, "path", r->renamed[i].path);
+        }
+    }
     if (ok) {
         ok = cJSON_AddItemToObjectCS(o, "summary", summary);
         summary = ok ? NULL : summary;

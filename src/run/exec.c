@@ -330,6 +330,15 @@ static int exec_step(struct worker *w, const struct case_step *s, struct run_ste
     if (s->operation_id && !(r->operation_id = strdup(s->operation_id)))
         return UTIL_ERR_NOMEM;
 
+    if (s->unresolved) {
+        /* The loaded spec lacks the operation: a failure, never a skip. */
+        r->outcome = RUN_FAILED;
+        rc = check_list_add(&r->checks, "contract.operation", CHECK_FAIL, NULL, NULL, NULL, "%s",
+                            s->unresolved);
+        if (!rc)
+            rc = set_message(r, "not run: %s", s->unresolved);
+        goto record;
+    }
     rc = run_build_request(w, s, &b, &err);
     if (rc == UTIL_ERR_NOMEM)
         goto cleanup;

@@ -19,13 +19,21 @@ static bool has_tag(const struct case_case *k, const char *tag)
     return false;
 }
 
+/* Whether step s calls id: the loaded spec's operationId, or the one the
+ * case wrote for it. */
+static bool calls(const struct case_step *s, const char *id)
+{
+    return (s->operation_id && strcmp(s->operation_id, id) == 0) ||
+           (s->declared_id && strcmp(s->declared_id, id) == 0);
+}
+
 static bool uses_operation(const struct case_case *k, const char *id)
 {
     for (size_t i = 0; i < k->nsteps; i++)
-        if (k->steps[i].operation_id && strcmp(k->steps[i].operation_id, id) == 0)
+        if (calls(&k->steps[i], id))
             return true;
     for (size_t i = 0; i < k->nteardown; i++)
-        if (k->teardown[i].operation_id && strcmp(k->teardown[i].operation_id, id) == 0)
+        if (calls(&k->teardown[i], id))
             return true;
     return false;
 }
@@ -265,5 +273,15 @@ void run_results_finish(struct run_results *r)
     free(r->cassettes);
     free(r->cassette_mode);
     free(r->spec_sha256);
+    free(r->spec_title);
+    free(r->spec_version);
+    free(r->spec_hash);
+    for (size_t i = 0; i < r->nrenamed; i++) {
+        free(r->renamed[i].declared_id);
+        free(r->renamed[i].operation_id);
+        free(r->renamed[i].method);
+        free(r->renamed[i].path);
+    }
+    free(r->renamed);
     memset(r, 0, sizeof(*r));
 }

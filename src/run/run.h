@@ -154,6 +154,12 @@ struct run_cassette_file {
     bool written;
 };
 
+/* An operation the cases name by an id the loaded spec calls otherwise
+ * (case_suite_renames). All owned. */
+struct run_renamed {
+    char *declared_id, *operation_id, *method, *path;
+};
+
 struct run_results {
     struct run_case_result *cases; /* plan order */
     size_t count;
@@ -178,6 +184,12 @@ struct run_results {
     char *spec_sha256;
     struct run_cassette_file *cassettes;
     size_t ncassettes;
+    /* The spec the responses were checked against (its info.title,
+     * info.version, SHA-256), set by the caller; NULL when unknown. */
+    char *spec_title, *spec_version, *spec_hash;
+    /* The renamed operations (set by the caller), in order of first use. */
+    struct run_renamed *renamed;
+    size_t nrenamed;
 };
 
 void run_results_init(struct run_results *r);

@@ -3,6 +3,7 @@
 #include "case/case.h"
 #include "case/limits.h"
 #include "case/template.h"
+#include "spec/source.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,16 @@
 static struct case_loader *loader;
 static char source_dir[4096];
 
+/* A case loader over the schemas directory (a source read from disk). */
+static struct case_loader *loader_of(const char *dir, struct util_error *err)
+{
+    struct spec_source *src = NULL;
+    struct case_loader *l =
+        spec_source_open_dir(dir, &src, err) ? NULL : case_loader_create(dir, src, err);
+    spec_source_destroy(src);
+    return l;
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -26,7 +37,7 @@ static int setup(void **state)
     snprintf(schemas, sizeof(schemas), "%s/schemas", source_dir);
     struct util_error err;
     util_error_clear(&err);
-    loader = case_loader_create(schemas, &err);
+    loader = loader_of(schemas, &err);
     if (!loader)
         fprintf(stderr, "loader: %s\n", err.message);
     return loader ? 0 : -1;
@@ -138,8 +149,8 @@ static void test_unknown_key(void **state)
                  "        expct: {status: 200}\n",
                  UTIL_ERR_INVALID,
                  "t.yaml:5:9: unknown key 'expct' in step (expected one of: name, operation, "
-                 "method, path, query, headers, body, body_raw, content_type, expect, until, "
-                 "capture, allow_undocumented, cassette)");
+                 "request, method, path, query, headers, body, body_raw, content_type, expect, "
+                 "until, capture, allow_undocumented, cassette)");
     expect_error("cases:\n  - name: a\n    stps: []\n", UTIL_ERR_INVALID,
                  "t.yaml:3:5: unknown key 'stps' in case (expected one of: name, description, "
                  "tags, vars, steps, teardown, cassette)");
@@ -259,7 +270,8 @@ static void test_parameters(void **state)
                  "t.yaml:5:9: with method:, path: is the request path (a string starting with "
                  "'/')");
     expect_error("cases:\n  - name: a\n    steps:\n      - name: x\n", UTIL_ERR_INVALID,
-                 "t.yaml:4:9: a step needs operation: (an operationId) or method: and path:");
+                 "t.yaml:4:9: a step needs operation: (an operationId), request: (GET "
+                 "/1/tasks/{taskID}) or method: and path:");
 }
 
 static void test_templates_and_matchers(void **state)

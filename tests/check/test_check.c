@@ -1,6 +1,7 @@
 /* Tests of src/check: contract checks against the real derived schemas,
  * expectations and matchers, redaction. */
 #include "check/check.h"
+#include "spec/source.h"
 #include "json/json.h"
 
 #include <setjmp.h>
@@ -15,6 +16,16 @@
 
 static struct check_contract *contract;
 
+/* The contract of the schemas directory. */
+static struct check_contract *contract_of(const char *dir, struct util_error *err)
+{
+    struct spec_source *src = NULL;
+    struct check_contract *c =
+        spec_source_open_dir(dir, &src, err) ? NULL : check_contract_create(src, err);
+    spec_source_destroy(src);
+    return c;
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -23,7 +34,7 @@ static int setup(void **state)
     snprintf(schemas, sizeof(schemas), "%s/schemas", src ? src : ".");
     struct util_error err;
     util_error_clear(&err);
-    contract = check_contract_create(schemas, &err);
+    contract = contract_of(schemas, &err);
     if (!contract)
         fprintf(stderr, "contract: %s\n", err.message);
     return contract ? 0 : -1;
@@ -565,16 +576,20 @@ static void test_contract_loader(void **state)
     snprintf(schemas, sizeof(schemas), "%s/schemas", src ? src : ".");
     struct util_error err;
     util_error_clear(&err);
-    struct check_contract *c = check_contract_load_finish(check_contract_load_start(schemas), &err);
+    struct spec_source *dir = NULL;
+    assert_int_equal(spec_source_open_dir(schemas, &dir, &err), UTIL_OK);
+    struct check_contract *c = check_contract_load_finish(check_contract_load_start(dir), &err);
     assert_non_null(c);
     assert_string_equal(check_contract_match(c, "GET", "/1/tasks/abc"), "getTask");
     check_contract_destroy(c);
-    c = check_contract_load_finish(check_contract_load_start("/nonexistent/schemas"), &err);
-    assert_null(c);
-    assert_int_not_equal(err.code, UTIL_OK);
-    assert_non_null(strstr(err.message, "/nonexistent/schemas"));
     /* Started and abandoned (a command that stops early). */
-    check_contract_destroy(check_contract_load_finish(check_contract_load_start(schemas), NULL));
+    check_contract_destroy(check_contract_load_finish(check_contract_load_start(dir), NULL));
+    spec_source_destroy(dir);
+    /* A bad directory is refused when it is opened, naming it. */
+    struct spec_source *bad = NULL;
+    assert_int_not_equal(spec_source_open_dir("/nonexistent/schemas", &bad, &err), UTIL_OK);
+    assert_null(bad);
+    assert_non_null(strstr(err.message, "/nonexistent/schemas"));
 }
 
 int main(void)
