@@ -156,6 +156,9 @@ struct spec_source;
  * destroys. */
 struct case_loader *case_loader_create(const char *schemas_dir, const struct spec_source *source,
                                       struct util_error *err);
+/* case_loader_create over the directory alone: the operations of
+ * schemas_dir/operations.json (a source opened on the directory). */
+struct case_loader *case_loader_create_dir(const char *schemas_dir, struct util_error *err);
 /* Accepts NULL. */
 void case_loader_destroy(struct case_loader *l);
 /* The parsed operations.json (borrowed). */

@@ -208,6 +208,16 @@ cleanup:
     return l;
 }
 
+struct case_loader *case_loader_create_dir(const char *schemas_dir, struct util_error *err)
+{
+    struct spec_source *src = NULL;
+    struct case_loader *l = spec_source_open_dir(schemas_dir, &src, err)
+                                ? NULL
+                                : case_loader_create(schemas_dir, src, err);
+    spec_source_destroy(src);
+    return l;
+}
+
 void case_loader_destroy(struct case_loader *l)
 {
     if (!l)

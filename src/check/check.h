@@ -81,6 +81,9 @@ struct spec_source;
  * may be destroyed before the contract. */
 struct check_contract *check_contract_create(const struct spec_source *source,
                                             struct util_error *err);
+/* check_contract_create over the schemas directory dir (a source opened
+ * on it). */
+struct check_contract *check_contract_create_dir(const char *dir, struct util_error *err);
 /* Accepts NULL. */
 void check_contract_destroy(struct check_contract *c);
 

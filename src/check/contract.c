@@ -262,6 +262,15 @@ static void op_finish(struct op_entry *o)
     free(o->responses);
 }
 
+struct check_contract *check_contract_create_dir(const char *dir, struct util_error *err)
+{
+    struct spec_source *src = NULL;
+    struct check_contract *c =
+        spec_source_open_dir(dir, &src, err) ? NULL : check_contract_create(src, err);
+    spec_source_destroy(src);
+    return c;
+}
+
 void check_contract_destroy(struct check_contract *c)
 {
     if (!c)

@@ -28,7 +28,6 @@
 #include "alloc_fail.h"
 
 #include "case/case.h"
-#include "spec/source.h"
 #include "cassette/cassette.h"
 #include "schema/schema.h"
 #include "spec/spec.h"
@@ -128,19 +127,9 @@ static int op_case(struct util_error *err, struct util_buf *fp)
     return rc;
 }
 
-/* A case loader over the schemas directory (a source read from disk). */
-static struct case_loader *loader_of(const char *dir, struct util_error *err)
-{
-    struct spec_source *src = NULL;
-    struct case_loader *l =
-        spec_source_open_dir(dir, &src, err) ? NULL : case_loader_create(dir, src, err);
-    spec_source_destroy(src);
-    return l;
-}
-
 static int op_case_loader(struct util_error *err, struct util_buf *fp)
 {
-    struct case_loader *l = loader_of(schemas_dir, err);
+    struct case_loader *l = case_loader_create_dir(schemas_dir, err);
     alloc_fail_disarm();
     if (!l)
         return err->code;
@@ -410,7 +399,7 @@ static int setup(void **state)
     case_text = read_text("tests/data/case/valid.yaml");
     cassette_text = read_text("cases/cassettes/smoke.yaml");
     spec_text = read_text("schemas/openapi/ingestion.yml");
-    loader = loader_of(schemas_dir, &err);
+    loader = case_loader_create_dir(schemas_dir, &err);
     if (!loader)
         fail_msg("case_loader_create: %s", err.message);
     return 0;

@@ -3,7 +3,6 @@
 #include "case/case.h"
 #include "case/limits.h"
 #include "case/template.h"
-#include "spec/source.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,16 +17,6 @@
 static struct case_loader *loader;
 static char source_dir[4096];
 
-/* A case loader over the schemas directory (a source read from disk). */
-static struct case_loader *loader_of(const char *dir, struct util_error *err)
-{
-    struct spec_source *src = NULL;
-    struct case_loader *l =
-        spec_source_open_dir(dir, &src, err) ? NULL : case_loader_create(dir, src, err);
-    spec_source_destroy(src);
-    return l;
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -37,7 +26,7 @@ static int setup(void **state)
     snprintf(schemas, sizeof(schemas), "%s/schemas", source_dir);
     struct util_error err;
     util_error_clear(&err);
-    loader = loader_of(schemas, &err);
+    loader = case_loader_create_dir(schemas, &err);
     if (!loader)
         fprintf(stderr, "loader: %s\n", err.message);
     return loader ? 0 : -1;

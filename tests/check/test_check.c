@@ -16,16 +16,6 @@
 
 static struct check_contract *contract;
 
-/* The contract of the schemas directory. */
-static struct check_contract *contract_of(const char *dir, struct util_error *err)
-{
-    struct spec_source *src = NULL;
-    struct check_contract *c =
-        spec_source_open_dir(dir, &src, err) ? NULL : check_contract_create(src, err);
-    spec_source_destroy(src);
-    return c;
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -34,7 +24,7 @@ static int setup(void **state)
     snprintf(schemas, sizeof(schemas), "%s/schemas", src ? src : ".");
     struct util_error err;
     util_error_clear(&err);
-    contract = contract_of(schemas, &err);
+    contract = check_contract_create_dir(schemas, &err);
     if (!contract)
         fprintf(stderr, "contract: %s\n", err.message);
     return contract ? 0 : -1;

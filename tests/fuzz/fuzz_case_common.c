@@ -2,21 +2,10 @@
 #include "fuzz_case_common.h"
 
 #include "fuzz_common.h"
-#include "spec/source.h"
 
 #include <stdlib.h>
 
 static struct case_loader *loader;
-
-/* A case loader over the schemas directory (a source read from disk). */
-static struct case_loader *loader_of(const char *dir, struct util_error *err)
-{
-    struct spec_source *src = NULL;
-    struct case_loader *l =
-        spec_source_open_dir(dir, &src, err) ? NULL : case_loader_create(dir, src, err);
-    spec_source_destroy(src);
-    return l;
-}
 
 static void destroy_loader(void)
 {
@@ -29,7 +18,7 @@ const struct case_loader *fuzz_case_loader(void)
     if (!loader) {
         struct util_error err;
         util_error_clear(&err);
-        loader = loader_of(fuzz_schemas_dir(), &err);
+        loader = case_loader_create_dir(fuzz_schemas_dir(), &err);
         if (!loader)
             fuzz_fail("case_loader_create(%s): %s", fuzz_schemas_dir(), err.message);
         atexit(destroy_loader);

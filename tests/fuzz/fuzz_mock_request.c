@@ -35,7 +35,6 @@
 #include "fuzz_common.h"
 
 #include "check/check.h"
-#include "spec/source.h"
 #include "mock/mock.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -56,16 +55,6 @@
 
 static struct mock_api *api;
 static struct check_contract *contract;
-
-/* The contract of the schemas directory. */
-static struct check_contract *contract_of(const char *dir, struct util_error *err)
-{
-    struct spec_source *src = NULL;
-    struct check_contract *c =
-        spec_source_open_dir(dir, &src, err) ? NULL : check_contract_create(src, err);
-    spec_source_destroy(src);
-    return c;
-}
 
 static void destroy_all(void)
 {
@@ -92,7 +81,7 @@ static void setup(void)
     api = mock_api_create(&o, &err);
     if (!api)
         fuzz_fail("mock_api_create(%s): %s", o.schemas_dir, err.message);
-    contract = contract_of(fuzz_schemas_dir(), &err);
+    contract = check_contract_create_dir(fuzz_schemas_dir(), &err);
     if (!contract)
         fuzz_fail("check_contract_create(%s): %s", o.schemas_dir, err.message);
     atexit(destroy_all);

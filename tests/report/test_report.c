@@ -2,7 +2,6 @@
  * results.json, atomic writing, no secret in any output, the same reports
  * whatever -j (timings aside). */
 #include "report/report.h"
-#include "spec/source.h"
 
 #include "util/file.h"
 #include "util/text.h"
@@ -25,25 +24,6 @@
 static struct case_loader *loader;
 static struct check_contract *contract;
 
-/* A case loader over the schemas directory (a source read from disk). */
-static struct case_loader *loader_of(const char *dir, struct util_error *err)
-{
-    struct spec_source *src = NULL;
-    struct case_loader *l =
-        spec_source_open_dir(dir, &src, err) ? NULL : case_loader_create(dir, src, err);
-    spec_source_destroy(src);
-    return l;
-}
-/* The contract of the schemas directory. */
-static struct check_contract *contract_of(const char *dir, struct util_error *err)
-{
-    struct spec_source *src = NULL;
-    struct check_contract *c =
-        spec_source_open_dir(dir, &src, err) ? NULL : check_contract_create(src, err);
-    spec_source_destroy(src);
-    return c;
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -52,8 +32,8 @@ static int setup(void **state)
     snprintf(schemas, sizeof(schemas), "%s/schemas", src ? src : ".");
     struct util_error err;
     util_error_clear(&err);
-    loader = loader_of(schemas, &err);
-    contract = loader ? contract_of(schemas, &err) : NULL;
+    loader = case_loader_create_dir(schemas, &err);
+    contract = loader ? check_contract_create_dir(schemas, &err) : NULL;
     return contract ? 0 : -1;
 }
 

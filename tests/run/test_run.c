@@ -3,7 +3,6 @@
  * secrets, -j determinism); and, end to end, against the embedded mock over
  * HTTP on an ephemeral port, including each planted fault of the mock. */
 #include "run/run.h"
-#include "spec/source.h"
 
 #include "http/http.h"
 #include "mock/mock.h"
@@ -27,25 +26,6 @@ static char schemas[4200];
 static struct case_loader *loader;
 static struct check_contract *contract;
 
-/* A case loader over the schemas directory (a source read from disk). */
-static struct case_loader *loader_of(const char *dir, struct util_error *err)
-{
-    struct spec_source *src = NULL;
-    struct case_loader *l =
-        spec_source_open_dir(dir, &src, err) ? NULL : case_loader_create(dir, src, err);
-    spec_source_destroy(src);
-    return l;
-}
-/* The contract of the schemas directory. */
-static struct check_contract *contract_of(const char *dir, struct util_error *err)
-{
-    struct spec_source *src = NULL;
-    struct check_contract *c =
-        spec_source_open_dir(dir, &src, err) ? NULL : check_contract_create(src, err);
-    spec_source_destroy(src);
-    return c;
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -54,8 +34,8 @@ static int setup(void **state)
     snprintf(schemas, sizeof(schemas), "%s/schemas", source_dir);
     struct util_error err;
     util_error_clear(&err);
-    loader = loader_of(schemas, &err);
-    contract = loader ? contract_of(schemas, &err) : NULL;
+    loader = case_loader_create_dir(schemas, &err);
+    contract = loader ? check_contract_create_dir(schemas, &err) : NULL;
     if (!contract)
         fprintf(stderr, "setup: %s\n", err.message);
     return contract && http_global_init(&err) == UTIL_OK ? 0 : -1;
