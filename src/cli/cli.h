@@ -189,6 +189,7 @@ int cli_coverage_run(const char *schemas_dir, const char *dir, const struct run_
 /* Command tables of the subcommand files, NULL-terminated arrays. */
 extern const struct cli_command *const cli_validate_commands[];
 extern const struct cli_command *const cli_schemas_commands[];
+extern const struct cli_command *const cli_spec_commands[];
 extern const struct cli_command *const cli_serve_commands[];
 extern const struct cli_command *const cli_run_commands[];
 extern const struct cli_command *const cli_cassette_commands[];
