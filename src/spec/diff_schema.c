@@ -212,8 +212,8 @@ static int scalar_cmp(const void *pa, const void *pb)
 /* Whether v is among the values of arr; sorted (n entries) when not NULL. */
 static bool enum_has(const cJSON *arr, const cJSON *const *sorted, size_t n, const cJSON *v)
 {
-    if (sorted)
-        return bsearch(&v, sorted, n, sizeof(*sorted), scalar_cmp) != NULL;
+    if (sorted) /* every value of arr is a scalar */
+        return is_scalar(v) && bsearch(&v, sorted, n, sizeof(*sorted), scalar_cmp) != NULL;
     const cJSON *it;
     cJSON_ArrayForEach(it, arr)
     {
