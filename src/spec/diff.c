@@ -217,21 +217,68 @@ static int ref_refused(struct diff_ctx *cx, const struct spec *sp, const cJSON *
     return UTIL_ERR_INVALID;
 }
 
+static size_t str_hash(const char *s)
+{
+    size_t h = 14695981039346656037u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+/* The target of ref ("#/...") in sp, one hop, through the cache; NULL
+ * when it does not resolve (or out of memory: then *rc is set). */
+static const cJSON *ref_lookup(struct diff_ctx *cx, const struct spec *sp, const char *ref,
+                               int *rc)
+{
+    struct diff_refs *t = sp == cx->o ? &cx->oref : &cx->nref;
+    if ((t->count + 1) * 2 > t->size) {
+        size_t size = t->size ? t->size * 2 : 256;
+        struct diff_ref_entry *s = calloc(size, sizeof(*s));
+        if (!s) {
+            *rc = UTIL_ERR_NOMEM;
+            return NULL;
+        }
+        for (size_t i = 0; i < t->size; i++) {
+            if (!t->slots[i].ref)
+                continue;
+            size_t j = str_hash(t->slots[i].ref) & (size - 1);
+            while (s[j].ref)
+                j = (j + 1) & (size - 1);
+            s[j] = t->slots[i];
+        }
+        free(t->slots);
+        t->slots = s;
+        t->size = size;
+    }
+    size_t j = str_hash(ref) & (t->size - 1);
+    while (t->slots[j].ref) {
+        if (!strcmp(t->slots[j].ref, ref))
+            return t->slots[j].target;
+        j = (j + 1) & (t->size - 1);
+    }
+    const cJSON *target =
+        ref[0] == '#' ? json_pointer_get(spec_document(sp), ref + 1, true) : NULL;
+    t->slots[j] = (struct diff_ref_entry){ref, target};
+    t->count++;
+    return target;
+}
+
 int diff_deref(struct diff_ctx *cx, const struct spec *sp, const cJSON **node,
                struct diff_seg *root, const struct diff_seg **seg)
 {
-    const cJSON *doc = spec_document(sp);
     const cJSON *start = *node;
+    const struct diff_seg *start_seg = *seg;
     for (int hops = 0;; hops++) {
         const cJSON *r =
             cJSON_IsObject(*node) ? cJSON_GetObjectItemCaseSensitive(*node, "$ref") : NULL;
         if (!cJSON_IsString(r))
             return UTIL_OK;
-        const cJSON *next = NULL;
-        if (hops <= 32 && r->valuestring[0] == '#')
-            next = json_pointer_get(doc, r->valuestring + 1, true);
+        int rc = UTIL_OK;
+        const cJSON *next = hops <= 32 ? ref_lookup(cx, sp, r->valuestring, &rc) : NULL;
+        if (rc)
+            return rc;
         if (!next)
-            return ref_refused(cx, sp, start, *seg);
+            return ref_refused(cx, sp, start, start_seg);
         *root = (struct diff_seg){NULL, NULL, 0, NULL, r->valuestring};
         *seg = root;
         *node = next;
@@ -250,10 +297,13 @@ static bool data_member(const char *name)
 static int check_refs(struct diff_ctx *cx, const struct spec *sp, const cJSON *node,
                       const struct diff_seg *seg)
 {
-    if (cJSON_IsObject(node)) {
-        const cJSON *r = cJSON_GetObjectItemCaseSensitive(node, "$ref");
-        if (cJSON_IsString(r) && !spec_ref_target(spec_document(sp), node))
-            return ref_refused(cx, sp, node, seg);
+    if (cJSON_IsObject(node) && cJSON_GetObjectItemCaseSensitive(node, "$ref")) {
+        struct diff_seg root;
+        const struct diff_seg *at = seg;
+        const cJSON *target = node;
+        int rc = diff_deref(cx, sp, &target, &root, &at);
+        if (rc)
+            return rc;
     }
     size_t i = 0;
     const cJSON *m;
@@ -668,6 +718,8 @@ int spec_changes_compute(const struct spec *old_spec, const struct spec *new_spe
     free(match);
     free(matched);
     free(cx.memo.slots);
+    free(cx.oref.slots);
+    free(cx.nref.slots);
     util_buf_finish(&cx.msg);
     util_buf_finish(&cx.ptr);
     util_buf_finish(&cx.lab);

@@ -47,6 +47,17 @@ struct diff_memo {
     unsigned gen;
 };
 
+/* "$ref" string -> its target (one hop), per document: a reference is
+ * looked up once, however often the walk meets it. Holds at most one entry
+ * per distinct reference of the document. */
+struct diff_refs {
+    struct diff_ref_entry {
+        const char *ref;      /* NULL: empty slot */
+        const cJSON *target;  /* NULL: does not resolve */
+    } *slots;
+    size_t size, count;
+};
+
 struct diff_ctx {
     const struct spec *o, *n;
     struct spec_changes *out;
@@ -55,6 +66,7 @@ struct diff_ctx {
     enum spec_change_where where;
     const char *where_text; /* "request body", "response 200 body", "query parameter limit" */
     struct diff_memo memo;
+    struct diff_refs oref, nref;
     struct util_buf msg;  /* scratch: message */
     struct util_buf ptr;  /* scratch: pointer */
     struct util_buf lab;  /* scratch: display path */

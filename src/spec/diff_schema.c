@@ -442,7 +442,8 @@ static int view_add(struct diff_ctx *cx, const struct spec *sp, struct view *v, 
  * property without schema. */
 static int view_finish(struct view *v)
 {
-    qsort(v->props, v->nprops, sizeof(*v->props), prop_cmp);
+    if (v->nprops) /* props is NULL until the first push */
+        qsort(v->props, v->nprops, sizeof(*v->props), prop_cmp);
     size_t w = 0;
     for (size_t i = 0; i < v->nprops; i++)
         if (w == 0 || strcmp(v->props[w - 1].name, v->props[i].name) != 0)
@@ -501,12 +502,35 @@ static bool prop_flag(const struct spec *sp, const struct view_prop *p, const ch
 static int compare_props(struct diff_ctx *cx, const struct view *ov, const struct view *nv,
                          const struct diff_lab *lab, int depth);
 
+static void view_init(struct view *v)
+{
+    v->nparts = 0;
+    v->props = NULL;
+    v->nprops = v->alloc = 0;
+    v->closed = false;
+}
+
+/* Whether s may contribute properties to a view. */
+static bool has_object_keywords(const cJSON *s)
+{
+    return cJSON_GetObjectItemCaseSensitive(s, "properties") ||
+           cJSON_GetObjectItemCaseSensitive(s, "required") ||
+           cJSON_GetObjectItemCaseSensitive(s, "allOf");
+}
+
 static int compare_object(struct diff_ctx *cx, const cJSON *o, const struct diff_seg *os,
                           const cJSON *n, const struct diff_seg *ns, const struct diff_lab *lab,
                           int depth)
 {
-    struct view *ov = calloc(1, sizeof(*ov));
-    struct view *nv = calloc(1, sizeof(*nv));
+    if (!has_object_keywords(o) && !has_object_keywords(n))
+        return UTIL_OK;
+    /* Not calloc: a view is large and only its counts need clearing. */
+    struct view *ov = malloc(sizeof(*ov));
+    struct view *nv = malloc(sizeof(*nv));
+    if (ov)
+        view_init(ov);
+    if (nv)
+        view_init(nv);
     int rc = ov && nv ? UTIL_OK : UTIL_ERR_NOMEM;
     if (!rc)
         rc = view_add(cx, cx->o, ov, o, os);
