@@ -378,10 +378,11 @@ static const struct spec_parameter *find_param(const struct spec_operation *in,
                                                const struct spec_operation *from,
                                                const struct spec_parameter *p)
 {
-    if (p->where != SPEC_IN_PATH)
+    long k = p->where == SPEC_IN_PATH ? template_position(from->path, p->name) : -1;
+    /* Not a path parameter, or one the template does not name: by name. */
+    if (k < 0)
         return spec_operation_parameter(in, p->name, p->in);
-    long k = template_position(from->path, p->name);
-    for (size_t i = 0; k >= 0 && i < in->nparams; i++)
+    for (size_t i = 0; i < in->nparams; i++)
         if (in->params[i].where == SPEC_IN_PATH &&
             template_position(in->path, in->params[i].name) == k)
             return &in->params[i];
