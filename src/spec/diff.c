@@ -5,6 +5,7 @@
 
 #include "spec/internal.h"
 #include "util/caps.h"
+#include "util/hash.h"
 #include "json/json.h"
 
 #include <stdarg.h>
@@ -219,10 +220,7 @@ static int ref_refused(struct diff_ctx *cx, const struct spec *sp, const cJSON *
 
 static size_t str_hash(const char *s)
 {
-    size_t h = 14695981039346656037u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211u;
-    return h;
+    return (size_t)util_fnv1a(UTIL_FNV1A_OFFSET, s, strlen(s));
 }
 
 /* The target of ref ("#/...") in sp, one hop, through the cache; NULL
@@ -389,6 +387,16 @@ static const struct spec_parameter *find_param(const struct spec_operation *in,
     return NULL;
 }
 
+/* Makes "<in> parameter <name>" the context of the changes that follow. */
+static int param_context(struct diff_ctx *cx, struct util_buf *where,
+                         const struct spec_parameter *p)
+{
+    util_buf_reset(where);
+    util_buf_printf(where, "%s parameter %s", p->in, p->name);
+    cx->where_text = where->data ? where->data : "";
+    return where->error;
+}
+
 static int compare_params(struct diff_ctx *cx)
 {
     const struct spec_operation *oop = cx->oop, *nop = cx->nop;
@@ -399,11 +407,8 @@ static int compare_params(struct diff_ctx *cx)
     for (size_t i = 0; i < nop->nparams && !rc; i++) {
         const struct spec_parameter *np = &nop->params[i];
         const struct spec_parameter *op = find_param(oop, nop, np);
-        util_buf_reset(&where);
-        util_buf_printf(&where, "%s parameter %s", np->in, np->name);
-        if ((rc = where.error))
+        if ((rc = param_context(cx, &where, np)))
             break;
-        cx->where_text = where.data;
         struct diff_seg ns = {NULL, NULL, 0, np->pointer, NULL};
         struct diff_loc nl = {&ns, NULL, -1};
         if (!op) {
@@ -430,11 +435,8 @@ static int compare_params(struct diff_ctx *cx)
         const struct spec_parameter *op = &oop->params[i];
         if (find_param(nop, oop, op))
             continue;
-        util_buf_reset(&where);
-        util_buf_printf(&where, "%s parameter %s", op->in, op->name);
-        if ((rc = where.error))
+        if ((rc = param_context(cx, &where, op)))
             break;
-        cx->where_text = where.data;
         struct diff_seg os = {NULL, NULL, 0, op->pointer, NULL};
         struct diff_loc ol = {&os, NULL, -1};
         rc = diff_emit(cx, SPEC_CHANGE_REMOVED, true, &ol, NULL, "%s removed", where.data);

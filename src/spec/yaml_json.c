@@ -115,10 +115,8 @@ static int fail_at(struct builder *b, int code, yaml_mark_t mark, const char *fm
 
 static size_t pointer_hash(const char *p, size_t len)
 {
-    size_t h = 14695981039346656037u;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)p[i]) * 1099511628211u;
-    return h ^ (h >> 32);
+    uint64_t h = util_fnv1a(UTIL_FNV1A_OFFSET, p, len);
+    return (size_t)(h ^ (h >> 32));
 }
 
 /* Puts entry i into the index (which has room). */

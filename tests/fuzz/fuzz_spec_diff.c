@@ -26,18 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void check_refusal(int rc, const struct util_error *err, const char *what)
-{
-    if (rc >= 0)
-        fuzz_fail("%s: refused with code %d", what, rc);
-    if (rc == UTIL_ERR_NOMEM)
-        return;
-    if (err->code != rc)
-        fuzz_fail("%s: returned %d but err->code is %d", what, rc, err->code);
-    if (!err->message[0] || strchr(err->message, '\n'))
-        fuzz_fail("%s: the refusal is not one line: '%s'", what, err->message);
-}
-
 static void check_end(const struct spec *sp, const struct spec_change_loc *l, const char *id)
 {
     if (!l->pointer) {
@@ -96,7 +84,7 @@ static int diff(const struct spec *a, const struct spec *b, struct spec_changes 
     spec_changes_init(c);
     int rc = spec_changes_compute(a, b, c, &err);
     if (rc)
-        check_refusal(rc, &err, "spec_changes_compute");
+        fuzz_check_refusal(rc, &err, "spec_changes_compute");
     else
         check_changes(a, b, c);
     return rc;
@@ -121,13 +109,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     util_error_clear(&err);
     int rc = spec_load_text(text, olen, "old.yml", &o, &err);
     if (rc) {
-        check_refusal(rc, &err, "spec_load_text old");
+        fuzz_check_refusal(rc, &err, "spec_load_text old");
         return 0;
     }
     util_error_clear(&err);
     rc = spec_load_text(text + nstart, nlen, "new.yml", &n, &err);
     if (rc) {
-        check_refusal(rc, &err, "spec_load_text new");
+        fuzz_check_refusal(rc, &err, "spec_load_text new");
         spec_destroy(o);
         return 0;
     }

@@ -160,6 +160,26 @@ static void finish(struct fixture *f)
     spec_destroy(f->n);
 }
 
+/* OLD against NEW, for the tests that read it (cmocka state). */
+static int setup_old_new(void **state)
+{
+    struct fixture *f = malloc(sizeof(*f));
+    struct util_error err;
+    if (!f || diff(f, OLD, NEW, &err) != UTIL_OK) {
+        fprintf(stderr, "spec_changes_compute: %s\n", err.message);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown_old_new(void **state)
+{
+    finish(*state);
+    free(*state);
+    return 0;
+}
+
 /* 1-based line of the first line of text containing needle. */
 static int line_of(const char *text, const char *needle)
 {
@@ -218,10 +238,8 @@ static void check(const struct fixture *f, const char *id, const char *text, boo
 
 static void test_operations(void **state)
 {
-    (void)state;
-    struct fixture f;
-    struct util_error err;
-    assert_int_equal(diff(&f, OLD, NEW, &err), UTIL_OK);
+    const struct fixture *fp = *state;
+    const struct fixture f = *fp;
     check(&f, "operation-added", "newOp", false, NULL, NULL, "/paths/~11~1new/get",
           "    get:\n      operationId: newOp");
     check(&f, "operation-removed", "oldOp", true, "/paths/~11~1old/get", "    get:\n      operationId: oldOp",
@@ -241,15 +259,12 @@ static void test_operations(void **state)
     /* The renamed path parameter is the same parameter: no change for it. */
     for (size_t i = 0; i < f.c.count; i++)
         assert_null(strstr(f.c.items[i].message, "parameter id"));
-    finish(&f);
 }
 
 static void test_parameters(void **state)
 {
-    (void)state;
-    struct fixture f;
-    struct util_error err;
-    assert_int_equal(diff(&f, OLD, NEW, &err), UTIL_OK);
+    const struct fixture *fp = *state;
+    const struct fixture f = *fp;
     const char *g = "/paths/~11~1tasks~1{taskID}/get/parameters/";
     const char *h = "/paths/~11~1tasks~1{id}/get/parameters/";
     char op[256], np[256];
@@ -270,15 +285,12 @@ static void test_parameters(void **state)
     snprintf(op, sizeof(op), "%s2/schema/enum/1", g);
     check(&f, "parameter-enum-value-removed", "order: enum value \"desc\" removed", true, op,
           "name: order", NULL, NULL);
-    finish(&f);
 }
 
 static void test_request(void **state)
 {
-    (void)state;
-    struct fixture f;
-    struct util_error err;
-    assert_int_equal(diff(&f, OLD, NEW, &err), UTIL_OK);
+    const struct fixture *fp = *state;
+    const struct fixture f = *fp;
     const char *put = "/paths/~11~1tasks~1{id}/put/requestBody";
     check(&f, "request-body-became-required", "request body became required", true,
           "/paths/~11~1tasks~1{taskID}/put/requestBody", "      requestBody:\n        content:",
@@ -302,15 +314,12 @@ static void test_request(void **state)
     check(&f, "request-type-narrowed", "size: type number became integer", true,
           "/components/schemas/TaskCreate/allOf/1/properties/size/type", "size:",
           "/components/schemas/TaskCreate/allOf/1/properties/size/type", "size:");
-    finish(&f);
 }
 
 static void test_responses(void **state)
 {
-    (void)state;
-    struct fixture f;
-    struct util_error err;
-    assert_int_equal(diff(&f, OLD, NEW, &err), UTIL_OK);
+    const struct fixture *fp = *state;
+    const struct fixture f = *fp;
     const char *t = "/components/schemas/Task/properties/";
     char p[256];
     snprintf(p, sizeof(p), "%sstatus/enum/2", t);
@@ -337,7 +346,6 @@ static void test_responses(void **state)
     for (size_t i = 0; i < f.c.count; i++)
         breaking += f.c.items[i].breaking;
     assert_int_equal(breaking, f.c.breaking);
-    finish(&f);
 }
 
 /* Removed properties: a request object that does not close itself ignores
@@ -472,10 +480,8 @@ static void test_refused(void **state)
 /* The JSON document: summary and one entry per change with both ends. */
 static void test_json(void **state)
 {
-    (void)state;
-    struct fixture f;
-    struct util_error err;
-    assert_int_equal(diff(&f, OLD, NEW, &err), UTIL_OK);
+    const struct fixture *fp = *state;
+    const struct fixture f = *fp;
     cJSON *doc = spec_changes_to_json(f.o, f.n, &f.c);
     assert_non_null(doc);
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(doc, "summary");
@@ -494,21 +500,20 @@ static void test_json(void **state)
     assert_int_equal(cJSON_GetObjectItemCaseSensitive(nl, "line")->valueint,
                      line_of(NEW, "    get:\n      operationId: newOp"));
     cJSON_Delete(doc);
-    finish(&f);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_operations),
-        cmocka_unit_test(test_parameters),
-        cmocka_unit_test(test_request),
-        cmocka_unit_test(test_responses),
+        cmocka_unit_test_setup_teardown(test_operations, setup_old_new, teardown_old_new),
+        cmocka_unit_test_setup_teardown(test_parameters, setup_old_new, teardown_old_new),
+        cmocka_unit_test_setup_teardown(test_request, setup_old_new, teardown_old_new),
+        cmocka_unit_test_setup_teardown(test_responses, setup_old_new, teardown_old_new),
         cmocka_unit_test(test_removed_properties),
         cmocka_unit_test(test_variants_and_cycles),
         cmocka_unit_test(test_identical),
         cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_json),
+        cmocka_unit_test_setup_teardown(test_json, setup_old_new, teardown_old_new),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
