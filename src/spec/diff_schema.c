@@ -681,6 +681,48 @@ static int compare_branches(struct diff_ctx *cx, const cJSON *o, const struct di
 
 /* ---- the walk ---- */
 
+/* The one branch of s, a union of it and {type: 'null'} only (the way the
+ * spec makes a $ref or an enum nullable), or NULL; *key and *index say
+ * where it is. */
+static const cJSON *nullable_branch(const struct spec *sp, const cJSON *s, const char **key,
+                                    size_t *index)
+{
+    static const char *const keys[] = {"oneOf", "anyOf"};
+    for (size_t k = 0; k < 2; k++) {
+        const cJSON *u = cJSON_GetObjectItemCaseSensitive(s, keys[k]);
+        if (!cJSON_IsArray(u) || cJSON_GetArraySize(u) != 2)
+            continue;
+        const cJSON *other = NULL;
+        size_t i = 0, at = 0, nulls = 0;
+        const cJSON *b;
+        cJSON_ArrayForEach(b, u)
+        {
+            const cJSON *r = spec_resolve(sp, b);
+            const cJSON *t = r ? cJSON_GetObjectItemCaseSensitive(r, "type") : NULL;
+            if (cJSON_IsString(t) && !strcmp(t->valuestring, "null")) {
+                nulls++;
+            } else {
+                other = b;
+                at = i;
+            }
+            i++;
+        }
+        if (nulls == 1 && other) {
+            *key = keys[k];
+            *index = at;
+            return other;
+        }
+    }
+    return NULL;
+}
+
+static bool has_union(const cJSON *s)
+{
+    return cJSON_GetObjectItemCaseSensitive(s, "oneOf") ||
+           cJSON_GetObjectItemCaseSensitive(s, "anyOf");
+}
+
+
 /* Compares o and n; props: also their (merged) properties, which an allOf
  * part leaves to the view of the schema holding it. */
 static int walk(struct diff_ctx *cx, const cJSON *o, const struct diff_seg *os, const cJSON *n,
@@ -697,6 +739,25 @@ static int walk(struct diff_ctx *cx, const cJSON *o, const struct diff_seg *os, 
     bool seen = false;
     if ((rc = memo_add(&cx->memo, o, n, props, &seen)) || seen)
         return rc;
+    /* X against a union of X and null (or back): null allowed or not, then
+     * X against X. */
+    const char *key = NULL;
+    size_t at = 0;
+    const cJSON *ob = has_union(n) ? NULL : nullable_branch(cx->o, o, &key, &at);
+    const cJSON *nb = has_union(o) ? NULL : nullable_branch(cx->n, n, &key, &at);
+    if (ob || nb) {
+        struct diff_seg ks = {ob ? os : ns, key, 0, NULL, NULL};
+        struct diff_seg bs = {&ks, NULL, at, NULL, NULL};
+        struct diff_loc here = {ob ? os : ns, key, -1};
+        bool req = request_like(cx);
+        rc = diff_emit(cx, ob ? SPEC_CHANGE_TYPE_NARROWED : SPEC_CHANGE_TYPE_WIDENED,
+                       ob ? req : !req, ob ? &here : NULL, ob ? NULL : &here, "%s: null %s",
+                       diff_describe(cx, lab, NULL), ob ? "no longer allowed" : "now allowed");
+        if (!rc)
+            rc = ob ? walk(cx, ob, &bs, n, ns, lab, depth + 1, props)
+                    : walk(cx, o, os, nb, &bs, lab, depth + 1, props);
+        return rc;
+    }
     if (++cx->out->visits > SPEC_DIFF_CAP_VISITS)
         return util_error_set(cx->err, UTIL_ERR_LIMIT,
                               "spec diff: more than %u pairs of schemas to compare",

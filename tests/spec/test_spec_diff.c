@@ -437,6 +437,39 @@ static void test_variants_and_cycles(void **state)
     finish(&f);
 }
 
+/* An enum made nullable the 3.0 way, a union with {type: 'null'}: null
+ * now allowed, and the enum compared with the union's other branch. */
+static void test_nullable_union(void **state)
+{
+    (void)state;
+    const char *paths = "paths:\n  /s:\n    get:\n      operationId: s\n"
+                        "      responses:\n        '200':\n          description: ok\n"
+                        "          content:\n            application/json:\n"
+                        "              schema: {$ref: '#/components/schemas/S'}\n";
+    char o[1024], n[1024];
+    snprintf(o, sizeof(o), HEAD "%scomponents:\n  schemas:\n    S: {type: string, enum: [a, b]}\n",
+             paths);
+    snprintf(n, sizeof(n),
+             HEAD "%scomponents:\n  schemas:\n    S:\n      oneOf:\n"
+                  "        - {type: string, enum: [a, b, c]}\n        - {type: 'null'}\n",
+             paths);
+    struct fixture f;
+    struct util_error err;
+    assert_int_equal(diff(&f, o, n, &err), UTIL_OK);
+    check(&f, "response-type-widened", "null now allowed", true, NULL, NULL,
+          "/components/schemas/S/oneOf", "      oneOf:");
+    check(&f, "response-enum-value-added", "enum value \"c\" added", true, NULL, NULL,
+          "/components/schemas/S/oneOf/0/enum/2", "enum: [a, b, c]");
+    assert_int_equal(f.c.count, 2);
+    finish(&f);
+    /* And back: null no longer allowed, which a request would not accept. */
+    assert_int_equal(diff(&f, n, o, &err), UTIL_OK);
+    check(&f, "response-type-narrowed", "null no longer allowed", false,
+          "/components/schemas/S/oneOf", "      oneOf:", NULL, NULL);
+    assert_int_equal(f.c.count, 2);
+    finish(&f);
+}
+
 /* A document compared with itself has no change. */
 static void test_identical(void **state)
 {
@@ -511,6 +544,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_responses, setup_old_new, teardown_old_new),
         cmocka_unit_test(test_removed_properties),
         cmocka_unit_test(test_variants_and_cycles),
+        cmocka_unit_test(test_nullable_union),
         cmocka_unit_test(test_identical),
         cmocka_unit_test(test_refused),
         cmocka_unit_test_setup_teardown(test_json, setup_old_new, teardown_old_new),
