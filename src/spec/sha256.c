@@ -7,6 +7,7 @@
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define SHA256_NI 1
 #endif
@@ -84,25 +85,42 @@ __attribute__((target("sha,sse4.1"))) static void compress_ni(uint32_t st[8],
     __m128i s1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&st[4]), 0x1B); /* EFGH */
     __m128i s0 = _mm_alignr_epi8(t, s1, 8);    /* ABEF */
     s1 = _mm_blend_epi16(s1, t, 0xF0);         /* CDGH */
+/* Four rounds with message group m (16 bytes of W) and constants K[4g..]. */
+#define NI_ROUNDS(m, g)                                                                            \
+    do {                                                                                           \
+        __m128i k_ = _mm_add_epi32((m), _mm_loadu_si128((const __m128i *)&K[4 * (g)]));            \
+        s1 = _mm_sha256rnds2_epu32(s1, s0, k_);                                                    \
+        s0 = _mm_sha256rnds2_epu32(s0, s1, _mm_shuffle_epi32(k_, 0x0E));                           \
+    } while (0)
+/* The next message group in place of a (groups a, b, c, d in order). */
+#define NI_SCHEDULE(a, b, c, d)                                                                    \
+    (a) = _mm_sha256msg2_epu32(                                                                    \
+        _mm_add_epi32(_mm_sha256msg1_epu32((a), (b)), _mm_alignr_epi8((d), (c), 4)), (d))
     for (; blocks > 0; blocks--, p += 64) {
-        __m128i abef = s0, cdgh = s1, w[4];
-        for (int g = 0; g < 16; g++) {
-            __m128i m;
-            if (g < 4) {
-                m = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * g)), swap);
-            } else {
-                m = _mm_sha256msg1_epu32(w[g & 3], w[(g + 1) & 3]);
-                m = _mm_add_epi32(m, _mm_alignr_epi8(w[(g + 3) & 3], w[(g + 2) & 3], 4));
-                m = _mm_sha256msg2_epu32(m, w[(g + 3) & 3]);
-            }
-            w[g & 3] = m;
-            __m128i k = _mm_add_epi32(m, _mm_loadu_si128((const __m128i *)&K[4 * g]));
-            s1 = _mm_sha256rnds2_epu32(s1, s0, k);
-            s0 = _mm_sha256rnds2_epu32(s0, s1, _mm_shuffle_epi32(k, 0x0E));
+        __m128i abef = s0, cdgh = s1;
+        __m128i m0 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)p), swap);
+        __m128i m1 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16)), swap);
+        __m128i m2 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 32)), swap);
+        __m128i m3 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 48)), swap);
+        NI_ROUNDS(m0, 0);
+        NI_ROUNDS(m1, 1);
+        NI_ROUNDS(m2, 2);
+        NI_ROUNDS(m3, 3);
+        for (int g = 4; g < 16; g += 4) {
+            NI_SCHEDULE(m0, m1, m2, m3);
+            NI_ROUNDS(m0, g);
+            NI_SCHEDULE(m1, m2, m3, m0);
+            NI_ROUNDS(m1, g + 1);
+            NI_SCHEDULE(m2, m3, m0, m1);
+            NI_ROUNDS(m2, g + 2);
+            NI_SCHEDULE(m3, m0, m1, m2);
+            NI_ROUNDS(m3, g + 3);
         }
         s0 = _mm_add_epi32(s0, abef);
         s1 = _mm_add_epi32(s1, cdgh);
     }
+#undef NI_ROUNDS
+#undef NI_SCHEDULE
     t = _mm_shuffle_epi32(s0, 0x1B);            /* FEBA */
     s1 = _mm_shuffle_epi32(s1, 0xB1);           /* DCHG */
     s0 = _mm_blend_epi16(t, s1, 0xF0);          /* DCBA */
@@ -118,8 +136,12 @@ static bool have_ni(void)
 #ifdef SHA256_NI
     static int known = -1;
     if (known < 0) {
-        __builtin_cpu_init();
-        known = __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+        /* CPUID leaf 7 EBX bit 29: SHA; leaf 1 ECX bits 9 and 19: SSSE3,
+         * SSE4.1 (the shuffles and blends around it). */
+        unsigned a, b, c, d;
+        bool sha = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b >> 29 & 1u);
+        bool sse = __get_cpuid(1, &a, &b, &c, &d) && (c >> 9 & 1u) && (c >> 19 & 1u);
+        known = sha && sse;
     }
     return known > 0;
 #else
