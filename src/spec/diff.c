@@ -153,7 +153,9 @@ int diff_emit(struct diff_ctx *cx, enum spec_change_kind kind, bool breaking,
     va_start(ap, fmt);
     util_buf_vprintf(&cx->msg, fmt, ap);
     va_end(ap);
-    int rc = cx->msg.error;
+    /* The description in the message, when there is one, must be whole. */
+    int rc = cx->msg.error ? cx->msg.error : cx->lab.error;
+    util_buf_reset(&cx->lab);
     if (!rc && !(c->message = strdup(cx->msg.data ? cx->msg.data : "")))
         rc = UTIL_ERR_NOMEM;
     if (!rc)
@@ -188,14 +190,13 @@ const char *diff_describe(struct diff_ctx *cx, const struct diff_lab *lab, const
     /* "request body property a.b", "response 200 body[].id" */
     struct diff_lab last = {lab, name};
     const struct diff_lab *l = name ? &last : lab;
-    struct util_buf path;
-    util_buf_init(&path, UTIL_CAP_MESSAGE);
-    util_buf_puts(&path, "");
-    lab_write(l, &path, 0);
-    if (path.len && path.data[0] != '[')
+    const struct diff_lab *first = l;
+    while (first && first->up)
+        first = first->up;
+    if (first && first->name)
         util_buf_puts(b, " property ");
-    util_buf_puts(b, path.data ? path.data : "");
-    util_buf_finish(&path);
+    lab_write(l, b, b->len);
+    /* A failed append shows in b->error, which diff_emit checks. */
     return b->data ? b->data : "";
 }
 
