@@ -722,6 +722,7 @@ int spec_changes_compute(const struct spec *old_spec, const struct spec *new_spe
     free(match);
     free(matched);
     free(cx.memo.slots);
+    free(cx.clean.slots);
     free(cx.oref.slots);
     free(cx.nref.slots);
     util_buf_finish(&cx.msg);

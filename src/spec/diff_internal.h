@@ -65,7 +65,9 @@ struct diff_ctx {
     const struct spec_operation *oop, *nop;
     enum spec_change_where where;
     const char *where_text; /* "request body", "response 200 body", "query parameter limit" */
-    struct diff_memo memo;
+    struct diff_memo memo;  /* pairs compared in this context */
+    struct diff_memo clean; /* pairs found without any change, in any context */
+    size_t uncertain;       /* walks cut short (by the memo or the depth cap) */
     struct diff_refs oref, nref;
     struct util_buf msg;  /* scratch: message */
     struct util_buf ptr;  /* scratch: pointer */

@@ -51,6 +51,20 @@ static int memo_grow(struct diff_memo *m)
     return UTIL_OK;
 }
 
+/* Whether (o, n, flags) is in m. */
+static bool memo_has(const struct diff_memo *m, const void *o, const void *n, int flags)
+{
+    if (!m->size || !m->gen)
+        return false;
+    size_t j = memo_hash(o, n, flags) & (m->size - 1);
+    for (; m->slots[j].gen == m->gen; j = (j + 1) & (m->size - 1)) {
+        const struct diff_memo_entry *e = &m->slots[j];
+        if (e->o == o && e->n == n && e->flags == flags)
+            return true;
+    }
+    return false;
+}
+
 /* Adds (o, n, flags); *seen tells whether it was there already. */
 static int memo_add(struct diff_memo *m, const void *o, const void *n, int flags, bool *seen)
 {
@@ -722,23 +736,51 @@ static bool has_union(const cJSON *s)
            cJSON_GetObjectItemCaseSensitive(s, "anyOf");
 }
 
+static int walk_pair(struct diff_ctx *cx, const cJSON *o, const struct diff_seg *os,
+                     const cJSON *n, const struct diff_seg *ns, const struct diff_lab *lab,
+                     int depth, bool props);
 
 /* Compares o and n; props: also their (merged) properties, which an allOf
- * part leaves to the view of the schema holding it. */
+ * part leaves to the view of the schema holding it. A pair found without
+ * any change, its whole walk done, is not walked again in another context
+ * (the schemas shared by many operations); one met again in the same
+ * context (a recursive or shared schema) is not walked again either, but
+ * then the walk that met it is not known to be clean. */
 static int walk(struct diff_ctx *cx, const cJSON *o, const struct diff_seg *os, const cJSON *n,
                 const struct diff_seg *ns, const struct diff_lab *lab, int depth, bool props)
 {
-    if (depth > SPEC_DIFF_MAX_DEPTH)
+    if (depth > SPEC_DIFF_MAX_DEPTH) {
+        cx->uncertain++;
         return UTIL_OK;
+    }
     struct diff_seg oroot, nroot;
     int rc = diff_deref(cx, cx->o, &o, &oroot, &os);
     if (!rc)
         rc = diff_deref(cx, cx->n, &n, &nroot, &ns);
     if (rc || !cJSON_IsObject(o) || !cJSON_IsObject(n))
         return rc;
+    if (memo_has(&cx->clean, o, n, props))
+        return UTIL_OK;
     bool seen = false;
-    if ((rc = memo_add(&cx->memo, o, n, props, &seen)) || seen)
+    if ((rc = memo_add(&cx->memo, o, n, props, &seen)))
         return rc;
+    if (seen) {
+        cx->uncertain++;
+        return UTIL_OK;
+    }
+    size_t count = cx->out->count, uncertain = cx->uncertain;
+    rc = walk_pair(cx, o, os, n, ns, lab, depth, props);
+    if (!rc && cx->out->count == count && cx->uncertain == uncertain)
+        rc = memo_add(&cx->clean, o, n, props, &seen);
+    return rc;
+}
+
+/* walk() of a dereferenced pair seen for the first time in the context. */
+static int walk_pair(struct diff_ctx *cx, const cJSON *o, const struct diff_seg *os,
+                     const cJSON *n, const struct diff_seg *ns, const struct diff_lab *lab,
+                     int depth, bool props)
+{
+    int rc = UTIL_OK;
     /* X against a union of X and null (or back): null allowed or not, then
      * X against X. */
     const char *key = NULL;
