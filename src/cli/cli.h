@@ -205,6 +205,7 @@ int cli_coverage_run(const struct spec_source *source, const char *dir,
 /* Command tables of the subcommand files, NULL-terminated arrays. */
 extern const struct cli_command *const cli_validate_commands[];
 extern const struct cli_command *const cli_schemas_commands[];
+extern const struct cli_command *const cli_spec_commands[];
 extern const struct cli_command *const cli_serve_commands[];
 extern const struct cli_command *const cli_run_commands[];
 extern const struct cli_command *const cli_cassette_commands[];

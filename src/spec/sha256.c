@@ -1,7 +1,16 @@
-/* SHA-256 after FIPS 180-4, section 6.2. */
+/* SHA-256 after FIPS 180-4, section 6.2; on x86-64 processors with the SHA
+ * extensions the blocks go through them (about ten times faster: a spec is
+ * hashed every time it is loaded). */
 #include "spec/sha256.h"
 
+#include <stdbool.h>
 #include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#include <immintrin.h>
+#define SHA256_NI 1
+#endif
 
 static const uint32_t K[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -64,11 +73,99 @@ void spec_sha256_init(struct spec_sha256 *c)
     c->used = 0;
 }
 
+#ifdef SHA256_NI
+/* The blocks through the SHA extensions: state as ABEF/CDGH, four rounds
+ * per message group, the schedule by sha256msg1/msg2. */
+__attribute__((target("sha,sse4.1"))) static void compress_ni(uint32_t st[8],
+                                                             const unsigned char *p,
+                                                             size_t blocks)
+{
+    const __m128i swap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+    __m128i t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&st[0]), 0xB1); /* CDAB */
+    __m128i s1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&st[4]), 0x1B); /* EFGH */
+    __m128i s0 = _mm_alignr_epi8(t, s1, 8);    /* ABEF */
+    s1 = _mm_blend_epi16(s1, t, 0xF0);         /* CDGH */
+/* Four rounds with message group m (16 bytes of W) and constants K[4g..]. */
+#define NI_ROUNDS(m, g)                                                                            \
+    do {                                                                                           \
+        __m128i k_ = _mm_add_epi32((m), _mm_loadu_si128((const __m128i *)&K[4 * (g)]));            \
+        s1 = _mm_sha256rnds2_epu32(s1, s0, k_);                                                    \
+        s0 = _mm_sha256rnds2_epu32(s0, s1, _mm_shuffle_epi32(k_, 0x0E));                           \
+    } while (0)
+/* The next message group in place of a (groups a, b, c, d in order). */
+#define NI_SCHEDULE(a, b, c, d)                                                                    \
+    (a) = _mm_sha256msg2_epu32(                                                                    \
+        _mm_add_epi32(_mm_sha256msg1_epu32((a), (b)), _mm_alignr_epi8((d), (c), 4)), (d))
+    for (; blocks > 0; blocks--, p += 64) {
+        __m128i abef = s0, cdgh = s1;
+        __m128i m0 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)p), swap);
+        __m128i m1 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16)), swap);
+        __m128i m2 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 32)), swap);
+        __m128i m3 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 48)), swap);
+        NI_ROUNDS(m0, 0);
+        NI_ROUNDS(m1, 1);
+        NI_ROUNDS(m2, 2);
+        NI_ROUNDS(m3, 3);
+        for (int g = 4; g < 16; g += 4) {
+            NI_SCHEDULE(m0, m1, m2, m3);
+            NI_ROUNDS(m0, g);
+            NI_SCHEDULE(m1, m2, m3, m0);
+            NI_ROUNDS(m1, g + 1);
+            NI_SCHEDULE(m2, m3, m0, m1);
+            NI_ROUNDS(m2, g + 2);
+            NI_SCHEDULE(m3, m0, m1, m2);
+            NI_ROUNDS(m3, g + 3);
+        }
+        s0 = _mm_add_epi32(s0, abef);
+        s1 = _mm_add_epi32(s1, cdgh);
+    }
+#undef NI_ROUNDS
+#undef NI_SCHEDULE
+    t = _mm_shuffle_epi32(s0, 0x1B);            /* FEBA */
+    s1 = _mm_shuffle_epi32(s1, 0xB1);           /* DCHG */
+    s0 = _mm_blend_epi16(t, s1, 0xF0);          /* DCBA */
+    s1 = _mm_alignr_epi8(s1, t, 8);             /* HGFE */
+    _mm_storeu_si128((__m128i *)&st[0], s0);
+    _mm_storeu_si128((__m128i *)&st[4], s1);
+}
+#endif
+
+/* Whether the processor has the SHA extensions (asked once). */
+static bool have_ni(void)
+{
+#ifdef SHA256_NI
+    static int known = -1;
+    if (known < 0) {
+        /* CPUID leaf 7 EBX bit 29: SHA; leaf 1 ECX bits 9 and 19: SSSE3,
+         * SSE4.1 (the shuffles and blends around it). */
+        unsigned a, b, c, d;
+        bool sha = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b >> 29 & 1u);
+        bool sse = __get_cpuid(1, &a, &b, &c, &d) && (c >> 9 & 1u) && (c >> 19 & 1u);
+        known = sha && sse;
+    }
+    return known > 0;
+#else
+    return false;
+#endif
+}
+
+static void compress_blocks(uint32_t st[8], const unsigned char *p, size_t blocks)
+{
+#ifdef SHA256_NI
+    if (have_ni()) {
+        compress_ni(st, p, blocks);
+        return;
+    }
+#endif
+    for (; blocks > 0; blocks--, p += 64)
+        compress(st, p);
+}
+
 void spec_sha256_update(struct spec_sha256 *c, const void *data, size_t len)
 {
     const unsigned char *p = data;
     c->bytes += len;
-    while (len > 0) {
+    if (c->used > 0) {
         size_t n = 64 - c->used;
         if (n > len)
             n = len;
@@ -76,11 +173,17 @@ void spec_sha256_update(struct spec_sha256 *c, const void *data, size_t len)
         c->used += n;
         p += n;
         len -= n;
-        if (c->used == 64) {
-            compress(c->state, c->block);
-            c->used = 0;
-        }
+        if (c->used < 64)
+            return;
+        compress_blocks(c->state, c->block, 1);
+        c->used = 0;
     }
+    /* Whole blocks straight from the input. */
+    compress_blocks(c->state, p, len / 64);
+    p += len - len % 64;
+    len %= 64;
+    memcpy(c->block, p, len);
+    c->used = len;
 }
 
 void spec_sha256_final(struct spec_sha256 *c, unsigned char out[SPEC_SHA256_SIZE])

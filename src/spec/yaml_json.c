@@ -20,16 +20,24 @@
 #include <string.h>
 
 struct line_entry {
-    char *pointer;
+    size_t offset; /* of the pointer in the table's text */
+    size_t hash;
     int line;
     int column;
 };
 
+/* Entries in recording order; their pointers one after the other in text
+ * (NUL-terminated), found through an open-addressing index (slot: entry
+ * number + 1, 0 empty). No sorting and no allocation per entry. */
 struct spec_line_table {
     struct line_entry *items;
     size_t count;
     size_t alloc;
-    size_t bytes; /* of the pointers held */
+    char *text;
+    size_t bytes; /* of the pointers held, NULs included */
+    size_t text_alloc;
+    size_t *slots;
+    size_t nslots; /* a power of two, or 0 */
 };
 
 /* What a node costs once built: its nodes, the bytes of its scalars and
@@ -105,6 +113,21 @@ static int fail_at(struct builder *b, int code, yaml_mark_t mark, const char *fm
 
 /* ---- line table ---- */
 
+static size_t pointer_hash(const char *p, size_t len)
+{
+    uint64_t h = util_fnv1a(UTIL_FNV1A_OFFSET, p, len);
+    return (size_t)(h ^ (h >> 32));
+}
+
+/* Puts entry i into the index (which has room). */
+static void lines_index(struct spec_line_table *t, size_t i)
+{
+    size_t j = t->items[i].hash & (t->nslots - 1);
+    while (t->slots[j])
+        j = (j + 1) & (t->nslots - 1);
+    t->slots[j] = i + 1;
+}
+
 static int lines_add(struct spec_line_table *t, const char *pointer, size_t len, int line,
                      int column)
 {
@@ -118,34 +141,59 @@ static int lines_add(struct spec_line_table *t, const char *pointer, size_t len,
         t->items = p;
         t->alloc = n;
     }
-    char *s = malloc(len + 1);
-    if (!s)
-        return UTIL_ERR_NOMEM;
-    memcpy(s, pointer, len);
-    s[len] = '\0';
-    t->items[t->count].pointer = s;
-    t->items[t->count].line = line;
-    t->items[t->count].column = column;
-    t->count++;
+    if (t->bytes + len + 1 > t->text_alloc) {
+        size_t n = t->text_alloc ? t->text_alloc : 4096;
+        while (n < t->bytes + len + 1)
+            n *= 2;
+        char *p = realloc(t->text, n);
+        if (!p)
+            return UTIL_ERR_NOMEM;
+        t->text = p;
+        t->text_alloc = n;
+    }
+    if ((t->count + 1) * 2 > t->nslots) {
+        size_t n = t->nslots ? t->nslots * 2 : 512;
+        size_t *slots = calloc(n, sizeof(*slots));
+        if (!slots)
+            return UTIL_ERR_NOMEM;
+        free(t->slots);
+        t->slots = slots;
+        t->nslots = n;
+        for (size_t i = 0; i < t->count; i++)
+            lines_index(t, i);
+    }
+    memcpy(t->text + t->bytes, pointer, len);
+    t->text[t->bytes + len] = '\0';
+    struct line_entry *e = &t->items[t->count];
+    e->offset = t->bytes;
+    e->hash = pointer_hash(pointer, len);
+    e->line = line;
+    e->column = column;
     t->bytes += len + 1;
+    lines_index(t, t->count++);
     return UTIL_OK;
 }
 
-static int entry_cmp(const void *a, const void *b)
+/* The first entry recorded for pointer, or NULL. */
+static const struct line_entry *lines_get(const struct spec_line_table *t, const char *pointer)
 {
-    const struct line_entry *x = a;
-    const struct line_entry *y = b;
-    return strcmp(x->pointer, y->pointer);
+    if (!t || !t->nslots || !pointer)
+        return NULL;
+    size_t len = strlen(pointer);
+    size_t h = pointer_hash(pointer, len);
+    for (size_t j = h & (t->nslots - 1); t->slots[j]; j = (j + 1) & (t->nslots - 1)) {
+        const struct line_entry *e = &t->items[t->slots[j] - 1];
+        if (e->hash == h && strcmp(t->text + e->offset, pointer) == 0)
+            return e;
+    }
+    return NULL;
 }
 
 int spec_line_table_lookup(const struct spec_line_table *t, const char *pointer, int *column)
 {
     if (column)
         *column = 0;
-    if (!t || !pointer || t->count == 0)
-        return 0;
-    struct line_entry key = {.pointer = (char *)(uintptr_t)pointer};
-    const struct line_entry *e = bsearch(&key, t->items, t->count, sizeof(*e), entry_cmp);
+    const struct line_entry *e = lines_get(t, pointer);
     if (!e)
         return 0;
     if (column)
@@ -162,21 +210,17 @@ void spec_line_table_destroy(struct spec_line_table *t)
 {
     if (!t)
         return;
-    for (size_t i = 0; i < t->count; i++)
-        free(t->items[i].pointer);
     free(t->items);
+    free(t->text);
+    free(t->slots);
     free(t);
 }
 
-/* Line of an already recorded pointer (linear: only used for messages). */
-static int lines_find_linear(const struct spec_line_table *t, const char *pointer)
+/* Line of an already recorded pointer (only used for messages). */
+static int lines_find(const struct spec_line_table *t, const char *pointer)
 {
-    if (!t)
-        return 0;
-    for (size_t i = 0; i < t->count; i++)
-        if (strcmp(t->items[i].pointer, pointer) == 0)
-            return t->items[i].line;
-    return 0;
+    const struct line_entry *e = lines_get(t, pointer);
+    return e ? e->line : 0;
 }
 
 /* ---- scalar typing (YAML 1.2 core schema) ---- */
@@ -528,7 +572,7 @@ static int take_key(struct builder *b, const yaml_event_t *ev)
         int first = 0;
         if (util_buf_append(&p, b->path.data ? b->path.data : "", b->path.len) == UTIL_OK &&
             json_pointer_append(&p, v) == UTIL_OK)
-            first = lines_find_linear(b->lines, p.data);
+            first = lines_find(b->lines, p.data);
         util_buf_finish(&p);
         if (first > 0)
             return fail_at(b, UTIL_ERR_PARSE, ev->start_mark,
@@ -811,8 +855,6 @@ int spec_yaml_parse(const char *text, size_t len, const char *name, cJSON **out,
         if (b.lines && (rc = lines_add(b.lines, "", 0, 1, 1)))
             goto cleanup;
     }
-    if (b.lines)
-        qsort(b.lines->items, b.lines->count, sizeof(*b.lines->items), entry_cmp);
     *out = b.root;
     b.root = NULL;
     if (lines) {

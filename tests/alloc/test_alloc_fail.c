@@ -14,7 +14,8 @@
  * The last N runs without a failure: the operation succeeds.
  *
  *   test_alloc_fail [OPERATION]   (case, case-loader, cassette,
- *                                  cassette-file, schema, spec; default all)
+ *                                  cassette-file, schema, spec, spec-diff;
+ *                                  default all)
  *
  * Environment: ALLOC_FAIL_MAX_RUNS caps the runs per operation and mode
  * (N then steps through 1..T evenly; 0: every N); by default every N but
@@ -30,6 +31,7 @@
 #include "case/case.h"
 #include "cassette/cassette.h"
 #include "schema/schema.h"
+#include "spec/diff.h"
 #include "spec/spec.h"
 #include "util/buf.h"
 #include "util/caps.h"
@@ -97,6 +99,7 @@ static struct text cassette_text;  /* cases/cassettes/smoke.yaml */
 static char *cassette_path;        /* the same file */
 static char *schemas_dir;          /* <source>/schemas */
 static struct text spec_text;      /* schemas/openapi/ingestion.yml */
+static struct spec *diff_old, *diff_new; /* that spec, and it edited (spec-diff) */
 
 static void fp_case_file(const struct case_file *f, struct util_buf *fp)
 {
@@ -248,6 +251,28 @@ static int op_spec(struct util_error *err, struct util_buf *fp)
     return rc;
 }
 
+/* spec diff of the committed spec and an edited copy (loaded in setup). */
+static int op_spec_diff(struct util_error *err, struct util_buf *fp)
+{
+    struct spec_changes c;
+    spec_changes_init(&c);
+    int rc = spec_changes_compute(diff_old, diff_new, &c, err);
+    cJSON *doc = rc ? NULL : spec_changes_to_json(diff_old, diff_new, &c);
+    if (!rc && !doc)
+        rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
+    alloc_fail_disarm();
+    if (!rc) {
+        util_buf_printf(fp, "%zu changes, %zu breaking\n", c.count, c.breaking);
+        for (size_t i = 0; i < c.count; i++)
+            util_buf_printf(fp, "%s %s %s %s\n", c.items[i].id, c.items[i].message,
+                            c.items[i].old_loc.pointer ? c.items[i].old_loc.pointer : "-",
+                            c.items[i].new_loc.pointer ? c.items[i].new_loc.pointer : "-");
+    }
+    cJSON_Delete(doc);
+    spec_changes_finish(&c);
+    return rc;
+}
+
 /* ---- the driver ---- */
 
 static size_t max_runs(const struct op *op)
@@ -387,6 +412,7 @@ static struct op ops[] = {
     {"case", op_case, 0, 1500},         {"case-loader", op_case_loader, 0, 1500},
     {"cassette", op_cassette, 0, 1500}, {"cassette-file", op_cassette_file, 0, 1500},
     {"schema", op_schema, 0, 1500},     {"spec", op_spec, 2000, 400},
+    {"spec-diff", op_spec_diff, 2000, 400},
 };
 
 static int setup(void **state)
@@ -399,6 +425,28 @@ static int setup(void **state)
     case_text = read_text("tests/data/case/valid.yaml");
     cassette_text = read_text("cases/cassettes/smoke.yaml");
     spec_text = read_text("schemas/openapi/ingestion.yml");
+    /* spec-diff: the spec against a copy with two operations renamed and
+     * the first integer made a number (edits of equal length). */
+    char *edited = malloc(spec_text.len + 1);
+    if (!edited)
+        fail_msg("out of memory");
+    memcpy(edited, spec_text.data, spec_text.len);
+    edited[spec_text.len] = '\0';
+    static const char *const edits[][2] = {
+        {"operationId: getTasks\n", "operationId: getTaskz\n"},
+        {"operationId: getDockerSourceStreams", "operationId: getDockerSourceStreamz"},
+        {"type: integer", "type: number "},
+    };
+    for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+        char *at = strstr(edited, edits[i][0]);
+        if (!at)
+            fail_msg("spec-diff: '%s' is not in the spec", edits[i][0]);
+        memcpy(at, edits[i][1], strlen(edits[i][1]));
+    }
+    if (spec_load_text(spec_text.data, spec_text.len, "old.yml", &diff_old, &err) ||
+        spec_load_text(edited, spec_text.len, "new.yml", &diff_new, &err))
+        fail_msg("spec-diff: %s", err.message);
+    free(edited);
     loader = case_loader_create_dir(schemas_dir, &err);
     if (!loader)
         fail_msg("case_loader_create: %s", err.message);
@@ -409,6 +457,8 @@ static int teardown(void **state)
 {
     (void)state;
     case_loader_destroy(loader);
+    spec_destroy(diff_old);
+    spec_destroy(diff_new);
     free(case_text.data);
     free(cassette_text.data);
     free(spec_text.data);

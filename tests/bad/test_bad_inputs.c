@@ -1189,6 +1189,11 @@ struct cmd_row {
  * catalogue allows slow machines ten). */
 #define QUICK_MS 10000
 
+/* A usable revision to diff a bad one with. */
+#define SMALL_SPEC                                                                                 \
+    "openapi: 3.0.3\ninfo: {title: t, version: \"1\"}\npaths:\n  /x:\n    get:\n"                \
+    "      operationId: getX\n      responses: {'200': {description: ok}}\n"
+
 static const struct cmd_row cmd_rows[] = {
     {"validate: 40 nested anyOf with shared branches, invalid",
      "anyOf40",
@@ -1295,6 +1300,57 @@ static const struct cmd_row cmd_rows[] = {
      2,
      NULL,
      "got 99999999999999999999999"},
+    /* spec diff OLD NEW (issue 13): @S is the bad revision, @I a good one. */
+    {"spec diff: not OpenAPI",
+     "swagger",
+     SMALL_SPEC,
+     {"spec", "diff", "@S", "@I"},
+     QUICK_MS,
+     2,
+     NULL,
+     "schema.json:1: expected an OpenAPI 3.x document (openapi: 3.x.y)"},
+    {"spec diff: a $ref to another file",
+     "fileref",
+     SMALL_SPEC,
+     {"spec", "diff", "@I", "@S"},
+     QUICK_MS,
+     2,
+     NULL,
+     "schema.json:6: $ref other.yml#/components/schemas/B does not resolve (only references "
+     "inside the document, #/..., are supported) (at /components/schemas/A/properties/b/$ref)"},
+    {"spec diff: a $ref to a URL",
+     "urlref",
+     SMALL_SPEC,
+     {"spec", "diff", "@S", "@I"},
+     QUICK_MS,
+     2,
+     NULL,
+     "schema.json:6: $ref https://x.example/s.json does not resolve"},
+    {"spec diff: a cycle of $ref only",
+     "refcycle",
+     SMALL_SPEC,
+     {"spec", "diff", "@S", "@I"},
+     QUICK_MS,
+     2,
+     NULL,
+     "reference cycle with no schema in it: #/components/schemas/B -> #/components/schemas/A -> "
+     "#/components/schemas/B"},
+    {"spec diff: a 50 MB document",
+     "spec50mb",
+     SMALL_SPEC,
+     {"spec", "diff", "@I", "@S"},
+     QUICK_MS,
+     2,
+     NULL,
+     "schema.json: larger than the cap of"},
+    {"spec diff: one revision only",
+     NULL,
+     SMALL_SPEC,
+     {"spec", "diff", "@I"},
+     QUICK_MS,
+     2,
+     NULL,
+     "'spec diff' needs arguments"},
 };
 
 /* Inputs written as they are. */
@@ -1315,6 +1371,11 @@ static const struct {
      "components:\n  schemas:\n    A: {$ref: '#/components/schemas/B'}\n"
      "    B: {type: object, properties: {a: {$ref: '#/components/schemas/A'}}}\n"},
     {"nopaths", "openapi: 3.0.3\ninfo: {title: t, version: \"1\"}\n"},
+    {"swagger", "swagger: \"2.0\"\ninfo: {title: t, version: \"1\"}\npaths: {}\n"},
+    {"fileref", "openapi: 3.0.2\ninfo: {title: t, version: \"1\"}\npaths: {}\ncomponents:\n"
+                "  schemas:\n    A: {properties: {b: {$ref: \"other.yml#/components/schemas/B\"}}}\n"},
+    {"urlref", "openapi: 3.0.2\ninfo: {title: t, version: \"1\"}\npaths: {}\ncomponents:\n"
+               "  schemas:\n    A: {properties: {b: {$ref: \"https://x.example/s.json\"}}}\n"},
     {"status23", "cases:\n  - name: x\n    steps:\n      - operation: getTasks\n"
                  "        expect: {status: 99999999999999999999999}\n"},
 };
@@ -1350,6 +1411,21 @@ static bool make_cmd_input(const char *kind, const char *path)
         } else {
             fputs("{\"minItems\": -5}\n", f);
         }
+        return fclose(f) == 0;
+    }
+    if (strcmp(kind, "spec50mb") == 0) {
+        /* A spec whose one description makes it 50 MB. */
+        FILE *f = fopen(path, "w");
+        if (!f)
+            return false;
+        fputs("openapi: 3.0.2\ninfo: {title: t, version: \"1\"}\npaths: {}\ncomponents:\n"
+              "  schemas:\n    S: {type: string, description: \"",
+              f);
+        static char chunk[65536];
+        memset(chunk, 'x', sizeof(chunk));
+        for (int i = 0; i < 800; i++)
+            fwrite(chunk, 1, sizeof(chunk), f);
+        fputs("\"}\n", f);
         return fclose(f) == 0;
     }
     char kw[16];

@@ -31,6 +31,18 @@ const char *fuzz_schemas_dir(void)
     return dir;
 }
 
+void fuzz_check_refusal(int rc, const struct util_error *err, const char *what)
+{
+    if (rc >= 0)
+        fuzz_fail("%s: refused with code %d", what, rc);
+    if (rc == UTIL_ERR_NOMEM)
+        return;
+    if (err->code != rc)
+        fuzz_fail("%s: returned %d but err->code is %d", what, rc, err->code);
+    if (!err->message[0] || strchr(err->message, '\n'))
+        fuzz_fail("%s: the refusal is not one line: '%s'", what, err->message);
+}
+
 bool fuzz_one_line_with_prefix(const char *text, const char *prefix)
 {
     size_t n = strlen(prefix);

@@ -48,6 +48,12 @@ bool fuzz_one_line_with_prefix(const char *text, const char *prefix);
  * memory. Loaders of C strings take this, not data. */
 char *fuzz_cstr(const uint8_t *data, size_t size);
 
+/* abort()s unless (rc, err) is a refusal as loaders give it: a negative
+ * status with err->code set to it and a one-line message (out of memory
+ * may leave err alone). what names the call in the report. */
+struct util_error;
+void fuzz_check_refusal(int rc, const struct util_error *err, const char *what);
+
 /* abort()s with a message: the oracle failed. */
 void fuzz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 

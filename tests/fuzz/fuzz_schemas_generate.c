@@ -17,18 +17,6 @@
 
 #include <string.h>
 
-static void check_refusal(int rc, const struct util_error *err, const char *what)
-{
-    if (rc >= 0)
-        fuzz_fail("%s: refused with code %d", what, rc);
-    if (rc == UTIL_ERR_NOMEM)
-        return;
-    if (err->code != rc)
-        fuzz_fail("%s: returned %d but err->code is %d", what, rc, err->code);
-    if (!err->message[0] || strchr(err->message, '\n'))
-        fuzz_fail("%s: the refusal is not one line: '%s'", what, err->message);
-}
-
 static void check_files(const struct spec_files *files)
 {
     if (!spec_files_find(files, "operations.json") || !spec_files_find(files, "defects.json"))
@@ -64,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct spec *spec = NULL;
     int rc = spec_load_text((const char *)data, size, "fuzz.yml", &spec, &err);
     if (rc) {
-        check_refusal(rc, &err, "spec_load_text");
+        fuzz_check_refusal(rc, &err, "spec_load_text");
         return 0;
     }
     struct spec_files files, again;
@@ -73,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     util_error_clear(&err);
     rc = spec_generate(spec, &files, &err);
     if (rc) {
-        check_refusal(rc, &err, "spec_generate");
+        fuzz_check_refusal(rc, &err, "spec_generate");
         if (files.count)
             fuzz_fail("a refused spec left %zu files", files.count);
     } else {
