@@ -139,13 +139,13 @@ struct case_file {
     cJSON *doc; /* owned: the file as JSON */
     struct case_case *cases;
     size_t ncases;
-    struct spec_line_table *lines; /* owned */
+    struct openapi_line_table *lines; /* owned */
 };
 
 /* Opaque: what loading needs (the compiled case schema, the operations). */
 struct case_loader;
 
-struct spec_source;
+struct openapi_source;
 
 /* Creates a loader: case.schema.json from schemas_dir, the operations from
  * source (spec/source.h; it may be destroyed before the loader). When
@@ -154,7 +154,7 @@ struct spec_source;
  * cases were written against) and are resolved in the loaded spec by
  * method and path (see resolve.c). NULL on failure with err set. Caller
  * destroys. */
-struct case_loader *case_loader_create(const char *schemas_dir, const struct spec_source *source,
+struct case_loader *case_loader_create(const char *schemas_dir, const struct openapi_source *source,
                                       struct util_error *err);
 /* case_loader_create over the directory alone: the operations of
  * schemas_dir/operations.json (a source opened on the directory). */

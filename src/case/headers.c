@@ -7,7 +7,7 @@
 #include "case/internal.h"
 
 #include "case/template.h"
-#include "spec/yaml_json.h"
+#include "openapi/yaml_json.h"
 #include "util/caps.h"
 #include "util/header.h"
 

@@ -68,7 +68,7 @@ struct cy_file {
 struct case_ctx {
     const struct case_loader *l;
     const char *name;
-    struct spec_line_table *lines;
+    struct openapi_line_table *lines;
     struct util_error *err;
     const char *text; /* the file, for values echoed as written */
     size_t len;

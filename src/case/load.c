@@ -6,8 +6,8 @@
 
 #include "case/limits.h"
 #include "schema/schema.h"
-#include "spec/source.h"
-#include "spec/yaml_json.h"
+#include "openapi/source.h"
+#include "openapi/yaml_json.h"
 #include "util/caps.h"
 #include "util/file.h"
 #include "json/json.h"
@@ -132,7 +132,7 @@ int case_fail_at(struct case_ctx *c, const char *pointer, int code, const char *
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     int col = 0;
-    int line = c->lines ? spec_line_table_lookup(c->lines, pointer ? pointer : "", &col) : 0;
+    int line = c->lines ? openapi_line_table_lookup(c->lines, pointer ? pointer : "", &col) : 0;
     util_error_set(c->err, code, "%s:%d:%d: %s", c->name, line, col, msg);
     util_error_at(c->err, c->name, line, col);
     return code;
@@ -170,7 +170,7 @@ void case_ptr_index(char *out, size_t size, const char *base, size_t i)
 
 /* ---- loader ---- */
 
-struct case_loader *case_loader_create(const char *schemas_dir, const struct spec_source *source,
+struct case_loader *case_loader_create(const char *schemas_dir, const struct openapi_source *source,
                                       struct util_error *err)
 {
     struct case_loader *l = calloc(1, sizeof(*l));
@@ -183,7 +183,7 @@ struct case_loader *case_loader_create(const char *schemas_dir, const struct spe
         goto cleanup;
     }
     l->reg = schema_registry_create(&opts);
-    if (!l->reg || !(l->operations = cJSON_Duplicate(spec_source_operations(source), true))) {
+    if (!l->reg || !(l->operations = cJSON_Duplicate(openapi_source_operations(source), true))) {
         util_error_set(err, rc, "out of memory");
         goto cleanup;
     }
@@ -193,7 +193,7 @@ struct case_loader *case_loader_create(const char *schemas_dir, const struct spe
                                  &l->schema, err);
     /* A spec given apart from the schemas directory: the cases name the
      * operations of the directory's revision (see case_resolve.c). */
-    if (!rc && spec_source_derived(source) && util_file_exists(ops_path))
+    if (!rc && openapi_source_derived(source) && util_file_exists(ops_path))
         rc = json_load_file(ops_path, UTIL_CAP_SCHEMA_FILE, &l->case_operations, err);
     if (!rc && l->case_operations &&
         !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(l->case_operations, "operations")))
@@ -210,11 +210,11 @@ cleanup:
 
 struct case_loader *case_loader_create_dir(const char *schemas_dir, struct util_error *err)
 {
-    struct spec_source *src = NULL;
-    struct case_loader *l = spec_source_open_dir(schemas_dir, &src, err)
+    struct openapi_source *src = NULL;
+    struct case_loader *l = openapi_source_open_dir(schemas_dir, &src, err)
                                 ? NULL
                                 : case_loader_create(schemas_dir, src, err);
-    spec_source_destroy(src);
+    openapi_source_destroy(src);
     return l;
 }
 
@@ -281,7 +281,7 @@ static int build_case(struct case_ctx *c, const cJSON *node, const struct cy_cas
     char p[1024];
     int rc = UTIL_OK;
     struct case_known known = {0};
-    k->line = spec_line_table_lookup(c->lines, pointer, &k->column);
+    k->line = openapi_line_table_lookup(c->lines, pointer, &k->column);
     k->name = case_strdup(cy->name);
     const cJSON *desc = cJSON_GetObjectItemCaseSensitive(node, "description");
     k->description = cJSON_IsString(desc) ? desc->valuestring : NULL;
@@ -388,7 +388,7 @@ int case_file_load_text(const struct case_loader *l, const char *text, size_t le
         rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
         goto cleanup;
     }
-    rc = spec_yaml_parse(text, len, name, &f->doc, &f->lines, err);
+    rc = openapi_yaml_parse(text, len, name, &f->doc, &f->lines, err);
     if (rc)
         goto cleanup;
     c.name = f->path;
@@ -404,7 +404,7 @@ int case_file_load_text(const struct case_loader *l, const char *text, size_t le
         cyaml_load_data((const uint8_t *)text, len, &cfg, &cy_file_schema, (void **)&cy, NULL);
     if (cerr == CYAML_ERR_OOM || cerr == CYAML_ERR_LIBYAML_PARSER_INIT ||
         cerr == CYAML_ERR_LIBYAML_EVENT_INIT || cerr == CYAML_ERR_LIBYAML_PARSER) {
-        /* libyaml parsed these bytes once already (spec_yaml_parse): the
+        /* libyaml parsed these bytes once already (openapi_yaml_parse): the
          * second time it can only have run out of memory. */
         rc = util_error_set(err, UTIL_ERR_NOMEM, "%s: out of memory", name);
         goto cleanup;

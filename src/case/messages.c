@@ -4,7 +4,7 @@
 #include "case/internal.h"
 
 #include "schema/schema.h"
-#include "spec/yaml_json.h"
+#include "openapi/yaml_json.h"
 #include "util/buf.h"
 #include "json/json.h"
 
@@ -17,7 +17,7 @@
 static void put_number_as_written(const struct case_ctx *c, const char *pointer, const cJSON *n,
                                   struct util_buf *b)
 {
-    int col = 0, line = c->lines ? spec_line_table_lookup(c->lines, pointer, &col) : 0;
+    int col = 0, line = c->lines ? openapi_line_table_lookup(c->lines, pointer, &col) : 0;
     const char *p = c->text, *end = c->text ? c->text + c->len : NULL;
     for (int l = 1; p && p < end && l < line; p++)
         l += *p == '\n';
@@ -100,7 +100,7 @@ static void rank_violation(struct case_ctx *c, const struct schema_violation *v,
         case_ptr_join(r->target, sizeof(r->target), v->instance_location, name);
         r->kind = 0;
     }
-    r->line = spec_line_table_lookup(c->lines, r->target, &r->column);
+    r->line = openapi_line_table_lookup(c->lines, r->target, &r->column);
 }
 
 static void key_list(const cJSON *props, struct util_buf *b)

@@ -1,7 +1,7 @@
 /* The case model: freeing it, durations, statuses. */
 #include "case/internal.h"
 
-#include "spec/yaml_json.h"
+#include "openapi/yaml_json.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -69,7 +69,7 @@ void case_file_destroy(struct case_file *f)
         case_finish(&f->cases[i]);
     free(f->cases);
     cJSON_Delete(f->doc);
-    spec_line_table_destroy(f->lines);
+    openapi_line_table_destroy(f->lines);
     free(f->path);
     free(f);
 }

@@ -4,7 +4,7 @@
 
 #include "case/limits.h"
 #include "case/template.h"
-#include "spec/yaml_json.h"
+#include "openapi/yaml_json.h"
 #include "util/buf.h"
 
 #include <limits.h>
@@ -122,7 +122,7 @@ int case_build_step(struct case_ctx *c, const cJSON *node, const struct cy_step 
     char p[1024];
     int rc = UTIL_OK;
     s->teardown = teardown;
-    s->line = spec_line_table_lookup(c->lines, pointer, &s->column);
+    s->line = openapi_line_table_lookup(c->lines, pointer, &s->column);
     s->path_params = NULL;
     const cJSON *path = cJSON_GetObjectItemCaseSensitive(node, "path");
     s->query = cJSON_GetObjectItemCaseSensitive(node, "query");

@@ -55,7 +55,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct spec;
+struct openapi;
 
 /* The format version this build writes and the newest it reads (both the
  * vcrpy "version" and ingestcheck.format). */
@@ -294,7 +294,7 @@ const char *cassette_field_name(enum cassette_field f);
  * the recordings in recorded order. spec and r may be NULL; both are
  * borrowed, as is c. */
 struct cassette_matcher;
-struct cassette_matcher *cassette_matcher_create(struct cassette *c, const struct spec *spec,
+struct cassette_matcher *cassette_matcher_create(struct cassette *c, const struct openapi *spec,
                                                  const struct cassette_redactor *r);
 void cassette_matcher_destroy(struct cassette_matcher *m);
 
@@ -326,7 +326,7 @@ const char *cassette_record_mode_name(enum cassette_record_mode m);
 int cassette_record_mode_parse(const char *s);
 
 struct cassette_transport_options {
-    const struct spec *spec;                  /* borrowed, may be NULL */
+    const struct openapi *spec;                  /* borrowed, may be NULL */
     const struct cassette_redactor *redactor; /* borrowed, may be NULL */
 };
 

@@ -4,7 +4,7 @@
  * recording when nothing matches. */
 #include "cassette/caps.h"
 #include "cassette/internal.h"
-#include "spec/spec.h"
+#include "openapi/spec.h"
 #include "util/text.h"
 #include "json/json.h"
 
@@ -206,16 +206,16 @@ static bool ignored(const char *name, const struct cassette_match_options *o)
  * operation known, only its array parameters are joined; the others keep
  * each value separate (joined with '\n', which a decoded query value may
  * contain only when it was percent-encoded, a negligible ambiguity). */
-static bool joins_with_comma(const struct spec_operation *op, const char *name)
+static bool joins_with_comma(const struct openapi_operation *op, const char *name)
 {
     if (!op)
         return true;
-    const struct spec_parameter *p = spec_operation_parameter(op, name, "query");
+    const struct openapi_parameter *p = openapi_operation_parameter(op, name, "query");
     return !p || p->is_array;
 }
 
 static int nquery_build(const char *uri, const struct cassette_match_options *o,
-                        const struct spec_operation *op, struct nquery *out)
+                        const struct openapi_operation *op, struct nquery *out)
 {
     struct query_list q;
     memset(&q, 0, sizeof(q));
@@ -450,7 +450,7 @@ struct matcher_slot {
  * scanned per request. */
 struct cassette_matcher {
     struct cassette *c;
-    const struct spec *spec;
+    const struct openapi *spec;
     const struct cassette_redactor *r;
     struct matcher_slot *slots;
     size_t nslots;
@@ -462,7 +462,7 @@ struct cassette_matcher {
     size_t indexed; /* entries [0, indexed) are in full */
 };
 
-struct cassette_matcher *cassette_matcher_create(struct cassette *c, const struct spec *spec,
+struct cassette_matcher *cassette_matcher_create(struct cassette *c, const struct openapi *spec,
                                                  const struct cassette_redactor *r)
 {
     struct cassette_matcher *m = calloc(1, sizeof(*m));
@@ -513,13 +513,13 @@ size_t cassette_matcher_unused_count(const struct cassette_matcher *m)
 }
 
 /* The operation of the spec whose template matches method + path. */
-static const struct spec_operation *find_operation(const struct spec *spec, const char *method,
+static const struct openapi_operation *find_operation(const struct openapi *spec, const char *method,
                                                    const char *path)
 {
     if (!spec)
         return NULL;
-    for (size_t i = 0; i < spec_operation_count(spec); i++) {
-        const struct spec_operation *op = spec_operation_at(spec, i);
+    for (size_t i = 0; i < openapi_operation_count(spec); i++) {
+        const struct openapi_operation *op = openapi_operation_at(spec, i);
         if (strcasecmp(op->method_upper, method) != 0)
             continue;
         const char *t = op->path, *p = path;
@@ -554,7 +554,7 @@ struct probe {
     const char *body;
     size_t body_len;
     char *path; /* normalised */
-    const struct spec_operation *op;
+    const struct openapi_operation *op;
     struct nquery query;
     cJSON *json;   /* parsed body (ignore pointers removed) or NULL */
     uint64_t hash; /* query + body */
@@ -685,7 +685,7 @@ static enum cassette_field compare(const struct cassette_matcher *m, const struc
     return f;
 }
 
-static uint64_t entry_hash(struct cassette_matcher *m, size_t i, const struct spec_operation *op)
+static uint64_t entry_hash(struct cassette_matcher *m, size_t i, const struct openapi_operation *op)
 {
     struct matcher_slot *s = &m->slots[i];
     if (!s->hashed) {
@@ -736,7 +736,7 @@ static int full_sync(struct cassette_matcher *m)
             m->nfull = n;
         }
         const struct entry *e = &m->c->items[i];
-        const struct spec_operation *op = find_operation(m->spec, e->pub.method, e->keypath);
+        const struct openapi_operation *op = find_operation(m->spec, e->pub.method, e->keypath);
         uint64_t h = full_hash(e->pub.method, e->keypath, entry_hash(m, i, op));
         struct index_slot *s = full_slot(m->full, m->nfull, h);
         if (s->head == NO_ENTRY) {

@@ -74,12 +74,12 @@ size_t check_list_count(const struct check_list *l, enum check_outcome o);
  * threads. */
 struct check_contract;
 
-struct spec_source;
+struct openapi_source;
 
 /* Takes the operations of source (spec/source.h) and compiles every
  * response schema. NULL on failure with err set. Caller destroys; source
  * may be destroyed before the contract. */
-struct check_contract *check_contract_create(const struct spec_source *source,
+struct check_contract *check_contract_create(const struct openapi_source *source,
                                             struct util_error *err);
 /* check_contract_create over the schemas directory dir (a source opened
  * on it). */
@@ -94,7 +94,7 @@ void check_contract_destroy(struct check_contract *c);
  * the loader. Every started loader must be finished. source must live
  * until then. */
 struct check_contract_loader;
-struct check_contract_loader *check_contract_load_start(const struct spec_source *source);
+struct check_contract_loader *check_contract_load_start(const struct openapi_source *source);
 struct check_contract *check_contract_load_finish(struct check_contract_loader *l,
                                                   struct util_error *err);
 

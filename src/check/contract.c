@@ -2,8 +2,8 @@
 #include "check/check.h"
 
 #include "schema/schema.h"
-#include "spec/source.h"
-#include "spec/spec.h"
+#include "openapi/source.h"
+#include "openapi/spec.h"
 #include "util/buf.h"
 #include "util/caps.h"
 #include "util/file.h"
@@ -264,10 +264,10 @@ static void op_finish(struct op_entry *o)
 
 struct check_contract *check_contract_create_dir(const char *dir, struct util_error *err)
 {
-    struct spec_source *src = NULL;
+    struct openapi_source *src = NULL;
     struct check_contract *c =
-        spec_source_open_dir(dir, &src, err) ? NULL : check_contract_create(src, err);
-    spec_source_destroy(src);
+        openapi_source_open_dir(dir, &src, err) ? NULL : check_contract_create(src, err);
+    openapi_source_destroy(src);
     return c;
 }
 
@@ -285,7 +285,7 @@ void check_contract_destroy(struct check_contract *c)
 }
 
 struct check_contract_loader {
-    const struct spec_source *source;
+    const struct openapi_source *source;
     pthread_t thread;
     bool threaded;
     struct check_contract *contract;
@@ -300,7 +300,7 @@ static void *contract_load(void *arg)
     return NULL;
 }
 
-struct check_contract_loader *check_contract_load_start(const struct spec_source *source)
+struct check_contract_loader *check_contract_load_start(const struct openapi_source *source)
 {
     struct check_contract_loader *l = calloc(1, sizeof(*l));
     if (!l)
@@ -352,22 +352,22 @@ static int split_path(const char *path, struct op_entry *o)
     return UTIL_OK;
 }
 
-struct check_contract *check_contract_create(const struct spec_source *source,
+struct check_contract *check_contract_create(const struct openapi_source *source,
                                             struct util_error *err)
 {
     struct check_contract *c = calloc(1, sizeof(*c));
-    const char *ops_path = spec_source_operations_name(source);
+    const char *ops_path = openapi_source_operations_name(source);
     char *ops_uri = NULL;
     struct util_buf uri;
     util_buf_init(&uri, UTIL_CAP_MESSAGE);
     struct schema_options opts = {.default_dialect = SCHEMA_DIALECT_2020_12};
     int rc = UTIL_ERR_NOMEM;
     if (!c || !(c->reg = schema_registry_create(&opts)) ||
-        !(c->ops_doc = cJSON_Duplicate(spec_source_operations(source), true))) {
+        !(c->ops_doc = cJSON_Duplicate(openapi_source_operations(source), true))) {
         util_error_set(err, rc, "out of memory");
         goto cleanup;
     }
-    if ((rc = spec_source_register(source, c->reg, &ops_uri, err)))
+    if ((rc = openapi_source_register(source, c->reg, &ops_uri, err)))
         goto cleanup;
     /* "file:///abs/operations.json" -> "file:///abs/" */
     c->schemas_prefix = strdup(ops_uri);

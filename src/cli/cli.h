@@ -94,9 +94,9 @@ const char *cli_schemas_dir(const struct cli_args *a);
  * also reads the schemas directory itself (case.schema.json), so --spec
  * and --schemas go together; else giving both is refused. Prints the
  * one-line error and returns NULL on failure; caller destroys
- * (spec_source_destroy). */
-struct spec_source;
-struct spec_source *cli_open_source(const struct cli_args *a, int spec_id, bool uses_dir);
+ * (openapi_source_destroy). */
+struct openapi_source;
+struct openapi_source *cli_open_source(const struct cli_args *a, int spec_id, bool uses_dir);
 
 /* Prints "ingestcheck: <message>" to stderr (one line). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -199,7 +199,7 @@ bool cli_coverage_gates(const char *fail_under, bool fail_on_spec_gap, struct co
  * gate. Returns CLI_EXIT_OK, CLI_EXIT_FAIL when a gate failed, or
  * CLI_EXIT_USAGE when coverage could not be computed while a gate was
  * asked for (without gates that is only a warning). */
-int cli_coverage_run(const struct spec_source *source, const char *dir,
+int cli_coverage_run(const struct openapi_source *source, const char *dir,
                      const struct run_results *r, const struct coverage_gates *g);
 
 /* Command tables of the subcommand files, NULL-terminated arrays. */

@@ -10,7 +10,7 @@
 #include "cassette/cassette.h"
 #include "check/check.h"
 #include "run/cassettes.h"
-#include "spec/source.h"
+#include "openapi/source.h"
 #include "util/buf.h"
 #include "util/file.h"
 
@@ -167,7 +167,7 @@ static int run_lint(const struct cli_command *cmd, const struct cli_args *args)
     int exit_code = CLI_EXIT_USAGE;
     struct util_error err;
     struct check_contract *contract = NULL;
-    struct spec_source *source = NULL;
+    struct openapi_source *source = NULL;
     char **files = NULL;
     size_t nfiles = 0, checks = 0, failed = 0, gaps = 0, interactions = 0;
     const char *default_dir[] = {"cases/cassettes"};
@@ -218,7 +218,7 @@ static int run_lint(const struct cli_command *cmd, const struct cli_args *args)
 cleanup:
     free_paths(files, nfiles);
     check_contract_destroy(contract);
-    spec_source_destroy(source);
+    openapi_source_destroy(source);
     return exit_code;
 }
 

@@ -5,7 +5,7 @@
 
 #include "cassette/cassette.h"
 #include "coverage/coverage.h"
-#include "spec/source.h"
+#include "openapi/source.h"
 #include "util/caps.h"
 #include "util/file.h"
 #include "json/json.h"
@@ -94,7 +94,7 @@ static int finish(const struct coverage *cov, const char *dir, const struct cove
     return check_gates(&t, g);
 }
 
-int cli_coverage_run(const struct spec_source *source, const char *dir,
+int cli_coverage_run(const struct openapi_source *source, const char *dir,
                      const struct run_results *r, const struct coverage_gates *g)
 {
     struct util_error err;
@@ -179,7 +179,7 @@ static int coverage_run(const struct cli_command *cmd, const struct cli_args *ar
     struct coverage_gates gates;
     struct coverage_context *ctx = NULL;
     struct coverage *cov = NULL;
-    struct spec_source *source = NULL;
+    struct openapi_source *source = NULL;
     size_t inputs = 0;
     int exit_code = CLI_EXIT_USAGE;
     (void)cmd;
@@ -211,7 +211,7 @@ static int coverage_run(const struct cli_command *cmd, const struct cli_args *ar
 cleanup:
     coverage_destroy(cov);
     coverage_context_destroy(ctx);
-    spec_source_destroy(source);
+    openapi_source_destroy(source);
     return exit_code;
 }
 

@@ -8,7 +8,7 @@
 #include "coverage/coverage.h"
 #include "report/report.h"
 #include "run/run.h"
-#include "spec/source.h"
+#include "openapi/source.h"
 #include "util/buf.h"
 
 #include <errno.h>
@@ -164,7 +164,7 @@ static int merge_run(const struct cli_command *cmd, const struct cli_args *args)
     struct report_console_options opts = {.color = cli_color(args)};
     struct coverage_gates gates;
     const char *dir = cli_get(args, OPT_REPORTS);
-    struct spec_source *source = NULL;
+    struct openapi_source *source = NULL;
     (void)cmd;
     util_error_clear(&err);
     run_results_init(&merged);
@@ -200,11 +200,11 @@ static int merge_run(const struct cli_command *cmd, const struct cli_args *args)
     /* Coverage over the spec the shards ran against: --spec must be it. */
     if (!(source = cli_open_source(args, OPT_SPEC, false)))
         goto cleanup;
-    const char *sha = spec_source_sha256(source);
+    const char *sha = openapi_source_sha256(source);
     if (merged.spec_hash && sha && strcmp(merged.spec_hash, sha) != 0) {
         cli_error("the shards ran against spec %.12s, but %s is spec %.12s (give the same --spec "
                   "as the runs)",
-                  merged.spec_hash, spec_source_origin(source), sha);
+                  merged.spec_hash, openapi_source_origin(source), sha);
         goto cleanup;
     }
     for (size_t i = 0; i < n; i++)
@@ -260,7 +260,7 @@ cleanup:
     free(in);
     run_results_finish(&merged);
     util_buf_finish(&out);
-    spec_source_destroy(source);
+    openapi_source_destroy(source);
     return exit_code;
 }
 

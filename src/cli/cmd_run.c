@@ -11,7 +11,7 @@
 #include "report/report.h"
 #include "run/cassettes.h"
 #include "run/run.h"
-#include "spec/source.h"
+#include "openapi/source.h"
 #include "util/buf.h"
 #include "util/file.h"
 #include "util/secret.h"
@@ -281,13 +281,13 @@ static char *dup_or_null(const char *s, bool *failed)
 
 /* Records in r the spec the run checked against and its renamed
  * operations. Non-zero when out of memory. */
-static int record_spec(struct run_results *r, const struct spec_source *source,
+static int record_spec(struct run_results *r, const struct openapi_source *source,
                        const struct case_rename *renames, size_t n)
 {
     bool failed = false;
-    r->spec_title = dup_or_null(spec_source_title(source), &failed);
-    r->spec_version = dup_or_null(spec_source_version(source), &failed);
-    r->spec_hash = dup_or_null(spec_source_sha256(source), &failed);
+    r->spec_title = dup_or_null(openapi_source_title(source), &failed);
+    r->spec_version = dup_or_null(openapi_source_version(source), &failed);
+    r->spec_hash = dup_or_null(openapi_source_sha256(source), &failed);
     if (n && !(r->renamed = calloc(n, sizeof(*r->renamed))))
         return UTIL_ERR_NOMEM;
     for (size_t i = 0; i < n; i++, r->nrenamed++) {
@@ -325,7 +325,7 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
     size_t ncase_files = 0, case_files_alloc = 0;
     const char *redact_fields[CLI_MAX_VALUES];
     char *clean_url = NULL, *url_userinfo = NULL;
-    struct spec_source *source = NULL;
+    struct openapi_source *source = NULL;
     struct case_rename *renames = NULL;
     size_t nrenames = 0;
     (void)cmd;
@@ -766,7 +766,7 @@ cleanup:
     free(clean_url);
     free(url_userinfo);
     free(renames);
-    spec_source_destroy(source);
+    openapi_source_destroy(source);
     return exit_code;
 }
 

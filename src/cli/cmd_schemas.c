@@ -1,10 +1,10 @@
 /* `ingestcheck schemas generate | check | lint | examples`: derive schemas/
  * from the OpenAPI document, gate on the committed copy, report the spec's
- * defects and check its examples. The work is in src/spec; this file only
+ * defects and check its examples. The work is in src/openapi; this file only
  * parses options, prints and picks exit codes. */
 #include "cli/cli.h"
 
-#include "spec/spec.h"
+#include "openapi/spec.h"
 #include "util/buf.h"
 #include "util/caps.h"
 #include "util/file.h"
@@ -67,7 +67,7 @@ static char *spec_path(const struct cli_args *args)
     return s ? strdup(s) : util_path_join(cli_schemas_dir(args), "openapi/ingestion.yml");
 }
 
-static int load(const struct cli_args *args, struct spec **spec)
+static int load(const struct cli_args *args, struct openapi **spec)
 {
     struct util_error err;
     util_error_clear(&err);
@@ -76,7 +76,7 @@ static int load(const struct cli_args *args, struct spec **spec)
         cli_error("out of memory");
         return CLI_EXIT_USAGE;
     }
-    int rc = spec_load(path, spec, &err);
+    int rc = openapi_load(path, spec, &err);
     free(path);
     if (rc) {
         cli_report_error(&err);
@@ -88,7 +88,7 @@ static int load(const struct cli_args *args, struct spec **spec)
 /* Whether writing files into out leaves the spec alone: it is none of
  * them and not in out/components/, whose other files the write removes.
  * Prints the one-line error when not. */
-static bool generate_spares_spec(const struct cli_args *args, const struct spec_files *files,
+static bool generate_spares_spec(const struct cli_args *args, const struct openapi_files *files,
                                  const char *out)
 {
     char *spec = spec_path(args);
@@ -134,50 +134,50 @@ static bool reports_spare_spec(const struct cli_args *args, const char *const *n
 static int run_generate(const struct cli_command *cmd, const struct cli_args *args)
 {
     (void)cmd;
-    struct spec *spec = NULL;
-    struct spec_files files;
+    struct openapi *spec = NULL;
+    struct openapi_files files;
     struct util_error err;
     util_error_clear(&err);
-    spec_files_init(&files);
+    openapi_files_init(&files);
     const char *out = cli_get(args, OPT_OUT) ? cli_get(args, OPT_OUT) : cli_schemas_dir(args);
     int code = load(args, &spec);
-    if (code == CLI_EXIT_OK && spec_generate(spec, &files, &err)) {
+    if (code == CLI_EXIT_OK && openapi_generate(spec, &files, &err)) {
         cli_report_error(&err);
         code = CLI_EXIT_USAGE;
     }
     if (code == CLI_EXIT_OK && !generate_spares_spec(args, &files, out))
         code = CLI_EXIT_USAGE;
-    if (code == CLI_EXIT_OK && spec_files_write(&files, out, &err)) {
+    if (code == CLI_EXIT_OK && openapi_files_write(&files, out, &err)) {
         cli_report_error(&err);
         code = CLI_EXIT_USAGE;
     }
     if (code == CLI_EXIT_OK && !cli_has(args, CLI_OPT_QUIET))
         printf("wrote %zu files to %s\n", files.count, out);
-    spec_files_finish(&files);
-    spec_destroy(spec);
+    openapi_files_finish(&files);
+    openapi_destroy(spec);
     return code;
 }
 
 static int run_check(const struct cli_command *cmd, const struct cli_args *args)
 {
     (void)cmd;
-    struct spec *spec = NULL;
-    struct spec_files files;
-    struct spec_diff diff;
+    struct openapi *spec = NULL;
+    struct openapi_files files;
+    struct openapi_diff diff;
     struct util_error err;
     util_error_clear(&err);
-    spec_files_init(&files);
-    spec_diff_init(&diff);
+    openapi_files_init(&files);
+    openapi_diff_init(&diff);
     const char *dir = cli_schemas_dir(args);
     int code = load(args, &spec);
     if (code == CLI_EXIT_OK &&
-        (spec_generate(spec, &files, &err) || spec_files_compare(&files, dir, &diff, &err))) {
+        (openapi_generate(spec, &files, &err) || openapi_files_compare(&files, dir, &diff, &err))) {
         cli_report_error(&err);
         code = CLI_EXIT_USAGE;
     }
     if (code == CLI_EXIT_OK) {
         for (size_t i = 0; i < diff.count; i++)
-            printf("%s/%s: %s\n", dir, diff.items[i].path, spec_diff_kind_name(diff.items[i].kind));
+            printf("%s/%s: %s\n", dir, diff.items[i].path, openapi_diff_kind_name(diff.items[i].kind));
         if (diff.count) {
             printf("%zu of the generated files differ from %s; run `ingestcheck schemas "
                    "generate`\n",
@@ -187,9 +187,9 @@ static int run_check(const struct cli_command *cmd, const struct cli_args *args)
             printf("%s is up to date (%zu files)\n", dir, files.count);
         }
     }
-    spec_diff_finish(&diff);
-    spec_files_finish(&files);
-    spec_destroy(spec);
+    openapi_diff_finish(&diff);
+    openapi_files_finish(&files);
+    openapi_destroy(spec);
     return code;
 }
 
@@ -289,7 +289,7 @@ static int write_json_report(const char *dir, const char *name, const cJSON *doc
 static int run_lint(const struct cli_command *cmd, const struct cli_args *args)
 {
     (void)cmd;
-    struct spec *spec = NULL;
+    struct openapi *spec = NULL;
     cJSON *defects = NULL;
     struct util_error err;
     util_error_clear(&err);
@@ -297,7 +297,7 @@ static int run_lint(const struct cli_command *cmd, const struct cli_args *args)
     if (!reports_spare_spec(args, outputs))
         return CLI_EXIT_USAGE;
     int code = load(args, &spec);
-    if (code == CLI_EXIT_OK && spec_lint(spec, &defects, &err)) {
+    if (code == CLI_EXIT_OK && openapi_lint(spec, &defects, &err)) {
         cli_report_error(&err);
         code = CLI_EXIT_USAGE;
     }
@@ -311,9 +311,9 @@ static int run_lint(const struct cli_command *cmd, const struct cli_args *args)
             const cJSON *d;
             cJSON_ArrayForEach(d, defects)
             {
-                print_defect(spec_source_name(spec), d);
+                print_defect(openapi_source_name(spec), d);
             }
-            printf("%d defects in %s\n", cJSON_GetArraySize(defects), spec_source_name(spec));
+            printf("%d defects in %s\n", cJSON_GetArraySize(defects), openapi_source_name(spec));
         }
         if (cli_get(args, OPT_REPORTS) &&
             write_json_report(cli_get(args, OPT_REPORTS), "lint.json", defects))
@@ -322,7 +322,7 @@ static int run_lint(const struct cli_command *cmd, const struct cli_args *args)
             code = CLI_EXIT_FAIL;
     }
     cJSON_Delete(defects);
-    spec_destroy(spec);
+    openapi_destroy(spec);
     return code;
 }
 
@@ -410,7 +410,7 @@ static int junit(const cJSON *results, const cJSON *known, struct util_buf *b)
 static int run_examples(const struct cli_command *cmd, const struct cli_args *args)
 {
     (void)cmd;
-    struct spec *spec = NULL;
+    struct openapi *spec = NULL;
     cJSON *results = NULL;
     cJSON *known = NULL;
     char *defects_path = NULL;
@@ -426,7 +426,7 @@ static int run_examples(const struct cli_command *cmd, const struct cli_args *ar
     if (code == CLI_EXIT_OK && derived) {
         cJSON *defects = NULL;
         known = cJSON_CreateObject();
-        if (spec_examples(spec, &results, &defects, &err)) {
+        if (openapi_examples(spec, &results, &defects, &err)) {
             cli_report_error(&err);
             code = CLI_EXIT_USAGE;
         } else if (!known || !cJSON_AddItemToObject(known, "defects", defects)) {
@@ -436,7 +436,7 @@ static int run_examples(const struct cli_command *cmd, const struct cli_args *ar
         }
     } else if (code == CLI_EXIT_OK) {
         defects_path = util_path_join(cli_schemas_dir(args), "defects.json");
-        if (!defects_path || spec_examples(spec, &results, NULL, &err) ||
+        if (!defects_path || openapi_examples(spec, &results, NULL, &err) ||
             json_load_file(defects_path, UTIL_CAP_SCHEMA_FILE, &known, &err)) {
             cli_report_error(&err);
             code = CLI_EXIT_USAGE;
@@ -457,7 +457,7 @@ static int run_examples(const struct cli_command *cmd, const struct cli_args *ar
             listed += is_known;
             unlisted += !is_known;
             if (!cli_has(args, OPT_JSON))
-                printf("%s:%d: example %s does not validate (%s)%s\n", spec_source_name(spec), line,
+                printf("%s:%d: example %s does not validate (%s)%s\n", openapi_source_name(spec), line,
                        loc, str(r, "reason"),
                        is_known ? "; listed in defects.json" : "; NOT listed in defects.json");
         }
@@ -486,7 +486,7 @@ static int run_examples(const struct cli_command *cmd, const struct cli_args *ar
     free(defects_path);
     cJSON_Delete(results);
     cJSON_Delete(known);
-    spec_destroy(spec);
+    openapi_destroy(spec);
     return code;
 }
 

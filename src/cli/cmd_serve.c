@@ -4,7 +4,7 @@
 
 #include "mock/caps.h"
 #include "mock/mock.h"
-#include "spec/source.h"
+#include "openapi/source.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -103,7 +103,7 @@ static int run_serve(const struct cli_command *cmd, const struct cli_args *args)
     struct mock_violation violations[MOCK_CAP_VIOLATIONS];
     struct mock_options opts = {0};
     struct mock_server *server = NULL;
-    struct spec_source *source = NULL;
+    struct openapi_source *source = NULL;
     (void)cmd;
     util_error_clear(&err);
 
@@ -201,7 +201,7 @@ static int run_serve(const struct cli_command *cmd, const struct cli_args *args)
     exit_code = CLI_EXIT_OK;
 out:
     mock_server_destroy(server);
-    spec_source_destroy(source);
+    openapi_source_destroy(source);
     return exit_code;
 }
 

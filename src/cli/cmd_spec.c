@@ -1,11 +1,11 @@
 /* `ingestcheck spec diff OLD NEW`: the changes between two revisions of the
- * OpenAPI document, breaking or not. The work is in src/spec/diff.c; this
+ * OpenAPI document, breaking or not. The work is in src/openapi/diff.c; this
  * file parses options, prints (console, --json, --markdown) and picks the
  * exit code. */
 #include "cli/cli.h"
 
-#include "spec/diff.h"
-#include "spec/spec.h"
+#include "openapi/diff.h"
+#include "openapi/spec.h"
 #include "json/json.h"
 
 #include <ctype.h>
@@ -43,7 +43,7 @@ static void put_text(const char *s, bool markdown)
 }
 
 /* "#/pointer:line", or "-" when absent. */
-static void put_loc(const struct spec_change_loc *l, bool markdown)
+static void put_loc(const struct openapi_change_loc *l, bool markdown)
 {
     if (!l->pointer) {
         fputs("-", stdout);
@@ -58,14 +58,14 @@ static void put_loc(const struct spec_change_loc *l, bool markdown)
         fputs("`", stdout);
 }
 
-static bool same_operation(const struct spec_change *a, const struct spec_change *b)
+static bool same_operation(const struct openapi_change *a, const struct openapi_change *b)
 {
     return !strcmp(a->method, b->method) && !strcmp(a->path, b->path) &&
            a->old_operation_id == b->old_operation_id && a->new_operation_id == b->new_operation_id;
 }
 
 /* "GET /1/tasks (getTasks -> listTasksV1)" */
-static void put_operation(const struct spec_change *c, bool markdown)
+static void put_operation(const struct openapi_change *c, bool markdown)
 {
     if (markdown)
         fputs("### `", stdout);
@@ -87,21 +87,21 @@ static void put_operation(const struct spec_change *c, bool markdown)
     putchar('\n');
 }
 
-static void put_summary(const struct spec *o, const struct spec *n, const struct spec_changes *c)
+static void put_summary(const struct openapi *o, const struct openapi *n, const struct openapi_changes *c)
 {
     printf("%zu changes, %zu breaking; operations: %zu added, %zu removed, %zu renamed, %zu "
            "changed (%s %s -> %s %s)\n",
            c->count, c->breaking, c->operations_added, c->operations_removed,
-           c->operations_renamed, c->operations_changed, spec_source_name(o), spec_version(o),
-           spec_source_name(n), spec_version(n));
+           c->operations_renamed, c->operations_changed, openapi_source_name(o), openapi_version(o),
+           openapi_source_name(n), openapi_version(n));
 }
 
-static void print_console(const struct spec *o, const struct spec *n, const struct spec_changes *c,
+static void print_console(const struct openapi *o, const struct openapi *n, const struct openapi_changes *c,
                           bool color, bool quiet)
 {
-    const struct spec_change *group = NULL;
+    const struct openapi_change *group = NULL;
     for (size_t i = 0; i < c->count; i++) {
-        const struct spec_change *ch = &c->items[i];
+        const struct openapi_change *ch = &c->items[i];
         if (quiet && !ch->breaking)
             continue;
         if (!group || !same_operation(group, ch)) {
@@ -122,17 +122,17 @@ static void print_console(const struct spec *o, const struct spec *n, const stru
     put_summary(o, n, c);
 }
 
-static void print_markdown(const struct spec *o, const struct spec *n, const struct spec_changes *c)
+static void print_markdown(const struct openapi *o, const struct openapi *n, const struct openapi_changes *c)
 {
-    printf("## API changes: %s %s -> %s %s\n\n", spec_title(o), spec_version(o), spec_title(n),
-           spec_version(n));
+    printf("## API changes: %s %s -> %s %s\n\n", openapi_title(o), openapi_version(o), openapi_title(n),
+           openapi_version(n));
     printf("**%zu changes, %zu breaking.** Operations: %zu added, %zu removed, %zu renamed, %zu "
            "changed.\n",
            c->count, c->breaking, c->operations_added, c->operations_removed,
            c->operations_renamed, c->operations_changed);
-    const struct spec_change *group = NULL;
+    const struct openapi_change *group = NULL;
     for (size_t i = 0; i < c->count; i++) {
-        const struct spec_change *ch = &c->items[i];
+        const struct openapi_change *ch = &c->items[i];
         if (!group || !same_operation(group, ch)) {
             putchar('\n');
             put_operation(ch, true);
@@ -156,19 +156,19 @@ static int run_diff(const struct cli_command *cmd, const struct cli_args *args)
         cli_error("spec diff: --json and --markdown exclude each other");
         return CLI_EXIT_USAGE;
     }
-    struct spec *o = NULL, *n = NULL;
-    struct spec_changes changes;
-    spec_changes_init(&changes);
+    struct openapi *o = NULL, *n = NULL;
+    struct openapi_changes changes;
+    openapi_changes_init(&changes);
     struct util_error err;
     util_error_clear(&err);
     int code = CLI_EXIT_OK;
-    if (spec_load(args->positional[0], &o, &err) || spec_load(args->positional[1], &n, &err) ||
-        spec_changes_compute(o, n, &changes, &err)) {
+    if (openapi_load(args->positional[0], &o, &err) || openapi_load(args->positional[1], &n, &err) ||
+        openapi_changes_compute(o, n, &changes, &err)) {
         cli_report_error(&err);
         code = CLI_EXIT_USAGE;
     }
     if (code == CLI_EXIT_OK && cli_has(args, OPT_JSON)) {
-        cJSON *doc = spec_changes_to_json(o, n, &changes);
+        cJSON *doc = openapi_changes_to_json(o, n, &changes);
         char *s = doc ? json_print(doc, true) : NULL;
         if (s)
             puts(s);
@@ -185,9 +185,9 @@ static int run_diff(const struct cli_command *cmd, const struct cli_args *args)
     }
     if (code == CLI_EXIT_OK && cli_has(args, OPT_FAIL_ON_BREAKING) && changes.breaking)
         code = CLI_EXIT_FAIL;
-    spec_changes_finish(&changes);
-    spec_destroy(o);
-    spec_destroy(n);
+    openapi_changes_finish(&changes);
+    openapi_destroy(o);
+    openapi_destroy(n);
     return code;
 }
 

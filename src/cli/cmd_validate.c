@@ -3,7 +3,7 @@
 #include "cli/cli.h"
 
 #include "schema/schema.h"
-#include "spec/source.h"
+#include "openapi/source.h"
 #include "util/caps.h"
 #include "util/file.h"
 #include "json/json.h"
@@ -147,7 +147,7 @@ static int run_validate(const struct cli_command *cmd, const struct cli_args *ar
     util_error_clear(&err);
     struct schema_registry *reg = NULL;
     struct schema *schema = NULL;
-    struct spec_source *source = NULL;
+    struct openapi_source *source = NULL;
     char *ops_uri = NULL, *uri = NULL;
     const char *op_id = cli_get(args, OPT_OPERATION);
     const char *schema_path = cli_get(args, OPT_SCHEMA);
@@ -190,15 +190,15 @@ static int run_validate(const struct cli_command *cmd, const struct cli_args *ar
         if (!(source = cli_open_source(args, OPT_SPEC, false)))
             goto out;
         /* The operation and status first: registering compiles schemas. */
-        bool found = !operation_schema_uri(spec_source_operations_name(source), "",
-                                           spec_source_operations(source), op_id,
+        bool found = !operation_schema_uri(openapi_source_operations_name(source), "",
+                                           openapi_source_operations(source), op_id,
                                            cli_has(args, OPT_REQUEST),
                                            cli_get_num(args, OPT_STATUS, 200), &uri, &err);
         free(uri);
         uri = NULL;
-        if (!found || spec_source_register(source, reg, &ops_uri, &err) ||
-            operation_schema_uri(spec_source_operations_name(source), ops_uri,
-                                 spec_source_operations(source), op_id, cli_has(args, OPT_REQUEST),
+        if (!found || openapi_source_register(source, reg, &ops_uri, &err) ||
+            operation_schema_uri(openapi_source_operations_name(source), ops_uri,
+                                 openapi_source_operations(source), op_id, cli_has(args, OPT_REQUEST),
                                  cli_get_num(args, OPT_STATUS, 200), &uri, &err) ||
             schema_registry_lookup(reg, uri, &schema, &err)) {
             cli_report_error(&err);
@@ -243,7 +243,7 @@ out:
     free(uri);
     free(ops_uri);
     schema_registry_destroy(reg);
-    spec_source_destroy(source);
+    openapi_source_destroy(source);
     return exit_code;
 }
 

@@ -3,12 +3,12 @@
  * ./schemas, the source tree's). */
 #include "cli/cli.h"
 
-#include "spec/source.h"
+#include "openapi/source.h"
 
-struct spec_source *cli_open_source(const struct cli_args *a, int spec_id, bool uses_dir)
+struct openapi_source *cli_open_source(const struct cli_args *a, int spec_id, bool uses_dir)
 {
     struct util_error err;
-    struct spec_source *s = NULL;
+    struct openapi_source *s = NULL;
     const char *spec = cli_get(a, spec_id);
     util_error_clear(&err);
     if (spec && !uses_dir && cli_has(a, CLI_OPT_SCHEMAS)) {
@@ -17,8 +17,8 @@ struct spec_source *cli_open_source(const struct cli_args *a, int spec_id, bool 
                   spec, cli_get(a, CLI_OPT_SCHEMAS));
         return NULL;
     }
-    if (spec ? spec_source_open_spec(spec, &s, &err)
-             : spec_source_open_dir(cli_schemas_dir(a), &s, &err)) {
+    if (spec ? openapi_source_open_spec(spec, &s, &err)
+             : openapi_source_open_dir(cli_schemas_dir(a), &s, &err)) {
         cli_report_error(&err);
         return NULL;
     }

@@ -96,7 +96,7 @@ struct coverage_totals {
 
 struct coverage_context;
 
-struct spec_source;
+struct openapi_source;
 
 /* Derives the skeleton from the spec of source (spec/source.h: a schemas
  * directory's openapi/ingestion.yml, or the spec it was derived from), with
@@ -105,7 +105,7 @@ struct spec_source;
  * when a directory's operations.json was not derived from its spec
  * (different sha256). The spec's path is the lcov SF: name. source must
  * outlive the context. Caller destroys; NULL on failure with err set. */
-struct coverage_context *coverage_context_create(const struct spec_source *source,
+struct coverage_context *coverage_context_create(const struct openapi_source *source,
                                                  struct util_error *err);
 /* Accepts NULL. Models over it must be destroyed first. */
 void coverage_context_destroy(struct coverage_context *ctx);

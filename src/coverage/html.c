@@ -137,7 +137,7 @@ static void gap_rows(struct cov_out *o, const struct coverage *cov, const struct
         const struct cov_gap *gap = &g->items[i];
         cov_puts(o, "<tr><td>");
         if (gap->op != SIZE_MAX) {
-            const struct spec_operation *op = cov->ctx->ops[gap->op].op;
+            const struct openapi_operation *op = cov->ctx->ops[gap->op].op;
             esc(o, op->operation_id);
             cov_printf(o, "</td><td><code>%s ", op->method_upper);
             esc(o, op->path);
@@ -304,19 +304,19 @@ int coverage_html(const struct coverage *cov, struct util_buf *b)
                  "style-src 'unsafe-inline'\">\n"
                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                  "<title>API coverage: ");
-    esc(&o, spec_title(ctx->spec));
+    esc(&o, openapi_title(ctx->spec));
     cov_puts(&o, "</title>\n<style>");
     cov_puts(&o, style);
     cov_puts(&o, "</style>\n</head>\n<body>\n<h1>API coverage: ");
-    esc(&o, spec_title(ctx->spec));
+    esc(&o, openapi_title(ctx->spec));
     cov_puts(&o, " ");
-    esc(&o, spec_version(ctx->spec));
+    esc(&o, openapi_version(ctx->spec));
     cov_puts(&o, "</h1>\n<p class=\"meta\">Spec <code>");
     esc(&o, ctx->spec_path);
     cov_printf(&o,
                "</code> (sha256 <code>%.12s</code>); %llu exchanges, %llu without a response, "
                "%llu outside the spec, %llu union values matching several branches.</p>\n",
-               spec_sha256(ctx->spec), (unsigned long long)t.exchanges,
+               openapi_sha256(ctx->spec), (unsigned long long)t.exchanges,
                (unsigned long long)t.no_response, (unsigned long long)t.unmatched,
                (unsigned long long)t.ambiguous);
     totals_table(&o, &t);

@@ -9,7 +9,7 @@
 
 #include "check/check.h"
 #include "schema/schema.h"
-#include "spec/spec.h"
+#include "openapi/spec.h"
 
 enum cov_where { COV_PATH, COV_QUERY, COV_HEADER, COV_COOKIE, COV_BODY };
 
@@ -59,7 +59,7 @@ struct cov_union {
 };
 
 struct cov_param {
-    const struct spec_parameter *p;
+    const struct openapi_parameter *p;
     enum cov_where where;
     int line;
     size_t c;
@@ -72,7 +72,7 @@ struct cov_prop {
 };
 
 struct cov_status {
-    const struct spec_response *r;
+    const struct openapi_response *r;
     int line;
     size_t c;
     struct cov_prop *props;
@@ -80,7 +80,7 @@ struct cov_status {
 };
 
 struct cov_op {
-    const struct spec_operation *op;
+    const struct openapi_operation *op;
     int line;
     size_t c;
     struct cov_status *statuses;
@@ -94,7 +94,7 @@ struct cov_op {
 };
 
 struct coverage_context {
-    const struct spec *spec; /* borrowed from the source */
+    const struct openapi *spec; /* borrowed from the source */
     struct check_contract *contract;
     struct schema_registry *reg;
     cJSON *defects;   /* defects.json, or NULL */

@@ -4,7 +4,7 @@
  * the compiled schema of every union branch. */
 #include "coverage/internal.h"
 
-#include "spec/source.h"
+#include "openapi/source.h"
 
 #include "util/caps.h"
 #include "util/file.h"
@@ -37,7 +37,7 @@ struct walk {
     struct coverage_context *ctx;
     struct cov_op *op;
     enum walk_mode mode;
-    const struct spec_parameter *param;    /* WALK_PARAM */
+    const struct openapi_parameter *param;    /* WALK_PARAM */
     struct cov_status *status;             /* WALK_RESPONSE */
     const char *stack[COVERAGE_CAP_DEPTH]; /* $ref targets being walked */
     size_t depth;
@@ -82,7 +82,7 @@ static const cJSON *resolve(const struct coverage_context *ctx, const cJSON *nod
             return NULL;
         free(*ptr);
         *ptr = p;
-        node = json_pointer_get(spec_document(ctx->spec), p, true);
+        node = json_pointer_get(openapi_document(ctx->spec), p, true);
     }
     return NULL;
 }
@@ -99,7 +99,7 @@ static const char *component_name(const cJSON *node)
 
 static int line_of(const struct coverage_context *ctx, const char *ptr)
 {
-    return spec_line_of(ctx->spec, ptr);
+    return openapi_line_of(ctx->spec, ptr);
 }
 
 /* ---- enums ---- */
@@ -207,7 +207,7 @@ static int add_spec_doc(struct walk *w)
 {
     if (w->spec_doc_added)
         return UTIL_OK;
-    const cJSON *doc = spec_document(w->ctx->spec);
+    const cJSON *doc = openapi_document(w->ctx->spec);
     const cJSON *schemas = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(doc, "components"), "schemas");
     cJSON *wrapper = cJSON_CreateObject();
@@ -395,10 +395,10 @@ static int add_prop(struct walk *w, const char *path, const char *ptr)
  * to the body field at path (WALK_BODY). */
 static int add_enum(struct walk *w, const cJSON *values, const char *at, const char *path)
 {
-    const struct spec_parameter *p = w->param;
+    const struct openapi_parameter *p = w->param;
     struct cov_enum *e =
         w->mode == WALK_PARAM
-            ? enum_find_or_add(w->op, p->where == SPEC_IN_PATH ? COV_PATH : COV_QUERY, p->name,
+            ? enum_find_or_add(w->op, p->where == OPENAPI_IN_PATH ? COV_PATH : COV_QUERY, p->name,
                                p->is_array)
             : enum_find_or_add(w->op, COV_BODY, path, false);
     return e ? enum_add_values(w->ctx, e, values, at) : UTIL_ERR_NOMEM;
@@ -485,7 +485,7 @@ static int walk_media(struct walk *w, enum walk_mode mode, const cJSON *schema, 
 
 /* ---- operations ---- */
 
-static int build_op(struct walk *w, const struct spec_operation *op)
+static int build_op(struct walk *w, const struct openapi_operation *op)
 {
     struct coverage_context *ctx = w->ctx;
     struct cov_op *o = &ctx->ops[op->index];
@@ -509,12 +509,12 @@ static int build_op(struct walk *w, const struct spec_operation *op)
             rc = walk_media(w, WALK_RESPONSE, s->r->schema, s->r->pointer, s->r->content_type);
     }
     for (size_t i = 0; i < op->nparams && !rc; i++) {
-        const struct spec_parameter *p = &op->params[i];
+        const struct openapi_parameter *p = &op->params[i];
         struct cov_param *cp = &o->params[i];
         cp->p = p;
-        cp->where = p->where == SPEC_IN_PATH     ? COV_PATH
-                    : p->where == SPEC_IN_QUERY  ? COV_QUERY
-                    : p->where == SPEC_IN_HEADER ? COV_HEADER
+        cp->where = p->where == OPENAPI_IN_PATH     ? COV_PATH
+                    : p->where == OPENAPI_IN_QUERY  ? COV_QUERY
+                    : p->where == OPENAPI_IN_HEADER ? COV_HEADER
                                                  : COV_COOKIE;
         cp->line = line_of(ctx, p->use_pointer);
         cp->c = ctx->ncounters++;
@@ -533,7 +533,7 @@ static int build_op(struct walk *w, const struct spec_operation *op)
     return rc;
 }
 
-struct coverage_context *coverage_context_create(const struct spec_source *source,
+struct coverage_context *coverage_context_create(const struct openapi_source *source,
                                                  struct util_error *err)
 {
     struct coverage_context *ctx = calloc(1, sizeof(*ctx));
@@ -542,19 +542,19 @@ struct coverage_context *coverage_context_create(const struct spec_source *sourc
     int rc = UTIL_ERR_NOMEM;
     if (!ctx)
         goto cleanup;
-    if ((rc = spec_source_spec(source, &ctx->spec, err)))
+    if ((rc = openapi_source_spec(source, &ctx->spec, err)))
         goto cleanup;
-    if (!(ctx->spec_path = strdup(spec_source_name(ctx->spec)))) {
+    if (!(ctx->spec_path = strdup(openapi_source_name(ctx->spec)))) {
         rc = UTIL_ERR_NOMEM;
         goto cleanup;
     }
     /* A directory's operations.json must have been derived from its spec. */
-    const char *sha = spec_source_sha256(source);
-    if (!sha || strcmp(sha, spec_sha256(ctx->spec)) != 0) {
+    const char *sha = openapi_source_sha256(source);
+    if (!sha || strcmp(sha, openapi_sha256(ctx->spec)) != 0) {
         rc = util_error_set(err, UTIL_ERR_INVALID,
                             "%s was not derived from %s (spec sha256 differs; run "
                             "'ingestcheck schemas generate')",
-                            spec_source_operations_name(source), spec_source_name(ctx->spec));
+                            openapi_source_operations_name(source), openapi_source_name(ctx->spec));
         goto cleanup;
     }
     if (!(ctx->contract = check_contract_create(source, err))) {
@@ -564,25 +564,25 @@ struct coverage_context *coverage_context_create(const struct spec_source *sourc
     rc = UTIL_ERR_NOMEM;
     if (!(ctx->reg = schema_registry_create(&opts)))
         goto cleanup;
-    if ((rc = spec_source_register(source, ctx->reg, &ops_uri, err)))
+    if ((rc = openapi_source_register(source, ctx->reg, &ops_uri, err)))
         goto cleanup;
     rc = UTIL_ERR_NOMEM;
     char *slash = strrchr(ops_uri, '/');
     if (!slash || !(ctx->schema_uri = strndup(ops_uri, (size_t)(slash - ops_uri) + 1)))
         goto cleanup;
-    rc = spec_source_read_json(source, "defects.json", &ctx->defects, err);
+    rc = openapi_source_read_json(source, "defects.json", &ctx->defects, err);
     if (rc == UTIL_ERR_NOTFOUND) /* optional */
         util_error_clear(err);
     else if (rc)
         goto cleanup;
     rc = UTIL_ERR_NOMEM;
-    ctx->nops = spec_operation_count(ctx->spec);
+    ctx->nops = openapi_operation_count(ctx->spec);
     if (!(ctx->ops = calloc(ctx->nops ? ctx->nops : 1, sizeof(*ctx->ops))))
         goto cleanup;
     struct walk w = {.ctx = ctx, .err = err};
     rc = UTIL_OK;
     for (size_t i = 0; i < ctx->nops && !rc; i++)
-        rc = build_op(&w, spec_operation_at(ctx->spec, i));
+        rc = build_op(&w, openapi_operation_at(ctx->spec, i));
 cleanup:
     if (rc == UTIL_ERR_NOMEM && err && !err->code)
         util_error_set(err, rc, "out of memory");

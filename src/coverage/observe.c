@@ -477,12 +477,12 @@ int coverage_observe(struct coverage *cov, const struct coverage_exchange *x,
         cov->no_response++;
         goto cleanup;
     }
-    const struct spec_operation *op = NULL;
+    const struct openapi_operation *op = NULL;
     if (x->operation_id)
-        op = spec_operation_find(ctx->spec, x->operation_id);
+        op = openapi_operation_find(ctx->spec, x->operation_id);
     else {
         const char *id = check_contract_match(ctx->contract, x->method, path_copy);
-        op = id ? spec_operation_find(ctx->spec, id) : NULL;
+        op = id ? openapi_operation_find(ctx->spec, id) : NULL;
     }
     if (!op) {
         cov->unmatched_count++;
@@ -755,7 +755,7 @@ static int add_gaps_json(struct cov_gaps *g, const struct coverage_context *ctx,
         size_t op = SIZE_MAX;
         if (!unmatched) {
             const char *id = str_of(e, "operationId");
-            const struct spec_operation *so = id ? spec_operation_find(ctx->spec, id) : NULL;
+            const struct openapi_operation *so = id ? openapi_operation_find(ctx->spec, id) : NULL;
             if (!so)
                 continue;
             op = so->index;
@@ -790,14 +790,14 @@ int coverage_add_json(struct coverage *cov, const cJSON *doc, struct util_error 
         !cJSON_IsArray(ops))
         return util_error_set(err, UTIL_ERR_INVALID, "not a coverage.json document of format %d",
                               COVERAGE_FORMAT_VERSION);
-    if (!sha || strcmp(sha, spec_sha256(ctx->spec)) != 0)
+    if (!sha || strcmp(sha, openapi_sha256(ctx->spec)) != 0)
         return util_error_set(err, UTIL_ERR_INVALID,
                               "coverage.json was computed for another spec (sha256 %s)",
                               sha ? sha : "absent");
     cJSON_ArrayForEach(o, ops)
     {
         const char *id = str_of(o, "operationId");
-        const struct spec_operation *so = id ? spec_operation_find(ctx->spec, id) : NULL;
+        const struct openapi_operation *so = id ? openapi_operation_find(ctx->spec, id) : NULL;
         if (so)
             add_op_json(cov, &ctx->ops[so->index], o);
     }

@@ -175,7 +175,7 @@ static void gaps_json(struct jb *j, const struct coverage *cov, const struct cov
         const struct cov_gap *gap = &g->items[i];
         cJSON *e = jb_push(j, arr);
         if (gap->op != SIZE_MAX) {
-            const struct spec_operation *op = cov->ctx->ops[gap->op].op;
+            const struct openapi_operation *op = cov->ctx->ops[gap->op].op;
             jb_str(j, e, "operationId", op->operation_id);
             jb_str(j, e, "method", op->method_upper);
             jb_str(j, e, "path", op->path);
@@ -203,9 +203,9 @@ int coverage_json(const struct coverage *cov, cJSON **out, struct util_error *er
     coverage_totals(cov, &t);
     jb_num(&j, doc, "format", COVERAGE_FORMAT_VERSION);
     cJSON *spec = jb_check(&j, cJSON_AddObjectToObject(doc, "spec"));
-    jb_str(&j, spec, "title", spec_title(ctx->spec));
-    jb_str(&j, spec, "version", spec_version(ctx->spec));
-    jb_str(&j, spec, "sha256", spec_sha256(ctx->spec));
+    jb_str(&j, spec, "title", openapi_title(ctx->spec));
+    jb_str(&j, spec, "version", openapi_version(ctx->spec));
+    jb_str(&j, spec, "sha256", openapi_sha256(ctx->spec));
     jb_str(&j, spec, "source", ctx->spec_path);
     jb_counts(&j, doc, "totals", t.dim);
     cJSON *tot = cJSON_GetObjectItemCaseSensitive(doc, "totals");
@@ -262,7 +262,7 @@ int coverage_markdown(const struct coverage *cov, struct util_buf *b)
     struct cov_out o = {b, UTIL_OK};
     struct coverage_totals t;
     coverage_totals(cov, &t);
-    cov_printf(&o, "## API coverage: %s %s\n\n", spec_title(ctx->spec), spec_version(ctx->spec));
+    cov_printf(&o, "## API coverage: %s %s\n\n", openapi_title(ctx->spec), openapi_version(ctx->spec));
     cov_puts(&o, "| dimension | covered | total | % |\n| --- | ---: | ---: | ---: |\n");
     for (int d = 0; d < COVERAGE_NDIMENSIONS; d++)
         cov_printf(&o, "| %s | %zu | %zu | %.1f |\n", dimension_names[d], t.dim[d].covered,

@@ -257,7 +257,7 @@ struct mock_op {
 
 /* Cache of raw component documents for walking schemas by hand. */
 struct mock_components {
-    const struct spec_source *source; /* components/<Name>.json come from it */
+    const struct openapi_source *source; /* components/<Name>.json come from it */
     struct mock_component {
         char *name;
         cJSON *doc;
@@ -274,7 +274,7 @@ struct mock_api {
     cJSON *ops_doc;
     char *ops_path; /* for messages */
     char *ops_uri;  /* of operations.json in reg */
-    struct spec_source *own_source; /* opened from mock_options.schemas_dir, or NULL */
+    struct openapi_source *own_source; /* opened from mock_options.schemas_dir, or NULL */
     struct schema_registry *reg;
     struct mock_op *ops;
     size_t nops;
@@ -306,7 +306,7 @@ struct mock_api {
 
 /* Loads the operations and schemas from source, else from the directory
  * schemas_dir (opened as a source the api owns). */
-int mock_ops_load(struct mock_api *api, const struct spec_source *source, const char *schemas_dir,
+int mock_ops_load(struct mock_api *api, const struct openapi_source *source, const char *schemas_dir,
                   struct util_error *err);
 /* The compiled schema at fragment ("/operations/3/responses/200/schema") of
  * the operations document. */

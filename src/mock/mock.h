@@ -35,7 +35,7 @@ enum mock_fault {
 /* "missing-required", ...; NULL past the range. */
 const char *mock_fault_name(enum mock_fault f);
 
-struct spec_source;
+struct openapi_source;
 
 struct mock_violation {
     enum mock_fault fault;
@@ -49,7 +49,7 @@ int mock_violation_parse(const char *text, struct mock_violation *out, struct ut
 struct mock_options {
     /* The derived schemas (spec/source.h; must outlive the mock), else the
      * directory schemas_dir holding operations.json and components/. */
-    const struct spec_source *source;
+    const struct openapi_source *source;
     const char *schemas_dir;
     const char *app_id;      /* NULL: generated (see mock_api_app_id) */
     const char *api_key;     /* NULL: generated */

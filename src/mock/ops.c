@@ -3,7 +3,7 @@
  * and compiled request schemas. */
 #include "mock/internal.h"
 
-#include "spec/source.h"
+#include "openapi/source.h"
 #include "util/caps.h"
 #include "util/file.h"
 #include "json/json.h"
@@ -33,7 +33,7 @@ static const cJSON *component(struct mock_components *c, const char *name)
     cJSON *doc = NULL;
     struct util_error err;
     util_error_clear(&err);
-    int rc = path ? spec_source_read_json(c->source, path, &doc, &err) : UTIL_ERR_NOMEM;
+    int rc = path ? openapi_source_read_json(c->source, path, &doc, &err) : UTIL_ERR_NOMEM;
     free(path);
     if (rc)
         return NULL;
@@ -251,7 +251,7 @@ static int load_op(struct mock_api *api, size_t i, const cJSON *o, struct util_e
     return UTIL_OK;
 }
 
-int mock_ops_load(struct mock_api *api, const struct spec_source *source, const char *schemas_dir,
+int mock_ops_load(struct mock_api *api, const struct openapi_source *source, const char *schemas_dir,
                   struct util_error *err)
 {
     int rc;
@@ -260,19 +260,19 @@ int mock_ops_load(struct mock_api *api, const struct spec_source *source, const 
         if (!schemas_dir || !realpath(schemas_dir, abs))
             return util_error_set(err, UTIL_ERR_IO, "%s: no such schemas directory",
                                   schemas_dir ? schemas_dir : "(null)");
-        if ((rc = spec_source_open_dir(abs, &api->own_source, err)))
+        if ((rc = openapi_source_open_dir(abs, &api->own_source, err)))
             return rc;
         source = api->own_source;
     }
     api->comps.source = source;
-    if (!(api->ops_path = strdup(spec_source_operations_name(source))) ||
-        !(api->ops_doc = cJSON_Duplicate(spec_source_operations(source), true)))
+    if (!(api->ops_path = strdup(openapi_source_operations_name(source))) ||
+        !(api->ops_doc = cJSON_Duplicate(openapi_source_operations(source), true)))
         return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
     struct schema_options so = {.default_dialect = SCHEMA_DIALECT_2020_12, .check_formats = false};
     api->reg = schema_registry_create(&so);
     if (!api->reg)
         return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
-    if ((rc = spec_source_register(source, api->reg, &api->ops_uri, err)))
+    if ((rc = openapi_source_register(source, api->reg, &api->ops_uri, err)))
         return rc;
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(api->ops_doc, "operations");
     if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) == 0)
@@ -317,7 +317,7 @@ void mock_ops_free(struct mock_api *api)
     api->ops_path = NULL;
     free(api->ops_uri);
     api->ops_uri = NULL;
-    spec_source_destroy(api->own_source);
+    openapi_source_destroy(api->own_source);
     api->own_source = NULL;
 }
 

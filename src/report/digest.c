@@ -1,11 +1,11 @@
 /* The digest that ends results.json; see report.h. */
 #include "report/report.h"
 
-#include "spec/sha256.h"
+#include "openapi/sha256.h"
 
 #include <string.h>
 
-#define HEX_DIGITS (2 * SPEC_SHA256_SIZE)
+#define HEX_DIGITS (2 * OPENAPI_SHA256_SIZE)
 
 static bool is_space(char c)
 {
@@ -41,27 +41,27 @@ void report_digest_compute(const struct util_file_part *parts, size_t n, size_t 
 {
     char zeros[HEX_DIGITS];
     struct spec_sha256 c;
-    unsigned char md[SPEC_SHA256_SIZE];
+    unsigned char md[OPENAPI_SHA256_SIZE];
     size_t offset = 0;
     memset(zeros, '0', sizeof(zeros));
-    spec_sha256_init(&c);
+    openapi_sha256_init(&c);
     for (size_t i = 0; i < n; i++) {
         const char *p = parts[i].data;
         size_t len = parts[i].len;
         /* The part of [at, at + HEX_DIGITS) that falls in this part. */
         size_t from = at > offset ? at - offset : 0, to = at + HEX_DIGITS - offset;
         if (at == SIZE_MAX || at + HEX_DIGITS <= offset || at >= offset + len) {
-            spec_sha256_update(&c, p, len);
+            openapi_sha256_update(&c, p, len);
         } else {
             to = to < len ? to : len;
-            spec_sha256_update(&c, p, from);
-            spec_sha256_update(&c, zeros, to - from);
-            spec_sha256_update(&c, p + to, len - to);
+            openapi_sha256_update(&c, p, from);
+            openapi_sha256_update(&c, zeros, to - from);
+            openapi_sha256_update(&c, p + to, len - to);
         }
         offset += len;
     }
-    spec_sha256_final(&c, md);
-    for (size_t i = 0; i < SPEC_SHA256_SIZE; i++) {
+    openapi_sha256_final(&c, md);
+    for (size_t i = 0; i < OPENAPI_SHA256_SIZE; i++) {
         hex[2 * i] = "0123456789abcdef"[md[i] >> 4];
         hex[2 * i + 1] = "0123456789abcdef"[md[i] & 15];
     }

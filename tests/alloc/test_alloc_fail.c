@@ -31,8 +31,8 @@
 #include "case/case.h"
 #include "cassette/cassette.h"
 #include "schema/schema.h"
-#include "spec/diff.h"
-#include "spec/spec.h"
+#include "openapi/diff.h"
+#include "openapi/spec.h"
 #include "util/buf.h"
 #include "util/caps.h"
 #include "util/error.h"
@@ -99,7 +99,7 @@ static struct text cassette_text;  /* cases/cassettes/smoke.yaml */
 static char *cassette_path;        /* the same file */
 static char *schemas_dir;          /* <source>/schemas */
 static struct text spec_text;      /* schemas/openapi/ingestion.yml */
-static struct spec *diff_old, *diff_new; /* that spec, and it edited (spec-diff) */
+static struct openapi *diff_old, *diff_new; /* that spec, and it edited (spec-diff) */
 
 static void fp_case_file(const struct case_file *f, struct util_buf *fp)
 {
@@ -235,29 +235,29 @@ static int op_schema(struct util_error *err, struct util_buf *fp)
 
 static int op_spec(struct util_error *err, struct util_buf *fp)
 {
-    struct spec *spec = NULL;
-    int rc = spec_load_text(spec_text.data, spec_text.len, "ingestion.yml", &spec, err);
+    struct openapi *spec = NULL;
+    int rc = openapi_load_text(spec_text.data, spec_text.len, "ingestion.yml", &spec, err);
     alloc_fail_disarm();
     if (!rc) {
-        util_buf_printf(fp, "%s %s %s %zu operations\n", spec_title(spec), spec_version(spec),
-                        spec_sha256(spec), spec_operation_count(spec));
-        for (size_t i = 0; i < spec_operation_count(spec); i++) {
-            const struct spec_operation *o = spec_operation_at(spec, i);
+        util_buf_printf(fp, "%s %s %s %zu operations\n", openapi_title(spec), openapi_version(spec),
+                        openapi_sha256(spec), openapi_operation_count(spec));
+        for (size_t i = 0; i < openapi_operation_count(spec); i++) {
+            const struct openapi_operation *o = openapi_operation_at(spec, i);
             util_buf_printf(fp, "%s %zu params %zu responses\n", o->pointer, o->nparams,
                             o->nresponses);
         }
     }
-    spec_destroy(spec);
+    openapi_destroy(spec);
     return rc;
 }
 
 /* spec diff of the committed spec and an edited copy (loaded in setup). */
 static int op_spec_diff(struct util_error *err, struct util_buf *fp)
 {
-    struct spec_changes c;
-    spec_changes_init(&c);
-    int rc = spec_changes_compute(diff_old, diff_new, &c, err);
-    cJSON *doc = rc ? NULL : spec_changes_to_json(diff_old, diff_new, &c);
+    struct openapi_changes c;
+    openapi_changes_init(&c);
+    int rc = openapi_changes_compute(diff_old, diff_new, &c, err);
+    cJSON *doc = rc ? NULL : openapi_changes_to_json(diff_old, diff_new, &c);
     if (!rc && !doc)
         rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
     alloc_fail_disarm();
@@ -269,7 +269,7 @@ static int op_spec_diff(struct util_error *err, struct util_buf *fp)
                             c.items[i].new_loc.pointer ? c.items[i].new_loc.pointer : "-");
     }
     cJSON_Delete(doc);
-    spec_changes_finish(&c);
+    openapi_changes_finish(&c);
     return rc;
 }
 
@@ -443,8 +443,8 @@ static int setup(void **state)
             fail_msg("spec-diff: '%s' is not in the spec", edits[i][0]);
         memcpy(at, edits[i][1], strlen(edits[i][1]));
     }
-    if (spec_load_text(spec_text.data, spec_text.len, "old.yml", &diff_old, &err) ||
-        spec_load_text(edited, spec_text.len, "new.yml", &diff_new, &err))
+    if (openapi_load_text(spec_text.data, spec_text.len, "old.yml", &diff_old, &err) ||
+        openapi_load_text(edited, spec_text.len, "new.yml", &diff_new, &err))
         fail_msg("spec-diff: %s", err.message);
     free(edited);
     loader = case_loader_create_dir(schemas_dir, &err);
@@ -457,8 +457,8 @@ static int teardown(void **state)
 {
     (void)state;
     case_loader_destroy(loader);
-    spec_destroy(diff_old);
-    spec_destroy(diff_new);
+    openapi_destroy(diff_old);
+    openapi_destroy(diff_new);
     free(case_text.data);
     free(cassette_text.data);
     free(spec_text.data);

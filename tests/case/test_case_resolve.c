@@ -3,7 +3,7 @@
  * revision (../shared's 2025-09, derived in memory; those tests skip when
  * it is absent): renamed ids, removed operations, catch-all templates. */
 #include "case/case.h"
-#include "spec/source.h"
+#include "openapi/source.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,10 +23,10 @@ static struct case_loader *newer;     /* 2025-09, cases of the directory's revis
 
 static struct case_loader *loader_over(const char *spec, struct util_error *err)
 {
-    struct spec_source *src = NULL;
-    int rc = spec ? spec_source_open_spec(spec, &src, err) : spec_source_open_dir(schemas, &src, err);
+    struct openapi_source *src = NULL;
+    int rc = spec ? openapi_source_open_spec(spec, &src, err) : openapi_source_open_dir(schemas, &src, err);
     struct case_loader *l = rc ? NULL : case_loader_create(schemas, src, err);
-    spec_source_destroy(src);
+    openapi_source_destroy(src);
     return l;
 }
 

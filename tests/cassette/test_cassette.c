@@ -4,7 +4,7 @@
 #include "cassette/cassette.h"
 #include "cassette/internal.h" /* cassette_note_placeholder */
 #include "schema/schema.h"
-#include "spec/spec.h"
+#include "openapi/spec.h"
 #include "util/base64.h"
 #include "util/file.h"
 #include "json/json.h"
@@ -1066,10 +1066,10 @@ static void test_match_with_spec(void **state)
     const char *src = getenv("INGESTCHECK_SOURCE_DIR");
     char path[512];
     snprintf(path, sizeof(path), "%s/schemas/openapi/ingestion.yml", src ? src : ".");
-    struct spec *spec = NULL;
+    struct openapi *spec = NULL;
     struct util_error e;
     util_error_clear(&e);
-    if (spec_load(path, &spec, &e) != UTIL_OK)
+    if (openapi_load(path, &spec, &e) != UTIL_OK)
         fail_msg("%s", e.message);
     struct cassette *c = cassette_create();
     add(c, "GET", "http://h/1/sources?type=json,csv&page=1", NULL, 200, "a");
@@ -1085,7 +1085,7 @@ static void test_match_with_spec(void **state)
     assert_int_equal(match_ok(m, "GET", "http://h/1/sources?type=json&page=1%2C2", NULL, NULL), 1);
     cassette_matcher_destroy(m);
     cassette_destroy(c);
-    spec_destroy(spec);
+    openapi_destroy(spec);
 }
 
 /* ---- transports ---- */

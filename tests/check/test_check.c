@@ -1,7 +1,7 @@
 /* Tests of src/check: contract checks against the real derived schemas,
  * expectations and matchers, redaction. */
 #include "check/check.h"
-#include "spec/source.h"
+#include "openapi/source.h"
 #include "json/json.h"
 
 #include <setjmp.h>
@@ -566,18 +566,18 @@ static void test_contract_loader(void **state)
     snprintf(schemas, sizeof(schemas), "%s/schemas", src ? src : ".");
     struct util_error err;
     util_error_clear(&err);
-    struct spec_source *dir = NULL;
-    assert_int_equal(spec_source_open_dir(schemas, &dir, &err), UTIL_OK);
+    struct openapi_source *dir = NULL;
+    assert_int_equal(openapi_source_open_dir(schemas, &dir, &err), UTIL_OK);
     struct check_contract *c = check_contract_load_finish(check_contract_load_start(dir), &err);
     assert_non_null(c);
     assert_string_equal(check_contract_match(c, "GET", "/1/tasks/abc"), "getTask");
     check_contract_destroy(c);
     /* Started and abandoned (a command that stops early). */
     check_contract_destroy(check_contract_load_finish(check_contract_load_start(dir), NULL));
-    spec_source_destroy(dir);
+    openapi_source_destroy(dir);
     /* A bad directory is refused when it is opened, naming it. */
-    struct spec_source *bad = NULL;
-    assert_int_not_equal(spec_source_open_dir("/nonexistent/schemas", &bad, &err), UTIL_OK);
+    struct openapi_source *bad = NULL;
+    assert_int_not_equal(openapi_source_open_dir("/nonexistent/schemas", &bad, &err), UTIL_OK);
     assert_null(bad);
     assert_non_null(strstr(err.message, "/nonexistent/schemas"));
 }

@@ -6,8 +6,8 @@
 #include "coverage/coverage.h"
 
 #include "report/report.h"
-#include "spec/source.h"
-#include "spec/spec.h"
+#include "openapi/source.h"
+#include "openapi/spec.h"
 #include "util/file.h"
 #include "json/json.h"
 
@@ -25,7 +25,7 @@
 
 static char tmpdir[4096];
 static char spec_path[4096];
-static struct spec_source *mini; /* the mini spec, derived in memory */
+static struct openapi_source *mini; /* the mini spec, derived in memory */
 static struct coverage_context *ctx;
 
 /* Writes a copy of the file from into to (creating its directory). */
@@ -58,11 +58,11 @@ static int setup(void **state)
              getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(tmpdir))
         return -1;
-    if (spec_cmd_generate(spec_path, tmpdir, &err)) {
+    if (openapi_cmd_generate(spec_path, tmpdir, &err)) {
         fprintf(stderr, "generate: %s\n", err.message);
         return -1;
     }
-    if (spec_source_open_spec(spec_path, &mini, &err)) {
+    if (openapi_source_open_spec(spec_path, &mini, &err)) {
         fprintf(stderr, "source: %s\n", err.message);
         return -1;
     }
@@ -76,7 +76,7 @@ static int teardown(void **state)
 {
     (void)state;
     coverage_context_destroy(ctx);
-    spec_source_destroy(mini);
+    openapi_source_destroy(mini);
     char cmd[8300];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
     return system(cmd) == 0 ? 0 : -1;
@@ -512,17 +512,17 @@ static void test_merge_and_json_round_trip(void **state)
     /* Models over another context do not merge: the same spec's, from the
      * directory it was derived into. */
     char copy[4200];
-    struct spec_source *dir_source = NULL;
+    struct openapi_source *dir_source = NULL;
     snprintf(copy, sizeof(copy), "%s/openapi/ingestion.yml", tmpdir);
     assert_int_equal(copy_file(spec_path, copy, &err), UTIL_OK);
-    assert_int_equal(spec_source_open_dir(tmpdir, &dir_source, &err), UTIL_OK);
+    assert_int_equal(openapi_source_open_dir(tmpdir, &dir_source, &err), UTIL_OK);
     struct coverage_context *ctx2 = coverage_context_create(dir_source, &err);
     assert_non_null(ctx2);
     struct coverage *d = coverage_create(ctx2);
     assert_int_equal(coverage_merge(d, a, &err), UTIL_ERR_USAGE);
     coverage_destroy(d);
     coverage_context_destroy(ctx2);
-    spec_source_destroy(dir_source);
+    openapi_source_destroy(dir_source);
     cJSON_Delete(other);
     cJSON_Delete(twice);
     cJSON_Delete(again);
@@ -856,25 +856,25 @@ static void test_context_errors(void **state)
     /* A directory holding the mini spec's schemas and the Ingestion API's
      * spec. */
     char mixed[4200], copy[4300];
-    struct spec_source *s = NULL;
+    struct openapi_source *s = NULL;
     snprintf(mixed, sizeof(mixed), "%s/mixed", tmpdir);
     snprintf(copy, sizeof(copy), "%s/openapi/ingestion.yml", mixed);
-    assert_int_equal(spec_cmd_generate(spec_path, mixed, &err), UTIL_OK);
+    assert_int_equal(openapi_cmd_generate(spec_path, mixed, &err), UTIL_OK);
     assert_int_equal(copy_file(other, copy, &err), UTIL_OK);
-    assert_int_equal(spec_source_open_dir(mixed, &s, &err), UTIL_OK);
+    assert_int_equal(openapi_source_open_dir(mixed, &s, &err), UTIL_OK);
     assert_null(coverage_context_create(s, &err));
     assert_int_equal(err.code, UTIL_ERR_INVALID);
     assert_non_null(strstr(err.message, "was not derived from"));
-    spec_source_destroy(s);
+    openapi_source_destroy(s);
     /* A directory without its spec. */
     util_error_clear(&err);
     snprintf(mixed, sizeof(mixed), "%s/bare", tmpdir);
-    assert_int_equal(spec_cmd_generate(spec_path, mixed, &err), UTIL_OK);
-    assert_int_equal(spec_source_open_dir(mixed, &s, &err), UTIL_OK);
+    assert_int_equal(openapi_cmd_generate(spec_path, mixed, &err), UTIL_OK);
+    assert_int_equal(openapi_source_open_dir(mixed, &s, &err), UTIL_OK);
     assert_null(coverage_context_create(s, &err));
     assert_int_not_equal(err.code, UTIL_OK);
     assert_non_null(strstr(err.message, "openapi/ingestion.yml"));
-    spec_source_destroy(s);
+    openapi_source_destroy(s);
 }
 
 /* The real spec: 33 operations; every union branch compiled. */
@@ -886,8 +886,8 @@ static void test_ingestion_spec(void **state)
     util_error_clear(&err);
     const char *src = getenv("INGESTCHECK_SOURCE_DIR");
     snprintf(schemas, sizeof(schemas), "%s/schemas", src ? src : ".");
-    struct spec_source *s = NULL;
-    assert_int_equal(spec_source_open_dir(schemas, &s, &err), UTIL_OK);
+    struct openapi_source *s = NULL;
+    assert_int_equal(openapi_source_open_dir(schemas, &s, &err), UTIL_OK);
     struct coverage_context *real = coverage_context_create(s, &err);
     assert_non_null(real);
     struct coverage *cov = coverage_create(real);
@@ -905,7 +905,7 @@ static void test_ingestion_spec(void **state)
     cJSON_Delete(doc);
     coverage_destroy(cov);
     coverage_context_destroy(real);
-    spec_source_destroy(s);
+    openapi_source_destroy(s);
 }
 
 int main(void)

@@ -1,7 +1,7 @@
 /* Fuzz target: arbitrary bytes as an OpenAPI document, as `ingestcheck
  * schemas generate | lint | examples --spec` read it.
  *
- * spec_load_text, then spec_generate, spec_lint and spec_examples.
+ * openapi_load_text, then openapi_generate, openapi_lint and openapi_examples.
  *
  * Oracle (abort() on failure):
  *  - a refusal returns a status code with err->code set and a one-line
@@ -11,15 +11,15 @@
  *  - lint and examples succeed on what generate accepted. */
 #include "fuzz_common.h"
 
-#include "spec/spec.h"
+#include "openapi/spec.h"
 #include "util/error.h"
 #include "json/json.h"
 
 #include <string.h>
 
-static void check_files(const struct spec_files *files)
+static void check_files(const struct openapi_files *files)
 {
-    if (!spec_files_find(files, "operations.json") || !spec_files_find(files, "defects.json"))
+    if (!openapi_files_find(files, "operations.json") || !openapi_files_find(files, "defects.json"))
         fuzz_fail("generated %zu files without operations.json or defects.json", files->count);
     for (size_t i = 0; i < files->count; i++) {
         cJSON *doc = NULL;
@@ -32,7 +32,7 @@ static void check_files(const struct spec_files *files)
     }
 }
 
-static void same_files(const struct spec_files *a, const struct spec_files *b)
+static void same_files(const struct openapi_files *a, const struct openapi_files *b)
 {
     if (a->count != b->count)
         fuzz_fail("generate is not deterministic: %zu then %zu files", a->count, b->count);
@@ -49,37 +49,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     struct util_error err;
     util_error_clear(&err);
-    struct spec *spec = NULL;
-    int rc = spec_load_text((const char *)data, size, "fuzz.yml", &spec, &err);
+    struct openapi *spec = NULL;
+    int rc = openapi_load_text((const char *)data, size, "fuzz.yml", &spec, &err);
     if (rc) {
-        fuzz_check_refusal(rc, &err, "spec_load_text");
+        fuzz_check_refusal(rc, &err, "openapi_load_text");
         return 0;
     }
-    struct spec_files files, again;
-    spec_files_init(&files);
-    spec_files_init(&again);
+    struct openapi_files files, again;
+    openapi_files_init(&files);
+    openapi_files_init(&again);
     util_error_clear(&err);
-    rc = spec_generate(spec, &files, &err);
+    rc = openapi_generate(spec, &files, &err);
     if (rc) {
-        fuzz_check_refusal(rc, &err, "spec_generate");
+        fuzz_check_refusal(rc, &err, "openapi_generate");
         if (files.count)
             fuzz_fail("a refused spec left %zu files", files.count);
     } else {
         check_files(&files);
-        if (spec_generate(spec, &again, &err) == UTIL_OK)
+        if (openapi_generate(spec, &again, &err) == UTIL_OK)
             same_files(&files, &again);
         cJSON *defects = NULL, *results = NULL;
-        rc = spec_lint(spec, &defects, &err);
+        rc = openapi_lint(spec, &defects, &err);
         if (rc && rc != UTIL_ERR_NOMEM)
             fuzz_fail("lint failed where generate succeeded: %s", err.message);
         cJSON_Delete(defects);
-        rc = spec_examples(spec, &results, NULL, &err);
+        rc = openapi_examples(spec, &results, NULL, &err);
         if (rc && rc != UTIL_ERR_NOMEM)
             fuzz_fail("examples failed where generate succeeded: %s", err.message);
         cJSON_Delete(results);
     }
-    spec_files_finish(&files);
-    spec_files_finish(&again);
-    spec_destroy(spec);
+    openapi_files_finish(&files);
+    openapi_files_finish(&again);
+    openapi_destroy(spec);
     return 0;
 }

@@ -3,7 +3,7 @@
  *
  * Input: OLD, a line "---", NEW (split at the first "\n---\n"); without
  * that line the input is both OLD and NEW. Each is read with
- * spec_load_text; when both load, spec_changes_compute(OLD, NEW), then
+ * openapi_load_text; when both load, openapi_changes_compute(OLD, NEW), then
  * NEW against OLD and NEW against itself.
  *
  * Oracle (abort() on failure):
@@ -18,15 +18,15 @@
  *  - a document against itself has no change. */
 #include "fuzz_common.h"
 
-#include "spec/diff.h"
-#include "spec/spec.h"
+#include "openapi/diff.h"
+#include "openapi/spec.h"
 #include "util/error.h"
 #include "json/json.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static void check_end(const struct spec *sp, const struct spec_change_loc *l, const char *id)
+static void check_end(const struct openapi *sp, const struct openapi_change_loc *l, const char *id)
 {
     if (!l->pointer) {
         if (l->line)
@@ -35,16 +35,16 @@ static void check_end(const struct spec *sp, const struct spec_change_loc *l, co
     }
     if (l->line < 0)
         fuzz_fail("%s: line %d", id, l->line);
-    if (!json_pointer_get(spec_document(sp), l->pointer, false))
-        fuzz_fail("%s: pointer %s does not resolve in %s", id, l->pointer, spec_source_name(sp));
+    if (!json_pointer_get(openapi_document(sp), l->pointer, false))
+        fuzz_fail("%s: pointer %s does not resolve in %s", id, l->pointer, openapi_source_name(sp));
 }
 
-static void check_changes(const struct spec *o, const struct spec *n, const struct spec_changes *c)
+static void check_changes(const struct openapi *o, const struct openapi *n, const struct openapi_changes *c)
 {
     size_t breaking = 0, added = 0, removed = 0, renamed = 0;
     static const char *const prefixes[] = {"operation-", "parameter-", "request-", "response-"};
     for (size_t i = 0; i < c->count; i++) {
-        const struct spec_change *ch = &c->items[i];
+        const struct openapi_change *ch = &c->items[i];
         bool known = false;
         for (size_t k = 0; k < 4; k++)
             known = known || !strncmp(ch->id, prefixes[k], strlen(prefixes[k]));
@@ -66,9 +66,9 @@ static void check_changes(const struct spec *o, const struct spec *n, const stru
         fuzz_fail("summary %zu/%zu/%zu/%zu, changes say %zu/%zu/%zu/%zu", c->breaking,
                   c->operations_added, c->operations_removed, c->operations_renamed, breaking,
                   added, removed, renamed);
-    if (added > spec_operation_count(n) || removed > spec_operation_count(o))
+    if (added > openapi_operation_count(n) || removed > openapi_operation_count(o))
         fuzz_fail("more operations added or removed than there are");
-    cJSON *doc = spec_changes_to_json(o, n, c);
+    cJSON *doc = openapi_changes_to_json(o, n, c);
     if (!doc)
         return; /* out of memory */
     if ((size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "changes")) != c->count)
@@ -77,14 +77,14 @@ static void check_changes(const struct spec *o, const struct spec *n, const stru
 }
 
 /* Diffs a with b into c; returns the status (refusals checked). */
-static int diff(const struct spec *a, const struct spec *b, struct spec_changes *c)
+static int diff(const struct openapi *a, const struct openapi *b, struct openapi_changes *c)
 {
     struct util_error err;
     util_error_clear(&err);
-    spec_changes_init(c);
-    int rc = spec_changes_compute(a, b, c, &err);
+    openapi_changes_init(c);
+    int rc = openapi_changes_compute(a, b, c, &err);
     if (rc)
-        fuzz_check_refusal(rc, &err, "spec_changes_compute");
+        fuzz_check_refusal(rc, &err, "openapi_changes_compute");
     else
         check_changes(a, b, c);
     return rc;
@@ -105,21 +105,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     size_t nlen = nstart ? size - nstart : size;
     struct util_error err;
-    struct spec *o = NULL, *n = NULL;
+    struct openapi *o = NULL, *n = NULL;
     util_error_clear(&err);
-    int rc = spec_load_text(text, olen, "old.yml", &o, &err);
+    int rc = openapi_load_text(text, olen, "old.yml", &o, &err);
     if (rc) {
-        fuzz_check_refusal(rc, &err, "spec_load_text old");
+        fuzz_check_refusal(rc, &err, "openapi_load_text old");
         return 0;
     }
     util_error_clear(&err);
-    rc = spec_load_text(text + nstart, nlen, "new.yml", &n, &err);
+    rc = openapi_load_text(text + nstart, nlen, "new.yml", &n, &err);
     if (rc) {
-        fuzz_check_refusal(rc, &err, "spec_load_text new");
-        spec_destroy(o);
+        fuzz_check_refusal(rc, &err, "openapi_load_text new");
+        openapi_destroy(o);
         return 0;
     }
-    struct spec_changes fwd, back, same;
+    struct openapi_changes fwd, back, same;
     int frc = diff(o, n, &fwd);
     int brc = diff(n, o, &back);
     if ((frc == 0) != (brc == 0) && frc != UTIL_ERR_NOMEM && brc != UTIL_ERR_NOMEM &&
@@ -135,10 +135,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!diff(n, n, &same) && same.count)
         fuzz_fail("NEW against itself: %zu changes, the first %s '%s'", same.count,
                   same.items[0].id, same.items[0].message);
-    spec_changes_finish(&fwd);
-    spec_changes_finish(&back);
-    spec_changes_finish(&same);
-    spec_destroy(o);
-    spec_destroy(n);
+    openapi_changes_finish(&fwd);
+    openapi_changes_finish(&back);
+    openapi_changes_finish(&same);
+    openapi_destroy(o);
+    openapi_destroy(n);
     return 0;
 }

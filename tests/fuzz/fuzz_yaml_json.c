@@ -1,6 +1,6 @@
 /* Fuzz target: arbitrary bytes as YAML, converted to JSON.
  *
- * spec_yaml_parse (libyaml events into cJSON, with the line table), the
+ * openapi_yaml_parse (libyaml events into cJSON, with the line table), the
  * reader of specs and case files.
  *
  * Oracle (abort() on failure):
@@ -15,7 +15,7 @@
 #include "fuzz_common.h"
 
 #include "json/json.h"
-#include "spec/yaml_json.h"
+#include "openapi/yaml_json.h"
 #include "util/buf.h"
 #include "util/caps.h"
 #include "util/error.h"
@@ -63,7 +63,7 @@ static bool same_tree(const cJSON *a, const cJSON *b)
     return !x && !y;
 }
 
-static void check_tree(const cJSON *doc, const struct spec_line_table *lines)
+static void check_tree(const cJSON *doc, const struct openapi_line_table *lines)
 {
     struct util_buf a, b;
     util_buf_init(&a, UTIL_CAP_JSON_DOCUMENT);
@@ -90,7 +90,7 @@ static void check_tree(const cJSON *doc, const struct spec_line_table *lines)
     if (rc != UTIL_OK || a.len != b.len || memcmp(a.data, b.data, a.len) != 0)
         fuzz_fail("serialising again gives other bytes:\n%.400s\n%.400s", a.data ? a.data : "",
                   b.data ? b.data : "");
-    if (spec_line_table_lookup(lines, "", NULL) < 1)
+    if (openapi_line_table_lookup(lines, "", NULL) < 1)
         fuzz_fail("the line table does not know the root");
 out:
     cJSON_Delete(back);
@@ -103,10 +103,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > FUZZ_MAX_INPUT)
         return 0;
     cJSON *doc = (cJSON *)&doc; /* must be reset to NULL */
-    struct spec_line_table *lines = (struct spec_line_table *)&lines;
+    struct openapi_line_table *lines = (struct openapi_line_table *)&lines;
     struct util_error err;
     util_error_clear(&err);
-    int rc = spec_yaml_parse((const char *)data, size, NAME, &doc, &lines, &err);
+    int rc = openapi_yaml_parse((const char *)data, size, NAME, &doc, &lines, &err);
     if (rc != UTIL_OK) {
         if (doc || lines)
             fuzz_fail("failed with %d but the tree or the line table is not NULL", rc);
@@ -117,6 +117,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_fail("succeeded without a tree or a line table");
     check_tree(doc, lines);
     cJSON_Delete(doc);
-    spec_line_table_destroy(lines);
+    openapi_line_table_destroy(lines);
     return 0;
 }

@@ -7,7 +7,7 @@
  * revision's operationIds. Also on the committed schemas/. */
 #include "mock/internal.h"
 #include "mock/mock.h"
-#include "spec/spec.h"
+#include "openapi/spec.h"
 #include "util/file.h"
 
 #include "json/json.h"
@@ -50,14 +50,14 @@ static void rev_open(struct rev *r, const char *spec_path, const char *schemas_d
     if (spec_path) {
         snprintf(r->dir, sizeof(r->dir), "/tmp/ic-mock-rev-XXXXXX");
         assert_non_null(mkdtemp(r->dir));
-        struct spec *spec = NULL;
-        struct spec_files files;
-        spec_files_init(&files);
-        if (spec_load(spec_path, &spec, &e) || spec_generate(spec, &files, &e) ||
-            spec_files_write(&files, r->dir, &e))
+        struct openapi *spec = NULL;
+        struct openapi_files files;
+        openapi_files_init(&files);
+        if (openapi_load(spec_path, &spec, &e) || openapi_generate(spec, &files, &e) ||
+            openapi_files_write(&files, r->dir, &e))
             fail_msg("%s: %s", spec_path, e.message);
-        spec_files_finish(&files);
-        spec_destroy(spec);
+        openapi_files_finish(&files);
+        openapi_destroy(spec);
     } else {
         snprintf(r->dir, sizeof(r->dir), "%s", schemas_dir);
     }
