@@ -81,9 +81,9 @@ enum case_step_kind { CASE_STEP_OPERATION, CASE_STEP_RAW };
 struct case_step {
     char *name; /* owned: given, else operationId or "METHOD path" */
     enum case_step_kind kind;
-    char *operation_id;       /* owned, CASE_STEP_OPERATION only: the loaded spec's */
-    const cJSON *operation;   /* borrowed entry of the loaded operations.json (operation
-                                 steps); NULL when unresolved */
+    char *operation_id;     /* owned, CASE_STEP_OPERATION only: the loaded spec's */
+    const cJSON *operation; /* borrowed entry of the loaded operations.json (operation
+                               steps); NULL when unresolved */
     /* Owned: the operationId the step wrote (operation:), or the one its
      * request: has in the schemas directory's revision, when it is not
      * operation_id (the loaded spec renamed it) or the loaded spec lacks
@@ -155,7 +155,7 @@ struct openapi_source;
  * method and path (see resolve.c). NULL on failure with err set. Caller
  * destroys. */
 struct case_loader *case_loader_create(const char *schemas_dir, const struct openapi_source *source,
-                                      struct util_error *err);
+                                       struct util_error *err);
 /* case_loader_create over the directory alone: the operations of
  * schemas_dir/operations.json (a source opened on the directory). */
 struct case_loader *case_loader_create_dir(const char *schemas_dir, struct util_error *err);

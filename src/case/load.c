@@ -5,9 +5,9 @@
 #include "case/internal.h"
 
 #include "case/limits.h"
-#include "schema/schema.h"
 #include "openapi/source.h"
 #include "openapi/yaml_json.h"
+#include "schema/schema.h"
 #include "util/caps.h"
 #include "util/file.h"
 #include "json/json.h"
@@ -171,7 +171,7 @@ void case_ptr_index(char *out, size_t size, const char *base, size_t i)
 /* ---- loader ---- */
 
 struct case_loader *case_loader_create(const char *schemas_dir, const struct openapi_source *source,
-                                      struct util_error *err)
+                                       struct util_error *err)
 {
     struct case_loader *l = calloc(1, sizeof(*l));
     char *schema_path = util_path_join(schemas_dir, "case.schema.json");

@@ -3,8 +3,8 @@
  * schema's x-expected text. */
 #include "case/internal.h"
 
-#include "schema/schema.h"
 #include "openapi/yaml_json.h"
+#include "schema/schema.h"
 #include "util/buf.h"
 #include "json/json.h"
 

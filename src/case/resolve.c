@@ -149,8 +149,8 @@ int case_resolve_id(struct case_ctx *c, const char *id, const char *pointer,
         return UTIL_OK;
     size_t d = (size_t)-1;
     const char *near = closest_operation(l->operations, id, &d);
-    const char *near_case = l->case_operations ? closest_operation(l->case_operations, id, &d)
-                                               : NULL;
+    const char *near_case =
+        l->case_operations ? closest_operation(l->case_operations, id, &d) : NULL;
     if (near_case)
         near = near_case;
     if (near)
@@ -183,8 +183,8 @@ int case_resolve_request(struct case_ctx *c, const char *request, const char *po
         l->case_operations ? case_ops_find_route(l->case_operations, method, path) : NULL;
     if (cop) {
         r->written = cop;
-        snprintf(r->missing, sizeof(r->missing), "the loaded spec has no operation %s %s",
-                 method, path);
+        snprintf(r->missing, sizeof(r->missing), "the loaded spec has no operation %s %s", method,
+                 path);
         return UTIL_OK;
     }
     if (strchr(path, '?'))

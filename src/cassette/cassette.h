@@ -326,7 +326,7 @@ const char *cassette_record_mode_name(enum cassette_record_mode m);
 int cassette_record_mode_parse(const char *s);
 
 struct cassette_transport_options {
-    const struct openapi *spec;                  /* borrowed, may be NULL */
+    const struct openapi *spec;               /* borrowed, may be NULL */
     const struct cassette_redactor *redactor; /* borrowed, may be NULL */
 };
 

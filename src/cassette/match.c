@@ -513,8 +513,8 @@ size_t cassette_matcher_unused_count(const struct cassette_matcher *m)
 }
 
 /* The operation of the spec whose template matches method + path. */
-static const struct openapi_operation *find_operation(const struct openapi *spec, const char *method,
-                                                   const char *path)
+static const struct openapi_operation *find_operation(const struct openapi *spec,
+                                                      const char *method, const char *path)
 {
     if (!spec)
         return NULL;

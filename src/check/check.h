@@ -80,7 +80,7 @@ struct openapi_source;
  * response schema. NULL on failure with err set. Caller destroys; source
  * may be destroyed before the contract. */
 struct check_contract *check_contract_create(const struct openapi_source *source,
-                                            struct util_error *err);
+                                             struct util_error *err);
 /* check_contract_create over the schemas directory dir (a source opened
  * on it). */
 struct check_contract *check_contract_create_dir(const char *dir, struct util_error *err);

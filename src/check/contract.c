@@ -1,9 +1,9 @@
 /* The contract checks and the check list; see check.h. */
 #include "check/check.h"
 
-#include "schema/schema.h"
 #include "openapi/source.h"
 #include "openapi/spec.h"
+#include "schema/schema.h"
 #include "util/buf.h"
 #include "util/caps.h"
 #include "util/file.h"
@@ -353,7 +353,7 @@ static int split_path(const char *path, struct op_entry *o)
 }
 
 struct check_contract *check_contract_create(const struct openapi_source *source,
-                                            struct util_error *err)
+                                             struct util_error *err)
 {
     struct check_contract *c = calloc(1, sizeof(*c));
     const char *ops_path = openapi_source_operations_name(source);

@@ -84,10 +84,12 @@ const char *cli_schemas_dir(const struct cli_args *a);
 
 /* The --spec entry of a command's option table (source.c). */
 #define CLI_SPEC_OPTION(id)                                                                        \
-    {"spec", 0, CLI_ARG_STRING, "FILE",                                                            \
-     "use this revision of the OpenAPI document, derived in memory (default: the schemas "          \
-     "directory's)",                                                                               \
-     id, false}
+    {                                                                                              \
+        "spec", 0, CLI_ARG_STRING, "FILE",                                                         \
+            "use this revision of the OpenAPI document, derived in memory (default: the schemas "  \
+            "directory's)",                                                                        \
+            id, false                                                                              \
+    }
 
 /* The derived schemas of a command: --spec FILE (the option spec_id)
  * derived in memory, else the schemas directory. uses_dir: the command

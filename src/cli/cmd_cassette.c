@@ -9,8 +9,8 @@
 
 #include "cassette/cassette.h"
 #include "check/check.h"
-#include "run/cassettes.h"
 #include "openapi/source.h"
+#include "run/cassettes.h"
 #include "util/buf.h"
 #include "util/file.h"
 

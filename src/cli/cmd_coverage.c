@@ -227,7 +227,8 @@ static const struct cli_option coverage_options[] = {
 
 static const struct cli_command coverage_command = {
     .name = "coverage",
-    .synopsis = "[--spec FILE] [--reports DIR] [--fail-under DIM=P,...] [--fail-on-spec-gap] [INPUTS...]",
+    .synopsis =
+        "[--spec FILE] [--reports DIR] [--fail-under DIM=P,...] [--fail-on-spec-gap] [INPUTS...]",
     .summary = "API coverage of the spec, offline from cassettes",
     .description =
         "Computes which part of the spec the recorded exchanges exercise: per operation whether "

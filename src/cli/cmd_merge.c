@@ -6,9 +6,9 @@
 
 #include "cassette/cassette.h"
 #include "coverage/coverage.h"
+#include "openapi/source.h"
 #include "report/report.h"
 #include "run/run.h"
-#include "openapi/source.h"
 #include "util/buf.h"
 
 #include <errno.h>
@@ -266,7 +266,8 @@ cleanup:
 
 static const struct cli_command merge_command = {
     .name = "merge",
-    .synopsis = "[--spec FILE] [--reports DIR] [--fail-under DIM=P,...] [--fail-on-spec-gap] SHARD_REPORTS...",
+    .synopsis = "[--spec FILE] [--reports DIR] [--fail-under DIM=P,...] [--fail-on-spec-gap] "
+                "SHARD_REPORTS...",
     .summary = "merge the reports of `run --shard K/N` jobs into those of a single run",
     .description =
         "Reads results.json from each directory (the --reports of `ingestcheck run --shard K/N`, "

@@ -8,10 +8,10 @@
 #include "coverage/coverage.h"
 #include "http/caps.h"
 #include "http/http.h"
+#include "openapi/source.h"
 #include "report/report.h"
 #include "run/cassettes.h"
 #include "run/run.h"
-#include "openapi/source.h"
 #include "util/buf.h"
 #include "util/file.h"
 #include "util/secret.h"
@@ -772,10 +772,11 @@ cleanup:
 
 static const struct cli_command run_command = {
     .name = "run",
-    .synopsis = "[--spec FILE] [--base-url URL | --region us|eu] [-j N] [--tag T] [--exclude-tag T] "
-                "[--case GLOB] [--operation ID] [--reports DIR] [--cassettes DIR] "
-                "[--record-mode MODE | --replay] [--redact FIELD] [--mock-seed N] [--shard K/N] "
-                "[CASES...]",
+    .synopsis =
+        "[--spec FILE] [--base-url URL | --region us|eu] [-j N] [--tag T] [--exclude-tag T] "
+        "[--case GLOB] [--operation ID] [--reports DIR] [--cassettes DIR] "
+        "[--record-mode MODE | --replay] [--redact FIELD] [--mock-seed N] [--shard K/N] "
+        "[CASES...]",
     .summary = "run contract-test cases against the embedded mock or a live server",
     .description =
         "Loads the case files (CASES: files or directories, default cases/), refusing a "

@@ -177,7 +177,8 @@ static int run_check(const struct cli_command *cmd, const struct cli_args *args)
     }
     if (code == CLI_EXIT_OK) {
         for (size_t i = 0; i < diff.count; i++)
-            printf("%s/%s: %s\n", dir, diff.items[i].path, openapi_diff_kind_name(diff.items[i].kind));
+            printf("%s/%s: %s\n", dir, diff.items[i].path,
+                   openapi_diff_kind_name(diff.items[i].kind));
         if (diff.count) {
             printf("%zu of the generated files differ from %s; run `ingestcheck schemas "
                    "generate`\n",
@@ -457,8 +458,8 @@ static int run_examples(const struct cli_command *cmd, const struct cli_args *ar
             listed += is_known;
             unlisted += !is_known;
             if (!cli_has(args, OPT_JSON))
-                printf("%s:%d: example %s does not validate (%s)%s\n", openapi_source_name(spec), line,
-                       loc, str(r, "reason"),
+                printf("%s:%d: example %s does not validate (%s)%s\n", openapi_source_name(spec),
+                       line, loc, str(r, "reason"),
                        is_known ? "; listed in defects.json" : "; NOT listed in defects.json");
         }
         if (cli_has(args, OPT_JSON)) {

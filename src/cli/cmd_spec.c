@@ -87,17 +87,18 @@ static void put_operation(const struct openapi_change *c, bool markdown)
     putchar('\n');
 }
 
-static void put_summary(const struct openapi *o, const struct openapi *n, const struct openapi_changes *c)
+static void put_summary(const struct openapi *o, const struct openapi *n,
+                        const struct openapi_changes *c)
 {
     printf("%zu changes, %zu breaking; operations: %zu added, %zu removed, %zu renamed, %zu "
            "changed (%s %s -> %s %s)\n",
-           c->count, c->breaking, c->operations_added, c->operations_removed,
-           c->operations_renamed, c->operations_changed, openapi_source_name(o), openapi_version(o),
+           c->count, c->breaking, c->operations_added, c->operations_removed, c->operations_renamed,
+           c->operations_changed, openapi_source_name(o), openapi_version(o),
            openapi_source_name(n), openapi_version(n));
 }
 
-static void print_console(const struct openapi *o, const struct openapi *n, const struct openapi_changes *c,
-                          bool color, bool quiet)
+static void print_console(const struct openapi *o, const struct openapi *n,
+                          const struct openapi_changes *c, bool color, bool quiet)
 {
     const struct openapi_change *group = NULL;
     for (size_t i = 0; i < c->count; i++) {
@@ -122,14 +123,15 @@ static void print_console(const struct openapi *o, const struct openapi *n, cons
     put_summary(o, n, c);
 }
 
-static void print_markdown(const struct openapi *o, const struct openapi *n, const struct openapi_changes *c)
+static void print_markdown(const struct openapi *o, const struct openapi *n,
+                           const struct openapi_changes *c)
 {
-    printf("## API changes: %s %s -> %s %s\n\n", openapi_title(o), openapi_version(o), openapi_title(n),
-           openapi_version(n));
+    printf("## API changes: %s %s -> %s %s\n\n", openapi_title(o), openapi_version(o),
+           openapi_title(n), openapi_version(n));
     printf("**%zu changes, %zu breaking.** Operations: %zu added, %zu removed, %zu renamed, %zu "
            "changed.\n",
-           c->count, c->breaking, c->operations_added, c->operations_removed,
-           c->operations_renamed, c->operations_changed);
+           c->count, c->breaking, c->operations_added, c->operations_removed, c->operations_renamed,
+           c->operations_changed);
     const struct openapi_change *group = NULL;
     for (size_t i = 0; i < c->count; i++) {
         const struct openapi_change *ch = &c->items[i];
@@ -162,7 +164,8 @@ static int run_diff(const struct cli_command *cmd, const struct cli_args *args)
     struct util_error err;
     util_error_clear(&err);
     int code = CLI_EXIT_OK;
-    if (openapi_load(args->positional[0], &o, &err) || openapi_load(args->positional[1], &n, &err) ||
+    if (openapi_load(args->positional[0], &o, &err) ||
+        openapi_load(args->positional[1], &n, &err) ||
         openapi_changes_compute(o, n, &changes, &err)) {
         cli_report_error(&err);
         code = CLI_EXIT_USAGE;

@@ -2,8 +2,8 @@
  * operation schema or any schema file. */
 #include "cli/cli.h"
 
-#include "schema/schema.h"
 #include "openapi/source.h"
+#include "schema/schema.h"
 #include "util/caps.h"
 #include "util/file.h"
 #include "json/json.h"
@@ -190,16 +190,16 @@ static int run_validate(const struct cli_command *cmd, const struct cli_args *ar
         if (!(source = cli_open_source(args, OPT_SPEC, false)))
             goto out;
         /* The operation and status first: registering compiles schemas. */
-        bool found = !operation_schema_uri(openapi_source_operations_name(source), "",
-                                           openapi_source_operations(source), op_id,
-                                           cli_has(args, OPT_REQUEST),
-                                           cli_get_num(args, OPT_STATUS, 200), &uri, &err);
+        bool found = !operation_schema_uri(
+            openapi_source_operations_name(source), "", openapi_source_operations(source), op_id,
+            cli_has(args, OPT_REQUEST), cli_get_num(args, OPT_STATUS, 200), &uri, &err);
         free(uri);
         uri = NULL;
         if (!found || openapi_source_register(source, reg, &ops_uri, &err) ||
             operation_schema_uri(openapi_source_operations_name(source), ops_uri,
-                                 openapi_source_operations(source), op_id, cli_has(args, OPT_REQUEST),
-                                 cli_get_num(args, OPT_STATUS, 200), &uri, &err) ||
+                                 openapi_source_operations(source), op_id,
+                                 cli_has(args, OPT_REQUEST), cli_get_num(args, OPT_STATUS, 200),
+                                 &uri, &err) ||
             schema_registry_lookup(reg, uri, &schema, &err)) {
             cli_report_error(&err);
             goto out;

@@ -8,8 +8,8 @@
 #include "coverage/coverage.h"
 
 #include "check/check.h"
-#include "schema/schema.h"
 #include "openapi/spec.h"
+#include "schema/schema.h"
 
 enum cov_where { COV_PATH, COV_QUERY, COV_HEADER, COV_COOKIE, COV_BODY };
 

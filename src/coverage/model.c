@@ -37,7 +37,7 @@ struct walk {
     struct coverage_context *ctx;
     struct cov_op *op;
     enum walk_mode mode;
-    const struct openapi_parameter *param;    /* WALK_PARAM */
+    const struct openapi_parameter *param; /* WALK_PARAM */
     struct cov_status *status;             /* WALK_RESPONSE */
     const char *stack[COVERAGE_CAP_DEPTH]; /* $ref targets being walked */
     size_t depth;
@@ -515,7 +515,7 @@ static int build_op(struct walk *w, const struct openapi_operation *op)
         cp->where = p->where == OPENAPI_IN_PATH     ? COV_PATH
                     : p->where == OPENAPI_IN_QUERY  ? COV_QUERY
                     : p->where == OPENAPI_IN_HEADER ? COV_HEADER
-                                                 : COV_COOKIE;
+                                                    : COV_COOKIE;
         cp->line = line_of(ctx, p->use_pointer);
         cp->c = ctx->ncounters++;
         o->nparams = i + 1;

@@ -262,7 +262,8 @@ int coverage_markdown(const struct coverage *cov, struct util_buf *b)
     struct cov_out o = {b, UTIL_OK};
     struct coverage_totals t;
     coverage_totals(cov, &t);
-    cov_printf(&o, "## API coverage: %s %s\n\n", openapi_title(ctx->spec), openapi_version(ctx->spec));
+    cov_printf(&o, "## API coverage: %s %s\n\n", openapi_title(ctx->spec),
+               openapi_version(ctx->spec));
     cov_puts(&o, "| dimension | covered | total | % |\n| --- | ---: | ---: | ---: |\n");
     for (int d = 0; d < COVERAGE_NDIMENSIONS; d++)
         cov_printf(&o, "| %s | %zu | %zu | %.1f |\n", dimension_names[d], t.dim[d].covered,

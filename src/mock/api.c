@@ -164,7 +164,8 @@ struct mock_api *mock_api_create(const struct mock_options *opts, struct util_er
         rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
         goto cleanup;
     }
-    if ((rc = mock_ops_load(api, opts->source, opts->schemas_dir, err)) || (rc = mock_model_bind(api, err)))
+    if ((rc = mock_ops_load(api, opts->source, opts->schemas_dir, err)) ||
+        (rc = mock_model_bind(api, err)))
         goto cleanup;
     if (opts->nviolations > MOCK_CAP_VIOLATIONS) {
         rc = util_error_set(err, UTIL_ERR_LIMIT, "at most %d --violate flags", MOCK_CAP_VIOLATIONS);

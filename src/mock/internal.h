@@ -272,8 +272,8 @@ const cJSON *mock_resolve(struct mock_components *c, const cJSON *node);
 struct mock_api {
     pthread_mutex_t lock;
     cJSON *ops_doc;
-    char *ops_path; /* for messages */
-    char *ops_uri;  /* of operations.json in reg */
+    char *ops_path;                    /* for messages */
+    char *ops_uri;                     /* of operations.json in reg */
     struct openapi_source *own_source; /* opened from mock_options.schemas_dir, or NULL */
     struct schema_registry *reg;
     struct mock_op *ops;
@@ -306,8 +306,8 @@ struct mock_api {
 
 /* Loads the operations and schemas from source, else from the directory
  * schemas_dir (opened as a source the api owns). */
-int mock_ops_load(struct mock_api *api, const struct openapi_source *source, const char *schemas_dir,
-                  struct util_error *err);
+int mock_ops_load(struct mock_api *api, const struct openapi_source *source,
+                  const char *schemas_dir, struct util_error *err);
 /* The compiled schema at fragment ("/operations/3/responses/200/schema") of
  * the operations document. */
 int mock_ops_lookup(struct mock_api *api, const char *fragment, struct schema **out,

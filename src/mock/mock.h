@@ -51,10 +51,10 @@ struct mock_options {
      * directory schemas_dir holding operations.json and components/. */
     const struct openapi_source *source;
     const char *schemas_dir;
-    const char *app_id;      /* NULL: generated (see mock_api_app_id) */
-    const char *api_key;     /* NULL: generated */
-    bool seeded;             /* --seed given: IDs, timestamps and generated
-                                credentials derive from seed and a logical clock */
+    const char *app_id;  /* NULL: generated (see mock_api_app_id) */
+    const char *api_key; /* NULL: generated */
+    bool seeded;         /* --seed given: IDs, timestamps and generated
+                            credentials derive from seed and a logical clock */
     uint64_t seed;
     size_t max_body;   /* request body cap; 0: MOCK_DEFAULT_MAX_BODY */
     long slow_ms;      /* delay of the slow fault; 0: MOCK_DEFAULT_SLOW_MS */

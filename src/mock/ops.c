@@ -251,8 +251,8 @@ static int load_op(struct mock_api *api, size_t i, const cJSON *o, struct util_e
     return UTIL_OK;
 }
 
-int mock_ops_load(struct mock_api *api, const struct openapi_source *source, const char *schemas_dir,
-                  struct util_error *err)
+int mock_ops_load(struct mock_api *api, const struct openapi_source *source,
+                  const char *schemas_dir, struct util_error *err)
 {
     int rc;
     if (!source) {

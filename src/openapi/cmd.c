@@ -17,7 +17,7 @@ int openapi_cmd_generate(const char *spec_path, const char *out_dir, struct util
 }
 
 int openapi_cmd_check(const char *spec_path, const char *schemas_dir, struct openapi_diff *diff,
-                   struct util_error *err)
+                      struct util_error *err)
 {
     struct openapi *spec = NULL;
     struct openapi_files files;

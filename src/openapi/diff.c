@@ -213,8 +213,8 @@ static int ref_refused(struct diff_ctx *cx, const struct openapi *sp, const cJSO
     json_pointer_append(&cx->ptr, "$ref");
     const char *p = cx->ptr.data ? cx->ptr.data : "";
     int line = openapi_line_of(sp, p);
-    util_error_set(cx->err, UTIL_ERR_INVALID, "%s:%d: %s (at %s)", openapi_source_name(sp), line, why,
-                   p);
+    util_error_set(cx->err, UTIL_ERR_INVALID, "%s:%d: %s (at %s)", openapi_source_name(sp), line,
+                   why, p);
     util_error_at(cx->err, openapi_source_name(sp), line, 0);
     return UTIL_ERR_INVALID;
 }
@@ -287,8 +287,8 @@ int diff_deref(struct diff_ctx *cx, const struct openapi *sp, const cJSON **node
 /* Members whose values are data, not OpenAPI: a "$ref" in them is none. */
 static bool data_member(const char *name)
 {
-    return name && (!strcmp(name, "example") || !strcmp(name, "default") ||
-                    !strcmp(name, "enum") || !strcmp(name, "const") || !strncmp(name, "x-", 2));
+    return name && (!strcmp(name, "example") || !strcmp(name, "default") || !strcmp(name, "enum") ||
+                    !strcmp(name, "const") || !strncmp(name, "x-", 2));
 }
 
 /* Refuses the first "$ref" under node that is not a local pointer, does not
@@ -374,8 +374,8 @@ static long template_position(const char *path, const char *name)
 }
 
 static const struct openapi_parameter *find_param(const struct openapi_operation *in,
-                                               const struct openapi_operation *from,
-                                               const struct openapi_parameter *p)
+                                                  const struct openapi_operation *from,
+                                                  const struct openapi_parameter *p)
 {
     long k = p->where == OPENAPI_IN_PATH ? template_position(from->path, p->name) : -1;
     /* Not a path parameter, or one the template does not name: by name. */
@@ -493,8 +493,8 @@ static int compare_content(struct diff_ctx *cx, const char *opointer, const char
         if (cJSON_GetObjectItemCaseSensitive(oc, m->string))
             continue;
         struct diff_loc nl = {&ncs, m->string, -1};
-        rc = diff_emit(cx, OPENAPI_CHANGE_MEDIA_ADDED, false, NULL, &nl, "%s: content type %s added",
-                       what, m->string);
+        rc = diff_emit(cx, OPENAPI_CHANGE_MEDIA_ADDED, false, NULL, &nl,
+                       "%s: content type %s added", what, m->string);
     }
     return rc;
 }
@@ -510,8 +510,8 @@ static int compare_body(struct diff_ctx *cx)
     struct diff_seg ns = {NULL, NULL, 0, nb ? nb->pointer : NULL, NULL};
     struct diff_loc ol = {&os, NULL, -1}, nl = {&ns, NULL, -1};
     if (!ob)
-        return diff_emit(cx, OPENAPI_CHANGE_ADDED, nb->required, NULL, &nl, "request body added (%s)",
-                         nb->required ? "required" : "optional");
+        return diff_emit(cx, OPENAPI_CHANGE_ADDED, nb->required, NULL, &nl,
+                         "request body added (%s)", nb->required ? "required" : "optional");
     if (!nb)
         return diff_emit(cx, OPENAPI_CHANGE_REMOVED, true, &ol, NULL, "request body removed");
     int rc = UTIL_OK;
@@ -539,7 +539,7 @@ static int compare_responses(struct diff_ctx *cx)
     util_buf_init(&where, UTIL_CAP_MESSAGE);
     int rc = UTIL_OK;
     for (size_t i = 0; i < oop->nresponses && !rc; i++) {
-        const struct openapi_response *or = &oop->responses[i];
+        const struct openapi_response * or = &oop->responses[i];
         const struct openapi_response *nr = openapi_operation_response(nop, or->status);
         util_buf_reset(&where);
         util_buf_printf(&where, "response %s", or->status);
@@ -676,7 +676,7 @@ static int match_operations(const struct openapi *o, const struct openapi *n, si
 }
 
 int openapi_changes_compute(const struct openapi *old_spec, const struct openapi *new_spec,
-                         struct openapi_changes *out, struct util_error *err)
+                            struct openapi_changes *out, struct util_error *err)
 {
     struct diff_ctx cx;
     memset(&cx, 0, sizeof(cx));
@@ -758,12 +758,11 @@ static bool add_loc(cJSON *o, const char *name, const struct openapi_change_loc 
 
 static bool add_str_or_null(cJSON *o, const char *name, const char *s)
 {
-    return s ? cJSON_AddStringToObject(o, name, s) != NULL
-             : cJSON_AddNullToObject(o, name) != NULL;
+    return s ? cJSON_AddStringToObject(o, name, s) != NULL : cJSON_AddNullToObject(o, name) != NULL;
 }
 
 cJSON *openapi_changes_to_json(const struct openapi *old_spec, const struct openapi *new_spec,
-                            const struct openapi_changes *c)
+                               const struct openapi_changes *c)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON *od = doc_json(old_spec), *nd = doc_json(new_spec);

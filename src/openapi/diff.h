@@ -59,12 +59,12 @@ enum openapi_change_kind {
     OPENAPI_CHANGE_PROP_OPTIONAL,    /* a property became optional */
     OPENAPI_CHANGE_ENUM_VALUE_ADDED, /* a value added to an enum */
     OPENAPI_CHANGE_ENUM_VALUE_REMOVED,
-    OPENAPI_CHANGE_ENUM_ADDED,       /* a schema without enum got one */
-    OPENAPI_CHANGE_ENUM_REMOVED,     /* a schema lost its enum */
-    OPENAPI_CHANGE_TYPE_NARROWED,    /* the new types are a subset of the old */
-    OPENAPI_CHANGE_TYPE_WIDENED,     /* the old types are a subset of the new */
-    OPENAPI_CHANGE_TYPE_CHANGED,     /* neither */
-    OPENAPI_CHANGE_VARIANT_ADDED,    /* a branch of a oneOf/anyOf */
+    OPENAPI_CHANGE_ENUM_ADDED,    /* a schema without enum got one */
+    OPENAPI_CHANGE_ENUM_REMOVED,  /* a schema lost its enum */
+    OPENAPI_CHANGE_TYPE_NARROWED, /* the new types are a subset of the old */
+    OPENAPI_CHANGE_TYPE_WIDENED,  /* the old types are a subset of the new */
+    OPENAPI_CHANGE_TYPE_CHANGED,  /* neither */
+    OPENAPI_CHANGE_VARIANT_ADDED, /* a branch of a oneOf/anyOf */
     OPENAPI_CHANGE_VARIANT_REMOVED,
 };
 
@@ -77,7 +77,7 @@ struct openapi_change_loc {
 struct openapi_change {
     enum openapi_change_where where;
     enum openapi_change_kind kind;
-    char id[48];  /* "request-property-became-required", see doc/spec-diff.md */
+    char id[48]; /* "request-property-became-required", see doc/spec-diff.md */
     bool breaking;
     const char *old_operation_id; /* borrowed from the old spec; NULL when added */
     const char *new_operation_id; /* borrowed from the new spec; NULL when removed */
@@ -112,12 +112,12 @@ void openapi_changes_finish(struct openapi_changes *c);
  * alone; UTIL_ERR_LIMIT past OPENAPI_DIFF_CAP_CHANGES or
  * OPENAPI_DIFF_CAP_VISITS. On failure out holds what was found before. */
 int openapi_changes_compute(const struct openapi *old_spec, const struct openapi *new_spec,
-                         struct openapi_changes *out, struct util_error *err);
+                            struct openapi_changes *out, struct util_error *err);
 
 /* The changes as the document `spec diff --json` prints (shape in
  * doc/spec-diff.md): {"old": {...}, "new": {...}, "summary": {...},
  * "changes": [...]}. A new tree (caller frees), NULL when out of memory. */
 cJSON *openapi_changes_to_json(const struct openapi *old_spec, const struct openapi *new_spec,
-                            const struct openapi_changes *c);
+                               const struct openapi_changes *c);
 
 #endif

@@ -52,9 +52,9 @@ struct diff_memo {
  * per distinct reference of the document. */
 struct diff_refs {
     struct diff_ref_entry {
-        const char *ref;      /* NULL: empty slot */
-        const cJSON *target;  /* NULL: does not resolve */
-    } *slots;
+        const char *ref;     /* NULL: empty slot */
+        const cJSON *target; /* NULL: does not resolve */
+    } * slots;
     size_t size, count;
 };
 
@@ -69,9 +69,9 @@ struct diff_ctx {
     struct diff_memo clean; /* pairs found without any change, in any context */
     size_t uncertain;       /* walks cut short (by the memo or the depth cap) */
     struct diff_refs oref, nref;
-    struct util_buf msg;  /* scratch: message */
-    struct util_buf ptr;  /* scratch: pointer */
-    struct util_buf lab;  /* scratch: display path */
+    struct util_buf msg; /* scratch: message */
+    struct util_buf ptr; /* scratch: pointer */
+    struct util_buf lab; /* scratch: display path */
 };
 
 /* Records one change of the current operations (either may be NULL);

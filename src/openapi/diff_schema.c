@@ -92,7 +92,15 @@ static int memo_add(struct diff_memo *m, const void *o, const void *n, int flags
 
 /* ---- types ---- */
 
-enum { T_NULL = 1, T_BOOLEAN = 2, T_OBJECT = 4, T_ARRAY = 8, T_NUMBER = 16, T_STRING = 32, T_INTEGER = 64 };
+enum {
+    T_NULL = 1,
+    T_BOOLEAN = 2,
+    T_OBJECT = 4,
+    T_ARRAY = 8,
+    T_NUMBER = 16,
+    T_STRING = 32,
+    T_INTEGER = 64
+};
 
 static const char *const TYPE_NAMES[] = {"null",   "boolean", "object", "array",
                                          "number", "string",  "integer"};
@@ -265,8 +273,8 @@ static const cJSON **enum_sorted(const cJSON *arr, size_t *n, int *rc)
 
 /* One direction: the values of from missing in to, as kind. */
 static int enum_missing(struct diff_ctx *cx, const cJSON *from, const struct diff_seg *fs,
-                        const cJSON *to, bool from_is_old,
-                        enum openapi_change_kind kind, bool breaking, const struct diff_lab *lab)
+                        const cJSON *to, bool from_is_old, enum openapi_change_kind kind,
+                        bool breaking, const struct diff_lab *lab)
 {
     size_t n = 0;
     int rc = UTIL_OK;
@@ -312,8 +320,8 @@ static int compare_enums(struct diff_ctx *cx, const cJSON *o, const struct diff_
         return UTIL_OK;
     if (!cJSON_IsArray(oe)) {
         struct diff_loc nl = {ns, "enum", -1};
-        return diff_emit(cx, OPENAPI_CHANGE_ENUM_ADDED, req, NULL, &nl, "%s: now limited to an enum",
-                         diff_describe(cx, lab, NULL));
+        return diff_emit(cx, OPENAPI_CHANGE_ENUM_ADDED, req, NULL, &nl,
+                         "%s: now limited to an enum", diff_describe(cx, lab, NULL));
     }
     if (!cJSON_IsArray(ne)) {
         struct diff_loc ol = {os, "enum", -1};
@@ -400,8 +408,8 @@ static const struct view_prop *view_find(const struct view *v, const char *name)
 }
 
 /* Adds node (already dereferenced, at seg) and its allOf parts. */
-static int view_add(struct diff_ctx *cx, const struct openapi *sp, struct view *v, const cJSON *node,
-                    const struct diff_seg *seg)
+static int view_add(struct diff_ctx *cx, const struct openapi *sp, struct view *v,
+                    const cJSON *node, const struct diff_seg *seg)
 {
     if (!cJSON_IsObject(node) || v->nparts == OPENAPI_DIFF_MAX_PARTS)
         return UTIL_OK;
@@ -685,8 +693,9 @@ static int compare_branches(struct diff_ctx *cx, const cJSON *o, const struct di
             continue;
         struct diff_loc ol = {&oks, NULL, (long)k};
         const char *ref = branch_ref(ob[k]);
-        rc = diff_emit(cx, OPENAPI_CHANGE_VARIANT_REMOVED, req, &ol, NULL, "%s: %s branch %s removed",
-                       diff_describe(cx, lab, NULL), key, ref ? ref : "(inline)");
+        rc = diff_emit(cx, OPENAPI_CHANGE_VARIANT_REMOVED, req, &ol, NULL,
+                       "%s: %s branch %s removed", diff_describe(cx, lab, NULL), key,
+                       ref ? ref : "(inline)");
     }
     free(ob);
     free(used);
@@ -736,9 +745,8 @@ static bool has_union(const cJSON *s)
            cJSON_GetObjectItemCaseSensitive(s, "anyOf");
 }
 
-static int walk_pair(struct diff_ctx *cx, const cJSON *o, const struct diff_seg *os,
-                     const cJSON *n, const struct diff_seg *ns, const struct diff_lab *lab,
-                     int depth, bool props);
+static int walk_pair(struct diff_ctx *cx, const cJSON *o, const struct diff_seg *os, const cJSON *n,
+                     const struct diff_seg *ns, const struct diff_lab *lab, int depth, bool props);
 
 /* Compares o and n; props: also their (merged) properties, which an allOf
  * part leaves to the view of the schema holding it. A pair found without
@@ -776,9 +784,8 @@ static int walk(struct diff_ctx *cx, const cJSON *o, const struct diff_seg *os, 
 }
 
 /* walk() of a dereferenced pair seen for the first time in the context. */
-static int walk_pair(struct diff_ctx *cx, const cJSON *o, const struct diff_seg *os,
-                     const cJSON *n, const struct diff_seg *ns, const struct diff_lab *lab,
-                     int depth, bool props)
+static int walk_pair(struct diff_ctx *cx, const cJSON *o, const struct diff_seg *os, const cJSON *n,
+                     const struct diff_seg *ns, const struct diff_lab *lab, int depth, bool props)
 {
     int rc = UTIL_OK;
     /* X against a union of X and null (or back): null allowed or not, then

@@ -189,8 +189,8 @@ static int note_extra(void *ctx, const char *rel)
     return diff_add(c->diff, rel, OPENAPI_DIFF_EXTRA);
 }
 
-int openapi_files_compare(const struct openapi_files *files, const char *dir, struct openapi_diff *out,
-                       struct util_error *err)
+int openapi_files_compare(const struct openapi_files *files, const char *dir,
+                          struct openapi_diff *out, struct util_error *err)
 {
     int rc = UTIL_OK;
     for (size_t i = 0; i < files->count && !rc; i++) {
@@ -358,7 +358,7 @@ cleanup:
 }
 
 int openapi_registry_add_files(struct schema_registry *reg, const struct openapi_files *files,
-                            const char *base_uri, struct util_error *err)
+                               const char *base_uri, struct util_error *err)
 {
     int rc = UTIL_OK;
     size_t count = 0;
@@ -410,7 +410,7 @@ cleanup:
 }
 
 int openapi_registry_add_dir(struct schema_registry *reg, const char *schemas_dir,
-                          char **operations_uri, struct util_error *err)
+                             char **operations_uri, struct util_error *err)
 {
     char abs[PATH_MAX];
     char *ops = NULL;
@@ -448,8 +448,9 @@ cleanup:
     return rc;
 }
 
-int openapi_operation_schema_pointer(const cJSON *ops, const char *operation_id, enum openapi_site site,
-                                  const char *key, struct util_buf *out, struct util_error *err)
+int openapi_operation_schema_pointer(const cJSON *ops, const char *operation_id,
+                                     enum openapi_site site, const char *key, struct util_buf *out,
+                                     struct util_error *err)
 {
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(ops, "operations");
     size_t index = 0;

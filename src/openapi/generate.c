@@ -29,10 +29,10 @@ static const char *const COMMON_STATUSES[] = {"401", "402", "403", "404", "405",
 struct run {
     struct gen g;
     struct openapi_files files; /* the current pass */
-    cJSON *unions;           /* [{location, name, file, out, branches, overlaps}] from pass 1 */
-    cJSON *examples;         /* invalid-example defects */
-    cJSON *merges;           /* allof-contradiction defects */
-    cJSON *all_examples;     /* every example with its verdict */
+    cJSON *unions;              /* [{location, name, file, out, branches, overlaps}] from pass 1 */
+    cJSON *examples;            /* invalid-example defects */
+    cJSON *merges;              /* allof-contradiction defects */
+    cJSON *all_examples;        /* every example with its verdict */
 };
 
 static void gen_clear(struct gen *g)
@@ -446,7 +446,8 @@ static cJSON *candidates(const cJSON *doc, const cJSON *branch)
     cJSON *c = cJSON_CreateArray();
     if (!c)
         return NULL;
-    cJSON *v[3] = {openapi_instance_build(doc, branch, false), openapi_instance_build(doc, branch, true),
+    cJSON *v[3] = {openapi_instance_build(doc, branch, false),
+                   openapi_instance_build(doc, branch, true),
                    openapi_instance_is_object_schema(doc, branch) ? cJSON_CreateObject() : NULL};
     for (size_t i = 0; i < 3; i++) {
         if (!v[i])
@@ -1069,7 +1070,8 @@ static int build_defects(struct run *r, cJSON **out)
 
 /* ---- entry points ---- */
 
-static int run_all(const struct openapi *spec, struct run *r, cJSON **defects, struct util_error *err)
+static int run_all(const struct openapi *spec, struct run *r, cJSON **defects,
+                   struct util_error *err)
 {
     memset(r, 0, sizeof(*r));
     r->g.spec = spec;
@@ -1141,7 +1143,7 @@ int openapi_lint(const struct openapi *spec, cJSON **out, struct util_error *err
 }
 
 int openapi_examples(const struct openapi *spec, cJSON **out, cJSON **defects_out,
-                  struct util_error *err)
+                     struct util_error *err)
 {
     struct run r;
     cJSON *defects = NULL;

@@ -87,7 +87,8 @@ static cJSON *build_object(const cJSON *doc, const cJSON *s, bool full, int dept
 
 static bool declares(const cJSON *doc, const cJSON *part, const char *name)
 {
-    const cJSON *props = cJSON_GetObjectItemCaseSensitive(openapi_ref_target(doc, part), "properties");
+    const cJSON *props =
+        cJSON_GetObjectItemCaseSensitive(openapi_ref_target(doc, part), "properties");
     return cJSON_GetObjectItemCaseSensitive(props, name) != NULL;
 }
 

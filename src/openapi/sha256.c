@@ -77,14 +77,13 @@ void openapi_sha256_init(struct spec_sha256 *c)
 /* The blocks through the SHA extensions: state as ABEF/CDGH, four rounds
  * per message group, the schedule by sha256msg1/msg2. */
 __attribute__((target("sha,sse4.1"))) static void compress_ni(uint32_t st[8],
-                                                             const unsigned char *p,
-                                                             size_t blocks)
+                                                              const unsigned char *p, size_t blocks)
 {
     const __m128i swap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
-    __m128i t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&st[0]), 0xB1); /* CDAB */
+    __m128i t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&st[0]), 0xB1);  /* CDAB */
     __m128i s1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&st[4]), 0x1B); /* EFGH */
-    __m128i s0 = _mm_alignr_epi8(t, s1, 8);    /* ABEF */
-    s1 = _mm_blend_epi16(s1, t, 0xF0);         /* CDGH */
+    __m128i s0 = _mm_alignr_epi8(t, s1, 8);                                         /* ABEF */
+    s1 = _mm_blend_epi16(s1, t, 0xF0);                                              /* CDGH */
 /* Four rounds with message group m (16 bytes of W) and constants K[4g..]. */
 #define NI_ROUNDS(m, g)                                                                            \
     do {                                                                                           \
@@ -121,10 +120,10 @@ __attribute__((target("sha,sse4.1"))) static void compress_ni(uint32_t st[8],
     }
 #undef NI_ROUNDS
 #undef NI_SCHEDULE
-    t = _mm_shuffle_epi32(s0, 0x1B);            /* FEBA */
-    s1 = _mm_shuffle_epi32(s1, 0xB1);           /* DCHG */
-    s0 = _mm_blend_epi16(t, s1, 0xF0);          /* DCBA */
-    s1 = _mm_alignr_epi8(s1, t, 8);             /* HGFE */
+    t = _mm_shuffle_epi32(s0, 0x1B);   /* FEBA */
+    s1 = _mm_shuffle_epi32(s1, 0xB1);  /* DCHG */
+    s0 = _mm_blend_epi16(t, s1, 0xF0); /* DCBA */
+    s1 = _mm_alignr_epi8(s1, t, 8);    /* HGFE */
     _mm_storeu_si128((__m128i *)&st[0], s0);
     _mm_storeu_si128((__m128i *)&st[4], s1);
 }

@@ -15,12 +15,12 @@
 #include <string.h>
 
 struct openapi_source {
-    char *origin;   /* the directory or the spec file, as given */
-    char *abs_dir;  /* the directory, absolute; NULL when derived */
-    char *ops_name; /* for messages */
-    cJSON *ops;     /* operations.json */
+    char *origin;               /* the directory or the spec file, as given */
+    char *abs_dir;              /* the directory, absolute; NULL when derived */
+    char *ops_name;             /* for messages */
+    cJSON *ops;                 /* operations.json */
     struct openapi_files files; /* derived files (empty for a directory) */
-    struct source_spec *lazy; /* the spec; a directory's is loaded on first use */
+    struct source_spec *lazy;   /* the spec; a directory's is loaded on first use */
 };
 
 struct source_spec {
@@ -79,7 +79,7 @@ cleanup:
 }
 
 int openapi_source_open_spec(const char *spec_path, struct openapi_source **out,
-                          struct util_error *err)
+                             struct util_error *err)
 {
     struct openapi_source *s = source_new(spec_path);
     struct util_buf name;
@@ -147,8 +147,8 @@ const cJSON *openapi_source_operations(const struct openapi_source *s)
 
 static const char *spec_member(const struct openapi_source *s, const char *name)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(s->ops, "spec"), name);
+    const cJSON *v =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(s->ops, "spec"), name);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
@@ -180,7 +180,7 @@ static bool relative_ok(const char *rel)
 }
 
 int openapi_source_read(const struct openapi_source *s, const char *rel, char **data, size_t *len,
-                     struct util_error *err)
+                        struct util_error *err)
 {
     *data = NULL;
     *len = 0;
@@ -209,7 +209,7 @@ int openapi_source_read(const struct openapi_source *s, const char *rel, char **
 }
 
 int openapi_source_read_json(const struct openapi_source *s, const char *rel, cJSON **out,
-                          struct util_error *err)
+                             struct util_error *err)
 {
     char *data = NULL;
     size_t len = 0;
@@ -229,7 +229,7 @@ int openapi_source_read_json(const struct openapi_source *s, const char *rel, cJ
 }
 
 int openapi_source_register(const struct openapi_source *s, struct schema_registry *reg,
-                         char **operations_uri, struct util_error *err)
+                            char **operations_uri, struct util_error *err)
 {
     if (operations_uri)
         *operations_uri = NULL;
@@ -243,7 +243,7 @@ int openapi_source_register(const struct openapi_source *s, struct schema_regist
 }
 
 int openapi_source_spec(const struct openapi_source *s, const struct openapi **out,
-                     struct util_error *err)
+                        struct util_error *err)
 {
     struct source_spec *z = s->lazy;
     *out = NULL;

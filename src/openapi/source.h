@@ -28,7 +28,7 @@ int openapi_source_open_dir(const char *dir, struct openapi_source **out, struct
 /* Loads the OpenAPI document at spec_path and derives every file in memory.
  * Fails as openapi_load and openapi_generate do. */
 int openapi_source_open_spec(const char *spec_path, struct openapi_source **out,
-                          struct util_error *err);
+                             struct util_error *err);
 
 /* Accepts NULL. */
 void openapi_source_destroy(struct openapi_source *s);
@@ -57,11 +57,11 @@ const char *openapi_source_sha256(const struct openapi_source *s);
  * UTIL_ERR_NOTFOUND when the source has no such file (the message names
  * it); a path that is absolute or holds ".." is not found. */
 int openapi_source_read(const struct openapi_source *s, const char *rel, char **data, size_t *len,
-                     struct util_error *err);
+                        struct util_error *err);
 
 /* The same file parsed as JSON (*out: caller frees). */
 int openapi_source_read_json(const struct openapi_source *s, const char *rel, cJSON **out,
-                          struct util_error *err);
+                             struct util_error *err);
 
 /* Makes the derived schemas usable in reg: the directory is mapped under
  * "file://<abs dir>/", the memory files are added under
@@ -69,10 +69,11 @@ int openapi_source_read_json(const struct openapi_source *s, const char *rel, cJ
  * receives the absolute URI of operations.json; every file's URI is that
  * URI with "operations.json" replaced by its relative path. */
 int openapi_source_register(const struct openapi_source *s, struct schema_registry *reg,
-                         char **operations_uri, struct util_error *err);
+                            char **operations_uri, struct util_error *err);
 
 /* The loaded OpenAPI document (borrowed): the one derived from, or for a
  * directory <dir>/openapi/ingestion.yml, loaded on first use. */
-int openapi_source_spec(const struct openapi_source *s, const struct openapi **out, struct util_error *err);
+int openapi_source_spec(const struct openapi_source *s, const struct openapi **out,
+                        struct util_error *err);
 
 #endif

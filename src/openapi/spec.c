@@ -252,8 +252,9 @@ static bool schema_is_array(const struct openapi *spec, const cJSON *schema)
     return cJSON_IsString(t) && !strcmp(t->valuestring, "array");
 }
 
-static int fill_parameter(const struct openapi *spec, const cJSON *entry, const struct util_buf *here,
-                          struct openapi_parameter *p, struct util_error *err)
+static int fill_parameter(const struct openapi *spec, const cJSON *entry,
+                          const struct util_buf *here, struct openapi_parameter *p,
+                          struct util_error *err)
 {
     memset(p, 0, sizeof(*p));
     const cJSON *obj = openapi_ref_target(spec->doc, entry);
@@ -293,7 +294,8 @@ static int fill_parameter(const struct openapi *spec, const cJSON *entry, const 
     if (p->style_declared)
         p->style = style->valuestring;
     else
-        p->style = (p->where == OPENAPI_IN_QUERY || p->where == OPENAPI_IN_COOKIE) ? "form" : "simple";
+        p->style =
+            (p->where == OPENAPI_IN_QUERY || p->where == OPENAPI_IN_COOKIE) ? "form" : "simple";
     p->explode = p->explode_declared ? cJSON_IsTrue(explode) : !strcmp(p->style, "form");
     p->schema = cJSON_GetObjectItemCaseSensitive(obj, "schema");
     p->example = cJSON_GetObjectItemCaseSensitive(obj, "example");
@@ -418,8 +420,9 @@ static int fill_responses(const struct openapi *spec, const cJSON *responses, st
     return UTIL_OK;
 }
 
-static int add_operation(struct openapi *spec, const char *path, const char *method, const cJSON *item,
-                         const cJSON *path_params, size_t *alloc, struct util_error *err)
+static int add_operation(struct openapi *spec, const char *path, const char *method,
+                         const cJSON *item, const cJSON *path_params, size_t *alloc,
+                         struct util_error *err)
 {
     if (spec->nops == *alloc) {
         size_t n = *alloc ? *alloc * 2 : 64;
@@ -549,7 +552,7 @@ static int index_operations(struct openapi *spec, struct util_error *err)
 }
 
 int openapi_load_text(const char *text, size_t len, const char *name, struct openapi **out,
-                   struct util_error *err)
+                      struct util_error *err)
 {
     *out = NULL;
     int rc;
@@ -641,7 +644,8 @@ const struct openapi_operation *openapi_operation_at(const struct openapi *spec,
     return i < spec->nops ? &spec->ops[i] : NULL;
 }
 
-const struct openapi_operation *openapi_operation_find(const struct openapi *spec, const char *operation_id)
+const struct openapi_operation *openapi_operation_find(const struct openapi *spec,
+                                                       const char *operation_id)
 {
     for (size_t i = 0; i < spec->nops; i++)
         if (!strcmp(spec->ops[i].operation_id, operation_id))
@@ -650,7 +654,7 @@ const struct openapi_operation *openapi_operation_find(const struct openapi *spe
 }
 
 const struct openapi_response *openapi_operation_response(const struct openapi_operation *op,
-                                                    const char *status)
+                                                          const char *status)
 {
     for (size_t i = 0; i < op->nresponses; i++)
         if (!strcmp(op->responses[i].status, status))
@@ -659,7 +663,7 @@ const struct openapi_response *openapi_operation_response(const struct openapi_o
 }
 
 const struct openapi_parameter *openapi_operation_parameter(const struct openapi_operation *op,
-                                                      const char *name, const char *in)
+                                                            const char *name, const char *in)
 {
     for (size_t i = 0; i < op->nparams; i++)
         if (!strcmp(op->params[i].name, name) && (!in || !strcmp(op->params[i].in, in)))

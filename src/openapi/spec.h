@@ -42,8 +42,8 @@
 #ifndef INGESTCHECK_OPENAPI_SPEC_H
 #define INGESTCHECK_OPENAPI_SPEC_H
 
-#include "schema/schema.h"
 #include "openapi/sha256.h"
+#include "schema/schema.h"
 #include "util/buf.h"
 #include "util/error.h"
 
@@ -125,7 +125,7 @@ int openapi_load(const char *path, struct openapi **out, struct util_error *err)
 
 /* Same from memory; name is used in messages and as the source name. */
 int openapi_load_text(const char *text, size_t len, const char *name, struct openapi **out,
-                   struct util_error *err);
+                      struct util_error *err);
 
 /* Frees the spec and everything it owns; accepts NULL. */
 void openapi_destroy(struct openapi *spec);
@@ -145,13 +145,14 @@ size_t openapi_operation_count(const struct openapi *spec);
 /* Borrowed; NULL when i is out of range. */
 const struct openapi_operation *openapi_operation_at(const struct openapi *spec, size_t i);
 /* Borrowed; NULL when no operation has that operationId. */
-const struct openapi_operation *openapi_operation_find(const struct openapi *spec, const char *operation_id);
+const struct openapi_operation *openapi_operation_find(const struct openapi *spec,
+                                                       const char *operation_id);
 /* The response documented for status ("200"), or NULL. */
 const struct openapi_response *openapi_operation_response(const struct openapi_operation *op,
-                                                    const char *status);
+                                                          const char *status);
 /* The parameter (name, in), or NULL; in may be NULL to match any location. */
 const struct openapi_parameter *openapi_operation_parameter(const struct openapi_operation *op,
-                                                      const char *name, const char *in);
+                                                            const char *name, const char *in);
 
 /* 1-based YAML line of the node at pointer ("" root, "/paths/~11~1tasks/get",
  * unescaped RFC 6901 form, not URI-encoded), 0 when unknown. For a mapping
@@ -201,7 +202,8 @@ int openapi_lint(const struct openapi *spec, cJSON **out, struct util_error *err
  * "<file>#<pointer>", "valid": bool, "reason" (when invalid)}]. *out is a
  * new tree, caller frees. When defects is not NULL it receives the spec's
  * defects too (as openapi_lint; caller frees). */
-int openapi_examples(const struct openapi *spec, cJSON **out, cJSON **defects, struct util_error *err);
+int openapi_examples(const struct openapi *spec, cJSON **out, cJSON **defects,
+                     struct util_error *err);
 
 /* Writes every file under dir atomically (util_file_write_atomic), creating
  * directories, and removes the .json files in dir/components/ that are not in
@@ -232,8 +234,8 @@ const char *openapi_diff_kind_name(enum openapi_diff_kind k); /* "changed", "mis
 /* Compares files with dir; appends one entry per differing, missing or extra
  * file to out (sorted by path). Returns UTIL_OK when the comparison ran
  * (out->count == 0 means identical); an error only when dir cannot be read. */
-int openapi_files_compare(const struct openapi_files *files, const char *dir, struct openapi_diff *out,
-                       struct util_error *err);
+int openapi_files_compare(const struct openapi_files *files, const char *dir,
+                          struct openapi_diff *out, struct util_error *err);
 
 /* ---- using the generated schemas with the engine ---- */
 
@@ -243,13 +245,13 @@ int openapi_files_compare(const struct openapi_files *files, const char *dir, st
 /* Adds every generated schema document (components/<Name>.json, operations.json)
  * to reg under base_uri + path (base_uri ends with '/'). */
 int openapi_registry_add_files(struct schema_registry *reg, const struct openapi_files *files,
-                            const char *base_uri, struct util_error *err);
+                               const char *base_uri, struct util_error *err);
 
 /* Makes a schemas directory on disk usable: maps "file://<abs dir>/" to dir
  * and adds operations.json. *operations_uri (may be NULL; caller frees)
  * receives "file://<abs dir>/operations.json". */
 int openapi_registry_add_dir(struct schema_registry *reg, const char *schemas_dir,
-                          char **operations_uri, struct util_error *err);
+                             char **operations_uri, struct util_error *err);
 
 enum openapi_site {
     OPENAPI_SITE_REQUEST_BODY, /* key unused */
@@ -262,8 +264,9 @@ enum openapi_site {
  * "/operations/20/responses/200/schema". Append it to the operations.json URI
  * after '#' to look it up in a registry. UTIL_ERR_NOTFOUND when the
  * operation, status or parameter is not documented. */
-int openapi_operation_schema_pointer(const cJSON *ops, const char *operation_id, enum openapi_site site,
-                                  const char *key, struct util_buf *out, struct util_error *err);
+int openapi_operation_schema_pointer(const cJSON *ops, const char *operation_id,
+                                     enum openapi_site site, const char *key, struct util_buf *out,
+                                     struct util_error *err);
 
 /* ---- entry points for the CLI (no printing) ---- */
 
@@ -274,7 +277,7 @@ int openapi_cmd_generate(const char *spec_path, const char *out_dir, struct util
  * (initialised by the caller). UTIL_OK when the check ran; diff->count == 0
  * means the committed files are up to date. */
 int openapi_cmd_check(const char *spec_path, const char *schemas_dir, struct openapi_diff *diff,
-                   struct util_error *err);
+                      struct util_error *err);
 
 /* Loads spec_path and returns its defects (see openapi_lint). */
 int openapi_cmd_lint(const char *spec_path, cJSON **defects, struct util_error *err);

@@ -438,8 +438,8 @@ static int tr_merge(struct tr *t, const cJSON *src, cJSON **out, int depth)
             {
                 if (q == part)
                     break;
-                const cJSON *qp =
-                    cJSON_GetObjectItemCaseSensitive(openapi_ref_target(t->g->doc, q), "properties");
+                const cJSON *qp = cJSON_GetObjectItemCaseSensitive(openapi_ref_target(t->g->doc, q),
+                                                                   "properties");
                 if (!prev)
                     prev = cJSON_GetObjectItemCaseSensitive(qp, prop->string);
             }
@@ -797,7 +797,7 @@ static bool documents_null(const cJSON *src)
 
 static size_t site_count(const struct gen *g, size_t i)
 {
-    const struct gen_sites *all[] = {&g->unions, &g->examples, &g->nulls,
+    const struct gen_sites *all[] = {&g->unions, &g->examples,  &g->nulls,
                                      &g->merges, &g->selectors, &g->degraded};
     return all[i]->count;
 }
@@ -806,7 +806,7 @@ static size_t site_count(const struct gen *g, size_t i)
 
 static void sites_rewind(struct gen *g, const size_t *counts)
 {
-    struct gen_sites *all[] = {&g->unions, &g->examples, &g->nulls,
+    struct gen_sites *all[] = {&g->unions, &g->examples,  &g->nulls,
                                &g->merges, &g->selectors, &g->degraded};
     for (size_t i = 0; i < NSITE_LISTS; i++)
         gen_sites_truncate(all[i], counts[i]);
@@ -870,10 +870,18 @@ static bool schema_map_keyword(const char *k)
 /* Keywords whose value is one schema. */
 static bool schema_keyword(const char *k)
 {
-    static const char *const kw[] = {"additionalProperties", "items", "not", "contains",
-                                     "propertyNames", "if", "then", "else",
-                                     "unevaluatedItems", "unevaluatedProperties",
-                                     "additionalItems", "contentSchema"};
+    static const char *const kw[] = {"additionalProperties",
+                                     "items",
+                                     "not",
+                                     "contains",
+                                     "propertyNames",
+                                     "if",
+                                     "then",
+                                     "else",
+                                     "unevaluatedItems",
+                                     "unevaluatedProperties",
+                                     "additionalItems",
+                                     "contentSchema"};
     for (size_t i = 0; i < sizeof(kw) / sizeof(kw[0]); i++)
         if (!strcmp(k, kw[i]))
             return true;

@@ -88,7 +88,7 @@ struct builder {
     struct openapi_line_table *lines;
     size_t nodes;
     size_t budget;
-    size_t alias_bytes; /* scalar and name bytes copied by aliases so far */
+    size_t alias_bytes;  /* scalar and name bytes copied by aliases so far */
     size_t lines_budget; /* bytes the line table's pointers may take */
     int documents;
     struct util_error *err;
@@ -766,7 +766,7 @@ static void builder_finish(struct builder *b)
 }
 
 int openapi_yaml_parse(const char *text, size_t len, const char *name, cJSON **out,
-                    struct openapi_line_table **lines, struct util_error *err)
+                       struct openapi_line_table **lines, struct util_error *err)
 {
     yaml_parser_t parser;
     yaml_event_t ev;
@@ -875,7 +875,7 @@ cleanup:
 }
 
 int openapi_yaml_load_file(const char *path, cJSON **out, struct openapi_line_table **lines,
-                        struct util_error *err)
+                           struct util_error *err)
 {
     char *text = NULL;
     size_t len = 0;

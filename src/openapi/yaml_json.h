@@ -14,10 +14,10 @@
  * UTIL_CAP_YAML_ALIAS_BYTES bytes of scalars and member names copied by all
  * aliases together) so alias bombs fail before they are built. Time and
  * memory are linear in the input (sequences are appended at their tail,
- * duplicate keys are found with a hash set per mapping). Duplicate mapping keys, complex (non-scalar) keys, merge keys (<<),
- * more than one document, nesting deeper than UTIL_CAP_NESTING_DEPTH and
- * input over UTIL_CAP_SPEC_FILE are refused. Errors carry name:line:column
- * in err->message and in err->file/line/column.
+ * duplicate keys are found with a hash set per mapping). Duplicate mapping keys, complex
+ * (non-scalar) keys, merge keys (<<), more than one document, nesting deeper than
+ * UTIL_CAP_NESTING_DEPTH and input over UTIL_CAP_SPEC_FILE are refused. Errors carry
+ * name:line:column in err->message and in err->file/line/column.
  *
  * While parsing, a line table records the 1-based line (and column) where
  * every node sits, keyed by its JSON Pointer: for a mapping member the
@@ -39,11 +39,11 @@ struct openapi_line_table;
  * NULL, *lines a new line table (caller frees with openapi_line_table_destroy).
  * On failure both are NULL and err says where and what was expected. */
 int openapi_yaml_parse(const char *text, size_t len, const char *name, cJSON **out,
-                    struct openapi_line_table **lines, struct util_error *err);
+                       struct openapi_line_table **lines, struct util_error *err);
 
 /* Reads path (capped at UTIL_CAP_SPEC_FILE) and parses it. */
 int openapi_yaml_load_file(const char *path, cJSON **out, struct openapi_line_table **lines,
-                        struct util_error *err);
+                           struct util_error *err);
 
 /* 1-based line of the node at pointer (unescaped RFC 6901 form, "" for the
  * root), 0 when unknown. column (may be NULL) receives the 1-based column. */

@@ -355,8 +355,8 @@ static int read_cassettes(const cJSON *doc, const struct report_read_caps *caps,
 
 /* The "spec" and "renamedOperations" members, when there are (results.json
  * of older versions lack them). */
-static int read_spec(const cJSON *doc, const struct report_read_caps *caps,
-                     struct run_results *out, struct util_error *err)
+static int read_spec(const cJSON *doc, const struct report_read_caps *caps, struct run_results *out,
+                     struct util_error *err)
 {
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(doc, "spec"), *v;
     char here[64];
@@ -369,8 +369,8 @@ static int read_spec(const cJSON *doc, const struct report_read_caps *caps,
         return rc;
     if (!cJSON_GetObjectItemCaseSensitive(doc, "renamedOperations"))
         return UTIL_OK;
-    const cJSON *list = read_list(doc, "renamedOperations", caps->steps, "renamed operations",
-                                  "", err);
+    const cJSON *list =
+        read_list(doc, "renamedOperations", caps->steps, "renamed operations", "", err);
     if (!list)
         return err->code;
     size_t n = (size_t)cJSON_GetArraySize(list);

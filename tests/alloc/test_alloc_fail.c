@@ -30,9 +30,9 @@
 
 #include "case/case.h"
 #include "cassette/cassette.h"
-#include "schema/schema.h"
 #include "openapi/diff.h"
 #include "openapi/spec.h"
+#include "schema/schema.h"
 #include "util/buf.h"
 #include "util/caps.h"
 #include "util/error.h"
@@ -93,12 +93,12 @@ static struct text read_text(const char *rel)
     return t;
 }
 
-static struct case_loader *loader; /* for the case op */
-static struct text case_text;      /* tests/data/case/valid.yaml */
-static struct text cassette_text;  /* cases/cassettes/smoke.yaml */
-static char *cassette_path;        /* the same file */
-static char *schemas_dir;          /* <source>/schemas */
-static struct text spec_text;      /* schemas/openapi/ingestion.yml */
+static struct case_loader *loader;          /* for the case op */
+static struct text case_text;               /* tests/data/case/valid.yaml */
+static struct text cassette_text;           /* cases/cassettes/smoke.yaml */
+static char *cassette_path;                 /* the same file */
+static char *schemas_dir;                   /* <source>/schemas */
+static struct text spec_text;               /* schemas/openapi/ingestion.yml */
 static struct openapi *diff_old, *diff_new; /* that spec, and it edited (spec-diff) */
 
 static void fp_case_file(const struct case_file *f, struct util_buf *fp)
@@ -409,9 +409,12 @@ static void run_op(void **state)
  * for the spec) keep each test within a few minutes. Not const: cmocka's
  * state is a void *. */
 static struct op ops[] = {
-    {"case", op_case, 0, 1500},         {"case-loader", op_case_loader, 0, 1500},
-    {"cassette", op_cassette, 0, 1500}, {"cassette-file", op_cassette_file, 0, 1500},
-    {"schema", op_schema, 0, 1500},     {"spec", op_spec, 2000, 400},
+    {"case", op_case, 0, 1500},
+    {"case-loader", op_case_loader, 0, 1500},
+    {"cassette", op_cassette, 0, 1500},
+    {"cassette-file", op_cassette_file, 0, 1500},
+    {"schema", op_schema, 0, 1500},
+    {"spec", op_spec, 2000, 400},
     {"spec-diff", op_spec_diff, 2000, 400},
 };
 

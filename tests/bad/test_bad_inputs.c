@@ -191,7 +191,8 @@ static const struct row rows[] = {
     CASE_ROW("an empty file", "empty.yaml", 2, NULL, NULL, "expected object, got null"),
     CASE_ROW("a duplicate key", "duplicate-key.yaml", 2, NULL, NULL,
              "duplicate key \"name\" in mapping"),
-    CASE_ROW("not UTF-8", "not-utf8.yaml", 2, NULL, NULL, "not-utf8.yaml:2:15: byte 0xE9 is not UTF-8"),
+    CASE_ROW("not UTF-8", "not-utf8.yaml", 2, NULL, NULL,
+             "not-utf8.yaml:2:15: byte 0xE9 is not UTF-8"),
     CASE_ROW("a file that does not exist", "@missing", 2, NULL, NULL, "cannot open"),
     /* Issue 12: linear YAML, aliases capped in bytes, FIFOs, encodings. */
     CASE_ROW("450 000 items in a flat list", "@450k-items", 2, NULL, NULL,
@@ -202,8 +203,9 @@ static const struct row rows[] = {
              "alias-400KB-x190k.yaml:7:141: aliases copy more than the cap of 16777216 bytes"),
     CASE_ROW("a 900 KB string aliased 1 000 times", "@alias-900KB-x1000", 2, NULL, NULL,
              "alias-900KB-x1000.yaml:7:72: aliases copy more than the cap of 16777216 bytes"),
-    CASE_ROW("a FIFO", "@fifo", 2, NULL, NULL, "fifo.yaml: is a FIFO (named pipe); expected a "
-                                                "regular file"),
+    CASE_ROW("a FIFO", "@fifo", 2, NULL, NULL,
+             "fifo.yaml: is a FIFO (named pipe); expected a "
+             "regular file"),
 
     RESPONSE_ROW("a valid answer (control)", S_OK, 0, NULL, NULL),
     RESPONSE_ROW("truncated JSON", S_TRUNCATED, 1, "contract.json", "malformed JSON"),
@@ -330,11 +332,13 @@ static const struct row rows[] = {
             "--base-url has the port '99999', not a number from 1 to 65535"),
     URL_ROW("no host", "http://", "--base-url has no host"),
     URL_ROW("not a URL", "127.0.0.1:8080", "--base-url is not an absolute URL"),
-    CASSETTE_ROW("a FIFO", E_FIFO, 2, "smoke.yaml: is a FIFO (named pipe); expected a regular file"),
+    CASSETTE_ROW("a FIFO", E_FIFO, 2,
+                 "smoke.yaml: is a FIFO (named pipe); expected a regular file"),
 
     SPEC_ROW("300 000 items in a list", "@spec-300k-items", 0, NULL),
     SPEC_ROW("a FIFO", "@fifo", 2, "fifo.yaml: is a FIFO (named pipe); expected a regular file"),
-    SPEC_ROW("not UTF-8", "@spec-not-utf8", 2, "spec-not-utf8.yaml:1296:25: byte 0xFF is not UTF-8"),
+    SPEC_ROW("not UTF-8", "@spec-not-utf8", 2,
+             "spec-not-utf8.yaml:1296:25: byte 0xFF is not UTF-8"),
     /* Issue 12: no secret in any file written, in any form. */
     SECRET_ROW("secrets of every type in failure excerpts", S_SECRETS, "secrets-excerpts.yaml", 1,
                "expect.body", "/authentications/0/input/password: expected \"****\"", NULL),
@@ -545,7 +549,10 @@ static void serve_one(struct server *s, int c)
         break;
     case S_RAW_CONTROL: {
         char b[256];
-        snprintf(b, sizeof(b), "%.*s,\"note\":\"a\x01" "b\"}", (int)okn - 1, ok);
+        snprintf(b, sizeof(b),
+                 "%.*s,\"note\":\"a\x01"
+                 "b\"}",
+                 (int)okn - 1, ok);
         answer(c, "application/json", NULL, b, strlen(b));
         break;
     }
@@ -957,11 +964,11 @@ static void judge(const struct row *r, struct outcome *o)
     if (r->exit_code == 2) {
         size_t n = strlen(err);
         const char *nl = strchr(err, '\n');
-        const char *name = r->names && strcmp(r->names, "@input") == 0 ? o->input
-                           : r->names                                  ? r->names
-                           : r->script == S_CASSETTE                   ? o->cassette
+        const char *name = r->names && strcmp(r->names, "@input") == 0  ? o->input
+                           : r->names                                   ? r->names
+                           : r->script == S_CASSETTE                    ? o->cassette
                            : r->script == S_MOCK || r->script == S_SPEC ? o->input
-                                                                       : o->url;
+                                                                        : o->url;
         if (strncmp(err, "ingestcheck: ", 13) != 0 || !nl || nl != err + n - 1)
             broken(o, "stderr is not one line \"ingestcheck: ...\": %s", err);
         else if (!strstr(err, name))
@@ -1030,8 +1037,8 @@ static void run_row(size_t index, const struct row *r, struct outcome *o)
         proc_deadline(timed && timed->deadline_ms ? timed->deadline_ms : ROW_DEADLINE_MS);
     if (r->script == S_SPEC) {
         snprintf(reports, sizeof(reports), "%s/schemas", o->dir);
-        const char *spec_args[] = {"schemas", "generate", "--spec", o->input, "--out", reports,
-                                   NULL};
+        const char *spec_args[] = {"schemas", "generate", "--spec", o->input,
+                                   "--out",   reports,    NULL};
         memcpy(args, spec_args, sizeof(spec_args));
         n = sizeof(spec_args) / sizeof(spec_args[0]) - 1;
     }
@@ -1191,7 +1198,7 @@ struct cmd_row {
 
 /* A usable revision to diff a bad one with. */
 #define SMALL_SPEC                                                                                 \
-    "openapi: 3.0.3\ninfo: {title: t, version: \"1\"}\npaths:\n  /x:\n    get:\n"                \
+    "openapi: 3.0.3\ninfo: {title: t, version: \"1\"}\npaths:\n  /x:\n    get:\n"                  \
     "      operationId: getX\n      responses: {'200': {description: ok}}\n"
 
 static const struct cmd_row cmd_rows[] = {
@@ -1372,8 +1379,9 @@ static const struct {
      "    B: {type: object, properties: {a: {$ref: '#/components/schemas/A'}}}\n"},
     {"nopaths", "openapi: 3.0.3\ninfo: {title: t, version: \"1\"}\n"},
     {"swagger", "swagger: \"2.0\"\ninfo: {title: t, version: \"1\"}\npaths: {}\n"},
-    {"fileref", "openapi: 3.0.2\ninfo: {title: t, version: \"1\"}\npaths: {}\ncomponents:\n"
-                "  schemas:\n    A: {properties: {b: {$ref: \"other.yml#/components/schemas/B\"}}}\n"},
+    {"fileref",
+     "openapi: 3.0.2\ninfo: {title: t, version: \"1\"}\npaths: {}\ncomponents:\n"
+     "  schemas:\n    A: {properties: {b: {$ref: \"other.yml#/components/schemas/B\"}}}\n"},
     {"urlref", "openapi: 3.0.2\ninfo: {title: t, version: \"1\"}\npaths: {}\ncomponents:\n"
                "  schemas:\n    A: {properties: {b: {$ref: \"https://x.example/s.json\"}}}\n"},
     {"status23", "cases:\n  - name: x\n    steps:\n      - operation: getTasks\n"

@@ -24,7 +24,8 @@ static struct case_loader *newer;     /* 2025-09, cases of the directory's revis
 static struct case_loader *loader_over(const char *spec, struct util_error *err)
 {
     struct openapi_source *src = NULL;
-    int rc = spec ? openapi_source_open_spec(spec, &src, err) : openapi_source_open_dir(schemas, &src, err);
+    int rc = spec ? openapi_source_open_spec(spec, &src, err)
+                  : openapi_source_open_dir(schemas, &src, err);
     struct case_loader *l = rc ? NULL : case_loader_create(schemas, src, err);
     openapi_source_destroy(src);
     return l;
@@ -141,20 +142,20 @@ static void test_renamed_and_removed(void **state)
     (void)state;
     if (!newer)
         skip();
-    struct case_file *f = load(
-        newer, ONE_STEP("operation: getTasks\n"
-                        "      - operation: createTask\n"
-                        "        body: {sourceID: s, destinationID: d, action: replace, "
-                        "trigger: {type: onDemand}}\n"
-                        "      - operation: getTasks\n"
-                        "      - operation: getDockerSourceStreams\n"
-                        "        path: {sourceID: x}\n"
-                        "      - operation: listTransformations\n"
-                        "      - request: GET /1/tasks\n"
-                        "      - request: GET /{path}\n"
-                        "        path: {path: 1/x}\n"
-                        "      - operation: getSource\n"
-                        "        path: {sourceID: x}\n"));
+    struct case_file *f =
+        load(newer, ONE_STEP("operation: getTasks\n"
+                             "      - operation: createTask\n"
+                             "        body: {sourceID: s, destinationID: d, action: replace, "
+                             "trigger: {type: onDemand}}\n"
+                             "      - operation: getTasks\n"
+                             "      - operation: getDockerSourceStreams\n"
+                             "        path: {sourceID: x}\n"
+                             "      - operation: listTransformations\n"
+                             "      - request: GET /1/tasks\n"
+                             "      - request: GET /{path}\n"
+                             "        path: {path: 1/x}\n"
+                             "      - operation: getSource\n"
+                             "        path: {sourceID: x}\n"));
     const struct case_step *s = f->cases[0].steps;
     /* Renamed: the loaded spec's operation at the same method and path. */
     assert_string_equal(s[0].operation_id, "listTasksV1");

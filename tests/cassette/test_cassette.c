@@ -3,8 +3,8 @@
 #include "cassette/caps.h"
 #include "cassette/cassette.h"
 #include "cassette/internal.h" /* cassette_note_placeholder */
-#include "schema/schema.h"
 #include "openapi/spec.h"
+#include "schema/schema.h"
 #include "util/base64.h"
 #include "util/file.h"
 #include "json/json.h"

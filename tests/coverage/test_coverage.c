@@ -5,9 +5,9 @@
  * the other outputs, and the gates' arithmetic. */
 #include "coverage/coverage.h"
 
-#include "report/report.h"
 #include "openapi/source.h"
 #include "openapi/spec.h"
+#include "report/report.h"
 #include "util/file.h"
 #include "json/json.h"
 

@@ -37,8 +37,7 @@ static void same_files(const struct openapi_files *a, const struct openapi_files
     if (a->count != b->count)
         fuzz_fail("generate is not deterministic: %zu then %zu files", a->count, b->count);
     for (size_t i = 0; i < a->count; i++)
-        if (strcmp(a->items[i].path, b->items[i].path) != 0 ||
-            a->items[i].len != b->items[i].len ||
+        if (strcmp(a->items[i].path, b->items[i].path) != 0 || a->items[i].len != b->items[i].len ||
             memcmp(a->items[i].data, b->items[i].data, a->items[i].len) != 0)
             fuzz_fail("generate is not deterministic: %s", a->items[i].path);
 }

@@ -39,7 +39,8 @@ static void check_end(const struct openapi *sp, const struct openapi_change_loc 
         fuzz_fail("%s: pointer %s does not resolve in %s", id, l->pointer, openapi_source_name(sp));
 }
 
-static void check_changes(const struct openapi *o, const struct openapi *n, const struct openapi_changes *c)
+static void check_changes(const struct openapi *o, const struct openapi *n,
+                          const struct openapi_changes *c)
 {
     size_t breaking = 0, added = 0, removed = 0, renamed = 0;
     static const char *const prefixes[] = {"operation-", "parameter-", "request-", "response-"};

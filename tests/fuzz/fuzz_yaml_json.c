@@ -14,11 +14,11 @@
  *    serialises again to the same bytes; the line table knows the root. */
 #include "fuzz_common.h"
 
-#include "json/json.h"
 #include "openapi/yaml_json.h"
 #include "util/buf.h"
 #include "util/caps.h"
 #include "util/error.h"
+#include "json/json.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -37,12 +37,12 @@ static void check_error(int rc, const struct util_error *err)
         fuzz_fail("error %s is not one line naming the file: \"%s\"", util_status_name(rc),
                   err->message);
     int line = 0, col = 0, used = 0;
-    if (sscanf(err->message, NAME ":%d:%d: %n", &line, &col, &used) != 2 || used == 0 ||
-        line < 1 || col < 1)
+    if (sscanf(err->message, NAME ":%d:%d: %n", &line, &col, &used) != 2 || used == 0 || line < 1 ||
+        col < 1)
         fuzz_fail("error has no line and column: \"%s\"", err->message);
     if (err->line != line || err->column != col)
-        fuzz_fail("error says %d:%d but err holds %d:%d: \"%s\"", line, col, err->line,
-                  err->column, err->message);
+        fuzz_fail("error says %d:%d but err holds %d:%d: \"%s\"", line, col, err->line, err->column,
+                  err->message);
 }
 
 /* Whether a and b are the same tree, members in the same order (linear:

@@ -242,8 +242,8 @@ static void test_operations(void **state)
     const struct fixture f = *fp;
     check(&f, "operation-added", "newOp", false, NULL, NULL, "/paths/~11~1new/get",
           "    get:\n      operationId: newOp");
-    check(&f, "operation-removed", "oldOp", true, "/paths/~11~1old/get", "    get:\n      operationId: oldOp",
-          NULL, NULL);
+    check(&f, "operation-removed", "oldOp", true, "/paths/~11~1old/get",
+          "    get:\n      operationId: oldOp", NULL, NULL);
     /* Matched by method and template, not by operationId nor parameter name. */
     check(&f, "operation-id-changed", "getTask is now readTask", false,
           "/paths/~11~1tasks~1{taskID}/get/operationId", "operationId: getTask",
@@ -293,8 +293,9 @@ static void test_request(void **state)
     const struct fixture f = *fp;
     const char *put = "/paths/~11~1tasks~1{id}/put/requestBody";
     check(&f, "request-body-became-required", "request body became required", true,
-          "/paths/~11~1tasks~1{taskID}/put/requestBody", "      requestBody:\n        content:",
-          put, "      requestBody:\n        required: true");
+          "/paths/~11~1tasks~1{taskID}/put/requestBody",
+          "      requestBody:\n        content:", put,
+          "      requestBody:\n        required: true");
     check(&f, "request-media-type-added", "text/csv added", false, NULL, NULL,
           "/paths/~11~1tasks~1{id}/put/requestBody/content/text~1csv", "text/csv");
     /* required: [name] on TaskCreate, name from Base through allOf. */
@@ -307,13 +308,12 @@ static void test_request(void **state)
     check(&f, "request-property-added", "property mode added", false, NULL, NULL,
           "/components/schemas/TaskCreate/allOf/1/properties/mode", "mode:");
     check(&f, "request-enum-value-removed", "action: enum value \"replace\" removed", true,
-          "/components/schemas/TaskCreate/allOf/1/properties/action/enum/1", "action:", NULL,
-          NULL);
+          "/components/schemas/TaskCreate/allOf/1/properties/action/enum/1", "action:", NULL, NULL);
     check(&f, "request-enum-value-added", "action: enum value \"merge\" added", false, NULL, NULL,
           "/components/schemas/TaskCreate/allOf/1/properties/action/enum/1", "action:");
     check(&f, "request-type-narrowed", "size: type number became integer", true,
-          "/components/schemas/TaskCreate/allOf/1/properties/size/type", "size:",
-          "/components/schemas/TaskCreate/allOf/1/properties/size/type", "size:");
+          "/components/schemas/TaskCreate/allOf/1/properties/size/type",
+          "size:", "/components/schemas/TaskCreate/allOf/1/properties/size/type", "size:");
 }
 
 static void test_responses(void **state)
@@ -353,14 +353,15 @@ static void test_responses(void **state)
 static void test_removed_properties(void **state)
 {
     (void)state;
-    const char *o = HEAD "paths:\n  /x:\n    post:\n      operationId: x\n"
-                         "      requestBody:\n        content:\n          application/json:\n"
-                         "            schema: {properties: {a: {type: string}, b: {type: string}}}\n"
-                         "      responses:\n        '200':\n          description: ok\n"
-                         "          content:\n            application/json:\n"
-                         "              schema:\n                required: [r]\n"
-                         "                properties: {r: {type: string}, w: {type: string, "
-                         "writeOnly: true}}\n";
+    const char *o =
+        HEAD "paths:\n  /x:\n    post:\n      operationId: x\n"
+             "      requestBody:\n        content:\n          application/json:\n"
+             "            schema: {properties: {a: {type: string}, b: {type: string}}}\n"
+             "      responses:\n        '200':\n          description: ok\n"
+             "          content:\n            application/json:\n"
+             "              schema:\n                required: [r]\n"
+             "                properties: {r: {type: string}, w: {type: string, "
+             "writeOnly: true}}\n";
     const char *n = HEAD "paths:\n  /x:\n    post:\n      operationId: x\n"
                          "      requestBody:\n        content:\n          application/json:\n"
                          "            schema: {properties: {a: {type: string}}}\n"
@@ -371,15 +372,13 @@ static void test_removed_properties(void **state)
     struct util_error err;
     assert_int_equal(diff(&f, o, n, &err), UTIL_OK);
     const char *rb = "/paths/~1x/post/requestBody/content/application~1json/schema/properties/b";
-    check(&f, "request-property-removed", "property b removed", false, rb, "b: {type", NULL,
-          NULL);
+    check(&f, "request-property-removed", "property b removed", false, rb, "b: {type", NULL, NULL);
     const char *rs = "/paths/~1x/post/responses/200/content/application~1json/schema/properties/";
     char p[256];
     snprintf(p, sizeof(p), "%sr", rs);
     check(&f, "response-property-removed", "property r removed", true, p, "r: {type", NULL, NULL);
     snprintf(p, sizeof(p), "%sw", rs);
-    check(&f, "response-property-removed", "property w removed", false, p, "w: {type", NULL,
-          NULL);
+    check(&f, "response-property-removed", "property w removed", false, p, "w: {type", NULL, NULL);
     finish(&f);
 }
 

@@ -179,8 +179,8 @@ static void walk_refs(const cJSON *n, const struct fixture *f, const char *prefi
 static void test_layout(void **state)
 {
     const struct fixture *f = *state;
-    const cJSON *schemas =
-        cJSON_GetObjectItem(cJSON_GetObjectItem(openapi_document(f->spec), "components"), "schemas");
+    const cJSON *schemas = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(openapi_document(f->spec), "components"), "schemas");
     size_t ncomp = (size_t)cJSON_GetArraySize(schemas);
     assert_int_equal(f->files.count, ncomp + 2);
     for (size_t i = 1; i < f->files.count; i++)
@@ -387,9 +387,9 @@ static void test_operations_json(void **state)
     assert_int_equal(
         openapi_operation_schema_pointer(f->ops, "getTasks", OPENAPI_SITE_RESPONSE, "404", &b, &e),
         UTIL_ERR_NOTFOUND);
-    assert_int_equal(
-        openapi_operation_schema_pointer(f->ops, "getTasks", OPENAPI_SITE_REQUEST_BODY, NULL, &b, &e),
-        UTIL_ERR_NOTFOUND);
+    assert_int_equal(openapi_operation_schema_pointer(f->ops, "getTasks", OPENAPI_SITE_REQUEST_BODY,
+                                                      NULL, &b, &e),
+                     UTIL_ERR_NOTFOUND);
     assert_int_equal(
         openapi_operation_schema_pointer(f->ops, "customGet", OPENAPI_SITE_RESPONSE, "200", &b, &e),
         UTIL_ERR_NOTFOUND);
@@ -867,9 +867,9 @@ static void test_reference_samples(void **state)
             cJSON_GetObjectItem(cJSON_GetObjectItem(media, "content"), op->body->content_type),
             "example");
         if (ex)
-            assert_true(valid_json_at(f, "operations.json",
-                                      op_pointer(f, op->operation_id, OPENAPI_SITE_REQUEST_BODY, NULL),
-                                      ex));
+            assert_true(valid_json_at(
+                f, "operations.json",
+                op_pointer(f, op->operation_id, OPENAPI_SITE_REQUEST_BODY, NULL), ex));
     }
     assert_int_equal(n, bodies);
     assert_int_equal(n, 12);

@@ -29,11 +29,14 @@ static void test_branch_match(void **state)
 {
     (void)state;
     /* 2024-11: the partials end in "Partial" but AuthSecrets does not. */
-    char *names[] = {"AuthGoogleServiceAccountPartial", "AuthAPIKeyPartial",
-                     "AuthAlgoliaInsightsPartial", "AuthAlgoliaPartial", "AuthSecrets",
+    char *names[] = {"AuthGoogleServiceAccountPartial",
+                     "AuthAPIKeyPartial",
+                     "AuthAlgoliaInsightsPartial",
+                     "AuthAlgoliaPartial",
+                     "AuthSecrets",
                      "AuthOAuthPartial"};
-    char *values[] = {"googleServiceAccount", "apiKey", "oauth", "algolia", "algoliaInsights",
-                      "secrets"};
+    char *values[] = {"googleServiceAccount", "apiKey", "oauth", "algolia",
+                      "algoliaInsights",      "secrets"};
     size_t pick[6];
     assert_int_equal(gen_match_branches(names, 6, values, 6, pick), UTIL_OK);
     assert_int_equal(pick[0], 0);
@@ -141,8 +144,8 @@ static void test_unmappable_branch_degrades(void **state)
         find_in(defects, "unselected-union", "#/components/schemas/Holder/properties/input");
     assert_non_null(d);
     assert_int_equal(cJSON_GetObjectItemCaseSensitive(d, "line")->valueint, 22);
-    assert_non_null(strstr(cJSON_GetObjectItemCaseSensitive(d, "resolution")->valuestring,
-                           "ThingGamma"));
+    assert_non_null(
+        strstr(cJSON_GetObjectItemCaseSensitive(d, "resolution")->valuestring, "ThingGamma"));
     const struct openapi_file *h = openapi_files_find(&files, "components/Holder.json");
     assert_non_null(h);
     assert_null(strstr(h->data, "allOf"));
@@ -241,13 +244,14 @@ static void test_merge_self_check_not_fatal(void **state)
 static void test_case_colliding_names(void **state)
 {
     (void)state;
-    const char *y = "openapi: 3.0.2\ninfo: {title: t, version: '1'}\npaths: {}\n"
-                    "components:\n  schemas:\n"
-                    "    name: {type: string}\n"
-                    "    Name: {type: integer}\n"
-                    "    NAME: {type: boolean}\n"
-                    "    User: {type: object, properties: {n: {$ref: '#/components/schemas/name'},\n"
-                    "           m: {$ref: '#/components/schemas/Name'}}}\n";
+    const char *y =
+        "openapi: 3.0.2\ninfo: {title: t, version: '1'}\npaths: {}\n"
+        "components:\n  schemas:\n"
+        "    name: {type: string}\n"
+        "    Name: {type: integer}\n"
+        "    NAME: {type: boolean}\n"
+        "    User: {type: object, properties: {n: {$ref: '#/components/schemas/name'},\n"
+        "           m: {$ref: '#/components/schemas/Name'}}}\n";
     struct openapi_files files;
     struct util_error e;
     assert_int_equal(gen_text(y, &files, NULL, &e), UTIL_OK);
@@ -290,8 +294,7 @@ static void test_openapi_31(void **state)
     cJSON *a = parse_text(openapi_files_find(&files, "components/Authentication.json")->data);
     const cJSON *props = cJSON_GetObjectItemCaseSensitive(a, "properties");
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(props, "name");
-    assert_string_equal(cJSON_GetObjectItemCaseSensitive(name, "$ref")->valuestring,
-                        "name~1.json");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(name, "$ref")->valuestring, "name~1.json");
     assert_int_equal(cJSON_GetObjectItemCaseSensitive(name, "maxLength")->valueint, 5);
     const cJSON *upd = cJSON_GetObjectItemCaseSensitive(props, "updatedAt");
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(upd, "type")), 2);
@@ -330,7 +333,7 @@ static void test_openapi_31(void **state)
     cJSON *wrap = cJSON_CreateObject();
     cJSON_AddItemToObject(wrap, "defects", defects);
     assert_non_null(find_in(wrap, "unselected-union",
-                                "#/components/schemas/AuthenticationCreate/properties/input"));
+                            "#/components/schemas/AuthenticationCreate/properties/input"));
     assert_null(find_in(wrap, "oas30-null-type", "#/components/schemas/AuthBasic"));
     cJSON_Delete(wrap);
     cJSON_Delete(results);

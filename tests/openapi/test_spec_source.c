@@ -126,8 +126,8 @@ static void test_revision(void **state)
     (void)state;
     const char *src = getenv("INGESTCHECK_SOURCE_DIR");
     char path[4200];
-    snprintf(path, sizeof(path),
-             "%s/../shared/spec/revisions/ingestion-2025-09-15-f4ca029309.yml", src ? src : ".");
+    snprintf(path, sizeof(path), "%s/../shared/spec/revisions/ingestion-2025-09-15-f4ca029309.yml",
+             src ? src : ".");
     if (access(path, R_OK) != 0)
         skip();
     struct util_error err;

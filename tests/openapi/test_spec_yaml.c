@@ -264,8 +264,10 @@ static void test_wide_documents(void **state)
     sprintf(y + k, "k123456: again\n");
     struct util_error e = load_fail(y, UTIL_ERR_PARSE);
     char want[128];
-    snprintf(want, sizeof(want), "t.yml:%zu:1: duplicate key \"k123456\" in mapping (first "
-             "defined at line 123457)", n + 1);
+    snprintf(want, sizeof(want),
+             "t.yml:%zu:1: duplicate key \"k123456\" in mapping (first "
+             "defined at line 123457)",
+             n + 1);
     assert_non_null(strstr(e.message, want));
     free(y);
 }
@@ -388,8 +390,8 @@ static void test_line_table(void **state)
     assert_int_equal(openapi_line_table_lookup(t, "/paths/~11~1a/get", &col), 4);
     assert_int_equal(col, 5);
     assert_int_equal(openapi_line_table_lookup(t, "/paths/~11~1a/get/responses/200", NULL), 6);
-    assert_int_equal(openapi_line_table_lookup(t, "/paths/~11~1a/get/responses/200/description", NULL),
-                     7);
+    assert_int_equal(
+        openapi_line_table_lookup(t, "/paths/~11~1a/get/responses/200/description", NULL), 7);
     assert_int_equal(openapi_line_table_lookup(t, "/paths/~11~1a/get/tags/1", &col), 10);
     assert_int_equal(col, 9);
     assert_int_equal(openapi_line_table_lookup(t, "/e/a~0b", NULL), 11);
