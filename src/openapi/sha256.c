@@ -64,7 +64,7 @@ static void compress(uint32_t st[8], const unsigned char *p)
     st[7] += h;
 }
 
-void openapi_sha256_init(struct spec_sha256 *c)
+void openapi_sha256_init(struct openapi_sha256_ctx *c)
 {
     static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
@@ -160,9 +160,11 @@ static void compress_blocks(uint32_t st[8], const unsigned char *p, size_t block
         compress(st, p);
 }
 
-void openapi_sha256_update(struct spec_sha256 *c, const void *data, size_t len)
+void openapi_sha256_update(struct openapi_sha256_ctx *c, const void *data, size_t len)
 {
     const unsigned char *p = data;
+    if (len == 0) /* data may be NULL then (memcpy must not see it) */
+        return;
     c->bytes += len;
     if (c->used > 0) {
         size_t n = 64 - c->used;
@@ -185,7 +187,7 @@ void openapi_sha256_update(struct spec_sha256 *c, const void *data, size_t len)
     c->used = len;
 }
 
-void openapi_sha256_final(struct spec_sha256 *c, unsigned char out[OPENAPI_SHA256_SIZE])
+void openapi_sha256_final(struct openapi_sha256_ctx *c, unsigned char out[OPENAPI_SHA256_SIZE])
 {
     uint64_t bits = c->bytes * 8;
     unsigned char pad = 0x80;
@@ -208,7 +210,7 @@ void openapi_sha256_final(struct spec_sha256 *c, unsigned char out[OPENAPI_SHA25
 void openapi_sha256_hex(const void *data, size_t len, char out[OPENAPI_SHA256_HEX_SIZE])
 {
     static const char hex[] = "0123456789abcdef";
-    struct spec_sha256 c;
+    struct openapi_sha256_ctx c;
     unsigned char d[OPENAPI_SHA256_SIZE];
     openapi_sha256_init(&c);
     openapi_sha256_update(&c, data, len);

@@ -9,16 +9,16 @@
 /* 64 lower-case hex digits and a NUL. */
 #define OPENAPI_SHA256_HEX_SIZE 65
 
-struct spec_sha256 {
+struct openapi_sha256_ctx {
     uint32_t state[8];
     uint64_t bytes;
     unsigned char block[64];
     size_t used;
 };
 
-void openapi_sha256_init(struct spec_sha256 *c);
-void openapi_sha256_update(struct spec_sha256 *c, const void *data, size_t len);
-void openapi_sha256_final(struct spec_sha256 *c, unsigned char out[OPENAPI_SHA256_SIZE]);
+void openapi_sha256_init(struct openapi_sha256_ctx *c);
+void openapi_sha256_update(struct openapi_sha256_ctx *c, const void *data, size_t len);
+void openapi_sha256_final(struct openapi_sha256_ctx *c, unsigned char out[OPENAPI_SHA256_SIZE]);
 
 /* One-shot: writes the digest of data as lower-case hex into out. */
 void openapi_sha256_hex(const void *data, size_t len, char out[OPENAPI_SHA256_HEX_SIZE]);

@@ -40,7 +40,7 @@ void report_digest_compute(const struct util_file_part *parts, size_t n, size_t 
                            char hex[REPORT_DIGEST_HEX_SIZE])
 {
     char zeros[HEX_DIGITS];
-    struct spec_sha256 c;
+    struct openapi_sha256_ctx c;
     unsigned char md[OPENAPI_SHA256_SIZE];
     size_t offset = 0;
     memset(zeros, '0', sizeof(zeros));

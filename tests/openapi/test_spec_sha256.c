@@ -38,6 +38,15 @@ static void test_known_answers(void **state)
         openapi_sha256_hex(kat[i].in, strlen(kat[i].in), hex);
         assert_string_equal(hex, kat[i].hex);
     }
+    /* No bytes at all, as a caller with an empty buffer (NULL) gives them. */
+    struct openapi_sha256_ctx c;
+    unsigned char d[OPENAPI_SHA256_SIZE];
+    char empty[OPENAPI_SHA256_HEX_SIZE];
+    openapi_sha256_init(&c);
+    openapi_sha256_update(&c, NULL, 0);
+    openapi_sha256_final(&c, d);
+    hex_of(d, empty);
+    assert_string_equal(empty, kat[0].hex);
     char *a = malloc(1000000);
     assert_non_null(a);
     memset(a, 'a', 1000000);
@@ -61,7 +70,7 @@ static void test_pieces(void **state)
         char whole[OPENAPI_SHA256_HEX_SIZE];
         openapi_sha256_hex(data, len, whole);
         for (size_t piece = 1; piece <= 130; piece += 7) {
-            struct spec_sha256 c;
+            struct openapi_sha256_ctx c;
             unsigned char d[OPENAPI_SHA256_SIZE];
             char hex[OPENAPI_SHA256_HEX_SIZE];
             openapi_sha256_init(&c);

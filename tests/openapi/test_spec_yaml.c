@@ -428,7 +428,7 @@ static void test_sha256(void **state)
     char *m = malloc(1000000);
     assert_non_null(m);
     memset(m, 'a', 1000000);
-    struct spec_sha256 c;
+    struct openapi_sha256_ctx c;
     unsigned char dgst[OPENAPI_SHA256_SIZE];
     openapi_sha256_init(&c);
     size_t off = 0, step = 1;
