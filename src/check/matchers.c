@@ -129,8 +129,8 @@ static int match_sorted(const cJSON *arg, const cJSON *act, const char *name, co
                          exp);
             } else if (desc ? cmp < 0 : cmp > 0) {
                 bad = true;
-                snprintf(why, sizeof(why), "%s comes after %s of the item before, expected %s", qb,
-                         qa, exp);
+                snprintf(why, sizeof(why), "%s after %s (the item before): expected %s", qb, qa,
+                         exp);
             }
         }
         if (bad) {
