@@ -359,10 +359,10 @@ static void test_live_matchers(void **state)
         "/runs/0/n: expected a number < 1, got string", "/runs/0/n");
     /* ranges over date-times: instants, whatever the offset or fraction */
     none("{\"runs\":{\"$each\":{\"at\":{\"$gte\":\"2024-04-17T08:59:59Z\",\"$lt\":"
-         "\"2024-04-17T12:00:00+02:00\"}}}}",
+         "\"2024-04-17T12:00:01+02:00\"}}}}",
          runs);
-    one("{\"runs\":{\"$each\":{\"at\":{\"$gte\":\"2024-04-17T10:00:00.000Z\"}}}}", runs,
-        "/runs/1/at: expected a date-time >= 2024-04-17T10:00:00.000Z", "/runs/1/at");
+    one("{\"runs\":{\"$each\":{\"at\":{\"$gte\":\"2024-04-17T09:30:00.001Z\"}}}}", runs,
+        "/runs/1/at: expected a date-time >= 2024-04-17T09:30:00.001Z", "/runs/1/at");
     one("{\"a\":{\"$lte\":\"2024-04-17T10:00:00Z\"}}", "{\"a\":\"today\"}",
         "/a: expected a date-time <= 2024-04-17T10:00:00Z, got a string that is not an RFC 3339 "
         "date-time",
