@@ -2,6 +2,8 @@
 #include "check/check.h"
 #include "check/internal.h"
 
+#include "case/template.h"
+
 #include "util/buf.h"
 #include "json/json.h"
 
@@ -24,48 +26,11 @@ static bool is_uuid(const char *s)
     return true;
 }
 
-static bool digits(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!isdigit((unsigned char)s[i]))
-            return false;
-    return true;
-}
-
-static int num(const char *s, size_t n)
-{
-    int v = 0;
-    for (size_t i = 0; i < n; i++)
-        v = v * 10 + (s[i] - '0');
-    return v;
-}
-
 /* RFC 3339 date-time: 2024-04-17T10:00:00(.123)?(Z|+02:00). */
 static bool is_date_time(const char *s)
 {
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (strlen(s) < 20 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' ||
-        !digits(s + 8, 2) || (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2) || s[13] != ':' ||
-        !digits(s + 14, 2) || s[16] != ':' || !digits(s + 17, 2))
-        return false;
-    int year = num(s, 4), month = num(s + 5, 2), day = num(s + 8, 2);
-    if (month < 1 || month > 12 || day < 1 || day > mdays[month - 1] || num(s + 11, 2) > 23 ||
-        num(s + 14, 2) > 59 || num(s + 17, 2) > 60)
-        return false;
-    if (month == 2 && day == 29 && !((year % 4 == 0 && year % 100 != 0) || year % 400 == 0))
-        return false;
-    const char *p = s + 19;
-    if (*p == '.') {
-        p++;
-        if (!isdigit((unsigned char)*p))
-            return false;
-        while (isdigit((unsigned char)*p))
-            p++;
-    }
-    if ((*p == 'Z' || *p == 'z') && p[1] == '\0')
-        return true;
-    return (*p == '+' || *p == '-') && digits(p + 1, 2) && p[3] == ':' && digits(p + 4, 2) &&
-           p[6] == '\0' && num(p + 1, 2) <= 23 && num(p + 4, 2) <= 59;
+    struct case_instant t;
+    return case_instant_parse(s, &t) == 0;
 }
 
 static size_t utf8_length(const char *s)
