@@ -234,7 +234,10 @@ void case_expect_status_text(const struct case_expect *e, char *buf, size_t size
 /* Matchers in expected values: a non-empty mapping whose keys all start
  * with '$' ({$type: string}, {$regex: '^ic-'}, {$uuid: true},
  * {$date-time: true}, {$length: 3} or {$length: {min: 1, max: 5}},
- * {$contains: value}, {$exact: value}, {$absent: true}). */
+ * {$contains: value}, {$exact: value}, {$absent: true}, {$each: value},
+ * {$not: value}, {$in: [values]}, {$sorted: {by: key, order: desc}},
+ * {$gte: 1, $lt: 5} or {$gte: "{{createdAt - 1h}}"}; README lists their
+ * meaning). */
 bool case_is_matcher(const cJSON *node);
 
 /* Compiles a $regex pattern (POSIX extended, REG_NOSUB) into re, after

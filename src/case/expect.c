@@ -27,7 +27,58 @@ static int parse_status_one(const cJSON *n, struct case_status *out)
 }
 
 static const char *const matcher_names[] = {
-    "$type", "$regex", "$uuid", "$date-time", "$length", "$contains", "$exact", "$absent", NULL};
+    "$type",  "$regex",  "$uuid", "$date-time", "$length", "$contains",
+    "$exact", "$absent", "$each", "$not",       "$in",     "$sorted",
+    "$gt",    "$gte",    "$lt",   "$lte",       NULL};
+
+static bool is_range(const char *m)
+{
+    return strcmp(m, "$gt") == 0 || strcmp(m, "$gte") == 0 || strcmp(m, "$lt") == 0 ||
+           strcmp(m, "$lte") == 0;
+}
+
+/* A range bound: a number, or a string that is an RFC 3339 date-time or
+ * holds a template (checked once expanded). *date says which. */
+static bool range_bound(const cJSON *b, bool *date)
+{
+    struct case_instant t;
+    *date = cJSON_IsString(b);
+    if (cJSON_IsNumber(b))
+        return true;
+    return cJSON_IsString(b) &&
+           (case_template_has(b->valuestring) || case_instant_parse(b->valuestring, &t) == 0);
+}
+
+/* Checks a $sorted argument: {by: KEY, order: asc|desc}, KEY a member
+ * name or a JSON Pointer ("/a/b"); order defaults to asc. */
+static int check_sorted(struct case_ctx *c, const cJSON *it, const char *p)
+{
+    static const char what[] = "$sorted: expected {by: KEY, order: asc or desc} (KEY a member "
+                               "name or a JSON Pointer such as /a/b)";
+    const cJSON *b;
+    bool by = false;
+    if (!cJSON_IsObject(it))
+        return case_fail_at(c, p, UTIL_ERR_INVALID, "%s", what);
+    cJSON_ArrayForEach(b, it)
+    {
+        char q[1024];
+        case_ptr_join(q, sizeof(q), p, b->string);
+        if (strcmp(b->string, "by") == 0) {
+            if (!cJSON_IsString(b) || !b->valuestring[0])
+                return case_fail_at(c, q, UTIL_ERR_INVALID, "%s", what);
+            by = true;
+        } else if (strcmp(b->string, "order") == 0) {
+            if (!cJSON_IsString(b) ||
+                (strcmp(b->valuestring, "asc") != 0 && strcmp(b->valuestring, "desc") != 0))
+                return case_fail_at(c, q, UTIL_ERR_INVALID, "$sorted: order: expected asc or desc");
+        } else {
+            return case_fail_at(c, q, UTIL_ERR_INVALID, "%s", what);
+        }
+    }
+    if (!by)
+        return case_fail_at(c, p, UTIL_ERR_INVALID, "%s", what);
+    return UTIL_OK;
+}
 
 bool case_is_matcher(const cJSON *node)
 {
@@ -68,7 +119,8 @@ static int check_matchers(struct case_ctx *c, const cJSON *n, const char *pointe
                 return case_fail_at(
                     c, p, UTIL_ERR_INVALID,
                     "unknown matcher '%s' (expected $type, $regex, $uuid, $date-time, "
-                    "$length, $contains, $exact or $absent)",
+                    "$length, $contains, $exact, $absent, $each, $not, $in, $sorted, $gt, "
+                    "$gte, $lt or $lte)",
                     it->string);
             const char *m = it->string;
             if (strcmp(m, "$type") == 0) {
@@ -114,7 +166,36 @@ static int check_matchers(struct case_ctx *c, const cJSON *n, const char *pointe
                 if (!ok)
                     return case_fail_at(c, p, UTIL_ERR_INVALID,
                                         "$length: expected a count (3) or {min: N, max: N}");
+            } else if (strcmp(m, "$in") == 0) {
+                bool ok = cJSON_IsArray(it) && it->child != NULL;
+                const cJSON *v;
+                cJSON_ArrayForEach(v, it) ok = ok && !case_is_matcher(v);
+                if (!ok)
+                    return case_fail_at(c, p, UTIL_ERR_INVALID,
+                                        "$in: expected a non-empty list of values (not matchers)");
+            } else if (strcmp(m, "$sorted") == 0) {
+                int rc = check_sorted(c, it, p);
+                if (rc)
+                    return rc;
+            } else if (is_range(m)) {
+                bool date;
+                if (!range_bound(it, &date))
+                    return case_fail_at(c, p, UTIL_ERR_INVALID,
+                                        "%s: expected a number or an RFC 3339 date-time (such as "
+                                        "\"{{createdAt - 1h}}\")",
+                                        m);
+                const cJSON *o;
+                cJSON_ArrayForEach(o, n)
+                {
+                    bool od;
+                    if (o != it && is_range(o->string) && range_bound(o, &od) && od != date)
+                        return case_fail_at(c, p, UTIL_ERR_INVALID,
+                                            "%s: the bounds of one matcher are all numbers or "
+                                            "all date-times",
+                                            m);
+                }
             } else {
+                /* $contains, $exact, $each, $not: an expected value. */
                 int rc = check_matchers(c, it, p);
                 if (rc)
                     return rc;

@@ -141,7 +141,8 @@ enum expr_kind { EXPR_VAR, EXPR_ENV, EXPR_RUN_ID, EXPR_UUID, EXPR_NOW };
 struct expr {
     enum expr_kind kind;
     char name[256];    /* variable or environment name */
-    long long shift_s; /* for now */
+    long long shift_s; /* for now, and a shifted variable */
+    bool shifted;      /* a variable with "+ N<unit>" or "- N<unit>" */
 };
 
 static bool ident_start(char c)
@@ -152,6 +153,52 @@ static bool ident_start(char c)
 static bool ident_char(char c)
 {
     return isalnum((unsigned char)c) || c == '_';
+}
+
+/* Parses " - 1h" (from s[i] to s[len]): a sign, a count of at most 9
+ * digits and one of s, m, h, d, spaces allowed between. Returns 0 with
+ * *shift in seconds, -1 when malformed, -2 past CASE_CAP_NOW_SHIFT_S. */
+static int parse_shift(const char *s, size_t i, size_t len, long long *shift)
+{
+    *shift = 0;
+    while (i < len && isspace((unsigned char)s[i]))
+        i++;
+    if (i == len)
+        return 0;
+    char sign = s[i++];
+    while (i < len && isspace((unsigned char)s[i]))
+        i++;
+    long n = 0;
+    size_t digits = 0;
+    while (i < len && isdigit((unsigned char)s[i]) && digits < 9) {
+        n = n * 10 + (s[i++] - '0');
+        digits++;
+    }
+    long unit = 0;
+    if (i + 1 == len) {
+        switch (s[i]) {
+        case 's':
+            unit = 1;
+            break;
+        case 'm':
+            unit = 60;
+            break;
+        case 'h':
+            unit = 3600;
+            break;
+        case 'd':
+            unit = 86400;
+            break;
+        default:
+            break;
+        }
+    }
+    if ((sign != '+' && sign != '-') || !digits || !unit)
+        return -1;
+    if ((long long)n * unit > CASE_CAP_NOW_SHIFT_S)
+        return -2;
+    *shift = (sign == '-' ? -1 : 1) * (long long)n * unit;
+    return 0;
 }
 
 /* Parses the text between {{ and }} (len bytes). */
@@ -178,49 +225,16 @@ static int parse_expr(const char *s, size_t len, struct expr *e, struct util_err
     }
     if (len >= 3 && strncmp(s, "now", 3) == 0 && (len == 3 || !ident_char(s[3]))) {
         e->kind = EXPR_NOW;
-        size_t i = 3;
-        while (i < len && isspace((unsigned char)s[i]))
-            i++;
-        if (i == len)
-            return UTIL_OK;
-        char sign = s[i++];
-        while (i < len && isspace((unsigned char)s[i]))
-            i++;
-        long n = 0;
-        size_t digits = 0;
-        while (i < len && isdigit((unsigned char)s[i]) && digits < 9) {
-            n = n * 10 + (s[i++] - '0');
-            digits++;
-        }
-        long unit = 0;
-        if (i + 1 == len) {
-            switch (s[i]) {
-            case 's':
-                unit = 1;
-                break;
-            case 'm':
-                unit = 60;
-                break;
-            case 'h':
-                unit = 3600;
-                break;
-            case 'd':
-                unit = 86400;
-                break;
-            default:
-                break;
-            }
-        }
-        if ((sign != '+' && sign != '-') || !digits || !unit)
+        int r = parse_shift(s, 3, len, &e->shift_s);
+        if (r == -1)
             return util_error_set(err, UTIL_ERR_PARSE,
                                   "malformed placeholder {{%.*s}} (expected now, now - 1h, "
                                   "now + 30m: a number and one of s, m, h, d)",
                                   (int)len, s);
-        if ((long long)n * unit > CASE_CAP_NOW_SHIFT_S)
+        if (r == -2)
             return util_error_set(err, UTIL_ERR_PARSE,
                                   "placeholder {{%.*s}} shifts the time by more than 1000 years",
                                   (int)len, s);
-        e->shift_s = (sign == '-' ? -1 : 1) * (long long)n * unit;
         return UTIL_OK;
     }
     if (len > 4 && strncmp(s, "env.", 4) == 0) {
@@ -233,11 +247,25 @@ static int parse_expr(const char *s, size_t len, struct expr *e, struct util_err
     }
     if (!ident_start(s[0]))
         goto bad;
-    for (size_t i = 1; i < len; i++)
-        if (!ident_char(s[i]))
-            goto bad;
+    size_t n = 1;
+    while (n < len && ident_char(s[n]))
+        n++;
     e->kind = EXPR_VAR;
-    memcpy(e->name, s, len);
+    memcpy(e->name, s, n);
+    if (n == len)
+        return UTIL_OK;
+    int r = parse_shift(s, n, len, &e->shift_s);
+    if (r == -1)
+        return util_error_set(err, UTIL_ERR_PARSE,
+                              "malformed placeholder {{%.*s}} (expected a variable name, or a "
+                              "date-time variable shifted as in name - 1h, name + 30s: a number "
+                              "and one of s, m, h, d)",
+                              (int)len, s);
+    if (r == -2)
+        return util_error_set(err, UTIL_ERR_PARSE,
+                              "placeholder {{%.*s}} shifts the time by more than 1000 years",
+                              (int)len, s);
+    e->shifted = true;
     return UTIL_OK;
 bad:
     return util_error_set(err, UTIL_ERR_PARSE,
@@ -334,7 +362,20 @@ static int eval_expr(struct case_vars *v, const struct expr *e, cJSON **out, str
         const cJSON *val = case_vars_get(v, e->name);
         if (!val)
             return util_error_set(err, UTIL_ERR_NOTFOUND, "undefined variable '%s'", e->name);
-        *out = cJSON_Duplicate(val, true);
+        if (!e->shifted) {
+            *out = cJSON_Duplicate(val, true);
+            break;
+        }
+        struct case_instant t;
+        if (!cJSON_IsString(val) || case_instant_parse(val->valuestring, &t) != 0)
+            return util_error_set(err, UTIL_ERR_INVALID,
+                                  "variable '%s' is not an RFC 3339 date-time, so it cannot be "
+                                  "shifted in {{%s %c %llds}}",
+                                  e->name, e->name, e->shift_s < 0 ? '-' : '+',
+                                  e->shift_s < 0 ? -e->shift_s : e->shift_s);
+        t.s += e->shift_s;
+        case_instant_format(&t, buf);
+        *out = cJSON_CreateString(buf);
         break;
     }
     }

@@ -8,6 +8,9 @@
  *   now             the current time, RFC 3339 UTC ("2024-04-17T10:00:00Z")
  *   now - 1h        now shifted by N s, m, h or d (+ or -), at most 1000
  *                   years (CASE_CAP_NOW_SHIFT_S)
+ *   name - 1h       a variable holding an RFC 3339 date-time, shifted the
+ *                   same way; the result is RFC 3339 in UTC ("Z"), with the
+ *                   fraction digits the value had
  * A string that is exactly one `{{name}}` takes the variable's JSON value
  * (a number stays a number); otherwise values are spliced in as text.
  *
@@ -80,5 +83,23 @@ bool case_capture_valid(const char *expr);
 
 /* Formats t as RFC 3339 UTC into out (21 bytes at least). */
 void case_format_time(time_t t, char out[32]);
+
+/* An instant read from an RFC 3339 date-time: seconds since the epoch
+ * (UTC), nanoseconds, and how many fraction digits it was written with
+ * (at most 9). */
+struct case_instant {
+    long long s;
+    long ns;
+    int digits;
+};
+
+/* Parses an RFC 3339 date-time (2024-04-17T10:00:00.123+02:00) into *out.
+ * Returns 0, or -1 when s is not one (out untouched). */
+int case_instant_parse(const char *s, struct case_instant *out);
+/* Writes t in UTC ("...Z") with its fraction digits into out; a year past
+ * 0000..9999 is clamped to the first or last second of that range. */
+void case_instant_format(const struct case_instant *t, char out[48]);
+/* <0, 0, >0 as a is before, at or after b. */
+int case_instant_cmp(const struct case_instant *a, const struct case_instant *b);
 
 #endif

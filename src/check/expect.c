@@ -1,5 +1,8 @@
 /* The case's expectations: status, headers, body values and matchers. */
 #include "check/check.h"
+#include "check/internal.h"
+
+#include "case/template.h"
 
 #include "util/buf.h"
 #include "json/json.h"
@@ -10,14 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-/* Where a match is: its pointer, whether it lies under a secret member,
- * and what is secret. */
-struct at {
-    struct util_buf *ptr;
-    bool secret;
-    const struct check_secrets *s;
-};
 
 static bool is_uuid(const char *s)
 {
@@ -31,48 +26,11 @@ static bool is_uuid(const char *s)
     return true;
 }
 
-static bool digits(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!isdigit((unsigned char)s[i]))
-            return false;
-    return true;
-}
-
-static int num(const char *s, size_t n)
-{
-    int v = 0;
-    for (size_t i = 0; i < n; i++)
-        v = v * 10 + (s[i] - '0');
-    return v;
-}
-
 /* RFC 3339 date-time: 2024-04-17T10:00:00(.123)?(Z|+02:00). */
 static bool is_date_time(const char *s)
 {
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (strlen(s) < 20 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' ||
-        !digits(s + 8, 2) || (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2) || s[13] != ':' ||
-        !digits(s + 14, 2) || s[16] != ':' || !digits(s + 17, 2))
-        return false;
-    int year = num(s, 4), month = num(s + 5, 2), day = num(s + 8, 2);
-    if (month < 1 || month > 12 || day < 1 || day > mdays[month - 1] || num(s + 11, 2) > 23 ||
-        num(s + 14, 2) > 59 || num(s + 17, 2) > 60)
-        return false;
-    if (month == 2 && day == 29 && !((year % 4 == 0 && year % 100 != 0) || year % 400 == 0))
-        return false;
-    const char *p = s + 19;
-    if (*p == '.') {
-        p++;
-        if (!isdigit((unsigned char)*p))
-            return false;
-        while (isdigit((unsigned char)*p))
-            p++;
-    }
-    if ((*p == 'Z' || *p == 'z') && p[1] == '\0')
-        return true;
-    return (*p == '+' || *p == '-') && digits(p + 1, 2) && p[3] == ':' && digits(p + 4, 2) &&
-           p[6] == '\0' && num(p + 1, 2) <= 23 && num(p + 4, 2) <= 59;
+    struct case_instant t;
+    return case_instant_parse(s, &t) == 0;
 }
 
 static size_t utf8_length(const char *s)
@@ -96,8 +54,8 @@ static bool type_is(const cJSON *v, const char *t)
     return strcmp(json_type_name(v), t) == 0;
 }
 
-static int fail(struct check_list *out, const char *name, const struct at *at, const cJSON *actual,
-                const char *expected, const char *why)
+int check_fail_at(struct check_list *out, const char *name, const struct at *at,
+                  const cJSON *actual, const char *expected, const char *why)
 {
     struct util_buf b;
     util_buf_init(&b, CHECK_CAP_QUOTE + 16);
@@ -110,9 +68,6 @@ static int fail(struct check_list *out, const char *name, const struct at *at, c
     return rc ? -1 : 1;
 }
 
-static int match(const cJSON *exp, const cJSON *act, bool exact, const char *name,
-                 const struct at *at, struct check_list *out);
-
 /* Evaluates one matcher object; returns the number of mismatches. */
 static int match_matcher(const cJSON *m, const cJSON *act, const char *name, const struct at *at,
                          struct check_list *out)
@@ -121,17 +76,20 @@ static int match_matcher(const cJSON *m, const cJSON *act, const char *name, con
     const cJSON *absent = cJSON_GetObjectItemCaseSensitive(m, "$absent");
     if (absent) {
         if (cJSON_IsTrue(absent) && act)
-            return fail(out, name, at, act, "absent", "present, expected absent");
+            return check_fail_at(out, name, at, act, "absent", "present, expected absent");
         if (cJSON_IsFalse(absent) && !act)
-            return fail(out, name, at, act, "present", "absent, expected present");
+            return check_fail_at(out, name, at, act, "present", "absent, expected present");
     }
+    const cJSON *it;
     if (!act) {
-        if (absent && m->child && !m->child->next)
-            return 0;
-        return fail(out, name, at, act, "present", "absent");
+        /* Only $absent and $not say something of an absent value. */
+        cJSON_ArrayForEach(it, m)
+        {
+            if (strcmp(it->string, "$absent") != 0 && strcmp(it->string, "$not") != 0)
+                return check_fail_at(out, name, at, act, "present", "absent");
+        }
     }
     int bad = 0;
-    const cJSON *it;
     cJSON_ArrayForEach(it, m)
     {
         const char *k = it->string;
@@ -155,7 +113,7 @@ static int match_matcher(const cJSON *m, const cJSON *act, const char *name, con
             if (!ok) {
                 char why[600];
                 snprintf(why, sizeof(why), "expected %s, got %s", exp, json_type_name(act));
-                r = fail(out, name, at, act, exp, why);
+                r = check_fail_at(out, name, at, act, exp, why);
             }
         } else if (strcmp(k, "$regex") == 0) {
             snprintf(exp, sizeof(exp), "matches /%s/", cJSON_IsString(it) ? it->valuestring : "");
@@ -164,12 +122,12 @@ static int match_matcher(const cJSON *m, const cJSON *act, const char *name, con
             if (!cJSON_IsString(it) || case_regex_compile(&re, it->valuestring, why, sizeof(why))) {
                 char msg[300];
                 snprintf(msg, sizeof(msg), "invalid regular expression%s%s", *why ? ": " : "", why);
-                r = fail(out, name, at, act, exp, msg);
+                r = check_fail_at(out, name, at, act, exp, msg);
             } else {
                 if (!cJSON_IsString(act))
-                    r = fail(out, name, at, act, exp, "not a string");
+                    r = check_fail_at(out, name, at, act, exp, "not a string");
                 else if (regexec(&re, act->valuestring, 0, NULL, 0) != 0)
-                    r = fail(out, name, at, act, exp, "does not match the pattern");
+                    r = check_fail_at(out, name, at, act, exp, "does not match the pattern");
                 regfree(&re);
             }
         } else if (strcmp(k, "$uuid") == 0 || strcmp(k, "$date-time") == 0) {
@@ -182,7 +140,7 @@ static int match_matcher(const cJSON *m, const cJSON *act, const char *name, con
             if (is != want) {
                 char why[600];
                 snprintf(why, sizeof(why), "expected %s", exp);
-                r = fail(out, name, at, act, exp, why);
+                r = check_fail_at(out, name, at, act, exp, why);
             }
         } else if (strcmp(k, "$length") == 0) {
             long len = -1;
@@ -205,13 +163,13 @@ static int match_matcher(const cJSON *m, const cJSON *act, const char *name, con
                     snprintf(exp, sizeof(exp), "length at least %ld", lo);
             }
             if (len < 0) {
-                r = fail(out, name, at, act, exp,
-                         "has no length (not a string, list or "
-                         "mapping)");
+                r = check_fail_at(out, name, at, act, exp,
+                                  "has no length (not a string, list or "
+                                  "mapping)");
             } else if (len < lo || (hi >= 0 && len > hi)) {
                 char why[600];
                 snprintf(why, sizeof(why), "length %ld, expected %s", len, exp);
-                r = fail(out, name, at, act, exp, why);
+                r = check_fail_at(out, name, at, act, exp, why);
             }
         } else if (strcmp(k, "$contains") == 0) {
             struct util_buf q;
@@ -221,7 +179,7 @@ static int match_matcher(const cJSON *m, const cJSON *act, const char *name, con
             util_buf_finish(&q);
             if (cJSON_IsString(act)) {
                 if (!cJSON_IsString(it) || !strstr(act->valuestring, it->valuestring))
-                    r = fail(out, name, at, act, exp, "does not contain the text");
+                    r = check_fail_at(out, name, at, act, exp, "does not contain the text");
             } else if (cJSON_IsArray(act)) {
                 bool found = false;
                 const cJSON *el;
@@ -233,7 +191,7 @@ static int match_matcher(const cJSON *m, const cJSON *act, const char *name, con
                     util_buf_init(&p2, 4096);
                     util_buf_puts(&p2, "");
                     struct at at2 = {&p2, at->secret, at->s};
-                    int m2 = match(it, el, false, name, &at2, &scratch);
+                    int m2 = check_match_at(it, el, false, name, &at2, &scratch);
                     util_buf_finish(&p2);
                     if (m2 == 0) {
                         found = true;
@@ -242,12 +200,14 @@ static int match_matcher(const cJSON *m, const cJSON *act, const char *name, con
                 }
                 check_list_finish(&scratch);
                 if (!found)
-                    r = fail(out, name, at, act, exp, "no item matches");
+                    r = check_fail_at(out, name, at, act, exp, "no item matches");
             } else {
-                r = fail(out, name, at, act, exp, "not a string or a list");
+                r = check_fail_at(out, name, at, act, exp, "not a string or a list");
             }
         } else if (strcmp(k, "$exact") == 0) {
-            r = match(it, act, true, name, at, out);
+            r = check_match_at(it, act, true, name, at, out);
+        } else if (strcmp(k, "$absent") != 0) {
+            r = check_match_more(k, it, act, name, at, out);
         }
         if (r < 0)
             return -1;
@@ -256,10 +216,8 @@ static int match_matcher(const cJSON *m, const cJSON *act, const char *name, con
     return bad;
 }
 
-/* Matches exp against act at ptr; appends mismatches; returns their count
- * (-1 on ENOMEM). */
-static int match(const cJSON *exp, const cJSON *act, bool exact, const char *name,
-                 const struct at *at, struct check_list *out)
+int check_match_at(const cJSON *exp, const cJSON *act, bool exact, const char *name,
+                   const struct at *at, struct check_list *out)
 {
     struct util_buf b;
     struct util_buf *ptr = at->ptr;
@@ -269,12 +227,12 @@ static int match(const cJSON *exp, const cJSON *act, bool exact, const char *nam
     int bad = 0;
     if (!act) {
         check_quote(&b, exp, at->secret, at->s);
-        bad = fail(out, name, at, act, b.data, "absent");
+        bad = check_fail_at(out, name, at, act, b.data, "absent");
     } else if (cJSON_IsObject(exp)) {
         if (!cJSON_IsObject(act)) {
             char why[128];
             snprintf(why, sizeof(why), "expected an object, got %s", json_type_name(act));
-            bad = fail(out, name, at, act, "an object", why);
+            bad = check_fail_at(out, name, at, act, "an object", why);
         } else {
             size_t len = ptr->len;
             const cJSON *it;
@@ -283,8 +241,8 @@ static int match(const cJSON *exp, const cJSON *act, bool exact, const char *nam
                 json_pointer_append(ptr, it->string);
                 struct at in = {ptr, at->secret || check_secrets_is_field(at->s, it->string),
                                 at->s};
-                int r = match(it, cJSON_GetObjectItemCaseSensitive(act, it->string), exact, name,
-                              &in, out);
+                int r = check_match_at(it, cJSON_GetObjectItemCaseSensitive(act, it->string), exact,
+                                       name, &in, out);
                 ptr->len = len;
                 ptr->data[len] = '\0';
                 if (r < 0) {
@@ -301,8 +259,8 @@ static int match(const cJSON *exp, const cJSON *act, bool exact, const char *nam
                     json_pointer_append(ptr, it->string);
                     struct at in = {ptr, at->secret || check_secrets_is_field(at->s, it->string),
                                     at->s};
-                    int r = fail(out, name, &in, it, "(absent)",
-                                 "unexpected key (body_exact lists every key)");
+                    int r = check_fail_at(out, name, &in, it, "(absent)",
+                                          "unexpected key (body_exact lists every key)");
                     ptr->len = len;
                     ptr->data[len] = '\0';
                     if (r < 0) {
@@ -318,19 +276,19 @@ static int match(const cJSON *exp, const cJSON *act, bool exact, const char *nam
         if (na < 0) {
             char why[128];
             snprintf(why, sizeof(why), "expected a list, got %s", json_type_name(act));
-            bad = fail(out, name, at, act, "a list", why);
+            bad = check_fail_at(out, name, at, act, "a list", why);
         } else if (ne != na) {
             char why[128], e[64];
             snprintf(e, sizeof(e), "a list of %d", ne);
             snprintf(why, sizeof(why), "a list of %d, expected %d (use $contains for membership)",
                      na, ne);
-            bad = fail(out, name, at, act, e, why);
+            bad = check_fail_at(out, name, at, act, e, why);
         } else {
             size_t len = ptr->len;
             for (int i = 0; i < ne; i++) {
                 json_pointer_append_index(ptr, (size_t)i);
-                int r = match(cJSON_GetArrayItem(exp, i), cJSON_GetArrayItem(act, i), exact, name,
-                              at, out);
+                int r = check_match_at(cJSON_GetArrayItem(exp, i), cJSON_GetArrayItem(act, i),
+                                       exact, name, at, out);
                 ptr->len = len;
                 ptr->data[len] = '\0';
                 if (r < 0) {
@@ -344,7 +302,7 @@ static int match(const cJSON *exp, const cJSON *act, bool exact, const char *nam
         check_quote(&b, exp, at->secret, at->s);
         char why[CHECK_CAP_QUOTE + 32];
         snprintf(why, sizeof(why), "expected %s", b.data);
-        bad = fail(out, name, at, act, b.data, why);
+        bad = check_fail_at(out, name, at, act, b.data, why);
     }
 cleanup:
     util_buf_finish(&b);
@@ -363,7 +321,7 @@ static int match_value(const cJSON *expected, const cJSON *actual, bool exact, c
         return -1;
     }
     struct at at = {&ptr, secret, s};
-    int r = match(expected, actual, exact, name, &at, out);
+    int r = check_match_at(expected, actual, exact, name, &at, out);
     util_buf_finish(&ptr);
     return r;
 }

@@ -59,6 +59,7 @@ enum {
     OPT_FAIL_UNDER,
     OPT_FAIL_ON_SPEC_GAP,
     OPT_SPEC,
+    OPT_INCLUDE_TAG,
 };
 
 static const struct cli_option run_options[] = {
@@ -77,6 +78,10 @@ static const struct cli_option run_options[] = {
     {"tag", 0, CLI_ARG_STRING, "TAG", "run the cases with this tag", OPT_TAG, true},
     {"exclude-tag", 0, CLI_ARG_STRING, "TAG", "skip the cases with this tag", OPT_EXCLUDE_TAG,
      true},
+    {"include-tag", 0, CLI_ARG_STRING, "TAG",
+     "also run, against --base-url or --region, the cases tagged TAG that are skipped there by "
+     "default (mock: what only the embedded mock guarantees)",
+     OPT_INCLUDE_TAG, true},
     {"case", 0, CLI_ARG_STRING, "GLOB", "run the cases whose name matches the glob", OPT_CASE,
      true},
     {"operation", 0, CLI_ARG_STRING, "ID", "run the cases that call this operationId",
@@ -299,6 +304,29 @@ static int record_spec(struct run_results *r, const struct openapi_source *sourc
     return failed ? UTIL_ERR_NOMEM : UTIL_OK;
 }
 
+/* Against --base-url or --region, the cases tagged mock are planned as
+ * skipped ("mock-only") unless --include-tag mock or --tag mock asks for
+ * them; the embedded mock and replays run them. An --include-tag that
+ * nothing skips by default is a usage error. */
+static int mock_skip_policy(const struct cli_args *args, struct run_selection *sel)
+{
+    const char *inc[CLI_MAX_VALUES];
+    size_t ninc = values_of(args, OPT_INCLUDE_TAG, inc, CLI_MAX_VALUES);
+    bool include = false;
+    for (size_t i = 0; i < ninc; i++) {
+        if (strcmp(inc[i], RUN_TAG_MOCK) != 0) {
+            cli_error("--include-tag '%s': only the '%s' tag is skipped by default", inc[i],
+                      RUN_TAG_MOCK);
+            return CLI_EXIT_USAGE;
+        }
+        include = true;
+    }
+    for (size_t i = 0; i < sel->ntags; i++)
+        include = include || strcmp(sel->tags[i], RUN_TAG_MOCK) == 0;
+    sel->skip_mock = (cli_has(args, OPT_BASE_URL) || cli_has(args, OPT_REGION)) && !include;
+    return CLI_EXIT_OK;
+}
+
 static int run_run(const struct cli_command *cmd, const struct cli_args *args)
 {
     /* --timings: the phases' ends (loading cases, schemas, target ready,
@@ -455,6 +483,8 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         .operations = ops,
         .noperations = values_of(args, OPT_OPERATION, ops, CLI_MAX_VALUES),
     };
+    if (mock_skip_policy(args, &sel) != CLI_EXIT_OK)
+        goto cleanup;
     const cJSON *opdoc = case_loader_operations(loader);
     for (size_t i = 0; i < sel.noperations; i++) {
         bool found = false;
@@ -774,6 +804,7 @@ static const struct cli_command run_command = {
     .name = "run",
     .synopsis =
         "[--spec FILE] [--base-url URL | --region us|eu] [-j N] [--tag T] [--exclude-tag T] "
+        "[--include-tag mock] "
         "[--case GLOB] [--operation ID] [--reports DIR] [--cassettes DIR] "
         "[--record-mode MODE | --replay] [--redact FIELD] [--mock-seed N] [--shard K/N] "
         "[CASES...]",
@@ -801,7 +832,10 @@ static const struct cli_command run_command = {
         "--run-id, -j 1: byte-identical cassettes). Against the embedded mock, polling (until:) "
         "does not sleep: each interval elapses on the mock's clock, which the runner moves "
         "forward, as fake timers do (--wall-clock sleeps instead; a --base-url or --region "
-        "target is always polled on the wall clock). --shard K/N runs the K-th of N balanced "
+        "target is always polled on the wall clock). Against --base-url or --region, the cases "
+        "tagged mock (what only the embedded mock guarantees: its stage timing, its event counts) "
+        "are skipped, each reported by name as skipped \"mock-only\", unless --include-tag mock "
+        "(or --tag mock) is given. --shard K/N runs the K-th of N balanced "
         "parts of the selected cases (by the durations the cassettes recorded, else by count; "
         "give every shard the same cases and selection); `ingestcheck merge` combines the "
         "shards' reports. SIGINT or SIGTERM stops the run within a second: no case "

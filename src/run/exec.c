@@ -759,12 +759,17 @@ static int mark_not_run(struct worker *w, size_t i, const char *why)
     r->line = k->line;
     r->outcome = RUN_SKIPPED;
     r->message = strdup(why);
+    r->tags = calloc(k->ntags + 1, sizeof(char *));
+    for (size_t t = 0; r->tags && t < k->ntags; t++)
+        if ((r->tags[t] = strdup(k->tags[t])) != NULL)
+            r->ntags++;
     if (hk && hk->case_begin) {
         struct http_transport *t = hk->case_begin(hk->user, k, w->transport, &err);
         if (t && hk->case_end)
             hk->case_end(hk->user, k, t, r, &err);
     }
-    return r->name && r->file && r->message ? UTIL_OK : UTIL_ERR_NOMEM;
+    return r->name && r->file && r->message && r->tags && r->ntags == k->ntags ? UTIL_OK
+                                                                               : UTIL_ERR_NOMEM;
 }
 
 static void *worker_main(void *arg)
@@ -790,6 +795,8 @@ static void *worker_main(void *arg)
         } else if (cut) {
             rc = mark_not_run(w, i, "not run: interrupted");
             sh->out->cases[i].interrupted = true;
+        } else if (sh->plan->mock_only && sh->plan->mock_only[i]) {
+            rc = mark_not_run(w, i, RUN_SKIP_MOCK_ONLY);
         } else {
             rc = run_one(w, sh->plan->cases[i], &sh->out->cases[i], &target_error);
         }

@@ -68,6 +68,7 @@ void run_plan_init(struct run_plan *p)
 void run_plan_finish(struct run_plan *p)
 {
     free(p->cases);
+    free(p->mock_only);
     free(p->indexes);
     memset(p, 0, sizeof(*p));
 }
@@ -77,12 +78,17 @@ int run_plan_build(const struct case_suite *s, const struct run_selection *sel, 
 {
     size_t total = case_suite_count(s);
     p->cases = calloc(total ? total : 1, sizeof(*p->cases));
-    if (!p->cases)
+    p->mock_only = calloc(total ? total : 1, sizeof(*p->mock_only));
+    if (!p->cases || !p->mock_only)
         return util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
     for (size_t f = 0; f < s->count; f++)
-        for (size_t i = 0; i < s->files[f]->ncases; i++)
-            if (run_case_selected(&s->files[f]->cases[i], sel))
-                p->cases[p->count++] = &s->files[f]->cases[i];
+        for (size_t i = 0; i < s->files[f]->ncases; i++) {
+            const struct case_case *k = &s->files[f]->cases[i];
+            if (!run_case_selected(k, sel))
+                continue;
+            p->mock_only[p->count] = sel && sel->skip_mock && has_tag(k, RUN_TAG_MOCK);
+            p->cases[p->count++] = k;
+        }
     p->planned = p->count;
     return UTIL_OK;
 }
@@ -159,6 +165,8 @@ int run_plan_shard(struct run_plan *p, unsigned k, unsigned n, const double *cos
     for (size_t i = 0; i < p->count; i++)
         if (keep[i]) {
             p->cases[kept] = p->cases[i];
+            if (p->mock_only)
+                p->mock_only[kept] = p->mock_only[i];
             indexes[kept++] = i;
         }
     p->planned = p->count;

@@ -53,7 +53,15 @@ struct run_selection {
     size_t ncase_globs;
     const char *const *operations;
     size_t noperations;
+    /* Plan the cases tagged RUN_TAG_MOCK as skipped (RUN_SKIP_MOCK_ONLY):
+     * against a live target, where only the embedded mock meets them. */
+    bool skip_mock;
 };
+
+/* The tag of cases whose expectations only the embedded mock meets, and
+ * the message of such a case skipped against a live target. */
+#define RUN_TAG_MOCK "mock"
+#define RUN_SKIP_MOCK_ONLY "mock-only"
 
 bool run_case_selected(const struct case_case *k, const struct run_selection *sel);
 
@@ -61,6 +69,7 @@ bool run_case_selected(const struct case_case *k, const struct run_selection *se
 struct run_plan {
     const struct case_case **cases; /* owned array; cases borrowed from the suite */
     size_t count;
+    bool *mock_only; /* owned, one per case: planned as skipped (selection skip_mock) */
     size_t planned;  /* cases of the whole plan (before sharding) */
     size_t *indexes; /* owned; after run_plan_shard, each case's position in
                         the whole plan; NULL when not sharded */

@@ -178,6 +178,8 @@ static const struct row rows[] = {
              "did not find expected node content"),
     CASE_ROW("wrong type", "wrong-type.yaml", 2, NULL, NULL, "tags: expected array, got integer"),
     CASE_ROW("unknown key", "unknown-key.yaml", 2, NULL, NULL, "unknown key 'retries' in case"),
+    CASE_ROW("a malformed matcher", "bad-matcher.yaml", 2, NULL, NULL,
+             "bad-matcher.yaml:6:51: $sorted: order: expected asc or desc"),
     CASE_ROW("unknown operationId", "unknown-operation.yaml", 2, NULL, NULL,
              "unknown operation 'listAllTheTasks'"),
     CASE_ROW("a capture that never matches", "capture-never-matches.yaml", 1, "capture",

@@ -280,7 +280,8 @@ static void test_templates_and_matchers(void **state)
                  "        expect:\n          body: {a: {$regx: x}}\n",
                  UTIL_ERR_INVALID,
                  "t.yaml:6:22: unknown matcher '$regx' (expected $type, $regex, $uuid, "
-                 "$date-time, $length, $contains, $exact or $absent)");
+                 "$date-time, $length, $contains, $exact, $absent, $each, $not, $in, $sorted, "
+                 "$gt, $gte, $lt or $lte)");
     expect_error(
         "cases:\n  - name: a\n    steps:\n      - operation: getTasks\n"
         "        expect:\n          body: {a: {$regex: \"(\"}}\n",
@@ -569,6 +570,125 @@ static void test_template_expansion(void **state)
     case_vars_destroy(v);
 }
 
+/* {{name - 1h}}: a captured RFC 3339 date-time shifted, out in UTC with
+ * its fraction digits; a non-date variable or a bad shift is refused. */
+static void test_template_date_arithmetic(void **state)
+{
+    (void)state;
+    struct case_vars *v = case_vars_create("ic-run1", NULL);
+    assert_non_null(v);
+    cJSON *t = cJSON_CreateString("2024-04-17T10:00:00.123+02:00");
+    cJSON *n = cJSON_CreateNumber(42);
+    cJSON *leap = cJSON_CreateString("2024-02-29T23:30:00Z");
+    assert_int_equal(case_vars_set(v, "at", t), UTIL_OK);
+    assert_int_equal(case_vars_set(v, "count", n), UTIL_OK);
+    assert_int_equal(case_vars_set(v, "leap", leap), UTIL_OK);
+    cJSON_Delete(t);
+    cJSON_Delete(n);
+    cJSON_Delete(leap);
+    expand(v, "{{at - 1h}}", "2024-04-17T07:00:00.123Z");
+    expand(v, "{{at+30s}}", "2024-04-17T08:00:30.123Z");
+    expand(v, "{{ at + 0s }}", "2024-04-17T08:00:00.123Z");
+    expand(v, "from {{at - 8d}} on", "from 2024-04-09T08:00:00.123Z on");
+    expand(v, "{{leap + 1h}}", "2024-03-01T00:30:00Z");
+    expand(v, "{{leap - 60d}}", "2023-12-31T23:30:00Z");
+    expand(v, "{{at}}", "2024-04-17T10:00:00.123+02:00");
+    char *o = NULL;
+    struct util_error err;
+    util_error_clear(&err);
+    assert_int_equal(case_template_expand_text(v, "{{count - 1h}}", &o, &err), UTIL_ERR_INVALID);
+    assert_string_equal(err.message, "variable 'count' is not an RFC 3339 date-time, so it cannot "
+                                     "be shifted in {{count - 3600s}}");
+    assert_null(o);
+    assert_int_equal(case_template_expand_text(v, "{{at - 1w}}", &o, &err), UTIL_ERR_PARSE);
+    assert_non_null(strstr(err.message, "malformed placeholder {{at - 1w}}"));
+    assert_int_equal(case_template_expand_text(v, "{{at * 2}}", &o, &err), UTIL_ERR_PARSE);
+    assert_int_equal(case_template_expand_text(v, "{{at - 999999999d}}", &o, &err), UTIL_ERR_PARSE);
+    assert_non_null(strstr(err.message, "more than 1000 years"));
+    assert_int_equal(case_template_expand_text(v, "{{nope - 1h}}", &o, &err), UTIL_ERR_NOTFOUND);
+    case_vars_destroy(v);
+
+    struct case_instant a, b;
+    assert_int_equal(case_instant_parse("1970-01-01T00:00:00Z", &a), 0);
+    assert_true(a.s == 0 && a.ns == 0 && a.digits == 0);
+    assert_int_equal(case_instant_parse("1969-12-31T23:00:00-01:00", &b), 0);
+    assert_int_equal(case_instant_cmp(&a, &b), 0);
+    assert_int_equal(case_instant_parse("1970-01-01T00:00:00.000000001Z", &b), 0);
+    assert_true(case_instant_cmp(&a, &b) < 0);
+    assert_int_equal(case_instant_parse("2023-02-29T00:00:00Z", &b), -1);
+    assert_int_equal(case_instant_parse("2024-04-17 10:00:00Z", &b), -1);
+    assert_int_equal(case_instant_parse("2024-04-17T10:00:00", &b), -1);
+}
+
+/* A date shift is checked at load like any placeholder. */
+static void test_template_date_arithmetic_load(void **state)
+{
+    (void)state;
+    expect_error("cases:\n  - name: a\n    steps:\n      - operation: getTasks\n"
+                 "        headers: {h: \"{{later + 1h}}\"}\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:5:19: {{later}} is not defined here (set it in vars: or capture it in an "
+                 "earlier step)");
+    expect_error("cases:\n  - name: a\n    vars: {at: \"2024-04-17T10:00:00Z\"}\n"
+                 "    steps:\n      - operation: getTasks\n"
+                 "        headers: {h: \"{{at + 1y}}\"}\n",
+                 UTIL_ERR_INVALID,
+                 "t.yaml:6:19: malformed placeholder {{at + 1y}} (expected a variable name, or a "
+                 "date-time variable shifted as in name - 1h, name + 30s: a number and one of s, "
+                 "m, h, d)");
+}
+
+/* The matchers for live data: each malformed one refused with
+ * file:line:column. */
+static void test_live_matchers_load(void **state)
+{
+    (void)state;
+    static const char head[] = "cases:\n  - name: a\n    steps:\n      - operation: getTasks\n"
+                               "        expect:\n          body: ";
+    static const struct {
+        const char *body, *want;
+    } bad[] = {
+        {"{a: {$in: []}}", "t.yaml:6:22: $in: expected a non-empty list of values (not matchers)"},
+        {"{a: {$in: x}}", "t.yaml:6:22: $in: expected a non-empty list of values (not matchers)"},
+        {"{a: {$in: [{$type: string}]}}",
+         "t.yaml:6:22: $in: expected a non-empty list of values (not matchers)"},
+        {"{a: {$sorted: {order: asc}}}",
+         "t.yaml:6:22: $sorted: expected {by: KEY, order: asc or desc} (KEY a member name or a "
+         "JSON Pointer such as /a/b)"},
+        {"{a: {$sorted: {by: k, order: up}}}", "t.yaml:6:39: $sorted: order: expected asc or desc"},
+        {"{a: {$sorted: {by: k, then: x}}}",
+         "t.yaml:6:39: $sorted: expected {by: KEY, order: asc or desc} (KEY a member name or a "
+         "JSON Pointer such as /a/b)"},
+        {"{a: {$sorted: createdAt}}",
+         "t.yaml:6:22: $sorted: expected {by: KEY, order: asc or desc} (KEY a member name or a "
+         "JSON Pointer such as /a/b)"},
+        {"{a: {$gte: yesterday}}",
+         "t.yaml:6:22: $gte: expected a number or an RFC 3339 date-time (such as \"{{createdAt - "
+         "1h}}\")"},
+        {"{a: {$lt: [1]}}",
+         "t.yaml:6:22: $lt: expected a number or an RFC 3339 date-time (such as \"{{createdAt - "
+         "1h}}\")"},
+        {"{a: {$gt: 1, $lt: \"2024-04-17T10:00:00Z\"}}",
+         "t.yaml:6:22: $gt: the bounds of one matcher are all numbers or all date-times"},
+        {"{a: {$each: {b: {$regx: x}}}}",
+         "t.yaml:6:34: unknown matcher '$regx' (expected $type, $regex, $uuid, $date-time, "
+         "$length, $contains, $exact, $absent, $each, $not, $in, $sorted, $gt, $gte, $lt or "
+         "$lte)"},
+        {"{a: {$not: {$length: -1}}}",
+         "t.yaml:6:29: $length: expected a count (3) or {min: N, max: N}"},
+    };
+    char text[512];
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(text, sizeof(text), "%s%s\n", head, bad[i].body);
+        expect_error(text, UTIL_ERR_INVALID, bad[i].want);
+    }
+    snprintf(text, sizeof(text), "%s%s\n", head,
+             "{tasks: {$each: {action: {$in: [replace, save]}, enabled: {$not: false}}, "
+             "$sorted: {by: /trigger/type, order: desc}}, n: {$gte: 1, $lt: 5}, "
+             "at: {$gte: \"2024-04-17T10:00:00Z\", $lte: \"{{run.id}}\"}}");
+    case_file_destroy(load_ok(text));
+}
+
 static void test_captures(void **state)
 {
     (void)state;
@@ -699,6 +819,9 @@ int main(void)
         cmocka_unit_test(test_cassette_match),
         cmocka_unit_test(test_parameters),
         cmocka_unit_test(test_templates_and_matchers),
+        cmocka_unit_test(test_template_date_arithmetic),
+        cmocka_unit_test(test_template_date_arithmetic_load),
+        cmocka_unit_test(test_live_matchers_load),
         cmocka_unit_test(test_duplicate_case_and_cap),
         cmocka_unit_test(test_suite_directory),
         cmocka_unit_test(test_template_expansion),

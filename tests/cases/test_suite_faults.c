@@ -169,10 +169,11 @@ static int run_against_serve(const char *cls, const char *tag, cJSON **doc)
     path_in_tmp(out, sizeof(out), name);
     snprintf(name, sizeof(name), "run-%s.stderr", tag);
     path_in_tmp(err, sizeof(err), name);
-    const char *rargs[] = {"run",       "--no-color",   "--operation", VIOLATED_OP, "--base-url",
-                           url,         "--app-id",     "A",           "--api-key", "K",
-                           "--timeout", RUN_TIMEOUT_MS, "-j",          "4",         "--reports",
-                           reports,     "cases/",       NULL};
+    /* serve is the embedded mock: the cases tagged mock hold there too. */
+    const char *rargs[] = {"run",       "--no-color",    "--operation", VIOLATED_OP, "--base-url",
+                           url,         "--app-id",      "A",           "--api-key", "K",
+                           "--timeout", RUN_TIMEOUT_MS,  "-j",          "4",         "--reports",
+                           reports,     "--include-tag", "mock",        "cases/",    NULL};
     int rc = run_ingestcheck(rargs, out, err);
     assert_int_equal(stop_server(), 0);
     if (rc != (cls ? 1 : 0)) {

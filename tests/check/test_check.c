@@ -279,6 +279,98 @@ static void test_matchers(void **state)
     check_list_finish(&l);
 }
 
+/* One mismatch whose message and pointer are as given. */
+static void one(const char *expected, const char *actual, const char *message, const char *pointer)
+{
+    struct check_list l;
+    int n = mismatches(expected, actual, false, &l);
+    if (n != 1)
+        fail_msg("%s against %s: %d mismatches", expected, actual, n);
+    assert_string_equal(l.items[0].message, message);
+    assert_string_equal(l.items[0].pointer, pointer);
+    check_list_finish(&l);
+}
+
+static void none(const char *expected, const char *actual)
+{
+    struct check_list l;
+    int n = mismatches(expected, actual, false, &l);
+    if (n != 0)
+        fail_msg("%s against %s: %s", expected, actual, l.items[0].message);
+    check_list_finish(&l);
+}
+
+/* $each, $sorted, $not, $in and the ranges: pass, fail and the message,
+ * which names what was expected and where. */
+static void test_live_matchers(void **state)
+{
+    (void)state;
+    const char *runs = "{\"runs\":[{\"id\":\"a\",\"status\":\"finished\",\"at\":"
+                       "\"2024-04-17T10:00:00Z\",\"n\":3},{\"id\":\"b\",\"status\":"
+                       "\"created\",\"at\":\"2024-04-17T11:30:00+02:00\",\"n\":1},{\"id\":"
+                       "\"c\",\"status\":\"created\",\"at\":\"2024-04-17T09:59:59.5Z\"}]}";
+    /* $each */
+    none("{\"runs\":{\"$each\":{\"status\":{\"$in\":[\"finished\",\"created\"]}}}}", runs);
+    none("{\"runs\":{\"$each\":{\"status\":\"x\"}}}", "{\"runs\":[]}");
+    one("{\"runs\":{\"$each\":{\"status\":\"created\"}}}", runs,
+        "/runs/0/status: expected \"created\"", "/runs/0/status");
+    one("{\"runs\":{\"$each\":{\"n\":{\"$type\":\"integer\"}}}}", runs, "/runs/2/n: absent",
+        "/runs/2/n");
+    one("{\"runs\":{\"$each\":1}}", "{\"runs\":{}}", "/runs: expected a list ($each), got object",
+        "/runs");
+    /* $sorted: dates as instants (11:30+02:00 is before 10:00Z), absent
+     * and null first, strings bytewise. */
+    none("{\"runs\":{\"$sorted\":{\"by\":\"id\",\"order\":\"asc\"}}}", runs);
+    none("{\"runs\":{\"$sorted\":{\"by\":\"status\",\"order\":\"desc\"}}}", runs);
+    none("{\"r\":{\"$sorted\":{\"by\":\"at\"}}}",
+         "{\"r\":[{\"at\":null},{\"x\":1},{\"at\":\"2024-04-17T11:30:00+02:00\"},{\"at\":"
+         "\"2024-04-17T09:59:59.5Z\"},{\"at\":\"2024-04-17T10:00:00Z\"}]}");
+    none("{\"r\":{\"$sorted\":{\"by\":\"/a/b\",\"order\":\"desc\"}}}",
+         "{\"r\":[{\"a\":{\"b\":true}},{\"a\":{\"b\":false}},{\"a\":{}}]}");
+    none("{\"r\":{\"$sorted\":{\"by\":\"k\"}}}", "{\"r\":[{\"k\":\"B\"},{\"k\":\"a\"}]}");
+    one("{\"runs\":{\"$sorted\":{\"by\":\"at\",\"order\":\"asc\"}}}", runs,
+        "/runs/1/at: \"2024-04-17T11:30:00+02:00\" after \"2024-04-17T10:00:00Z\" (the item "
+        "before): expected sorted by at, asc",
+        "/runs/1/at");
+    none("{\"runs\":{\"$sorted\":{\"by\":\"n\",\"order\":\"desc\"}}}", runs);
+    one("{\"runs\":{\"$sorted\":{\"by\":\"n\",\"order\":\"asc\"}}}", runs,
+        "/runs/1/n: 1 after 3 (the item before): expected sorted by n, asc", "/runs/1/n");
+    one("{\"r\":{\"$sorted\":{\"by\":\"k\"}}}", "{\"r\":[{\"k\":1},{\"k\":\"1\"}]}",
+        "/r/1/k: \"1\" cannot be ordered against 1 of the item before (expected sorted by k, asc)",
+        "/r/1/k");
+    one("{\"r\":{\"$sorted\":{\"by\":\"k\"}}}", "{\"r\":3}",
+        "/r: expected a list sorted by k, asc, got integer", "/r");
+    /* $not */
+    none("{\"runs\":{\"$each\":{\"id\":{\"$not\":{\"$in\":[\"x\",\"y\"]}}}}}", runs);
+    none("{\"gone\":{\"$not\":\"x\"}}", runs);
+    one("{\"runs\":{\"$each\":{\"id\":{\"$not\":\"b\"}}}}", runs,
+        "/runs/1/id: matches \"b\", expected it not to ($not)", "/runs/1/id");
+    one("{\"runs\":{\"$not\":{\"$length\":3}}}", runs,
+        "/runs: matches {\"$length\":3}, expected it not to ($not)", "/runs");
+    /* $in */
+    none("{\"runs\":{\"$contains\":{\"n\":{\"$in\":[1,2]}}}}", runs);
+    one("{\"runs\":[{\"status\":{\"$in\":[\"success\",\"failure\"]}},{},{}]}", runs,
+        "/runs/0/status: expected one of [\"success\",\"failure\"]", "/runs/0/status");
+    one("{\"missing\":{\"$in\":[1]}}", runs, "/missing: absent", "/missing");
+    /* ranges over numbers */
+    none("{\"runs\":[{\"n\":{\"$gte\":3,\"$lte\":3}},{\"n\":{\"$gt\":0,\"$lt\":1.5}},{}]}", runs);
+    one("{\"runs\":[{\"n\":{\"$gt\":3}},{},{}]}", runs, "/runs/0/n: expected > 3", "/runs/0/n");
+    one("{\"runs\":[{\"n\":{\"$lt\":1}},{},{}]}", "{\"runs\":[{\"n\":\"1\"},{},{}]}",
+        "/runs/0/n: expected a number < 1, got string", "/runs/0/n");
+    /* ranges over date-times: instants, whatever the offset or fraction */
+    none("{\"runs\":{\"$each\":{\"at\":{\"$gte\":\"2024-04-17T08:59:59Z\",\"$lt\":"
+         "\"2024-04-17T12:00:01+02:00\"}}}}",
+         runs);
+    one("{\"runs\":{\"$each\":{\"at\":{\"$gte\":\"2024-04-17T09:30:00.001Z\"}}}}", runs,
+        "/runs/1/at: expected a date-time >= 2024-04-17T09:30:00.001Z", "/runs/1/at");
+    one("{\"a\":{\"$lte\":\"2024-04-17T10:00:00Z\"}}", "{\"a\":\"today\"}",
+        "/a: expected a date-time <= 2024-04-17T10:00:00Z, got a string that is not an RFC 3339 "
+        "date-time",
+        "/a");
+    one("{\"a\":{\"$gt\":\"later\"}}", "{\"a\":\"2024-04-17T10:00:00Z\"}",
+        "/a: $gt: the bound 'later' is not an RFC 3339 date-time", "/a");
+}
+
 static void test_expect_status_headers_body(void **state)
 {
     (void)state;
@@ -592,6 +684,7 @@ int main(void)
         cmocka_unit_test(test_contract_content_type_and_json),
         cmocka_unit_test(test_body_subset_and_exact),
         cmocka_unit_test(test_matchers),
+        cmocka_unit_test(test_live_matchers),
         cmocka_unit_test(test_expect_status_headers_body),
         cmocka_unit_test(test_redaction),
         cmocka_unit_test(test_contract_excerpts_redacted),

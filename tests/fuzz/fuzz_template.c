@@ -11,7 +11,7 @@
  *  - a capture expression: case_capture_valid and case_capture_eval;
  *  - "name=expr": a capture into variable name (set when it evaluates);
  *  - a template: case_template_scan, case_template_expand_string and
- *    case_template_expand_text, with variables a, n, obj, big and
+ *    case_template_expand_text, with variables a, n, t (a date-time), obj, big and
  *    loop ("{{loop}}"), env.NAME defined for names not starting with X,
  *    a fixed clock and UUIDs;
  *  - a duration (case_parse_duration).
@@ -28,7 +28,9 @@
  *    returns a code without setting err;
  *  - a template without placeholders expands to itself; a variable's value
  *    is never expanded again ({{loop}} gives "{{loop}}");
- *  - {{now - 1h}} and friends give a time within the shift of the clock. */
+ *  - {{now - 1h}} and friends give a time within the shift of the clock;
+ *  - {{t - 1h}} (t a date-time variable) gives an RFC 3339 date-time; a
+ *    shifted variable that is no date-time ({{a + 1s}}) is refused. */
 #include "fuzz_common.h"
 
 #include "case/case.h"
@@ -148,7 +150,8 @@ static void check_template(struct case_vars *vars, const char *line)
     if ((rc == UTIL_OK) != (val != NULL))
         fuzz_fail("expansion of \"%s\" returned %d with value %p", line, rc, (void *)val);
     if (scan == UTIL_OK && !st.undefined && rc != UTIL_OK && rc != UTIL_ERR_LIMIT &&
-        !(rc == UTIL_ERR_NOTFOUND && strstr(eerr.message, "environment")))
+        !(rc == UTIL_ERR_NOTFOUND && strstr(eerr.message, "environment")) &&
+        !(rc == UTIL_ERR_INVALID && strstr(eerr.message, "is not an RFC 3339 date-time")))
         fuzz_fail("\"%s\" scans fine, its variables are set, but expansion says: %s", line,
                   eerr.message);
     if (scan == UTIL_ERR_PARSE && rc == UTIL_OK)
@@ -160,6 +163,10 @@ static void check_template(struct case_vars *vars, const char *line)
         fuzz_fail("a variable's value was expanded again");
     if (rc == UTIL_OK)
         check_now(line, val);
+    struct case_instant shifted;
+    if (rc == UTIL_OK && strncmp(line, "{{t ", 4) == 0 && strstr(line, "}}")[2] == '\0' &&
+        (!cJSON_IsString(val) || case_instant_parse(val->valuestring, &shifted) != 0))
+        fuzz_fail("\"%s\" shifts a date-time but gives no RFC 3339 date-time", line);
     cJSON_Delete(val);
 
     char *text = NULL;
@@ -180,13 +187,15 @@ static struct case_vars *make_vars(const cJSON *doc, unsigned *uuids)
     if (!v)
         return NULL;
     cJSON *a = cJSON_CreateString("x"), *n = cJSON_CreateNumber(42);
+    cJSON *t = cJSON_CreateString("2024-04-17T10:00:00.5+02:00");
     cJSON *loop = cJSON_CreateString("{{loop}}");
     char big[2048];
     memset(big, 'b', sizeof big - 1);
     big[sizeof big - 1] = '\0';
     cJSON *b = cJSON_CreateString(big);
-    if (a && n && loop && b) {
+    if (a && n && t && loop && b) {
         case_vars_set(v, "a", a);
+        case_vars_set(v, "t", t);
         case_vars_set(v, "n", n);
         case_vars_set(v, "loop", loop);
         case_vars_set(v, "big", b);
@@ -194,6 +203,7 @@ static struct case_vars *make_vars(const cJSON *doc, unsigned *uuids)
     }
     cJSON_Delete(a);
     cJSON_Delete(n);
+    cJSON_Delete(t);
     cJSON_Delete(loop);
     cJSON_Delete(b);
     return v;

@@ -9,8 +9,9 @@
 #   for the revisions of November 2024 on (by the date in the file name,
 #   ingestion-YYYY-MM-DD-*.yml; the suite is not written for older ones):
 #   `run --spec R
-#   cases/` against the embedded mock and `run --spec R --base-url` against
-#   that server exit 1, and results.json shows that every failing step is
+#   cases/` against the embedded mock and `run --spec R --base-url
+#   --include-tag mock` against that server (an ingestcheck mock: the cases
+#   tagged mock hold there too) exit 1, and results.json shows that every failing step is
 #   one whose operation R removed (named by case and step, not run, R has
 #   no operation at its method and path, the committed spec has), that at
 #   least one such step exists (so this cannot pass vacuously), that the
@@ -122,7 +123,7 @@ for spec in "$revs"/*.yml; do
         [ "$rc" = 1 ] || { cat "$work/$name-embedded.txt"; fail "run --spec $name (embedded mock) exit $rc, want 1"; }
         embedded=$(check_results "$work/$name-embedded/results.json" "$work/$name-ops") ||
             { echo "$embedded"; fail "run --spec $name (embedded mock): a failure other than a removed operation"; }
-        $run "$bin" run -q --no-color --spec "$spec" --base-url "http://127.0.0.1:$port" \
+        $run "$bin" run -q --no-color --spec "$spec" --base-url "http://127.0.0.1:$port" --include-tag mock \
             --reports "$work/$name-served" "$src/cases" >"$work/$name-served.txt" 2>&1
         rc=$?
         [ "$rc" = 1 ] || { cat "$work/$name-served.txt"; fail "run --spec $name --base-url exit $rc, want 1"; }

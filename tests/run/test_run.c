@@ -839,6 +839,62 @@ static void test_shard_results(void **state)
     case_file_destroy(f);
 }
 
+/* skip_mock: the cases tagged mock are planned, not run, and reported as
+ * skipped "mock-only" by name and with their tags, sharded or not;
+ * without it they run. */
+static void test_mock_skip(void **state)
+{
+    (void)state;
+    struct case_file *f = load("cases:\n"
+                               "  - name: live\n    tags: [tasks]\n"
+                               "    steps: [{operation: getTasks}]\n"
+                               "  - name: schedule\n    tags: [runs, mock]\n"
+                               "    steps: [{operation: getTasks}]\n"
+                               "  - name: other\n    steps: [{operation: getTasks}]\n");
+    struct case_suite s = {.files = &f, .count = 1, .alloc = 1};
+    struct run_selection sel = {.skip_mock = true};
+    struct run_config cfg = {.base_url = "http://fake.invalid",
+                             .run_id = "ic-test",
+                             .jobs = 2,
+                             .transport_create = fake_create,
+                             .contract = contract};
+    struct util_error err;
+    util_error_clear(&err);
+    for (int pass = 0; pass < 3; pass++) {
+        struct run_plan p;
+        struct run_results r;
+        sel.skip_mock = pass != 1;
+        run_plan_init(&p);
+        assert_int_equal(run_plan_build(&s, &sel, &p, &err), UTIL_OK);
+        if (pass == 2)
+            assert_int_equal(run_plan_shard(&p, 1, 1, NULL, &err), UTIL_OK);
+        assert_int_equal(p.count, 3);
+        run_results_init(&r);
+        clear_requests();
+        assert_int_equal(run_execute(&cfg, &p, &r, &err), UTIL_OK);
+        const struct run_case_result *c = &r.cases[1];
+        assert_string_equal(c->name, "schedule");
+        if (pass == 1) {
+            assert_int_not_equal(c->outcome, RUN_SKIPPED);
+            assert_int_equal(r.skipped, 0);
+            assert_int_equal(nall, 3);
+        } else {
+            assert_int_equal(c->outcome, RUN_SKIPPED);
+            assert_string_equal(c->message, RUN_SKIP_MOCK_ONLY);
+            assert_int_equal(c->ntags, 2);
+            assert_string_equal(c->tags[1], "mock");
+            assert_int_equal(c->nsteps, 0);
+            assert_int_equal(r.skipped, 1);
+            assert_int_not_equal(r.cases[0].outcome, RUN_SKIPPED);
+            assert_int_not_equal(r.cases[2].outcome, RUN_SKIPPED);
+            assert_int_equal(nall, 2);
+        }
+        run_results_finish(&r);
+        run_plan_finish(&p);
+    }
+    case_file_destroy(f);
+}
+
 /* ---- end to end against the embedded mock ---- */
 
 static struct http_transport *curl_create(void *user, struct util_error *err)
@@ -986,6 +1042,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_target_error),
         cmocka_unit_test(test_jobs_determinism),
         cmocka_unit_test(test_selection),
+        cmocka_unit_test(test_mock_skip),
         cmocka_unit_test(test_shard_by_count),
         cmocka_unit_test(test_shard_by_cost),
         cmocka_unit_test(test_shard_results),
