@@ -59,6 +59,9 @@ enum {
     OPT_FAIL_UNDER,
     OPT_FAIL_ON_SPEC_GAP,
     OPT_SPEC,
+    OPT_VERBOSE,
+    OPT_VAR,
+    OPT_VARS,
 };
 
 static const struct cli_option run_options[] = {
@@ -118,6 +121,17 @@ static const struct cli_option run_options[] = {
      "sleep each polling interval (until:) even against the embedded mock, instead of moving "
      "the mock's clock forward",
      OPT_WALL_CLOCK, false},
+    {"var", 0, CLI_ARG_STRING, "NAME=VALUE",
+     "set the variable NAME of every case that declares it in vars: (overrides --vars and the "
+     "case's default)",
+     OPT_VAR, true},
+    {"vars", 0, CLI_ARG_STRING, "FILE",
+     "set variables from a YAML mapping of names to scalars (overrides the cases' vars: "
+     "defaults; a later file overrides an earlier one)",
+     OPT_VARS, true},
+    {"verbose", 'v', CLI_ARG_NONE, NULL,
+     "list every spec gap on the console (default: one line per undocumented status)",
+     OPT_VERBOSE, false},
     CLI_COVERAGE_GATE_OPTIONS(OPT_FAIL_UNDER, OPT_FAIL_ON_SPEC_GAP),
     {NULL, 0, CLI_ARG_NONE, NULL, NULL, 0, false},
 };
@@ -299,6 +313,24 @@ static int record_spec(struct run_results *r, const struct openapi_source *sourc
     return failed ? UTIL_ERR_NOMEM : UTIL_OK;
 }
 
+/* Says which --var or --vars names no selected case declares in vars:
+ * (a case takes only the variables it declares, with their defaults). */
+static void warn_unused_vars(const cJSON *vars, const struct run_plan *plan)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, vars)
+    {
+        bool used = false;
+        for (size_t i = 0; i < plan->count && !used; i++)
+            used = cJSON_GetObjectItemCaseSensitive(plan->cases[i]->vars, it->string) != NULL;
+        if (!used)
+            fprintf(stderr,
+                    "ingestcheck: warning: variable %s is declared in the vars: of no selected "
+                    "case; it is not used\n",
+                    it->string);
+    }
+}
+
 static int run_run(const struct cli_command *cmd, const struct cli_args *args)
 {
     /* --timings: the phases' ends (loading cases, schemas, target ready,
@@ -328,6 +360,7 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
     struct openapi_source *source = NULL;
     struct case_rename *renames = NULL;
     size_t nrenames = 0;
+    cJSON *ext_vars = NULL;
     (void)cmd;
     util_error_clear(&err);
     case_suite_init(&suite);
@@ -374,6 +407,25 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         !cli_check_header_value(opt_api_key ? "--api-key" : "ALGOLIA_API_KEY", "x-algolia-api-key",
                                 opt_api_key ? opt_api_key : getenv("ALGOLIA_API_KEY")))
         goto cleanup;
+    /* --vars files in order, then --var: the last given wins. */
+    if (!(ext_vars = cJSON_CreateObject())) {
+        cli_error("out of memory");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < args->nvalues; i++) {
+        const struct cli_value *v = &args->values[i];
+        if (v->id == OPT_VARS && run_vars_load_file(ext_vars, v->str, &err)) {
+            cli_report_error(&err);
+            goto cleanup;
+        }
+    }
+    for (size_t i = 0; i < args->nvalues; i++) {
+        const struct cli_value *v = &args->values[i];
+        if (v->id == OPT_VAR && run_vars_assign(ext_vars, v->str, &err)) {
+            cli_report_error(&err);
+            goto cleanup;
+        }
+    }
     struct coverage_gates gates;
     if (!cli_coverage_gates(cli_get(args, OPT_FAIL_UNDER), cli_has(args, OPT_FAIL_ON_SPEC_GAP),
                             &gates))
@@ -479,6 +531,7 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         cli_shard_plan(cli_get(args, OPT_SHARD), &plan, cli_get(args, OPT_CASSETTES),
                        !cli_has(args, OPT_LIST) && !cli_has(args, CLI_OPT_QUIET)) != CLI_EXIT_OK)
         goto cleanup;
+    warn_unused_vars(ext_vars, &plan);
     if (cli_has(args, OPT_LIST)) {
         for (size_t i = 0; i < plan.count; i++)
             printf("%s (%s:%d)\n", plan.cases[i]->name, plan.cases[i]->file, plan.cases[i]->line);
@@ -620,7 +673,9 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         .cancel = &run_interrupt,
     };
     struct console con = {
-        .opts = {.color = cli_color(args), .timings = cli_has(args, OPT_TIMINGS)},
+        .opts = {.color = cli_color(args),
+                 .timings = cli_has(args, OPT_TIMINGS),
+                 .verbose = cli_has(args, OPT_VERBOSE)},
         .tty =
             isatty(STDOUT_FILENO) && !getenv("CI") && !(getenv("NO_COLOR") && *getenv("NO_COLOR")),
         .quiet = cli_has(args, CLI_OPT_QUIET),
@@ -637,6 +692,7 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         .contract = contract,
         .on_case_done = on_case_done,
         .user = &con,
+        .vars = ext_vars,
     };
     cfg.secret_fields = redact_fields;
     cfg.nsecret_fields = values_of(args, OPT_REDACT, redact_fields, CLI_MAX_VALUES);
@@ -714,7 +770,13 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         fprintf(stderr, "ingestcheck: warning: %s\n", w);
     }
     fflush(stdout);
-    int cov_exit = cli_coverage_run(source, dir, &results, &gates);
+    /* The embedded mock failed by itself (out of memory or threads): the
+     * failed checks of those requests are not the contract's. */
+    size_t mock_failures = mock_server_failures(mock);
+    /* One error line: when the run ends on an error of its own, coverage
+     * that cannot be written is not said as well. */
+    bool run_error = save_failed || results.target_error || mock_failures || results.interrupted;
+    int cov_exit = cli_coverage_run(source, dir, &results, &gates, run_error);
     if (save_failed) {
         fflush(stdout);
         cli_error("%s; reports written to %s", save_err.message, dir);
@@ -724,9 +786,6 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         cli_error("target error: %s", results.target_message);
         goto cleanup;
     }
-    /* The embedded mock failed by itself (out of memory or threads): the
-     * failed checks of those requests are not the contract's. */
-    size_t mock_failures = mock_server_failures(mock);
     if (mock_failures && !results.interrupted) {
         cli_error("the embedded mock failed %zu time%s for want of memory or threads (HTTP 500 "
                   "or a dropped connection): the run says nothing of the contract",
@@ -766,6 +825,7 @@ cleanup:
     free(clean_url);
     free(url_userinfo);
     free(renames);
+    cJSON_Delete(ext_vars);
     openapi_source_destroy(source);
     return exit_code;
 }

@@ -131,12 +131,64 @@ static int build_console_failure(struct util_buf *b, const struct run_case_resul
     return rc;
 }
 
+/* A spec gap seen by a step: its status and operation (or URL). */
+struct gap {
+    int status;
+    const char *op;
+};
+
+static int cmp_gap(const void *a, const void *b)
+{
+    const struct gap *x = a, *y = b;
+    if (x->status != y->status)
+        return x->status < y->status ? -1 : 1;
+    return strcmp(x->op, y->op);
+}
+
+/* One line per undocumented status: on how many operations and in how
+ * many responses it was seen (each gap is in results.json and
+ * coverage.html; o->verbose lists them). */
+static int gaps_by_status(struct util_buf *b, const struct run_results *r)
+{
+    size_t n = 0, k = 0;
+    for (size_t i = 0; i < r->count; i++)
+        for (size_t s = 0; s < r->cases[i].nsteps; s++)
+            n += check_list_count(&r->cases[i].steps[s].checks, CHECK_GAP);
+    if (!n)
+        return UTIL_OK;
+    struct gap *g = calloc(n, sizeof(*g));
+    if (!g)
+        return UTIL_ERR_NOMEM;
+    for (size_t i = 0; i < r->count; i++)
+        for (size_t s = 0; s < r->cases[i].nsteps; s++) {
+            const struct run_step_result *st = &r->cases[i].steps[s];
+            for (size_t j = 0; j < st->checks.count && k < n; j++)
+                if (st->checks.items[j].outcome == CHECK_GAP)
+                    g[k++] = (struct gap){st->status,
+                                          st->operation_id ? st->operation_id : str(st->url)};
+        }
+    qsort(g, k, sizeof(*g), cmp_gap);
+    int rc = UTIL_OK;
+    for (size_t i = 0; i < k && !rc;) {
+        size_t j = i, ops = 0;
+        for (; j < k && g[j].status == g[i].status; j++)
+            ops += j == i || strcmp(g[j].op, g[j - 1].op) != 0;
+        rc = util_buf_printf(b,
+                             "spec gap: %d undocumented on %zu operation%s (%zu response%s; "
+                             "--verbose lists them)\n",
+                             g[i].status, ops, ops == 1 ? "" : "s", j - i, j - i == 1 ? "" : "s");
+        i = j;
+    }
+    free(g);
+    return rc;
+}
+
 static int build_console_summary(struct util_buf *b, const struct run_results *r,
                                  const struct report_console_options *o)
 {
     int rc = UTIL_OK;
     bool c = o && o->color;
-    for (size_t i = 0; i < r->count && !rc; i++) {
+    for (size_t i = 0; o && o->verbose && i < r->count && !rc; i++) {
         const struct run_case_result *k = &r->cases[i];
         for (size_t s = 0; s < k->nsteps && !rc; s++) {
             const struct run_step_result *st = &k->steps[s];
@@ -152,6 +204,8 @@ static int build_console_summary(struct util_buf *b, const struct run_results *r
             }
         }
     }
+    if (!rc && !(o && o->verbose))
+        rc = gaps_by_status(b, r);
     if (rc)
         return rc;
     const char *col = !c ? "" : (r->failed || r->errors) ? RED : GREEN;
