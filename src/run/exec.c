@@ -617,10 +617,19 @@ static int exec_case(struct worker *w, const struct case_case *k, struct run_cas
     }
 
     bool failed = false;
-    /* vars:, in order; a failure fails the case before any request. */
+    /* --var and --vars, then vars:, in order, but the names given; a
+     * failure fails the case before any request. */
     const cJSON *it;
+    const struct run_config *cfg = w->sh->cfg;
+    cJSON_ArrayForEach(it, cfg->vars)
+    {
+        if ((rc = case_vars_set(w->vars, it->string, it)))
+            return rc;
+    }
     cJSON_ArrayForEach(it, k->vars)
     {
+        if (cJSON_GetObjectItemCaseSensitive(cfg->vars, it->string))
+            continue;
         cJSON *v = NULL;
         rc = case_template_expand_json(w->vars, it, &v, &err);
         if (!rc)
