@@ -62,6 +62,8 @@ enum {
     OPT_VERBOSE,
     OPT_VAR,
     OPT_VARS,
+    OPT_RATE,
+    OPT_MAX_REQUESTS,
 };
 
 static const struct cli_option run_options[] = {
@@ -121,6 +123,13 @@ static const struct cli_option run_options[] = {
      "sleep each polling interval (until:) even against the embedded mock, instead of moving "
      "the mock's clock forward",
      OPT_WALL_CLOCK, false},
+    {"rate", 0, CLI_ARG_INT, "N",
+     "send at most N requests per second across all workers, 1 to 100000 (default: no cap)",
+     OPT_RATE, false},
+    {"max-requests", 0, CLI_ARG_INT, "N",
+     "send at most N requests (retries included; teardown always runs), then stop: the rest is "
+     "not run, exit 1",
+     OPT_MAX_REQUESTS, false},
     {"var", 0, CLI_ARG_STRING, "NAME=VALUE",
      "set the variable NAME of every case that declares it in vars: (overrides --vars and the "
      "case's default)",
@@ -395,7 +404,10 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
     if (!cli_num_in_range(args, OPT_JOBS, 1, RUN_CAP_JOBS, "jobs") ||
         !cli_num_in_range(args, OPT_TIMEOUT, 1, HTTP_CAP_TIMEOUT_MS, "timeout") ||
         !cli_num_in_range(args, OPT_RETRIES, 0, HTTP_CAP_RETRIES, "retries") ||
-        !cli_num_in_range(args, OPT_MOCK_SEED, 0, LONG_MAX, "mock-seed") || !cli_ensure_fds(jobs))
+        !cli_num_in_range(args, OPT_MOCK_SEED, 0, LONG_MAX, "mock-seed") ||
+        !cli_num_in_range(args, OPT_RATE, 1, 100000, "rate") ||
+        !cli_num_in_range(args, OPT_MAX_REQUESTS, 1, LONG_MAX, "max-requests") ||
+        !cli_ensure_fds(jobs))
         goto cleanup;
     /* What goes into the URL and the headers: refused before anything runs. */
     const char *opt_app_id = cli_get(args, OPT_APP_ID), *opt_api_key = cli_get(args, OPT_API_KEY);
@@ -693,6 +705,8 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         .on_case_done = on_case_done,
         .user = &con,
         .vars = ext_vars,
+        .rate = (double)cli_get_num(args, OPT_RATE, 0),
+        .max_requests = cli_get_num(args, OPT_MAX_REQUESTS, 0),
     };
     cfg.secret_fields = redact_fields;
     cfg.nsecret_fields = values_of(args, OPT_REDACT, redact_fields, CLI_MAX_VALUES);
@@ -775,7 +789,8 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
     size_t mock_failures = mock_server_failures(mock);
     /* One error line: when the run ends on an error of its own, coverage
      * that cannot be written is not said as well. */
-    bool run_error = save_failed || results.target_error || mock_failures || results.interrupted;
+    bool run_error = save_failed || results.target_error || mock_failures || results.interrupted ||
+                     results.budget_spent;
     int cov_exit = cli_coverage_run(source, dir, &results, &gates, run_error);
     if (save_failed) {
         fflush(stdout);
@@ -800,6 +815,13 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
                   use_cas && cas_opts.mode != CASSETTE_RECORD_NONE ? ", cassettes not saved" : "",
                   dir);
         exit_code = results.failed || results.errors ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+        goto cleanup;
+    }
+    if (results.budget_spent) {
+        cli_error("request budget spent (--max-requests %ld): %zu of %zu cases skipped or not "
+                  "run; reports written to %s",
+                  cfg.max_requests, results.skipped, results.count, dir);
+        exit_code = CLI_EXIT_FAIL;
         goto cleanup;
     }
     exit_code = results.failed || results.errors ? CLI_EXIT_FAIL : CLI_EXIT_OK;

@@ -214,8 +214,13 @@ static int build_console_summary(struct util_buf *b, const struct run_results *r
     if (!rc && r->errors)
         rc = util_buf_printf(b, ", %zu error%s", r->errors, r->errors == 1 ? "" : "s");
     if (!rc)
-        rc = util_buf_printf(b, "; %zu checks; %zu spec gap%s%s", r->checks, r->gaps,
-                             r->gaps == 1 ? "" : "s", c ? RESET : "");
+        rc = util_buf_printf(b, "; %zu checks; %zu spec gap%s", r->checks, r->gaps,
+                             r->gaps == 1 ? "" : "s");
+    if (!rc && r->retries)
+        rc = util_buf_printf(b, "; %zu retr%s after 429/503", r->retries,
+                             r->retries == 1 ? "y" : "ies");
+    if (!rc && c)
+        rc = util_buf_puts(b, RESET);
     if (!rc && o && o->timings)
         rc = util_buf_printf(b, " in %.2f s", r->elapsed_ms / 1000.0);
     if (!rc)
@@ -483,7 +488,9 @@ static cJSON *step_json(const struct run_step_result *s)
          add_num(o, "index", (double)s->index) && add_num(o, "line", s->line) &&
          add_str(o, "operation", s->operation_id) &&
          add_str(o, "outcome", run_outcome_name(s->outcome)) && add_str(o, "message", s->message) &&
-         add_num(o, "elapsed_ms", s->elapsed_ms) && add_num(o, "attempts", s->attempts);
+         add_num(o, "elapsed_ms", s->elapsed_ms) && add_num(o, "attempts", s->attempts) &&
+         (!s->retries || add_num(o, "retries", s->retries)) &&
+         (!s->waited_ms || add_num(o, "waited_ms", s->waited_ms));
     ok = ok && add_str(req, "method", s->method) && add_str(req, "url", s->url) &&
          add_ref(req, "headers", s->request_headers) && add_ref(req, "params", s->params);
     if (ok && s->request_body)
@@ -630,7 +637,10 @@ static int results_tree(const struct run_results *r, cJSON *cases, cJSON **out,
          add_num(summary, "failed", (double)r->failed) &&
          add_num(summary, "skipped", (double)r->skipped) &&
          add_num(summary, "errors", (double)r->errors) &&
-         add_num(summary, "gaps", (double)r->gaps) && add_num(summary, "checks", (double)r->checks);
+         add_num(summary, "gaps", (double)r->gaps) && add_num(summary, "checks", (double)r->checks) &&
+         add_num(summary, "retries", (double)r->retries) &&
+         add_num(summary, "requests", (double)r->requests) &&
+         add_item(summary, "budget_spent", cJSON_CreateBool(r->budget_spent));
     ok = ok && add_str(o, "tool", "ingestcheck") && add_str(o, "run_id", r->run_id) &&
          add_str(o, "base_url", r->base_url) &&
          add_item(o, "target_error", cJSON_CreateBool(r->target_error)) &&

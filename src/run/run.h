@@ -124,6 +124,8 @@ struct run_step_result {
     char *response_text;     /* body text when not JSON (cut at RUN_CAP_STORED_BODY) */
     double elapsed_ms;       /* all attempts */
     unsigned attempts;
+    unsigned retries;     /* requests repeated after a 429 or 503 (run_config) */
+    double waited_ms;     /* between polling attempts (until:), on either clock */
     enum run_outcome outcome;
     char *message; /* why it failed or was skipped; NULL when passed */
     struct check_list checks;
@@ -175,6 +177,9 @@ struct run_results {
      * transport) and sleeping between polls, summed over the workers, and
      * how far polling moved the target's clock (run_config.clock). */
     double transport_ms, poll_sleep_ms, clock_advanced_ms;
+    size_t retries;    /* requests repeated after a 429, or a 503 with Retry-After */
+    long requests;     /* requests sent, retries included */
+    bool budget_spent; /* run_config.max_requests stopped the run */
     bool target_error; /* a target error stopped the run */
     bool interrupted;  /* cfg->interrupt stopped the run */
     char target_message[UTIL_ERROR_MESSAGE_MAX];
@@ -264,6 +269,14 @@ struct run_config {
     const struct case_template_hooks *hooks; /* may be NULL */
     const struct run_hooks *run_hooks;       /* may be NULL */
     const struct run_clock *clock;           /* NULL: polls sleep on the wall clock */
+    /* Requests per second across every worker (retries included); 0: no
+     * cap. */
+    double rate;
+    /* The request budget (retries included; 0: none). When it is spent no
+     * request is sent any more but teardown's: the step and its case are
+     * skipped ("not sent: the request budget is spent"), no case starts
+     * any more, and results.budget_spent is set. */
+    long max_requests;
     /* Variables from outside the case files (--var, --vars): an object of
      * names to scalars, set in every case before its vars:, whose entries of
      * the same names they override (they are defaults); captures override
