@@ -858,7 +858,7 @@ static const struct cli_command run_command = {
         "[--spec FILE] [--base-url URL | --region us|eu] [-j N] [--tag T] [--exclude-tag T] "
         "[--case GLOB] [--operation ID] [--reports DIR] [--cassettes DIR] "
         "[--record-mode MODE | --replay] [--redact FIELD] [--mock-seed N] [--shard K/N] "
-        "[CASES...]",
+        "[--var NAME=VALUE] [--vars FILE] [--rate N] [--max-requests N] [--verbose] [CASES...]",
     .summary = "run contract-test cases against the embedded mock or a live server",
     .description =
         "Loads the case files (CASES: files or directories, default cases/), refusing a "
@@ -883,7 +883,15 @@ static const struct cli_command run_command = {
         "--run-id, -j 1: byte-identical cassettes). Against the embedded mock, polling (until:) "
         "does not sleep: each interval elapses on the mock's clock, which the runner moves "
         "forward, as fake timers do (--wall-clock sleeps instead; a --base-url or --region "
-        "target is always polled on the wall clock). --shard K/N runs the K-th of N balanced "
+        "target is always polled on the wall clock, its interval doubling at each attempt up to "
+        "what is left of the timeout). --var and --vars override the cases' vars: defaults "
+        "(a capture, then --var, then the last --vars file, then vars:). --rate caps the "
+        "requests per second across the workers; a 429, or a 503 with Retry-After, is retried "
+        "after the time it names (at most 60 s), else with exponential backoff and jitter, six "
+        "attempts at most, and counted in results.json and the summary line; --max-requests "
+        "is a budget after which only teardowns are sent and the rest is not run (exit 1). "
+        "Spec gaps are summed up on the console, one line per status (--verbose: each). "
+        "--shard K/N runs the K-th of N balanced "
         "parts of the selected cases (by the durations the cassettes recorded, else by count; "
         "give every shard the same cases and selection); `ingestcheck merge` combines the "
         "shards' reports. SIGINT or SIGTERM stops the run within a second: no case "
@@ -892,7 +900,8 @@ static const struct cli_command run_command = {
         "seconds against a live target), "
         "the reports are written with the unfinished cases skipped as \"not run: interrupted\", "
         "and an interrupted recording is not saved; a second signal ends the process at once. "
-        "Exit 0 when every check passed, 1 when one failed (also when the run was interrupted "
+        "Exit 0 when every check passed, 1 when one failed or the request budget was spent (also "
+        "when the run was interrupted "
         "after a case failed), 2 for a usage, case-file, cassette or target error (unreachable "
         "server, TLS failure), too few file descriptors for -j, the embedded mock failing for "
         "want of memory or threads, or an interrupted run in which "

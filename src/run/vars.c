@@ -113,12 +113,24 @@ int run_vars_parse(cJSON *vars, const char *text, size_t len, const char *name,
     cJSON *it = doc->child;
     while (it && !rc) {
         cJSON *next = it->next;
-        char ptr[RUN_CAP_VAR_NAME + 2], where[512];
+        char ptr[2 * RUN_CAP_VAR_NAME + 2], where[512];
         int col = 0, line = 0;
         if (strlen(it->string) <= RUN_CAP_VAR_NAME) {
-            snprintf(ptr, sizeof(ptr), "/%s", it->string);
+            /* The member's JSON Pointer ('~' and '/' escaped). */
+            size_t n = 0;
+            ptr[n++] = '/';
+            for (const char *c = it->string; *c; c++) {
+                if (*c == '~' || *c == '/')
+                    ptr[n++] = '~';
+                ptr[n++] = *c == '~' ? '0' : *c == '/' ? '1' : *c;
+            }
+            ptr[n] = '\0';
             line = openapi_line_table_lookup(lines, ptr, &col);
         }
+        if (line < 1) /* a name too long to look up: the mapping's place */
+            line = openapi_line_table_lookup(lines, "", &col);
+        if (line < 1 || col < 1)
+            line = col = 1;
         snprintf(where, sizeof(where), "%.256s:%d:%d", name, line, col);
         cJSON_DetachItemViaPointer(doc, it);
         char *key = it->string;
