@@ -499,14 +499,31 @@ int report_results_from_json(const cJSON *doc, const struct report_read_caps *ca
     return UTIL_OK;
 }
 
-/* Appends to a parse error of text that it is cut short when text does
- * not end its document as ingestcheck does (with a closing brace). */
+/* Appends to a parse error of text that it is cut short when text ends
+ * inside its document: in a string, or with an object or array still open
+ * (a cut may land just after an inner closing brace). */
 static void say_cut_short(const char *text, size_t len, struct util_error *err)
 {
-    while (len && (text[len - 1] == '\n' || text[len - 1] == ' ' || text[len - 1] == '\t' ||
-                   text[len - 1] == '\r'))
-        len--;
-    if (err && err->code == UTIL_ERR_PARSE && (!len || text[len - 1] != '}')) {
+    size_t depth = 0;
+    bool in_string = false, escaped = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if ((c == '}' || c == ']') && depth) {
+            depth--;
+        }
+    }
+    if (err && err->code == UTIL_ERR_PARSE && (in_string || depth || !len)) {
         size_t used = strlen(err->message);
         snprintf(err->message + used, sizeof(err->message) - used,
                  " (the file is cut short: it ends before its document does)");
