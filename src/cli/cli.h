@@ -200,9 +200,11 @@ bool cli_coverage_gates(const char *fail_under, bool fail_on_spec_gap, struct co
  * dir, prints the coverage summary line and every failed
  * gate. Returns CLI_EXIT_OK, CLI_EXIT_FAIL when a gate failed, or
  * CLI_EXIT_USAGE when coverage could not be computed while a gate was
- * asked for (without gates that is only a warning). */
+ * asked for (without gates that is only a warning). quiet: the caller
+ * reports an error of its own (stderr keeps one line), so coverage that
+ * cannot be computed or written is not said. */
 int cli_coverage_run(const struct openapi_source *source, const char *dir,
-                     const struct run_results *r, const struct coverage_gates *g);
+                     const struct run_results *r, const struct coverage_gates *g, bool quiet);
 
 /* Command tables of the subcommand files, NULL-terminated arrays. */
 extern const struct cli_command *const cli_validate_commands[];

@@ -79,13 +79,15 @@ static bool gates_asked(const struct coverage_gates *g)
 }
 
 /* Writes the outputs, prints the summary and checks the gates. */
-static int finish(const struct coverage *cov, const char *dir, const struct coverage_gates *g)
+static int finish(const struct coverage *cov, const char *dir, const struct coverage_gates *g,
+                  bool quiet)
 {
     struct util_error err;
     struct coverage_totals t;
     util_error_clear(&err);
     if (coverage_write(dir, cov, &err)) {
-        cli_report_error(&err);
+        if (!quiet)
+            cli_report_error(&err);
         return CLI_EXIT_USAGE;
     }
     coverage_totals(cov, &t);
@@ -95,7 +97,7 @@ static int finish(const struct coverage *cov, const char *dir, const struct cove
 }
 
 int cli_coverage_run(const struct openapi_source *source, const char *dir,
-                     const struct run_results *r, const struct coverage_gates *g)
+                     const struct run_results *r, const struct coverage_gates *g, bool quiet)
 {
     struct util_error err;
     struct coverage *cov = NULL;
@@ -103,7 +105,9 @@ int cli_coverage_run(const struct openapi_source *source, const char *dir,
     util_error_clear(&err);
     struct coverage_context *ctx = coverage_context_create(source, &err);
     if (!ctx || !(cov = coverage_create(ctx)) || coverage_add_results(cov, r, &err)) {
-        if (!gates_asked(g)) {
+        if (quiet) {
+            exit_code = CLI_EXIT_USAGE;
+        } else if (!gates_asked(g)) {
             fprintf(stderr, "ingestcheck: note: API coverage not written: %s\n",
                     err.code ? err.message : "out of memory");
             exit_code = CLI_EXIT_OK;
@@ -113,7 +117,7 @@ int cli_coverage_run(const struct openapi_source *source, const char *dir,
         }
         goto cleanup;
     }
-    exit_code = finish(cov, dir, g);
+    exit_code = finish(cov, dir, g, quiet);
 cleanup:
     coverage_destroy(cov);
     coverage_context_destroy(ctx);
@@ -207,7 +211,7 @@ static int coverage_run(const struct cli_command *cmd, const struct cli_args *ar
             goto cleanup;
         }
     }
-    exit_code = finish(cov, dir ? dir : "reports", &gates);
+    exit_code = finish(cov, dir ? dir : "reports", &gates, false);
 cleanup:
     coverage_destroy(cov);
     coverage_context_destroy(ctx);

@@ -237,7 +237,8 @@ static int merge_run(const struct cli_command *cmd, const struct cli_args *args)
     }
     /* API coverage as the single run computes it: over the merged cases,
      * in plan order (so gap examples keep the single run's order). */
-    int cov_exit = cli_coverage_run(source, dir ? dir : "reports", &merged, &gates);
+    int cov_exit = cli_coverage_run(source, dir ? dir : "reports", &merged, &gates,
+                                    merged.target_error || merged.interrupted);
     if (!cli_has(args, CLI_OPT_QUIET))
         printf("merged %zu shard%s into %s\n", n, n == 1 ? "" : "s", dir ? dir : "reports");
     /* The exit status of the single run: 2 for a target error, 1 or 2

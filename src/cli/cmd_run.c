@@ -60,6 +60,11 @@ enum {
     OPT_FAIL_ON_SPEC_GAP,
     OPT_SPEC,
     OPT_INCLUDE_TAG,
+    OPT_VERBOSE,
+    OPT_VAR,
+    OPT_VARS,
+    OPT_RATE,
+    OPT_MAX_REQUESTS,
 };
 
 static const struct cli_option run_options[] = {
@@ -123,6 +128,24 @@ static const struct cli_option run_options[] = {
      "sleep each polling interval (until:) even against the embedded mock, instead of moving "
      "the mock's clock forward",
      OPT_WALL_CLOCK, false},
+    {"rate", 0, CLI_ARG_INT, "N",
+     "send at most N requests per second across all workers, 1 to 100000 (default: no cap)",
+     OPT_RATE, false},
+    {"max-requests", 0, CLI_ARG_INT, "N",
+     "send at most N requests (retries included; teardown always runs), then stop: the rest is "
+     "not run, exit 1",
+     OPT_MAX_REQUESTS, false},
+    {"var", 0, CLI_ARG_STRING, "NAME=VALUE",
+     "set the variable NAME of every case that declares it in vars: (overrides --vars and the "
+     "case's default)",
+     OPT_VAR, true},
+    {"vars", 0, CLI_ARG_STRING, "FILE",
+     "set variables from a YAML mapping of names to scalars (overrides the cases' vars: "
+     "defaults; a later file overrides an earlier one)",
+     OPT_VARS, true},
+    {"verbose", 'v', CLI_ARG_NONE, NULL,
+     "list every spec gap on the console (default: one line per undocumented status)",
+     OPT_VERBOSE, false},
     CLI_COVERAGE_GATE_OPTIONS(OPT_FAIL_UNDER, OPT_FAIL_ON_SPEC_GAP),
     {NULL, 0, CLI_ARG_NONE, NULL, NULL, 0, false},
 };
@@ -327,6 +350,24 @@ static int mock_skip_policy(const struct cli_args *args, struct run_selection *s
     return CLI_EXIT_OK;
 }
 
+/* Says which --var or --vars names no selected case declares in vars:
+ * (a case takes only the variables it declares, with their defaults). */
+static void warn_unused_vars(const cJSON *vars, const struct run_plan *plan)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, vars)
+    {
+        bool used = false;
+        for (size_t i = 0; i < plan->count && !used; i++)
+            used = cJSON_GetObjectItemCaseSensitive(plan->cases[i]->vars, it->string) != NULL;
+        if (!used)
+            fprintf(stderr,
+                    "ingestcheck: warning: variable %s is declared in the vars: of no selected "
+                    "case; it is not used\n",
+                    it->string);
+    }
+}
+
 static int run_run(const struct cli_command *cmd, const struct cli_args *args)
 {
     /* --timings: the phases' ends (loading cases, schemas, target ready,
@@ -356,6 +397,7 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
     struct openapi_source *source = NULL;
     struct case_rename *renames = NULL;
     size_t nrenames = 0;
+    cJSON *ext_vars = NULL;
     (void)cmd;
     util_error_clear(&err);
     case_suite_init(&suite);
@@ -390,7 +432,10 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
     if (!cli_num_in_range(args, OPT_JOBS, 1, RUN_CAP_JOBS, "jobs") ||
         !cli_num_in_range(args, OPT_TIMEOUT, 1, HTTP_CAP_TIMEOUT_MS, "timeout") ||
         !cli_num_in_range(args, OPT_RETRIES, 0, HTTP_CAP_RETRIES, "retries") ||
-        !cli_num_in_range(args, OPT_MOCK_SEED, 0, LONG_MAX, "mock-seed") || !cli_ensure_fds(jobs))
+        !cli_num_in_range(args, OPT_MOCK_SEED, 0, LONG_MAX, "mock-seed") ||
+        !cli_num_in_range(args, OPT_RATE, 1, 100000, "rate") ||
+        !cli_num_in_range(args, OPT_MAX_REQUESTS, 1, LONG_MAX, "max-requests") ||
+        !cli_ensure_fds(jobs))
         goto cleanup;
     /* What goes into the URL and the headers: refused before anything runs. */
     const char *opt_app_id = cli_get(args, OPT_APP_ID), *opt_api_key = cli_get(args, OPT_API_KEY);
@@ -402,6 +447,25 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         !cli_check_header_value(opt_api_key ? "--api-key" : "ALGOLIA_API_KEY", "x-algolia-api-key",
                                 opt_api_key ? opt_api_key : getenv("ALGOLIA_API_KEY")))
         goto cleanup;
+    /* --vars files in order, then --var: the last given wins. */
+    if (!(ext_vars = cJSON_CreateObject())) {
+        cli_error("out of memory");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < args->nvalues; i++) {
+        const struct cli_value *v = &args->values[i];
+        if (v->id == OPT_VARS && run_vars_load_file(ext_vars, v->str, &err)) {
+            cli_report_error(&err);
+            goto cleanup;
+        }
+    }
+    for (size_t i = 0; i < args->nvalues; i++) {
+        const struct cli_value *v = &args->values[i];
+        if (v->id == OPT_VAR && run_vars_assign(ext_vars, v->str, &err)) {
+            cli_report_error(&err);
+            goto cleanup;
+        }
+    }
     struct coverage_gates gates;
     if (!cli_coverage_gates(cli_get(args, OPT_FAIL_UNDER), cli_has(args, OPT_FAIL_ON_SPEC_GAP),
                             &gates))
@@ -509,6 +573,7 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         cli_shard_plan(cli_get(args, OPT_SHARD), &plan, cli_get(args, OPT_CASSETTES),
                        !cli_has(args, OPT_LIST) && !cli_has(args, CLI_OPT_QUIET)) != CLI_EXIT_OK)
         goto cleanup;
+    warn_unused_vars(ext_vars, &plan);
     if (cli_has(args, OPT_LIST)) {
         for (size_t i = 0; i < plan.count; i++)
             printf("%s (%s:%d)\n", plan.cases[i]->name, plan.cases[i]->file, plan.cases[i]->line);
@@ -650,7 +715,9 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         .cancel = &run_interrupt,
     };
     struct console con = {
-        .opts = {.color = cli_color(args), .timings = cli_has(args, OPT_TIMINGS)},
+        .opts = {.color = cli_color(args),
+                 .timings = cli_has(args, OPT_TIMINGS),
+                 .verbose = cli_has(args, OPT_VERBOSE)},
         .tty =
             isatty(STDOUT_FILENO) && !getenv("CI") && !(getenv("NO_COLOR") && *getenv("NO_COLOR")),
         .quiet = cli_has(args, CLI_OPT_QUIET),
@@ -667,6 +734,9 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         .contract = contract,
         .on_case_done = on_case_done,
         .user = &con,
+        .vars = ext_vars,
+        .rate = (double)cli_get_num(args, OPT_RATE, 0),
+        .max_requests = cli_get_num(args, OPT_MAX_REQUESTS, 0),
     };
     cfg.secret_fields = redact_fields;
     cfg.nsecret_fields = values_of(args, OPT_REDACT, redact_fields, CLI_MAX_VALUES);
@@ -744,7 +814,14 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         fprintf(stderr, "ingestcheck: warning: %s\n", w);
     }
     fflush(stdout);
-    int cov_exit = cli_coverage_run(source, dir, &results, &gates);
+    /* The embedded mock failed by itself (out of memory or threads): the
+     * failed checks of those requests are not the contract's. */
+    size_t mock_failures = mock_server_failures(mock);
+    /* One error line: when the run ends on an error of its own, coverage
+     * that cannot be written is not said as well. */
+    bool run_error = save_failed || results.target_error || mock_failures || results.interrupted ||
+                     results.budget_spent;
+    int cov_exit = cli_coverage_run(source, dir, &results, &gates, run_error);
     if (save_failed) {
         fflush(stdout);
         cli_error("%s; reports written to %s", save_err.message, dir);
@@ -754,9 +831,6 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
         cli_error("target error: %s", results.target_message);
         goto cleanup;
     }
-    /* The embedded mock failed by itself (out of memory or threads): the
-     * failed checks of those requests are not the contract's. */
-    size_t mock_failures = mock_server_failures(mock);
     if (mock_failures && !results.interrupted) {
         cli_error("the embedded mock failed %zu time%s for want of memory or threads (HTTP 500 "
                   "or a dropped connection): the run says nothing of the contract",
@@ -771,6 +845,13 @@ static int run_run(const struct cli_command *cmd, const struct cli_args *args)
                   use_cas && cas_opts.mode != CASSETTE_RECORD_NONE ? ", cassettes not saved" : "",
                   dir);
         exit_code = results.failed || results.errors ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+        goto cleanup;
+    }
+    if (results.budget_spent) {
+        cli_error("request budget spent (--max-requests %ld): %zu of %zu cases skipped or not "
+                  "run; reports written to %s",
+                  cfg.max_requests, results.skipped, results.count, dir);
+        exit_code = CLI_EXIT_FAIL;
         goto cleanup;
     }
     exit_code = results.failed || results.errors ? CLI_EXIT_FAIL : CLI_EXIT_OK;
@@ -796,6 +877,7 @@ cleanup:
     free(clean_url);
     free(url_userinfo);
     free(renames);
+    cJSON_Delete(ext_vars);
     openapi_source_destroy(source);
     return exit_code;
 }
@@ -807,7 +889,7 @@ static const struct cli_command run_command = {
         "[--include-tag mock] "
         "[--case GLOB] [--operation ID] [--reports DIR] [--cassettes DIR] "
         "[--record-mode MODE | --replay] [--redact FIELD] [--mock-seed N] [--shard K/N] "
-        "[CASES...]",
+        "[--var NAME=VALUE] [--vars FILE] [--rate N] [--max-requests N] [--verbose] [CASES...]",
     .summary = "run contract-test cases against the embedded mock or a live server",
     .description =
         "Loads the case files (CASES: files or directories, default cases/), refusing a "
@@ -832,10 +914,18 @@ static const struct cli_command run_command = {
         "--run-id, -j 1: byte-identical cassettes). Against the embedded mock, polling (until:) "
         "does not sleep: each interval elapses on the mock's clock, which the runner moves "
         "forward, as fake timers do (--wall-clock sleeps instead; a --base-url or --region "
-        "target is always polled on the wall clock). Against --base-url or --region, the cases "
+        "target is always polled on the wall clock, its interval doubling at each attempt up to "
+        "what is left of the timeout). Against --base-url or --region, the cases "
         "tagged mock (what only the embedded mock guarantees: its stage timing, its event counts) "
         "are skipped, each reported by name as skipped \"mock-only\", unless --include-tag mock "
-        "(or --tag mock) is given. --shard K/N runs the K-th of N balanced "
+        "(or --tag mock) is given. --var and --vars override the cases' vars: defaults "
+        "(a capture, then --var, then the last --vars file, then vars:). --rate caps the "
+        "requests per second across the workers; a 429, or a 503 with Retry-After, is retried "
+        "after the time it names (at most 60 s), else with exponential backoff and jitter, six "
+        "attempts at most, and counted in results.json and the summary line; --max-requests "
+        "is a budget after which only teardowns are sent and the rest is not run (exit 1). "
+        "Spec gaps are summed up on the console, one line per status (--verbose: each). "
+        "--shard K/N runs the K-th of N balanced "
         "parts of the selected cases (by the durations the cassettes recorded, else by count; "
         "give every shard the same cases and selection); `ingestcheck merge` combines the "
         "shards' reports. SIGINT or SIGTERM stops the run within a second: no case "
@@ -844,7 +934,8 @@ static const struct cli_command run_command = {
         "seconds against a live target), "
         "the reports are written with the unfinished cases skipped as \"not run: interrupted\", "
         "and an interrupted recording is not saved; a second signal ends the process at once. "
-        "Exit 0 when every check passed, 1 when one failed (also when the run was interrupted "
+        "Exit 0 when every check passed, 1 when one failed or the request budget was spent (also "
+        "when the run was interrupted "
         "after a case failed), 2 for a usage, case-file, cassette or target error (unreachable "
         "server, TLS failure), too few file descriptors for -j, the embedded mock failing for "
         "want of memory or threads, or an interrupted run in which "

@@ -482,6 +482,28 @@ struct http_transport *http_curl_create(const struct http_options *opts, struct 
     return &t->base;
 }
 
+long long http_retry_after_ms(const char *value, time_t now)
+{
+    if (!value)
+        return -1;
+    while (*value == ' ' || *value == '\t')
+        value++;
+    if (*value >= '0' && *value <= '9') {
+        long long s = 0;
+        const char *p = value;
+        for (; *p >= '0' && *p <= '9'; p++)
+            if ((s = s * 10 + (*p - '0')) > 100000000LL)
+                return -1;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        return *p ? -1 : s * 1000;
+    }
+    time_t t = curl_getdate(value, NULL);
+    if (t == (time_t)-1)
+        return -1;
+    return t > now ? (long long)(t - now) * 1000 : 0;
+}
+
 int http_global_init(struct util_error *err)
 {
     CURLcode c = curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 struct http_header {
     char *name;  /* owned: one allocation with value */
@@ -143,6 +144,11 @@ void http_global_cleanup(void);
  * err saying what is wrong, to follow the option's name ("has the scheme
  * 'file:'; only http and https are supported"); userinfo is never echoed. */
 int http_url_check(const char *url, struct util_error *err);
+
+/* The wait a Retry-After header value asks for, in ms: delay-seconds
+ * ("120") or an HTTP date (RFC 9110, section 10.2.3; a date in the past is
+ * 0) against now; -1 when value is NULL or neither. */
+long long http_retry_after_ms(const char *value, time_t now);
 
 /* One-line name of a failure ("connection refused", "timed out", ...). */
 const char *http_failure_name(enum http_failure f);

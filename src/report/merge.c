@@ -224,6 +224,13 @@ static int read_step(const cJSON *o, const struct report_read_caps *caps, struct
         (rc = read_size(o, "attempts", UINT32_MAX, &n, where, err)))
         return rc;
     s->attempts = (unsigned)n;
+    /* Absent when none (and in results.json of older versions). */
+    n = 0;
+    if ((cJSON_GetObjectItemCaseSensitive(o, "retries") &&
+         (rc = read_size(o, "retries", UINT32_MAX, &n, where, err))) ||
+        (rc = read_opt_ms(o, "waited_ms", &s->waited_ms, err)))
+        return rc;
+    s->retries = (unsigned)n;
     if (!(req = member(o, "request", is_object, "an object", where, err)) ||
         !(resp = member(o, "response", is_object, "an object", where, err)) ||
         !(checks = member(o, "checks", is_array, "an array", where, err)))
@@ -422,6 +429,17 @@ int report_results_from_json(const cJSON *doc, const struct report_read_caps *ca
         (rc = read_opt_ms(doc, "poll_sleep_ms", &out->poll_sleep_ms, err)) ||
         (rc = read_opt_ms(doc, "clock_advanced_ms", &out->clock_advanced_ms, err)))
         return rc;
+    /* The request counts: in the summary since issue 14, 0 before. */
+    const cJSON *summary = cJSON_GetObjectItemCaseSensitive(doc, "summary");
+    double retries = 0, requests = 0;
+    if ((rc = read_opt_ms(summary, "retries", &retries, err)) ||
+        (rc = read_opt_ms(summary, "requests", &requests, err)))
+        return rc;
+    if (retries < 0 || requests < 0 || retries > 1e15 || requests > 1e15)
+        return bad(err, "/summary", "retries", "a count");
+    out->retries = (size_t)retries;
+    out->requests = (long)requests;
+    out->budget_spent = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(summary, "budget_spent"));
     v = cJSON_GetObjectItemCaseSensitive(doc, "target_error");
     if (!cJSON_IsBool(v))
         return bad(err, "", "target_error", "true or false");
@@ -481,14 +499,31 @@ int report_results_from_json(const cJSON *doc, const struct report_read_caps *ca
     return UTIL_OK;
 }
 
-/* Appends to a parse error of text that it is cut short when text does
- * not end its document as ingestcheck does (with a closing brace). */
+/* Appends to a parse error of text that it is cut short when text ends
+ * inside its document: in a string, or with an object or array still open
+ * (a cut may land just after an inner closing brace). */
 static void say_cut_short(const char *text, size_t len, struct util_error *err)
 {
-    while (len && (text[len - 1] == '\n' || text[len - 1] == ' ' || text[len - 1] == '\t' ||
-                   text[len - 1] == '\r'))
-        len--;
-    if (err && err->code == UTIL_ERR_PARSE && (!len || text[len - 1] != '}')) {
+    size_t depth = 0;
+    bool in_string = false, escaped = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if ((c == '}' || c == ']') && depth) {
+            depth--;
+        }
+    }
+    if (err && err->code == UTIL_ERR_PARSE && (in_string || depth || !len)) {
         size_t used = strlen(err->message);
         snprintf(err->message + used, sizeof(err->message) - used,
                  " (the file is cut short: it ends before its document does)");
@@ -726,6 +761,9 @@ int report_merge(struct run_results *in, size_t n, struct run_results *out, size
         out->transport_ms += in[i].transport_ms;
         out->poll_sleep_ms += in[i].poll_sleep_ms;
         out->clock_advanced_ms += in[i].clock_advanced_ms;
+        out->retries += in[i].retries;
+        out->requests += in[i].requests;
+        out->budget_spent = out->budget_spent || in[i].budget_spent;
         if (in[i].jobs > out->jobs)
             out->jobs = in[i].jobs;
         out->interrupted = out->interrupted || in[i].interrupted;

@@ -131,12 +131,64 @@ static int build_console_failure(struct util_buf *b, const struct run_case_resul
     return rc;
 }
 
+/* A spec gap seen by a step: its status and operation (or URL). */
+struct gap {
+    int status;
+    const char *op;
+};
+
+static int cmp_gap(const void *a, const void *b)
+{
+    const struct gap *x = a, *y = b;
+    if (x->status != y->status)
+        return x->status < y->status ? -1 : 1;
+    return strcmp(x->op, y->op);
+}
+
+/* One line per undocumented status: on how many operations and in how
+ * many responses it was seen (each gap is in results.json and
+ * coverage.html; o->verbose lists them). */
+static int gaps_by_status(struct util_buf *b, const struct run_results *r)
+{
+    size_t n = 0, k = 0;
+    for (size_t i = 0; i < r->count; i++)
+        for (size_t s = 0; s < r->cases[i].nsteps; s++)
+            n += check_list_count(&r->cases[i].steps[s].checks, CHECK_GAP);
+    if (!n)
+        return UTIL_OK;
+    struct gap *g = calloc(n, sizeof(*g));
+    if (!g)
+        return UTIL_ERR_NOMEM;
+    for (size_t i = 0; i < r->count; i++)
+        for (size_t s = 0; s < r->cases[i].nsteps; s++) {
+            const struct run_step_result *st = &r->cases[i].steps[s];
+            for (size_t j = 0; j < st->checks.count && k < n; j++)
+                if (st->checks.items[j].outcome == CHECK_GAP)
+                    g[k++] = (struct gap){st->status,
+                                          st->operation_id ? st->operation_id : str(st->url)};
+        }
+    qsort(g, k, sizeof(*g), cmp_gap);
+    int rc = UTIL_OK;
+    for (size_t i = 0; i < k && !rc;) {
+        size_t j = i, ops = 0;
+        for (; j < k && g[j].status == g[i].status; j++)
+            ops += j == i || strcmp(g[j].op, g[j - 1].op) != 0;
+        rc = util_buf_printf(b,
+                             "spec gap: %d undocumented on %zu operation%s (%zu response%s; "
+                             "--verbose lists them)\n",
+                             g[i].status, ops, ops == 1 ? "" : "s", j - i, j - i == 1 ? "" : "s");
+        i = j;
+    }
+    free(g);
+    return rc;
+}
+
 static int build_console_summary(struct util_buf *b, const struct run_results *r,
                                  const struct report_console_options *o)
 {
     int rc = UTIL_OK;
     bool c = o && o->color;
-    for (size_t i = 0; i < r->count && !rc; i++) {
+    for (size_t i = 0; o && o->verbose && i < r->count && !rc; i++) {
         const struct run_case_result *k = &r->cases[i];
         for (size_t s = 0; s < k->nsteps && !rc; s++) {
             const struct run_step_result *st = &k->steps[s];
@@ -152,6 +204,8 @@ static int build_console_summary(struct util_buf *b, const struct run_results *r
             }
         }
     }
+    if (!rc && !(o && o->verbose))
+        rc = gaps_by_status(b, r);
     if (rc)
         return rc;
     const char *col = !c ? "" : (r->failed || r->errors) ? RED : GREEN;
@@ -160,8 +214,13 @@ static int build_console_summary(struct util_buf *b, const struct run_results *r
     if (!rc && r->errors)
         rc = util_buf_printf(b, ", %zu error%s", r->errors, r->errors == 1 ? "" : "s");
     if (!rc)
-        rc = util_buf_printf(b, "; %zu checks; %zu spec gap%s%s", r->checks, r->gaps,
-                             r->gaps == 1 ? "" : "s", c ? RESET : "");
+        rc = util_buf_printf(b, "; %zu checks; %zu spec gap%s", r->checks, r->gaps,
+                             r->gaps == 1 ? "" : "s");
+    if (!rc && r->retries)
+        rc = util_buf_printf(b, "; %zu retr%s after 429/503", r->retries,
+                             r->retries == 1 ? "y" : "ies");
+    if (!rc && c)
+        rc = util_buf_puts(b, RESET);
     if (!rc && o && o->timings)
         rc = util_buf_printf(b, " in %.2f s", r->elapsed_ms / 1000.0);
     if (!rc)
@@ -429,7 +488,9 @@ static cJSON *step_json(const struct run_step_result *s)
          add_num(o, "index", (double)s->index) && add_num(o, "line", s->line) &&
          add_str(o, "operation", s->operation_id) &&
          add_str(o, "outcome", run_outcome_name(s->outcome)) && add_str(o, "message", s->message) &&
-         add_num(o, "elapsed_ms", s->elapsed_ms) && add_num(o, "attempts", s->attempts);
+         add_num(o, "elapsed_ms", s->elapsed_ms) && add_num(o, "attempts", s->attempts) &&
+         (!s->retries || add_num(o, "retries", s->retries)) &&
+         (!s->waited_ms || add_num(o, "waited_ms", s->waited_ms));
     ok = ok && add_str(req, "method", s->method) && add_str(req, "url", s->url) &&
          add_ref(req, "headers", s->request_headers) && add_ref(req, "params", s->params);
     if (ok && s->request_body)
@@ -576,7 +637,10 @@ static int results_tree(const struct run_results *r, cJSON *cases, cJSON **out,
          add_num(summary, "failed", (double)r->failed) &&
          add_num(summary, "skipped", (double)r->skipped) &&
          add_num(summary, "errors", (double)r->errors) &&
-         add_num(summary, "gaps", (double)r->gaps) && add_num(summary, "checks", (double)r->checks);
+         add_num(summary, "gaps", (double)r->gaps) && add_num(summary, "checks", (double)r->checks) &&
+         add_num(summary, "retries", (double)r->retries) &&
+         add_num(summary, "requests", (double)r->requests) &&
+         add_item(summary, "budget_spent", cJSON_CreateBool(r->budget_spent));
     ok = ok && add_str(o, "tool", "ingestcheck") && add_str(o, "run_id", r->run_id) &&
          add_str(o, "base_url", r->base_url) &&
          add_item(o, "target_error", cJSON_CreateBool(r->target_error)) &&

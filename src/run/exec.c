@@ -18,22 +18,21 @@
 #include <strings.h>
 #include <time.h>
 
-static double now_ms(void)
+double run_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
-static bool interrupted(const struct shared *sh)
+bool run_interrupted(const struct shared *sh)
 {
     return sh->cfg->interrupt && *sh->cfg->interrupt;
 }
 
-/* Sleeps ms, in slices so that an interruption ends the wait early. */
-static void sleep_ms(const struct shared *sh, long ms)
+void run_sleep_ms(const struct shared *sh, long ms)
 {
-    while (ms > 0 && !interrupted(sh)) {
+    while (ms > 0 && !run_interrupted(sh)) {
         long slice = ms < RUN_INTERRUPT_SLICE_MS ? ms : RUN_INTERRUPT_SLICE_MS;
         struct timespec ts = {.tv_sec = slice / 1000, .tv_nsec = (slice % 1000) * 1000000L};
         while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
@@ -84,10 +83,10 @@ static void clock_leave(struct worker *w)
 static void poll_wait(struct worker *w, long ms, double *advanced)
 {
     struct shared *sh = w->sh;
-    double t0 = now_ms();
+    double t0 = run_now_ms();
     if (!sh->cfg->clock) {
-        sleep_ms(sh, ms);
-        w->poll_sleep_ms += now_ms() - t0;
+        run_sleep_ms(sh, ms);
+        w->poll_sleep_ms += run_now_ms() - t0;
         return;
     }
     struct timespec limit;
@@ -102,7 +101,7 @@ static void poll_wait(struct worker *w, long ms, double *advanced)
     w->wake_at = sh->clock_ms + ms;
     w->clock_waiting = true;
     sh->busy--;
-    while (w->clock_waiting && !interrupted(sh)) {
+    while (w->clock_waiting && !run_interrupted(sh)) {
         if (sh->busy == 0) {
             clock_step(sh);
             continue;
@@ -131,7 +130,7 @@ static void poll_wait(struct worker *w, long ms, double *advanced)
     if (reached)
         *advanced += (double)ms;
     else
-        w->poll_sleep_ms += now_ms() - t0;
+        w->poll_sleep_ms += run_now_ms() - t0;
 }
 
 /* ---- one step ---- */
@@ -312,7 +311,7 @@ static int exec_step(struct worker *w, const struct case_step *s, struct run_ste
     struct util_error err;
     cJSON *doc = NULL, *exp_headers = NULL, *exp_body = NULL;
     int rc = UTIL_OK;
-    double t0 = now_ms();
+    double t0 = run_now_ms();
     memset(&b, 0, sizeof(b));
     http_request_init(&b.req);
     http_response_init(&resp);
@@ -357,7 +356,7 @@ static int exec_step(struct worker *w, const struct case_step *s, struct run_ste
     }
 
     /* The poll's time: the wall clock plus what passed on the target's. */
-    double deadline = now_ms() + (double)s->poll_timeout_ms, advanced = 0.0;
+    double deadline = run_now_ms() + (double)s->poll_timeout_ms, advanced = 0.0;
     for (;;) {
         r->attempts++;
         http_response_finish(&resp);
@@ -368,12 +367,20 @@ static int exec_step(struct worker *w, const struct case_step *s, struct run_ste
         const struct run_hooks *hk = cfg->run_hooks;
         if (hk && hk->step_begin)
             hk->step_begin(hk->user, w->current, w->kase, s);
-        double ts = now_ms();
-        rc = http_send(w->current, &b.req, &resp, &err);
-        w->transport_ms += now_ms() - ts;
+        struct run_send_info info = {0};
+        rc = run_send(w, s->teardown, &b.req, &resp, &info, &err);
+        r->retries += info.retries;
+        w->retries += info.retries;
         if (rc) {
             w->err = err;
             goto cleanup;
+        }
+        if (info.refused) {
+            r->outcome = RUN_SKIPPED;
+            w->budget_refused = true;
+            rc = set_message(r, "not sent: the request budget (--max-requests %ld) is spent",
+                             cfg->max_requests);
+            goto record;
         }
         if (resp.failure == HTTP_ERR_INTERRUPTED) {
             /* The transport saw the interruption (http_options.cancel). */
@@ -430,7 +437,21 @@ static int exec_step(struct worker *w, const struct case_step *s, struct run_ste
             rc = check_list_add(&attempt, "until", CHECK_PASS, NULL, NULL, NULL, "condition met");
             break;
         }
-        if (now_ms() + advanced + (double)s->poll_interval_ms > deadline) {
+        /* Against a live target the interval doubles at each attempt, up
+         * to what is left of the timeout (run_clock: it stays as written,
+         * the mock's clock moves instead). */
+        long interval = s->poll_interval_ms;
+        bool backoff = !cfg->clock && !(hk && hk->skip_wait && hk->skip_wait(hk->user, w->current));
+        if (backoff) {
+            for (unsigned i = 1; i < r->attempts && interval < RUN_CAP_POLL_BACKOFF_MS; i++)
+                interval *= 2;
+            if (interval > RUN_CAP_POLL_BACKOFF_MS)
+                interval = RUN_CAP_POLL_BACKOFF_MS;
+            double left = deadline - run_now_ms();
+            if (left > s->poll_interval_ms && interval >= left)
+                interval = (long)left - 1;
+        }
+        if (run_now_ms() + advanced + (double)interval > deadline) {
             rc = check_list_add(&attempt, "until", CHECK_FAIL, NULL, NULL, NULL,
                                 "condition not met within %ld ms", s->poll_timeout_ms);
             if (!rc) {
@@ -453,9 +474,12 @@ static int exec_step(struct worker *w, const struct case_step *s, struct run_ste
         rc = keep_failures(&r->checks, &attempt);
         if (rc)
             goto cleanup;
-        if (!(hk && hk->skip_wait && hk->skip_wait(hk->user, w->current)))
-            poll_wait(w, s->poll_interval_ms, &advanced);
-        if (interrupted(w->sh)) {
+        if (!(hk && hk->skip_wait && hk->skip_wait(hk->user, w->current))) {
+            double before = run_now_ms() + advanced;
+            poll_wait(w, interval, &advanced);
+            r->waited_ms += run_now_ms() + advanced - before;
+        }
+        if (run_interrupted(w->sh)) {
             r->outcome = RUN_SKIPPED;
             rc = set_message(r, "interrupted while polling (%u attempt%s)", r->attempts,
                              r->attempts == 1 ? "" : "s");
@@ -503,7 +527,7 @@ record:
     if (rc)
         goto cleanup;
     /* What the result keeps, redacted. */
-    r->elapsed_ms = now_ms() - t0;
+    r->elapsed_ms = run_now_ms() - t0;
     r->status = resp.status;
     if (b.req.method && !(r->method = strdup(b.req.method)))
         rc = UTIL_ERR_NOMEM;
@@ -594,7 +618,7 @@ static int case_secrets(struct worker *w)
 static int exec_case(struct worker *w, const struct case_case *k, struct run_case_result *r,
                      bool *target_error)
 {
-    double t0 = now_ms();
+    double t0 = run_now_ms();
     int rc = UTIL_OK;
     struct util_error err;
     util_error_clear(&err);
@@ -617,10 +641,19 @@ static int exec_case(struct worker *w, const struct case_case *k, struct run_cas
     }
 
     bool failed = false;
-    /* vars:, in order; a failure fails the case before any request. */
+    /* --var and --vars, then vars:, in order, but the names given; a
+     * failure fails the case before any request. */
     const cJSON *it;
+    const struct run_config *cfg = w->sh->cfg;
+    cJSON_ArrayForEach(it, cfg->vars)
+    {
+        if ((rc = case_vars_set(w->vars, it->string, it)))
+            return rc;
+    }
     cJSON_ArrayForEach(it, k->vars)
     {
+        if (cJSON_GetObjectItemCaseSensitive(cfg->vars, it->string))
+            continue;
         cJSON *v = NULL;
         rc = case_template_expand_json(w->vars, it, &v, &err);
         if (!rc)
@@ -639,18 +672,21 @@ static int exec_case(struct worker *w, const struct case_case *k, struct run_cas
             break;
         }
     }
-    bool cut = false; /* the interruption stopped the case */
+    bool cut = false;   /* the interruption stopped the case */
+    bool spent = false; /* the request budget stopped the case */
+    w->budget_refused = false;
     for (size_t i = 0; i < k->nsteps; i++) {
         struct run_step_result *sr = &r->steps[r->nsteps++];
-        cut = cut || (!failed && !*target_error && interrupted(w->sh));
-        if (failed || *target_error || cut) {
+        cut = cut || (!failed && !*target_error && run_interrupted(w->sh));
+        if (failed || *target_error || cut || spent) {
             check_list_init(&sr->checks);
             sr->name = strdup(k->steps[i].name);
             sr->index = i;
             sr->line = k->steps[i].line;
             sr->outcome = RUN_SKIPPED;
-            if (!sr->name ||
-                set_message(sr, cut ? "skipped: interrupted" : "skipped: an earlier step failed"))
+            if (!sr->name || set_message(sr, cut     ? "skipped: interrupted"
+                                             : spent ? "skipped: the request budget is spent"
+                                                     : "skipped: an earlier step failed"))
                 return UTIL_ERR_NOMEM;
             continue;
         }
@@ -659,7 +695,8 @@ static int exec_case(struct worker *w, const struct case_case *k, struct run_cas
             return rc;
         if (sr->outcome == RUN_FAILED || sr->outcome == RUN_ERROR)
             failed = true;
-        cut = cut || (sr->outcome == RUN_SKIPPED && interrupted(w->sh));
+        spent = spent || w->budget_refused;
+        cut = cut || (sr->outcome == RUN_SKIPPED && run_interrupted(w->sh));
     }
     for (size_t i = 0; i < k->nteardown; i++) {
         struct run_step_result *sr = &r->steps[r->nsteps++];
@@ -691,6 +728,13 @@ static int exec_case(struct worker *w, const struct case_case *k, struct run_cas
                 return UTIL_ERR_NOMEM;
         }
     }
+    if (spent && r->outcome == RUN_PASSED) {
+        r->outcome = RUN_SKIPPED;
+        free(r->message);
+        if (!(r->message = strdup("not run to the end: the request budget (--max-requests) is "
+                                  "spent")))
+            return UTIL_ERR_NOMEM;
+    }
     r->interrupted = cut;
     if (cut && r->outcome == RUN_PASSED) {
         r->outcome = RUN_SKIPPED;
@@ -698,7 +742,7 @@ static int exec_case(struct worker *w, const struct case_case *k, struct run_cas
         if (!(r->message = strdup("interrupted before the case finished")))
             return UTIL_ERR_NOMEM;
     }
-    r->elapsed_ms = now_ms() - t0;
+    r->elapsed_ms = run_now_ms() - t0;
     return UTIL_OK;
 }
 
@@ -784,14 +828,17 @@ static void *worker_main(void *arg)
         }
         size_t i = sh->next++;
         bool stop = sh->abort || sh->local_rc;
+        bool spent = sh->budget_spent;
         pthread_mutex_unlock(&sh->lock);
 
         bool target_error = false;
         int rc = UTIL_OK;
         sh->out->cases[i].index = sh->plan->indexes ? sh->plan->indexes[i] : i;
-        bool cut = interrupted(sh);
+        bool cut = run_interrupted(sh);
         if (stop) {
             rc = mark_not_run(w, i, "not run: the run stopped early");
+        } else if (spent) {
+            rc = mark_not_run(w, i, "not run: the request budget (--max-requests) is spent");
         } else if (cut) {
             rc = mark_not_run(w, i, "not run: interrupted");
             sh->out->cases[i].interrupted = true;
@@ -850,7 +897,7 @@ int run_execute(const struct run_config *cfg, const struct run_plan *plan, struc
     size_t nworkers = cfg->jobs > 1 ? cfg->jobs : 1, started = 0;
     char id[16];
     int rc = UTIL_OK;
-    double t0 = now_ms();
+    double t0 = run_now_ms();
     memset(&sh, 0, sizeof(sh));
     if (nworkers > RUN_CAP_JOBS)
         nworkers = RUN_CAP_JOBS;
@@ -939,11 +986,14 @@ int run_execute(const struct run_config *cfg, const struct run_plan *plan, struc
     for (size_t i = 0; i < nworkers; i++) {
         out->transport_ms += workers[i].transport_ms;
         out->poll_sleep_ms += workers[i].poll_sleep_ms;
+        out->retries += workers[i].retries;
     }
+    out->requests = sh.requests;
+    out->budget_spent = sh.budget_spent;
     out->clock_advanced_ms = (double)sh.moved_ms;
     out->target_error = sh.abort;
 
-    out->elapsed_ms = now_ms() - t0;
+    out->elapsed_ms = run_now_ms() - t0;
 cleanup:
     for (size_t i = 0; workers && i < nworkers; i++) {
         http_transport_destroy(workers[i].transport);

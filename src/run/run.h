@@ -133,6 +133,8 @@ struct run_step_result {
     char *response_text;     /* body text when not JSON (cut at RUN_CAP_STORED_BODY) */
     double elapsed_ms;       /* all attempts */
     unsigned attempts;
+    unsigned retries;     /* requests repeated after a 429 or 503 (run_config) */
+    double waited_ms;     /* between polling attempts (until:), on either clock */
     enum run_outcome outcome;
     char *message; /* why it failed or was skipped; NULL when passed */
     struct check_list checks;
@@ -184,6 +186,9 @@ struct run_results {
      * transport) and sleeping between polls, summed over the workers, and
      * how far polling moved the target's clock (run_config.clock). */
     double transport_ms, poll_sleep_ms, clock_advanced_ms;
+    size_t retries;    /* requests repeated after a 429, or a 503 with Retry-After */
+    long requests;     /* requests sent, retries included */
+    bool budget_spent; /* run_config.max_requests stopped the run */
     bool target_error; /* a target error stopped the run */
     bool interrupted;  /* cfg->interrupt stopped the run */
     char target_message[UTIL_ERROR_MESSAGE_MAX];
@@ -273,6 +278,19 @@ struct run_config {
     const struct case_template_hooks *hooks; /* may be NULL */
     const struct run_hooks *run_hooks;       /* may be NULL */
     const struct run_clock *clock;           /* NULL: polls sleep on the wall clock */
+    /* Requests per second across every worker (retries included); 0: no
+     * cap. */
+    double rate;
+    /* The request budget (retries included; 0: none). When it is spent no
+     * request is sent any more but teardown's: the step and its case are
+     * skipped ("not sent: the request budget is spent"), no case starts
+     * any more, and results.budget_spent is set. */
+    long max_requests;
+    /* Variables from outside the case files (--var, --vars): an object of
+     * names to scalars, set in every case before its vars:, whose entries of
+     * the same names they override (they are defaults); captures override
+     * them in turn. Borrowed; may be NULL. */
+    const cJSON *vars;
     /* More JSON member names whose values are secrets (--redact), besides
      * check_secret_field's; borrowed, may be empty. */
     const char *const *secret_fields;
@@ -294,6 +312,29 @@ struct run_config {
  * local failures (out of memory, a transport that cannot be created). */
 int run_execute(const struct run_config *cfg, const struct run_plan *plan, struct run_results *out,
                 struct util_error *err);
+
+/* ---- variables from outside the case files ---- */
+
+/* Variables given (--var, --vars). */
+#define RUN_CAP_VARS 1024
+/* A variable's name, and a string value, in bytes. */
+#define RUN_CAP_VAR_NAME 128
+#define RUN_CAP_VAR_VALUE (64u * 1024u)
+/* A vars file. */
+#define RUN_CAP_VARS_FILE (1024u * 1024u)
+
+/* Sets the variable of "NAME=VALUE" (VALUE a string, may be empty) in vars
+ * (a JSON object; a name given before is replaced). A bad name, or a value
+ * with CR, LF, NUL or another control character but tab (as a case's
+ * header), is UTIL_ERR_USAGE with err saying which. */
+int run_vars_assign(cJSON *vars, const char *assignment, struct util_error *err);
+/* Sets the variables of a vars file (len bytes of YAML: a mapping of
+ * names to strings, numbers or booleans; name is used in messages) in vars,
+ * each replacing one given before. Errors say name:line:column. */
+int run_vars_parse(cJSON *vars, const char *text, size_t len, const char *name,
+                   struct util_error *err);
+/* Reads path (capped at RUN_CAP_VARS_FILE) and parses it. */
+int run_vars_load_file(cJSON *vars, const char *path, struct util_error *err);
 
 /* A fresh run identifier, "ic-" and 10 hex digits, in out. */
 void run_make_id(char out[16]);

@@ -275,7 +275,7 @@ void normalise_json(struct norm *n, cJSON *node)
     for (cJSON *c = node->child, *next; c; c = next) {
         next = c->next;
         static const char *const timings[] = {"elapsed_ms",        "transport_ms", "poll_sleep_ms",
-                                              "clock_advanced_ms", "attempts",     "digest"};
+                                              "clock_advanced_ms", "attempts",     "digest", "waited_ms", "requests"};
         bool timing = false;
         for (size_t i = 0; c->string && i < sizeof(timings) / sizeof(*timings); i++)
             timing = timing || strcmp(c->string, timings[i]) == 0;

@@ -620,6 +620,21 @@ static void test_other_schemes_refused(void **state)
     http_transport_destroy(t);
 }
 
+/* Retry-After: delay-seconds or an HTTP date, against a given now. */
+static void test_retry_after(void **state)
+{
+    (void)state;
+    time_t date = 1445412480; /* Wed, 21 Oct 2015 07:28:00 GMT */
+    assert_int_equal(http_retry_after_ms("120", 0), 120000);
+    assert_int_equal(http_retry_after_ms(" 0 ", 0), 0);
+    assert_int_equal(http_retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT", date - 5), 5000);
+    assert_int_equal(http_retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT", date + 5), 0);
+    assert_int_equal(http_retry_after_ms("soon", 0), -1);
+    assert_int_equal(http_retry_after_ms("12x", 0), -1);
+    assert_int_equal(http_retry_after_ms("99999999999999999999", 0), -1);
+    assert_int_equal(http_retry_after_ms(NULL, 0), -1);
+}
+
 int main(void)
 {
     struct util_error err;
@@ -633,6 +648,7 @@ int main(void)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_headers),
+        cmocka_unit_test(test_retry_after),
         cmocka_unit_test(test_ok_and_keepalive),
         cmocka_unit_test(test_methods_and_body),
         cmocka_unit_test(test_headers_parsed),

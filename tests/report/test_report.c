@@ -174,6 +174,56 @@ static void test_console(void **state)
     case_file_destroy(f);
 }
 
+/* Spec gaps on the console: one line per undocumented status by default
+ * (operations counted once each), every gap with verbose. */
+static void test_console_gaps(void **state)
+{
+    (void)state;
+    static const struct {
+        int status;
+        const char *op;
+    } gaps[] = {{404, "getTask"}, {404, "getSource"}, {403, "getTask"}, {404, "getTask"}};
+    struct run_results r;
+    run_results_init(&r);
+    struct run_case_result k;
+    memset(&k, 0, sizeof(k));
+    struct run_step_result steps[4];
+    memset(steps, 0, sizeof(steps));
+    for (size_t i = 0; i < 4; i++) {
+        check_list_init(&steps[i].checks);
+        steps[i].status = gaps[i].status;
+        steps[i].operation_id = (char *)(uintptr_t)gaps[i].op;
+        steps[i].method = (char *)(uintptr_t) "GET";
+        steps[i].url = (char *)(uintptr_t) "http://x/1/tasks/u";
+        assert_int_equal(check_list_add(&steps[i].checks, "contract.status", CHECK_GAP, NULL, NULL,
+                                        NULL, "undocumented"),
+                         UTIL_OK);
+    }
+    k.name = (char *)(uintptr_t) "c";
+    k.file = (char *)(uintptr_t) "t.yaml";
+    k.steps = steps;
+    k.nsteps = 4;
+    r.cases = &k;
+    r.count = 1;
+    struct util_buf b;
+    util_buf_init(&b, 1u << 20);
+    struct report_console_options plain = {0}, verbose = {.verbose = true};
+    assert_int_equal(report_console_summary(&b, &r, &plain), UTIL_OK);
+    assert_non_null(strstr(b.data, "spec gap: 403 undocumented on 1 operation (1 response; "
+                                   "--verbose lists them)\n"
+                                   "spec gap: 404 undocumented on 2 operations (3 responses; "));
+    util_buf_reset(&b);
+    assert_int_equal(report_console_summary(&b, &r, &verbose), UTIL_OK);
+    size_t lines = 0;
+    for (const char *p = b.data; (p = strstr(p, "spec gap: GET ")) != NULL; p++)
+        lines++;
+    assert_int_equal(lines, 4);
+    assert_null(strstr(b.data, "undocumented on"));
+    util_buf_finish(&b);
+    for (size_t i = 0; i < 4; i++)
+        check_list_finish(&steps[i].checks);
+}
+
 static void test_junit(void **state)
 {
     (void)state;
@@ -290,7 +340,8 @@ static void test_reports_stay_utf8(void **state)
 static void strip_timings(char *s)
 {
     static const char *const keys[] = {"\"elapsed_ms\":", "\"transport_ms\":", "\"poll_sleep_ms\":",
-                                       "\"clock_advanced_ms\":", "\"digest\":"};
+                                       "\"clock_advanced_ms\":", "\"digest\":",
+                                       "\"waited_ms\":"};
     char *p;
     while ((p = strstr(s, "time=\"")) != NULL) {
         char *end = strchr(p + 6, '"');
@@ -863,6 +914,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_console),
+        cmocka_unit_test(test_console_gaps),
         cmocka_unit_test(test_junit),
         cmocka_unit_test(test_write_and_determinism),
         cmocka_unit_test(test_read_back),

@@ -2,6 +2,7 @@
  * transport (teardown, captures, parameters, polling, target errors,
  * secrets, -j determinism); and, end to end, against the embedded mock over
  * HTTP on an ephemeral port, including each planted fault of the mock. */
+#include "run/internal.h"
 #include "run/run.h"
 
 #include "http/http.h"
@@ -69,6 +70,9 @@ struct fake {
     unsigned polls;        /* GET /1/runs/... answered so far */
     unsigned finish_after; /* the run reports finished from this poll on */
     enum http_failure fail_with;
+    unsigned busy;           /* answers busy_status to this many requests first */
+    int busy_status;         /* 429 or 503 */
+    const char *retry_after; /* the busy answers' Retry-After, or NULL */
     char *log[FAKE_LOG]; /* "METHOD URL BODY" of each request */
     size_t nlog;
 };
@@ -131,6 +135,13 @@ static int fake_send(struct http_transport *t, const struct http_request *req,
         struct timespec ts = {0, (long)fake_delay_us * 1000L};
         nanosleep(&ts, NULL);
     }
+    if (f->busy) {
+        f->busy--;
+        answer(resp, f->busy_status, "application/json", "{\"message\":\"slow down\"}");
+        if (f->retry_after)
+            http_headers_add(&resp->headers, "Retry-After", f->retry_after);
+        return UTIL_OK;
+    }
     if (f->fail_with) {
         resp->failure = f->fail_with;
         util_error_set(err, UTIL_ERR_IO, "Connection refused");
@@ -170,6 +181,9 @@ static const struct http_transport_ops fake_ops = {"fake", fake_send, fake_destr
 struct fake_config {
     unsigned finish_after;
     enum http_failure fail_with;
+    unsigned busy;
+    int busy_status;
+    const char *retry_after;
 };
 
 static struct http_transport *fake_create(void *user, struct util_error *err)
@@ -180,6 +194,9 @@ static struct http_transport *fake_create(void *user, struct util_error *err)
     f->base.ops = &fake_ops;
     f->finish_after = c ? c->finish_after : 1;
     f->fail_with = c ? c->fail_with : HTTP_ERR_NONE;
+    f->busy = c ? c->busy : 0;
+    f->busy_status = c ? c->busy_status : 0;
+    f->retry_after = c ? c->retry_after : NULL;
     return &f->base;
 }
 
@@ -189,6 +206,10 @@ static void clear_requests(void)
         free(all_requests[i]);
     nall = 0;
 }
+
+/* run_config.max_requests and .vars of the next execute(). */
+static long next_max_requests;
+static const cJSON *next_vars;
 
 static void execute_clock(struct case_file *f, unsigned jobs, struct fake_config *fc,
                           const struct run_clock *clock, struct run_results *out)
@@ -210,6 +231,8 @@ static void execute_clock(struct case_file *f, unsigned jobs, struct fake_config
         .contract = contract,
         .clock = clock,
         .interrupt = &interrupt_flag,
+        .max_requests = next_max_requests,
+        .vars = next_vars,
     };
     run_results_init(out);
     clear_requests();
@@ -360,6 +383,159 @@ static const char *const polling = "cases:\n"
                                    "          interval: 10ms\n"
                                    "          timeout: 2s\n"
                                    "        expect: {status: 400}\n";
+
+/* A 429, or a 503 with Retry-After, is sent again after the time it names
+ * (0 s here, or a date in the past); a 503 without Retry-After is not. The
+ * retries are counted per step and per run. */
+static void test_retry_after(void **state)
+{
+    (void)state;
+    struct case_file *f = load("cases:\n  - name: one\n    steps:\n      - operation: getRun\n"
+                               "        path: {runID: r1}\n        expect: {status: 400}\n");
+    struct fake_config fc = {.finish_after = 1, .busy = 2, .busy_status = 429, .retry_after = "0"};
+    struct run_results r;
+    execute(f, 1, &fc, &r);
+    assert_int_equal(r.cases[0].outcome, RUN_PASSED);
+    assert_int_equal(r.cases[0].steps[0].retries, 2);
+    assert_int_equal(r.retries, 2);
+    assert_int_equal(r.requests, 3);
+    assert_int_equal(nall, 3);
+    run_results_finish(&r);
+
+    fc = (struct fake_config){.finish_after = 1, .busy = 1, .busy_status = 503,
+                              .retry_after = "Wed, 21 Oct 2015 07:28:00 GMT"};
+    execute(f, 1, &fc, &r);
+    assert_int_equal(r.cases[0].outcome, RUN_PASSED);
+    assert_int_equal(r.retries, 1);
+    run_results_finish(&r);
+
+    /* 503 without Retry-After: the answer stands (and fails the step). */
+    fc = (struct fake_config){.finish_after = 1, .busy = 1, .busy_status = 503};
+    execute(f, 1, &fc, &r);
+    assert_int_equal(r.cases[0].outcome, RUN_FAILED);
+    assert_int_equal(r.retries, 0);
+    assert_int_equal(nall, 1);
+    run_results_finish(&r);
+
+    /* Always busy: at most RUN_STATUS_ATTEMPTS attempts, then the 429 stands. */
+    fc = (struct fake_config){.finish_after = 1, .busy = 1000, .busy_status = 429,
+                              .retry_after = "0"};
+    execute(f, 1, &fc, &r);
+    assert_int_equal(r.cases[0].outcome, RUN_FAILED);
+    assert_int_equal(nall, RUN_STATUS_ATTEMPTS);
+    assert_int_equal(r.retries, RUN_STATUS_ATTEMPTS - 1);
+    run_results_finish(&r);
+    case_file_destroy(f);
+}
+
+/* Pacing and backoff as functions of the time asked (no clock read). */
+static void test_rate_and_backoff(void **state)
+{
+    (void)state;
+    double next = 0;
+    /* 10 per second asked at once: one every 100 ms. */
+    for (int i = 0; i < 5; i++)
+        assert_true(fabs(run_rate_slot(&next, 100.0, 1000.0) - (1000.0 + 100.0 * i)) < 1e-9);
+    /* Asked later than the next slot: at once. */
+    assert_true(fabs(run_rate_slot(&next, 100.0, 5000.0) - 5000.0) < 1e-9);
+    for (unsigned retry = 0; retry < 20; retry++) {
+        long lo = run_backoff_ms(retry, 0), hi = run_backoff_ms(retry, UINT32_MAX - 1);
+        assert_true(lo >= RUN_BACKOFF_BASE_MS / 2 && hi <= RUN_CAP_BACKOFF_MS);
+        assert_true(lo <= hi);
+        if (retry && retry < 5)
+            assert_true(run_backoff_ms(retry, 0) == 2 * run_backoff_ms(retry - 1, 0));
+    }
+    assert_int_equal(run_backoff_ms(40, 0), RUN_CAP_BACKOFF_MS / 2);
+}
+
+/* --max-requests: the request that would pass the budget is not sent, the
+ * case's other steps are skipped, its teardown still runs (never
+ * refused), and the next case is not run. */
+static void test_budget(void **state)
+{
+    (void)state;
+    struct case_file *f = load(lifecycle);
+    struct run_results r;
+    next_max_requests = 1;
+    execute(f, 1, NULL, &r);
+    next_max_requests = 0;
+    assert_true(r.budget_spent);
+    const struct run_case_result *k = &r.cases[0];
+    assert_int_equal(k->outcome, RUN_SKIPPED);
+    assert_int_equal(k->steps[0].outcome, RUN_PASSED);
+    assert_int_equal(k->steps[1].outcome, RUN_SKIPPED);
+    assert_non_null(strstr(k->steps[1].message, "request budget"));
+    assert_int_equal(k->steps[2].outcome, RUN_SKIPPED);
+    assert_true(k->steps[3].teardown);
+    assert_int_equal(k->steps[3].outcome, RUN_PASSED);
+    assert_int_equal(r.cases[1].outcome, RUN_SKIPPED);
+    assert_non_null(strstr(r.cases[1].message, "request budget"));
+    assert_int_equal(nall, 2); /* create, and the teardown's delete */
+    assert_non_null(strstr(all_requests[1], "DELETE "));
+    run_results_finish(&r);
+    case_file_destroy(f);
+}
+
+/* Against a target without a clock, polling doubles its interval: a
+ * condition never met within 300 ms at 20 ms takes a handful of attempts
+ * (15 at a fixed interval), and the step says how long it waited. */
+static void test_polling_backoff(void **state)
+{
+    (void)state;
+    struct case_file *f =
+        load("cases:\n  - name: poll\n    steps:\n      - operation: getRun\n"
+             "        path: {runID: r1}\n        until:\n          body: {message: finished}\n"
+             "          interval: 20ms\n          timeout: 300ms\n        expect: {status: 400}\n");
+    struct fake_config fc = {.finish_after = 1000};
+    struct run_results r;
+    execute(f, 1, &fc, &r);
+    const struct run_step_result *s = &r.cases[0].steps[0];
+    assert_int_equal(s->outcome, RUN_FAILED);
+    assert_true(s->attempts >= 3 && s->attempts <= 7);
+    assert_true(s->waited_ms > 0);
+    run_results_finish(&r);
+    case_file_destroy(f);
+}
+
+/* --var / --vars: names checked, values refused with CR or LF, a file's
+ * errors at file:line:column; given values override a case's vars:
+ * defaults. */
+static void test_vars(void **state)
+{
+    (void)state;
+    struct util_error err;
+    util_error_clear(&err);
+    cJSON *vars = cJSON_CreateObject();
+    assert_int_equal(run_vars_assign(vars, "label=staging-x", &err), UTIL_OK);
+    assert_int_equal(run_vars_assign(vars, "empty=", &err), UTIL_OK);
+    assert_int_equal(run_vars_assign(vars, "noequals", &err), UTIL_ERR_USAGE);
+    assert_int_equal(run_vars_assign(vars, "1x=a", &err), UTIL_ERR_USAGE);
+    assert_int_equal(run_vars_assign(vars, "x=a\r\nX-Injected: 1", &err), UTIL_ERR_USAGE);
+    assert_non_null(strstr(err.message, "carriage return"));
+    const char *text = "sourceUrl: https://staging.example/feed.json\n"
+                       "count: 3\n"
+                       "bad: [1, 2]\n";
+    assert_int_equal(run_vars_parse(vars, text, strlen(text), "v.yaml", &err), UTIL_ERR_USAGE);
+    assert_non_null(strstr(err.message, "v.yaml:3:1: the value of bad is not a scalar"));
+    const char *nl = "a: \"x\\ny\"\n";
+    assert_int_equal(run_vars_parse(vars, nl, strlen(nl), "v.yaml", &err), UTIL_ERR_USAGE);
+    assert_non_null(strstr(err.message, "v.yaml:1:1: the value of a contains a line feed"));
+    const char *list = "- a\n";
+    assert_int_equal(run_vars_parse(vars, list, strlen(list), "v.yaml", &err), UTIL_ERR_USAGE);
+    assert_non_null(strstr(err.message, "v.yaml:1:1: a vars file is a mapping"));
+    assert_true(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(vars, "count")));
+
+    struct case_file *f = load(lifecycle);
+    struct run_results r;
+    next_vars = vars;
+    execute(f, 1, NULL, &r);
+    next_vars = NULL;
+    assert_int_equal(r.cases[0].outcome, RUN_FAILED); /* getTasks, as without vars */
+    assert_non_null(strstr(all_requests[0], "\"name\":\"staging-x\""));
+    run_results_finish(&r);
+    case_file_destroy(f);
+    cJSON_Delete(vars);
+}
 
 static void test_polling(void **state)
 {
@@ -1045,6 +1221,11 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_mock_skip),
         cmocka_unit_test(test_shard_by_count),
         cmocka_unit_test(test_shard_by_cost),
+        cmocka_unit_test(test_retry_after),
+        cmocka_unit_test(test_rate_and_backoff),
+        cmocka_unit_test(test_budget),
+        cmocka_unit_test(test_polling_backoff),
+        cmocka_unit_test(test_vars),
         cmocka_unit_test(test_shard_results),
     };
     const struct CMUnitTest integration[] = {
