@@ -16,10 +16,10 @@
 # results.json. Prints one line per variant (cases, time, and for a
 # failure each failing case with its first failing step and message) and
 # exits 1 when any variant failed.
-# Usage: serve_matrix.sh INGESTCHECK SOURCE_DIR WORK_DIR [VARIANT...]
-# With SERVE_MATRIX=pending in the environment it exits 77 at once (the
-# meson test while the suite's cases are not yet written for the matrix;
-# see tests/mock/meson.build).
+# Usage: serve_matrix.sh INGESTCHECK SOURCE_DIR WORK_DIR [--pending] [VARIANT...]
+# --pending exits 77 at once: the meson test while the suite's cases are
+# not yet written for the matrix (meson option serve_matrix=false; see
+# tests/mock/meson.build).
 set -u
 bin="$1"
 src="$2"
@@ -32,8 +32,8 @@ fail() {
     exit 1
 }
 
-if [ "${SERVE_MATRIX:-}" = pending ]; then
-    echo "SKIP: the matrix is off until the cases assert invariants (meson option serve_matrix)"
+if [ "${1:-}" = --pending ]; then
+    echo "SKIP: the matrix is off until the cases assert invariants (meson -Dserve_matrix=true)"
     exit 77
 fi
 command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 77; }
