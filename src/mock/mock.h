@@ -91,18 +91,18 @@ struct mock_options {
                           (one request = 1000 ms), 100 ms of real time else */
     const struct mock_violation *violations;
     size_t nviolations;
-    size_t preload_tasks; /* create this many tasks (and 10 sources, 10
-                             destinations, 1 authentication) at start */
+    size_t preload_tasks;        /* create this many tasks (and 10 sources, 10
+                                    destinations, 1 authentication) at start */
     struct mock_preload preload; /* when any count is set: these instead
                                     (tasks add a source and a destination
                                     when none, runs a task) */
     /* Conforming variations (the conformance matrix): */
-    long latency_ms;                   /* every answer waits this long ... */
-    long latency_jitter_ms;            /* ... plus or minus up to this, drawn
-                                          from the mock's RNG (seeded: reproducible) */
-    int64_t clock_offset_ms;           /* the clock is the real (or logical) one plus this */
-    enum mock_run_outcome run_outcome; /* how runs end */
-    bool run_events_set;               /* else task runs publish 4 events */
+    long latency_ms;                    /* every answer waits this long ... */
+    long latency_jitter_ms;             /* ... plus or minus up to this, drawn
+                                           from the mock's RNG (seeded: reproducible) */
+    int64_t clock_offset_ms;            /* the clock is the real (or logical) one plus this */
+    enum mock_run_outcome run_outcome;  /* how runs end */
+    bool run_events_set;                /* else task runs publish 4 events */
     int run_events_min, run_events_max; /* events a task run publishes, drawn per run */
     /* Server only (mock_server_create): */
     const char *host;              /* NULL: 127.0.0.1 */

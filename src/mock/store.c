@@ -178,26 +178,28 @@ static const struct stage_def ingest_stages[] = {
     {"record", 100, "pushed 100 records to the destination"},
 };
 static const struct stage_def ingest_last = {"log", 0, "run finished: 100 records processed"};
-static const struct stage_def ingest_failed = {"log", 0, "run failed: the destination refused "
-                                                         "the records"};
+static const struct stage_def ingest_failed = {"log", 0,
+                                               "run failed: the destination refused "
+                                               "the records"};
 
 static const struct stage_def discover_stages[] = {
     {"fetch", 0, "listed the streams of the source"},
     {"log", 0, "discovered 1 stream"},
 };
-static const struct stage_def discover_failed = {"log", 0, "discovery failed: the source did "
-                                                           "not answer"};
+static const struct stage_def discover_failed = {"log", 0,
+                                                 "discovery failed: the source did "
+                                                 "not answer"};
 
 /* Publishes the next event of run at time t. */
 static int publish(struct mock_api *api, struct mock_run *run, int64_t t)
 {
     bool discover = strcmp(run->type, "discover") == 0;
     bool last = run->stage + 1 == run->expected;
-    const struct stage_def *def =
-        last && run->fails ? (discover ? &discover_failed : &ingest_failed)
-        : discover         ? &discover_stages[run->stage % 2]
-        : last             ? &ingest_last
-                           : &ingest_stages[run->stage % 3];
+    const struct stage_def *def = last && run->fails
+                                      ? (discover ? &discover_failed : &ingest_failed)
+                                  : discover ? &discover_stages[run->stage % 2]
+                                  : last     ? &ingest_last
+                                             : &ingest_stages[run->stage % 3];
     struct mock_event *p = realloc(run->events, (run->nevents + 1) * sizeof(*p));
     if (!p)
         return UTIL_ERR_NOMEM;
@@ -243,7 +245,8 @@ static void finish(struct mock_store *s, struct mock_run *run, int64_t t)
     run->reason_code = run->nevents ? "ok" : "no_events";
     run->reason = run->nevents ? "all events processed" : "no events to process";
     if (strcmp(run->type, "discover") == 0) {
-        struct mock_source *src = (struct mock_source *)mock_store_get(s, KIND_SOURCE, run->source_id);
+        struct mock_source *src =
+            (struct mock_source *)mock_store_get(s, KIND_SOURCE, run->source_id);
         if (src)
             src->discovered = true;
     }
@@ -259,7 +262,9 @@ void mock_runs_advance(struct mock_api *api)
     for (size_t i = 0; i < s->nactive; i++) {
         struct mock_run *run = s->active[i];
         while (!run->finished) {
-            int64_t t = run->h.created + (int64_t)(run->stage + 1 + (run->expected == 0 && run->started)) * api->stage_ms;
+            int64_t t =
+                run->h.created +
+                (int64_t)(run->stage + 1 + (run->expected == 0 && run->started)) * api->stage_ms;
             if (t > api->now)
                 break;
             if (!run->started) {

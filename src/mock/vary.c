@@ -128,9 +128,8 @@ int mock_preload_parse(const char *text, struct mock_preload *out, struct util_e
         p = eq + 1;
         long long v = read_count(&p, MOCK_CAP_PRELOAD);
         if (v < 0 || (*p && *p != ','))
-            return util_error_set(err, UTIL_ERR_USAGE,
-                                  "--preload: %s expects a count from 0 to %u", kinds[k],
-                                  MOCK_CAP_PRELOAD);
+            return util_error_set(err, UTIL_ERR_USAGE, "--preload: %s expects a count from 0 to %u",
+                                  kinds[k], MOCK_CAP_PRELOAD);
         counts[k] = (size_t)v;
         if (*p == ',' && !*++p)
             return util_error_set(err, UTIL_ERR_USAGE, "--preload: a trailing comma");

@@ -584,9 +584,8 @@ static void test_nul_and_json_errors(void **state)
     assert_non_null(strstr(r.body, "authentication '\\u0000abc' does not exist"));
     reply_free(&r);
     free(id);
-    refused(&c, "createSource", "POST", "/1/sources",
-            "{\"type\":\"json\",\n\"type\":\"json\"}", 400,
-            "body: not valid JSON at line 2, column 1: duplicate member name \"type\"");
+    refused(&c, "createSource", "POST", "/1/sources", "{\"type\":\"json\",\n\"type\":\"json\"}",
+            400, "body: not valid JSON at line 2, column 1: duplicate member name \"type\"");
     refused(&c, "createSource", "POST", "/1/sources", "{\"type\":1e999999}", 400,
             "body: not valid JSON at line 1, column 9: the number at /type is beyond the range");
     refused(&c, "createSource", "POST", "/1/sources", "{\"type\":\"js\ton\"}", 400,

@@ -101,14 +101,14 @@ static void test_parsers(void **state)
     struct {
         const char *text;
         int64_t ms;
-    } offsets[] = {{"-3h", -3 * 3600000LL}, {"+26h", 26 * 3600000LL}, {"90m", 5400000},
-                   {"1500ms", 1500},        {"1500", 1500},           {"-2d", -2 * 86400000LL},
-                   {"0", 0},                {"+45s", 45000}};
+    } offsets[] = {
+        {"-3h", -3 * 3600000LL}, {"+26h", 26 * 3600000LL}, {"90m", 5400000}, {"1500ms", 1500},
+        {"1500", 1500},          {"-2d", -2 * 86400000LL}, {"0", 0},         {"+45s", 45000}};
     for (size_t i = 0; i < sizeof(offsets) / sizeof(offsets[0]); i++) {
         assert_int_equal(mock_offset_parse(offsets[i].text, &off, &err), 0);
         assert_true(off == offsets[i].ms);
     }
-    const char *bad_offset[] = {"", "-", "3x", "h", "--3h", "3 h", "4000d", "99999999999999999999",
+    const char *bad_offset[] = {"",  "-", "3x", "h", "--3h", "3 h", "4000d", "99999999999999999999",
                                 NULL};
     for (size_t i = 0; bad_offset[i]; i++) {
         assert_int_equal(mock_offset_parse(bad_offset[i], &off, &err), UTIL_ERR_USAGE);
@@ -135,16 +135,16 @@ static void test_parsers(void **state)
         assert_int_equal(mock_events_parse(bad_events[i], &lo, &hi, &err), UTIL_ERR_USAGE);
 
     struct mock_preload p;
-    assert_int_equal(mock_preload_parse("authentications=2,sources=3,destinations=4,tasks=5,runs=6",
-                                        &p, &err),
-                     0);
+    assert_int_equal(
+        mock_preload_parse("authentications=2,sources=3,destinations=4,tasks=5,runs=6", &p, &err),
+        0);
     assert_true(p.authentications == 2 && p.sources == 3 && p.destinations == 4 && p.tasks == 5 &&
                 p.runs == 6);
     assert_int_equal(mock_preload_parse("runs=7", &p, &err), 0);
     assert_true(p.authentications == 0 && p.runs == 7);
-    const char *bad_preload[] = {"",         "tasks",      "tasks=",        "tasks=x",
-                                 "task=1",   "tasks=1,",   "tasks=1,tasks=2", "tasks=-1",
-                                 "tasks=1;", "=1",         "tasks=10000001", NULL};
+    const char *bad_preload[] = {"",         "tasks",    "tasks=",          "tasks=x",
+                                 "task=1",   "tasks=1,", "tasks=1,tasks=2", "tasks=-1",
+                                 "tasks=1;", "=1",       "tasks=10000001",  NULL};
     for (size_t i = 0; bad_preload[i]; i++)
         assert_int_equal(mock_preload_parse(bad_preload[i], &p, &err), UTIL_ERR_USAGE);
 }
@@ -171,7 +171,8 @@ static void test_content_types(void **state)
         {"text/plain", "type=json", 400, "body: not valid JSON"},
         {NULL, "{\"type\":", 400, "body: not valid JSON"},
         {"text/plain", "{\"type\":\"json\"}", 400, "body"},
-        {"application/xml", json, 400, "Content-Type must be application/json, not application/xml"},
+        {"application/xml", json, 400,
+         "Content-Type must be application/json, not application/xml"},
         {"text/plainer", json, 400, "Content-Type must be application/json"},
         {"text/html", json, 400, "Content-Type must be application/json"},
     };
@@ -244,8 +245,9 @@ static void test_clock_offset(void **state)
         struct mock_options o = base(1);
         o.clock_offset_ms = offsets[i];
         struct mock_api *api = create(&o);
-        cJSON *doc = json_of(api, "POST", "/1/sources",
-                             "{\"type\":\"json\",\"name\":\"n\",\"input\":{\"url\":\"https://x\"}}");
+        cJSON *doc =
+            json_of(api, "POST", "/1/sources",
+                    "{\"type\":\"json\",\"name\":\"n\",\"input\":{\"url\":\"https://x\"}}");
         int64_t ms = 0;
         assert_int_equal(mock_time_parse(str(doc, "createdAt"), &ms), 0);
         assert_true(ms == expect[i]);
@@ -272,8 +274,8 @@ static void test_clock_offset(void **state)
 static cJSON *finished_run(struct mock_api *api, char *run_id, size_t cap)
 {
     cJSON *tasks = json_of(api, "GET", "/1/tasks?itemsPerPage=1", NULL);
-    const char *task = str(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(tasks, "tasks"), 0),
-                           "taskID");
+    const char *task =
+        str(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(tasks, "tasks"), 0), "taskID");
     assert_non_null(task);
     char path[256];
     snprintf(path, sizeof(path), "/1/tasks/%s/run", task);
@@ -411,8 +413,9 @@ static void test_preload(void **state)
     }
     cJSON_Delete(runs);
     cJSON *srcs = json_of(api, "GET", "/1/sources", NULL);
-    assert_non_null(strstr(str(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(srcs, "sources"), 0), "name"),
-                           "preloaded "));
+    assert_non_null(strstr(
+        str(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(srcs, "sources"), 0), "name"),
+        "preloaded "));
     cJSON_Delete(srcs);
     mock_api_destroy(api);
 
