@@ -27,6 +27,11 @@ enum {
     OPT_RUN_STAGE_MS,
     OPT_LIST_OPERATIONS,
     OPT_SPEC,
+    OPT_LATENCY,
+    OPT_CLOCK_OFFSET,
+    OPT_RUN_OUTCOME,
+    OPT_RUN_EVENTS,
+    OPT_PRELOAD_COUNTS,
 };
 
 static const struct cli_option serve_options[] = {
@@ -62,6 +67,27 @@ static const struct cli_option serve_options[] = {
      "time a run spends in each stage (default 100 ms; with --seed 2000 ms of its logical clock, "
      "two requests)",
      OPT_RUN_STAGE_MS, false},
+    {"run-outcome", 0, CLI_ARG_STRING, "success|failure|random",
+     "how runs end (default success); failure: outcome failure, reasonCode critical, the last "
+     "event failed; random: either, drawn per run",
+     OPT_RUN_OUTCOME, false},
+    {"run-events", 0, CLI_ARG_STRING, "MIN[:MAX]",
+     "events a task run publishes, drawn per run from MIN to MAX (default 4; 0 allowed: the run "
+     "finishes without events)",
+     OPT_RUN_EVENTS, false},
+    {"latency", 0, CLI_ARG_STRING, "MS[:JITTER]",
+     "delay every answer by MS, plus or minus up to JITTER ms drawn from the mock's RNG "
+     "(reproducible with --seed); other connections are not held up",
+     OPT_LATENCY, false},
+    {"clock-offset", 0, CLI_ARG_STRING, "DURATION",
+     "the mock's clock is the real one (or --seed's logical one) plus DURATION: -3h, +26h, 90m "
+     "(units ms, s, m, h, d); timestamps and run progress follow it",
+     OPT_CLOCK_OFFSET, false},
+    {"preload", 0, CLI_ARG_STRING, "KIND=N,...",
+     "start with existing data: authentications, sources, destinations, tasks, runs (e.g. "
+     "authentications=3,sources=5,destinations=5,tasks=20,runs=50), named \"preloaded ...\"; "
+     "tasks add a source and a destination, runs a task, when none is asked for",
+     OPT_PRELOAD_COUNTS, false},
     {"list-operations", 0, CLI_ARG_NONE, NULL,
      "print each operation with how it is served (modelled or generated) and exit",
      OPT_LIST_OPERATIONS, false},
@@ -125,6 +151,27 @@ static int run_serve(const struct cli_command *cmd, const struct cli_args *args)
         !cli_num_in_range(args, OPT_CONN_TIMEOUT, 1, 86400, "connection-timeout") ||
         !cli_num_in_range(args, OPT_RUN_STAGE_MS, 1, 86400000, "run-stage-ms"))
         goto out;
+    if (cli_has(args, OPT_PRELOAD) && cli_has(args, OPT_PRELOAD_COUNTS)) {
+        cli_error("--preload-tasks N and --preload exclude each other (--preload-tasks N is "
+                  "--preload authentications=1,sources=10,destinations=10,tasks=N)");
+        goto out;
+    }
+    if ((cli_has(args, OPT_LATENCY) &&
+         mock_latency_parse(cli_get(args, OPT_LATENCY), &opts.latency_ms, &opts.latency_jitter_ms,
+                            &err)) ||
+        (cli_has(args, OPT_CLOCK_OFFSET) &&
+         mock_offset_parse(cli_get(args, OPT_CLOCK_OFFSET), &opts.clock_offset_ms, &err)) ||
+        (cli_has(args, OPT_RUN_OUTCOME) &&
+         mock_outcome_parse(cli_get(args, OPT_RUN_OUTCOME), &opts.run_outcome, &err)) ||
+        (cli_has(args, OPT_RUN_EVENTS) &&
+         mock_events_parse(cli_get(args, OPT_RUN_EVENTS), &opts.run_events_min,
+                           &opts.run_events_max, &err)) ||
+        (cli_has(args, OPT_PRELOAD_COUNTS) &&
+         mock_preload_parse(cli_get(args, OPT_PRELOAD_COUNTS), &opts.preload, &err))) {
+        cli_report_error(&err);
+        goto out;
+    }
+    opts.run_events_set = cli_has(args, OPT_RUN_EVENTS);
     opts.run_stage_ms = cli_get_num(args, OPT_RUN_STAGE_MS, 0);
     opts.port = (unsigned)cli_get_num(args, OPT_PORT, 0);
     opts.slow_ms = cli_get_num(args, OPT_SLOW_MS, 0);

@@ -120,21 +120,41 @@ struct mock_api *mock_api_create(const struct mock_options *opts, struct util_er
     if (opts->seeded) {
         mock_rng_seed(&api->rng, opts->seed);
         mock_rng_seed(&cred_rng, opts->seed ^ 0x5eed5eed5eed5eedULL);
-        api->now = MOCK_SEED_EPOCH_MS;
+        mock_rng_seed(&api->vary_rng, opts->seed ^ 0x7a7a7a7a7a7a7a7aULL);
+        api->now = MOCK_SEED_EPOCH_MS + opts->clock_offset_ms;
         api->stage_ms = MOCK_RUN_STAGE_MS_SEEDED;
     } else {
-        uint64_t s[2];
+        uint64_t s[3];
         if (mock_os_random(s, sizeof(s))) {
             rc = util_error_set(err, UTIL_ERR_IO, "cannot read /dev/urandom");
             goto cleanup;
         }
         mock_rng_seed(&api->rng, s[0]);
         mock_rng_seed(&cred_rng, s[1]);
-        api->now = mock_real_now_ms();
+        mock_rng_seed(&api->vary_rng, s[2]);
+        api->now = mock_real_now_ms() + opts->clock_offset_ms;
         api->stage_ms = MOCK_RUN_STAGE_MS_REAL;
     }
     if (opts->run_stage_ms > 0)
         api->stage_ms = opts->run_stage_ms;
+    if (opts->latency_ms < 0 || opts->latency_ms > MOCK_CAP_LATENCY_MS ||
+        opts->latency_jitter_ms < 0 || opts->latency_jitter_ms > MOCK_CAP_LATENCY_MS ||
+        opts->clock_offset_ms < -MOCK_CAP_CLOCK_OFFSET_MS ||
+        opts->clock_offset_ms > MOCK_CAP_CLOCK_OFFSET_MS ||
+        (opts->run_events_set &&
+         (opts->run_events_min < 0 || opts->run_events_max < opts->run_events_min ||
+          opts->run_events_max > MOCK_CAP_RUN_EVENTS)) ||
+        (unsigned)opts->run_outcome > MOCK_RUN_RANDOM) {
+        rc = util_error_set(err, UTIL_ERR_USAGE,
+                            "latency, clock offset, run events or run outcome out of range");
+        goto cleanup;
+    }
+    api->clock_offset = opts->clock_offset_ms;
+    api->latency_ms = opts->latency_ms;
+    api->latency_jitter_ms = opts->latency_jitter_ms;
+    api->run_outcome = opts->run_outcome;
+    api->run_events_min = opts->run_events_set ? opts->run_events_min : MOCK_DEFAULT_RUN_EVENTS;
+    api->run_events_max = opts->run_events_set ? opts->run_events_max : MOCK_DEFAULT_RUN_EVENTS;
     if (opts->app_id && !credential_ok(opts->app_id)) {
         rc = util_error_set(err, UTIL_ERR_USAGE,
                             "the application ID must be 1 to %d printable "
@@ -204,7 +224,10 @@ struct mock_api *mock_api_create(const struct mock_options *opts, struct util_er
         rc = util_error_set(err, UTIL_ERR_LIMIT, "at most %u preloaded tasks", MOCK_CAP_PRELOAD);
         goto cleanup;
     }
-    if (opts->preload_tasks)
+    const struct mock_preload *pl = &opts->preload;
+    if (pl->authentications || pl->sources || pl->destinations || pl->tasks || pl->runs)
+        rc = mock_preload_counts(api, pl, err);
+    else if (opts->preload_tasks)
         rc = mock_preload(api, opts->preload_tasks, err);
 cleanup:
     if (rc) {
@@ -241,7 +264,8 @@ int mock_api_reset(struct mock_api *api, uint64_t seed)
         rc = mock_idmap_init(&api->handed_out);
     if (api->seeded) {
         mock_rng_seed(&api->rng, seed);
-        api->now = MOCK_SEED_EPOCH_MS;
+        mock_rng_seed(&api->vary_rng, seed ^ 0x7a7a7a7a7a7a7a7aULL);
+        api->now = MOCK_SEED_EPOCH_MS + api->clock_offset;
     }
     pthread_mutex_unlock(&api->lock);
     return rc;
@@ -581,17 +605,26 @@ nomem:
     return false;
 }
 
-static bool json_content_type(const char *ct)
+/* Whether ct is the media type type ("application/json"), parameters
+ * (";charset=utf-8") aside. */
+static bool media_type_is(const char *ct, const char *type)
 {
-    if (!ct)
-        return false;
     while (*ct == ' ')
         ct++;
-    size_t n = strlen("application/json");
-    if (strncasecmp(ct, "application/json", n) != 0)
+    size_t n = strlen(type);
+    if (strncasecmp(ct, type, n) != 0)
         return false;
     char next = ct[n];
     return next == '\0' || next == ';' || next == ' ';
+}
+
+/* The body is read as JSON when its Content-Type says so, and, as the API
+ * does for Algolia's own clients (which send text/plain to avoid a CORS
+ * preflight), when it is text/plain or missing: such a body that does not
+ * parse still answers 400. */
+static bool json_content_type(const char *ct)
+{
+    return !ct || media_type_is(ct, "application/json") || media_type_is(ct, "text/plain");
 }
 
 static bool read_body(struct mock_ctx *c, const struct mock_request *req)
@@ -649,7 +682,7 @@ static void tick(struct mock_api *api)
     if (api->seeded) {
         api->now += MOCK_SEED_STEP_MS;
     } else {
-        int64_t real = mock_real_now_ms() + api->advanced;
+        int64_t real = mock_real_now_ms() + api->clock_offset + api->advanced;
         if (real > api->now)
             api->now = real;
     }
@@ -741,6 +774,7 @@ static void handle(struct mock_api *api, const struct mock_request *req, struct 
     unsigned faults = op && c.status == 200 ? op->faults : 0;
     if (faults && c.out)
         mock_faults_apply_doc(api, op, &c.out);
+    long latency = mock_vary_latency(api);
     pthread_mutex_unlock(&api->lock);
 
     resp->status = c.status ? c.status : 500;
@@ -758,6 +792,7 @@ static void handle(struct mock_api *api, const struct mock_request *req, struct 
             resp->body[--resp->body_len] = '\0';
         if (faults & (1u << MOCK_FAULT_SLOW))
             resp->delay_ms = api->slow_ms;
+        resp->delay_ms += latency;
         if (faults & (1u << MOCK_FAULT_DROP_CONNECTION))
             resp->drop = true;
     }

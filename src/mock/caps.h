@@ -26,6 +26,15 @@
 #define MOCK_CAP_RESOURCES 10000000u
 /* --preload-tasks upper bound. */
 #define MOCK_CAP_PRELOAD 10000000u
+/* --latency and its jitter, each. */
+#define MOCK_CAP_LATENCY_MS 600000L
+/* Events one run may publish (--run-events). */
+#define MOCK_CAP_RUN_EVENTS 1000
+/* Task runs publish this many events unless --run-events says otherwise
+ * (fetch, transform, record, log). */
+#define MOCK_DEFAULT_RUN_EVENTS 4
+/* --clock-offset, either way. */
+#define MOCK_CAP_CLOCK_OFFSET_MS (10LL * 366 * 24 * 3600 * 1000)
 /* --violate flags. */
 #define MOCK_CAP_VIOLATIONS 32
 /* Path segments of a request path that can match an operation. */

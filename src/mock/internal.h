@@ -150,6 +150,7 @@ struct mock_run {
     int64_t started, finished; /* 0: not yet */
     int stage;                 /* events published so far */
     int expected;              /* events the run will publish */
+    bool fails;                /* ends with outcome failure (--run-outcome) */
     struct mock_event *events;
     size_t nevents;
 };
@@ -289,6 +290,13 @@ struct mock_api {
     int64_t now;      /* ms, monotonic */
     int64_t advanced; /* ms the clock was moved forward (mock_api_advance_clock) */
     int64_t stage_ms;
+    int64_t clock_offset; /* ms added to the real or logical clock */
+    /* Variations (vary.c), drawn from their own RNG so that a seeded
+     * API's IDs do not depend on them. */
+    struct mock_rng vary_rng;
+    long latency_ms, latency_jitter_ms;
+    enum mock_run_outcome run_outcome;
+    int run_events_min, run_events_max;
     size_t max_body;
     long slow_ms;
     struct mock_store store;
@@ -393,6 +401,16 @@ void mock_runs_advance(struct mock_api *api);
  * ntasks tasks of every action, trigger type and enabled state, created one
  * second apart before the clock's start (preload.c). */
 int mock_preload(struct mock_api *api, size_t ntasks, struct util_error *err);
+
+/* Fills the store with the counts of p (preload.c; see mock_preload). */
+int mock_preload_counts(struct mock_api *api, const struct mock_preload *p, struct util_error *err);
+
+/* ---- variations (vary.c) ---- */
+
+/* The delay of the next answer: latency plus or minus the jitter, >= 0. */
+long mock_vary_latency(struct mock_api *api);
+/* Draws the event count (task runs) and the outcome of a new run. */
+void mock_vary_run(struct mock_api *api, struct mock_run *r);
 
 /* ---- planted faults (faults.c) ---- */
 

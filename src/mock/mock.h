@@ -46,6 +46,34 @@ struct mock_violation {
  * mock_api_create, against the spec. */
 int mock_violation_parse(const char *text, struct mock_violation *out, struct util_error *err);
 
+/* How runs end (--run-outcome). */
+enum mock_run_outcome {
+    MOCK_RUN_SUCCESS = 0, /* every run finishes with outcome success */
+    MOCK_RUN_FAILURE,     /* every run finishes with outcome failure */
+    MOCK_RUN_RANDOM       /* each run draws one of the two */
+};
+
+/* Resources created at start (--preload kind=N,...), named so that no
+ * case's names match ("preloaded ..."). */
+struct mock_preload {
+    size_t authentications, sources, destinations, tasks, runs;
+};
+
+/* Parsers of the options that vary conforming behaviour (vary.c); each
+ * fills its outputs only on success, else sets err (UTIL_ERR_USAGE) with
+ * a message that names the option. */
+/* "MS" or "MS:JITTER", both 0..MOCK_CAP_LATENCY_MS. */
+int mock_latency_parse(const char *text, long *ms, long *jitter, struct util_error *err);
+/* "[+|-]N[ms|s|m|h|d]" (a bare N is milliseconds), within ten years. */
+int mock_offset_parse(const char *text, int64_t *ms, struct util_error *err);
+/* "success", "failure" or "random". */
+int mock_outcome_parse(const char *text, enum mock_run_outcome *out, struct util_error *err);
+/* "N" or "MIN:MAX", 0 <= MIN <= MAX <= MOCK_CAP_RUN_EVENTS. */
+int mock_events_parse(const char *text, int *min, int *max, struct util_error *err);
+/* "kind=N[,kind=N]..." with the kinds of struct mock_preload, each at most
+ * once, N at most MOCK_CAP_PRELOAD; kinds not named are 0. */
+int mock_preload_parse(const char *text, struct mock_preload *out, struct util_error *err);
+
 struct mock_options {
     /* The derived schemas (spec/source.h; must outlive the mock), else the
      * directory schemas_dir holding operations.json and components/. */
@@ -63,8 +91,19 @@ struct mock_options {
                           (one request = 1000 ms), 100 ms of real time else */
     const struct mock_violation *violations;
     size_t nviolations;
-    size_t preload_tasks; /* create this many tasks (and 10 sources, 10
-                             destinations, 1 authentication) at start */
+    size_t preload_tasks;        /* create this many tasks (and 10 sources, 10
+                                    destinations, 1 authentication) at start */
+    struct mock_preload preload; /* when any count is set: these instead
+                                    (tasks add a source and a destination
+                                    when none, runs a task) */
+    /* Conforming variations (the conformance matrix): */
+    long latency_ms;                    /* every answer waits this long ... */
+    long latency_jitter_ms;             /* ... plus or minus up to this, drawn
+                                           from the mock's RNG (seeded: reproducible) */
+    int64_t clock_offset_ms;            /* the clock is the real (or logical) one plus this */
+    enum mock_run_outcome run_outcome;  /* how runs end */
+    bool run_events_set;                /* else task runs publish 4 events */
+    int run_events_min, run_events_max; /* events a task run publishes, drawn per run */
     /* Server only (mock_server_create): */
     const char *host;              /* NULL: 127.0.0.1 */
     unsigned port;                 /* 0: ephemeral */
@@ -98,7 +137,7 @@ struct mock_response {
     const char *content_type; /* static string */
     char *body;               /* owned (free()), NUL-terminated */
     size_t body_len;
-    long delay_ms; /* answer only after this delay (slow fault) */
+    long delay_ms; /* answer only after this delay (slow fault, latency) */
     bool drop;     /* send about half the body, then close (drop fault) */
 };
 

@@ -170,24 +170,36 @@ struct stage_def {
     const char *message;
 };
 
+/* A task run's events: fetch, transform, record, ... in turn, the last
+ * one a log; a discover run's two events. */
 static const struct stage_def ingest_stages[] = {
     {"fetch", 100, "fetched 100 records from the source"},
     {"transform", 100, "transformed 100 records"},
     {"record", 100, "pushed 100 records to the destination"},
-    {"log", 0, "run finished: 100 records processed"},
 };
+static const struct stage_def ingest_last = {"log", 0, "run finished: 100 records processed"};
+static const struct stage_def ingest_failed = {"log", 0,
+                                               "run failed: the destination refused "
+                                               "the records"};
 
 static const struct stage_def discover_stages[] = {
     {"fetch", 0, "listed the streams of the source"},
     {"log", 0, "discovered 1 stream"},
 };
+static const struct stage_def discover_failed = {"log", 0,
+                                                 "discovery failed: the source did "
+                                                 "not answer"};
 
 /* Publishes the next event of run at time t. */
 static int publish(struct mock_api *api, struct mock_run *run, int64_t t)
 {
     bool discover = strcmp(run->type, "discover") == 0;
-    const struct stage_def *def =
-        discover ? &discover_stages[run->stage] : &ingest_stages[run->stage];
+    bool last = run->stage + 1 == run->expected;
+    const struct stage_def *def = last && run->fails
+                                      ? (discover ? &discover_failed : &ingest_failed)
+                                  : discover ? &discover_stages[run->stage % 2]
+                                  : last     ? &ingest_last
+                                             : &ingest_stages[run->stage % 3];
     struct mock_event *p = realloc(run->events, (run->nevents + 1) * sizeof(*p));
     if (!p)
         return UTIL_ERR_NOMEM;
@@ -203,7 +215,7 @@ static int publish(struct mock_api *api, struct mock_run *run, int64_t t)
     if (run->nevents && strcmp(def->type, "log") != 0)
         memcpy(e->parent, run->events[run->nevents - 1].id, sizeof(e->parent));
     e->seq = api->store.next_seq++;
-    e->status = "succeeded";
+    e->status = last && run->fails ? "failed" : "succeeded";
     e->type = def->type;
     e->batch_size = def->batch;
     e->published = t;
@@ -216,39 +228,62 @@ nomem:
     return UTIL_ERR_NOMEM;
 }
 
+/* Ends run at t with its outcome; a discover run that succeeds marks its
+ * source discovered. */
+static void finish(struct mock_store *s, struct mock_run *run, int64_t t)
+{
+    run->status = "finished";
+    run->finished = t;
+    run->h.updated = t;
+    if (run->fails) {
+        run->outcome = "failure";
+        run->reason_code = "critical";
+        run->reason = run->nevents ? "an event failed" : "the run failed before any event";
+        return;
+    }
+    run->outcome = "success";
+    run->reason_code = run->nevents ? "ok" : "no_events";
+    run->reason = run->nevents ? "all events processed" : "no events to process";
+    if (strcmp(run->type, "discover") == 0) {
+        struct mock_source *src =
+            (struct mock_source *)mock_store_get(s, KIND_SOURCE, run->source_id);
+        if (src)
+            src->discovered = true;
+    }
+}
+
+/* A run starts one stage after its creation, publishes one event per
+ * stage and finishes with its last event (a run of no events one stage
+ * after it started). */
 void mock_runs_advance(struct mock_api *api)
 {
     struct mock_store *s = &api->store;
     size_t out = 0;
     for (size_t i = 0; i < s->nactive; i++) {
         struct mock_run *run = s->active[i];
-        while (run->stage < run->expected) {
-            int64_t t = run->h.created + (int64_t)(run->stage + 1) * api->stage_ms;
+        while (!run->finished) {
+            int64_t t =
+                run->h.created +
+                (int64_t)(run->stage + 1 + (run->expected == 0 && run->started)) * api->stage_ms;
             if (t > api->now)
                 break;
             if (!run->started) {
                 run->started = t;
                 run->status = "started";
                 run->outcome = "processing";
+                run->h.updated = t;
+                if (run->expected == 0)
+                    continue;
             }
-            if (publish(api, run, t))
-                break; /* out of memory: try again next request */
-            run->h.updated = t;
-            if (run->stage == run->expected) {
-                run->status = "finished";
-                run->outcome = "success";
-                run->reason_code = "ok";
-                run->reason = "all events processed";
-                run->finished = t;
-                if (strcmp(run->type, "discover") == 0) {
-                    struct mock_source *src =
-                        (struct mock_source *)mock_store_get(s, KIND_SOURCE, run->source_id);
-                    if (src)
-                        src->discovered = true;
-                }
+            if (run->stage < run->expected) {
+                if (publish(api, run, t))
+                    break; /* out of memory: try again next request */
+                run->h.updated = t;
             }
+            if (run->stage >= run->expected)
+                finish(s, run, t);
         }
-        if (run->stage < run->expected)
+        if (!run->finished)
             s->active[out++] = run;
     }
     s->nactive = out;
