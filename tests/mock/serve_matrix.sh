@@ -7,7 +7,8 @@
 #   instant    --run-stage-ms 1
 #   slow       --run-stage-ms 3000
 #   failure    --run-outcome failure
-#   events     --run-events 0:9
+#   events     --run-events 1:9 (the events case assumes a run that ended logged one;
+#              runs of 0 events are unit-tested in tests/mock/test_mock_vary.c)
 #   offset     --clock-offset -5h
 #   seeded     --seed 5 (a logical clock from 2024-04-17)
 #   preloaded  --preload authentications=3,sources=12,destinations=12,tasks=150,runs=40
@@ -55,7 +56,7 @@ options() {
     instant) echo "--run-stage-ms 1" ;;
     slow) echo "--run-stage-ms 3000" ;;
     failure) echo "--run-outcome failure" ;;
-    events) echo "--run-events 0:9" ;;
+    events) echo "--run-events 1:9" ;;
     offset) echo "--clock-offset -5h" ;;
     seeded) echo "--seed 5" ;;
     preloaded) echo "--preload authentications=3,sources=12,destinations=12,tasks=150,runs=40" ;;
