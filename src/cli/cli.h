@@ -215,5 +215,6 @@ extern const struct cli_command *const cli_run_commands[];
 extern const struct cli_command *const cli_cassette_commands[];
 extern const struct cli_command *const cli_merge_commands[];
 extern const struct cli_command *const cli_coverage_commands[];
+extern const struct cli_command *const cli_sweep_commands[];
 
 #endif

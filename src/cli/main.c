@@ -9,6 +9,7 @@
 
 static const struct cli_command *const *const command_groups[] = {
     cli_schemas_commands, cli_validate_commands, cli_serve_commands,    cli_run_commands,
+    cli_sweep_commands,
     cli_merge_commands,   cli_cassette_commands, cli_coverage_commands, cli_spec_commands,
 };
 

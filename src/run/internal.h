@@ -4,6 +4,7 @@
 #define INGESTCHECK_RUN_INTERNAL_H
 
 #include "run/run.h"
+#include "util/buf.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -95,6 +96,9 @@ long run_backoff_ms(unsigned retry, uint32_t rnd);
  * answer. Errors as http_send. */
 int run_send(struct worker *w, bool teardown, const struct http_request *req,
              struct http_response *resp, struct run_send_info *info, struct util_error *err);
+
+/* Appends s to b percent-encoded (all but RFC 3986 unreserved bytes). */
+int run_url_encode(struct util_buf *b, const char *s);
 
 /* A request being built, with what the result records. */
 struct built {

@@ -19,7 +19,7 @@ static bool unreserved(unsigned char c)
            c == '.' || c == '_' || c == '~';
 }
 
-static int encode(struct util_buf *b, const char *s)
+int run_url_encode(struct util_buf *b, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
     int rc = UTIL_OK;
@@ -111,7 +111,7 @@ static int build_path(struct worker *w, const struct case_step *s, struct built 
             char *text = rc ? NULL : scalar_text(val);
             if (!rc && !text)
                 rc = util_error_set(err, UTIL_ERR_NOMEM, "out of memory");
-            if (!rc && encode(url, text))
+            if (!rc && run_url_encode(url, text))
                 rc = util_error_set(err, UTIL_ERR_LIMIT, "URL too long");
             if (!rc) {
                 cJSON_AddItemToObject(pp, name, val);
@@ -158,7 +158,7 @@ static int build_query(struct worker *w, const struct case_step *s, struct built
             rc = util_buf_puts(url, first ? "?" : "&");
             first = false;
             if (!rc)
-                rc = encode(url, it->string);
+                rc = run_url_encode(url, it->string);
             if (!rc)
                 rc = util_buf_putc(url, '=');
             const cJSON *el;
@@ -172,7 +172,7 @@ static int build_query(struct worker *w, const struct case_step *s, struct built
                 if (!rc && el != val->child)
                     rc = util_buf_putc(url, ',');
                 if (!rc)
-                    rc = encode(url, t);
+                    rc = run_url_encode(url, t);
                 free(t);
             }
         } else {
@@ -186,11 +186,11 @@ static int build_query(struct worker *w, const struct case_step *s, struct built
                 rc = util_buf_puts(url, first ? "?" : "&");
                 first = false;
                 if (!rc)
-                    rc = encode(url, it->string);
+                    rc = run_url_encode(url, it->string);
                 if (!rc)
                     rc = util_buf_putc(url, '=');
                 if (!rc)
-                    rc = encode(url, t);
+                    rc = run_url_encode(url, t);
                 free(t);
             }
         }
