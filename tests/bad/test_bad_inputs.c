@@ -1424,6 +1424,24 @@ static const struct cmd_row cmd_rows[] = {
      2,
      NULL,
      "'spec diff' needs arguments"},
+    /* sweep (issue 14): a missing or short prefix is refused before any
+     * request (nothing listens on port 9). */
+    {"sweep: no prefix",
+     NULL,
+     NULL,
+     {"sweep", "--yes", "--base-url", "http://127.0.0.1:9"},
+     QUICK_MS,
+     2,
+     NULL,
+     "sweep needs --prefix of at least 4 bytes"},
+    {"sweep: a prefix of 3 bytes",
+     NULL,
+     NULL,
+     {"sweep", "--yes", "--prefix", "ic-", "--base-url", "http://127.0.0.1:9"},
+     QUICK_MS,
+     2,
+     NULL,
+     "sweep needs --prefix of at least 4 bytes"},
 };
 
 /* Inputs written as they are. */
