@@ -335,7 +335,8 @@ int run_sweep(struct http_transport *t, const cJSON *operations, const struct ru
         for (size_t i = 0; i < out->count; i++)
             if (out->items[i].kind == kinds[k].kind)
                 sorted[n++] = out->items[i];
-    memcpy(out->items, sorted, n * sizeof(*sorted));
+    if (n > 0) /* out->items is NULL when nothing was selected */
+        memcpy(out->items, sorted, n * sizeof(*sorted));
     free(sorted);
     for (size_t i = 0; delete && i < out->count && !rc; i++)
         if ((rc = delete_item(t, tgt, &kinds[out->items[i].kind], &out->items[i])))
